@@ -1,0 +1,32 @@
+// common.h — shared by every kernel file: dialect selection, index helpers and tunable defaults.
+// Kernels are OpenCL C 1.2; under NVRTC the CUDA backend defines CUDA and the prelude maps the dialect.
+#ifndef GPUSEARCH_COMMON_H
+#define GPUSEARCH_COMMON_H
+
+#ifdef CUDA
+#include "cuda_prelude.h"
+#define LOCAL_PTR
+#define KERNEL_BOUNDS(threads) __launch_bounds__(threads)
+#else
+#define LOCAL_PTR __local
+#define KERNEL_BOUNDS(threads)
+#endif
+
+// Index type for buffers that may exceed 4 GiB elements: always 64-bit.
+typedef long idx_t;
+
+// Global linear id in dimension 0 as a 64-bit index.
+#define GID0 ((idx_t)get_global_id(0))
+#define GID1 ((idx_t)get_global_id(1))
+#define LID0 ((int)get_local_id(0))
+#define LID1 ((int)get_local_id(1))
+
+// Storage types: DTYPE 0 = fp32, 1 = fp16 (vload_half/vstore_half), 2 = int8 (signed).
+#define DTYPE_F32 0
+#define DTYPE_F16 1
+#define DTYPE_I8 2
+
+inline float load_f16(const __global half* p, idx_t i) { return vload_half(i, p); }
+inline void store_f16(__global half* p, idx_t i, float v) { vstore_half(v, i, p); }
+
+#endif

@@ -1,0 +1,38 @@
+// Runs the parsed command and turns expected failures into one clear line on stderr and an exit code,
+// instead of a stack trace. Set GPUSEARCH_DEBUG=1 to see the full exception.
+using System.CommandLine;
+using GpuSearch.Compute;
+
+namespace GpuSearch.Cli;
+
+/// <summary>Exit codes of <c>gpusearch</c>.</summary>
+public static class ExitCodes
+{
+    /// <summary>Success.</summary>
+    public const int Ok = 0;
+    /// <summary>The command failed at run time (bad input file, device error).</summary>
+    public const int Failed = 1;
+    /// <summary>Usage error (unknown option, bad argument value).</summary>
+    public const int Usage = 2;
+}
+
+internal static class CliRunner
+{
+    public static int Run(RootCommand root, string[] args)
+    {
+        var parse = root.Parse(args);
+        try
+        {
+            return parse.Invoke();
+        }
+        catch (Exception e) when (Environment.GetEnvironmentVariable("GPUSEARCH_DEBUG") != "1" && IsUserFacing(e))
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return e is ArgumentException or DeviceNotFoundException ? ExitCodes.Usage : ExitCodes.Failed;
+        }
+    }
+
+    private static bool IsUserFacing(Exception e) =>
+        e is ComputeException or IOException or ArgumentException or InvalidDataException
+            or UnauthorizedAccessException or NotSupportedException or FormatException or InvalidOperationException;
+}

@@ -1,0 +1,10 @@
+// Entry point of the `gpusearch` command: one file per subcommand under Commands/.
+using System.CommandLine;
+using GpuSearch.Cli;
+using GpuSearch.Cli.Commands;
+
+var root = new RootCommand("gpusearch — image similarity search on GPUs: embed images with an ONNX CNN, exact top-k search.")
+{
+    DevicesCommand.Create(),
+};
+return CliRunner.Run(root, args);

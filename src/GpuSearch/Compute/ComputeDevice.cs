@@ -1,0 +1,94 @@
+// The small device interface every backend implements (ggml-style): memory, a stream, kernels.
+namespace GpuSearch.Compute;
+
+/// <summary>An open compute device. Owns its context; dispose it after every buffer and stream made from it.</summary>
+public abstract class ComputeDevice : IDisposable
+{
+    private readonly Dictionary<string, ComputeProgram> _programs = new();
+    private readonly object _programLock = new();
+    private ComputeStream? _stream;
+
+    /// <summary>What the device is.</summary>
+    public abstract DeviceInfo Info { get; }
+
+    /// <summary>True once disposed.</summary>
+    public bool IsDisposed { get; private set; }
+
+    /// <summary>Allocates <paramref name="bytes"/> of device memory (contents undefined).</summary>
+    /// <exception cref="DeviceOutOfMemoryException">The device cannot hold the allocation.</exception>
+    public DeviceBuffer Allocate(long bytes)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bytes);
+        if (bytes > Info.MaxAllocationBytes)
+            throw new DeviceOutOfMemoryException(
+                $"Allocation of {bytes:N0} bytes exceeds the largest allocation {Info.Id} allows ({Info.MaxAllocationBytes:N0} bytes)",
+                "Allocate", "MAX_ALLOCATION_EXCEEDED") { RequestedBytes = bytes };
+        return AllocateCore(bytes);
+    }
+
+    /// <summary>Backend allocation.</summary>
+    protected abstract DeviceBuffer AllocateCore(long bytes);
+
+    /// <summary>Creates an independent in-order stream (queue).</summary>
+    public abstract ComputeStream CreateStream();
+
+    /// <summary>The device's default stream, created on first use and disposed with the device.</summary>
+    public ComputeStream Stream
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
+            lock (_programLock) return _stream ??= CreateStream();
+        }
+    }
+
+    /// <summary>
+    /// Compiles (or fetches from the in-memory and on-disk caches) a kernel file under <c>kernels/</c>
+    /// with the given <c>#define</c>s, and returns the program to take kernels from.
+    /// </summary>
+    /// <exception cref="KernelBuildException">The compiler rejected the source; carries the log.</exception>
+    public ComputeProgram GetProgram(string kernelFile, KernelDefines? defines = null)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        var source = KernelSource.Load(kernelFile, defines ?? KernelDefines.Empty, Info.Backend);
+        lock (_programLock)
+        {
+            if (_programs.TryGetValue(source.CacheKey, out var p)) return p;
+            p = BuildProgram(source);
+            _programs[source.CacheKey] = p;
+            return p;
+        }
+    }
+
+    /// <summary>Shorthand for <c>GetProgram(file, defines).GetKernel(entry)</c>.</summary>
+    public ComputeKernel GetKernel(string kernelFile, string entryPoint, KernelDefines? defines = null) =>
+        GetProgram(kernelFile, defines).GetKernel(entryPoint);
+
+    /// <summary>Backend compilation of a fully expanded source.</summary>
+    protected abstract ComputeProgram BuildProgram(KernelSource source);
+
+    /// <summary>Free and total device memory in bytes, where the backend can tell (else null).</summary>
+    public virtual (long Free, long Total)? MemoryInfo => null;
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (IsDisposed) return;
+        IsDisposed = true;
+        lock (_programLock)
+        {
+            _stream?.Dispose();
+            foreach (var p in _programs.Values) p.Dispose();
+            _programs.Clear();
+        }
+        DisposeCore();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases the backend context.</summary>
+    protected abstract void DisposeCore();
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Info.Id} ({Info.Name})";
+}
