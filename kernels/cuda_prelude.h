@@ -95,10 +95,14 @@ __device__ inline void vstore_half(float f, size_t i, half* p) {
 #define mad(a, b, c) fmaf((a), (b), (c))
 __device__ inline float clamp(float x, float lo, float hi) { return fminf(fmaxf(x, lo), hi); }
 __device__ inline int clamp(int x, int lo, int hi) { return min(max(x, lo), hi); }
-// OpenCL's classification built-ins, on CUDA's float intrinsics (no <cmath> under NVRTC).
-#define isnan(x) __isnanf(x)
-#define isinf(x) __isinff(x)
-#define isfinite(x) __finitef(x)
+// OpenCL's classification built-ins, on the float's bits: CUDA's own isnan/isinf overloads and
+// __isnanf-style helpers differ between host compilers, and macros here leave them untouched.
+__device__ inline int gs_isnan(float x) { return (__float_as_uint(x) & 0x7fffffffu) > 0x7f800000u; }
+__device__ inline int gs_isinf(float x) { return (__float_as_uint(x) & 0x7fffffffu) == 0x7f800000u; }
+__device__ inline int gs_isfinite(float x) { return (__float_as_uint(x) & 0x7fffffffu) < 0x7f800000u; }
+#define isnan(x) gs_isnan(x)
+#define isinf(x) gs_isinf(x)
+#define isfinite(x) gs_isfinite(x)
 #define as_float(x) __int_as_float(x)
 #define as_int(x) __float_as_int(x)
 #define as_uint(x) ((uint)__float_as_int(x))

@@ -40,7 +40,7 @@ __kernel KERNEL_BOUNDS(256) void coverage(__global const float* restrict in, __g
     v += native_exp(v) + native_log(v) + native_sqrt(v) + native_recip(v) + native_divide(v, 3.0f);
     v += rsqrt(v) + mad(v, 2.0f, 1.0f) + clamp(v, 0.0f, 1.0f) + (float)clamp(l, 0, 7);
     v += sqrt(v) + exp(v) + log(v) + fabs(v) + fmin(v, 1.0f) + fmax(v, 0.0f) + floor(v) + ceil(v);
-    v += pow(v, 2.0f) + tanh(v) + erf(v) + square(v) + (float)min(l, 3) + (float)max(l, 1);
+    v += pow(v, 2.0f) + tanh(v) + erf(v) + square(v) + (float)min(l, 3) + (float)max(l, 1) + min(v, 2.0f) + max(v, -2.0f);
     v += as_float(as_int(v)) + as_float(as_uint(v)) + (float)convert_int_rte(v);
     v += bytes[i] + shorts[i] + (float)longs[i] + (float)mix(u) + (float)(m & 1);
     v = v > FLT_MAX ? MAXFLOAT : v < -INFINITY ? FLT_MIN : v + FLT_EPSILON;
