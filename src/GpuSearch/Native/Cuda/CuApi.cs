@@ -6,10 +6,17 @@ namespace GpuSearch.Native.Cuda;
 internal static unsafe class CuApi
 {
     private static readonly Lazy<NativeLibraryProbe> Probe = new(() => NativeLibraryProbe.Load("CUDA driver library",
-        OperatingSystem.IsWindows() ? ["nvcuda.dll"] :
+        CandidatesOverride ??
+        (OperatingSystem.IsWindows() ? ["nvcuda.dll"] :
         ["libcuda.so.1", "libcuda.so",
          // Where distributions and WSL put the driver when it is not on the loader path.
-         "/usr/lib/x86_64-linux-gnu/libcuda.so.1", "/usr/lib64/libcuda.so.1", "/usr/lib/wsl/lib/libcuda.so.1"]));
+         "/usr/lib/x86_64-linux-gnu/libcuda.so.1", "/usr/lib64/libcuda.so.1", "/usr/lib/wsl/lib/libcuda.so.1"])));
+
+    /// <summary>
+    /// Test seam: when set before the first CUDA call in this load context, the only libraries
+    /// probed (the binding tests load a fake driver this way in an isolated AssemblyLoadContext).
+    /// </summary>
+    internal static string[]? CandidatesOverride { get; set; }
 
     private static readonly Lazy<Fns?> Table = new(() => Probe.Value.IsAvailable ? new Fns(Probe.Value) : null);
 

@@ -8,7 +8,10 @@ namespace GpuSearch.Native.Nvrtc;
 
 internal static unsafe class NvrtcApi
 {
-    private static readonly Lazy<NativeLibraryProbe> Probe = new(() => NativeLibraryProbe.Load("NVRTC", Candidates()));
+    private static readonly Lazy<NativeLibraryProbe> Probe = new(() => NativeLibraryProbe.Load("NVRTC", CandidatesOverride ?? Candidates()));
+
+    /// <summary>Test seam: when set before the first NVRTC call in this load context, the only libraries probed.</summary>
+    internal static string[]? CandidatesOverride { get; set; }
 
     private static readonly Lazy<Fns?> Table = new(() => Probe.Value.IsAvailable ? new Fns(Probe.Value) : null);
 
