@@ -48,10 +48,10 @@ __device__ inline size_t get_global_size(int d) { return get_num_groups(d) * get
 #define MAXFLOAT FLT_MAX
 #endif
 #ifndef INFINITY
-#define INFINITY __int_as_float(0x7f800000)
+#define INFINITY __builtin_huge_valf() // constant-foldable, so usable in CONST_TABLE initialisers
 #endif
 #ifndef NAN
-#define NAN __int_as_float(0x7fffffff)
+#define NAN __builtin_nanf("")
 #endif
 #ifndef INT_MAX
 #define INT_MAX 2147483647

@@ -4,6 +4,7 @@
 #include "common.h"
 
 CONST_TABLE float kTable[4] = { 0.5f, 1.0f, 2.0f, 4.0f };
+CONST_TABLE float kLimits[4] = { FLT_MAX, -FLT_MAX, INFINITY, FLT_EPSILON };
 
 // No `inline`: under CUDA the backend's -default-device makes this a device function.
 float square(float x) { return x * x; }
@@ -36,7 +37,7 @@ __kernel KERNEL_BOUNDS(256) void coverage(__global const float* restrict in, __g
     atomic_or(&ucounters[1], 2u);
     atomic_xor(&ucounters[2], 3u);
     if (i >= n) return;
-    float v = tile[l] * kTable[l & 3] * params[0] + s;
+    float v = tile[l] * kTable[l & 3] * params[0] + s + kLimits[l & 3];
     v += native_exp(v) + native_log(v) + native_sqrt(v) + native_recip(v) + native_divide(v, 3.0f);
     v += rsqrt(v) + mad(v, 2.0f, 1.0f) + clamp(v, 0.0f, 1.0f) + (float)clamp(l, 0, 7);
     v += sqrt(v) + exp(v) + log(v) + fabs(v) + fmin(v, 1.0f) + fmax(v, 0.0f) + floor(v) + ceil(v);
