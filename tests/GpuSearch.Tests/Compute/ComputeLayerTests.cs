@@ -135,14 +135,22 @@ public sealed class ComputeLayerTests
         try
         {
             var defines = new KernelDefines().Set("UNARY_OP", 6).Set("CACHE_PROBE", 1);
-            using (var d1 = DeviceRegistry.Default.Open("cpu")) d1.GetKernel("eltwise.cl", "unary_f32", defines);
-            var files = Directory.GetFiles(dir, "*.bin");
-            Assert.Single(files);
+            string key;
+            using (var d1 = DeviceRegistry.Default.Open("cpu"))
+            {
+                d1.GetKernel("eltwise.cl", "unary_f32", defines);
+                key = KernelCache.Key(KernelSource.Load("eltwise.cl", defines, d1.Info.Backend),
+                    GpuSearch.Compute.OpenCL.OpenClBackend.BuildOptions, d1.Info);
+            }
+            // Other tests run in parallel and may add entries here too: look for this build's own key.
+            var file = Path.Combine(dir, key + ".bin");
+            Assert.True(File.Exists(file), $"no cache entry {file}");
+            Assert.NotNull(KernelCache.TryRead(key));
             // Corrupting the entry must not break the next build: it is detected and rebuilt.
-            var bytes = File.ReadAllBytes(files[0]);
+            var bytes = File.ReadAllBytes(file);
             bytes[^1] ^= 0xFF;
-            File.WriteAllBytes(files[0], bytes);
-            Assert.Null(KernelCache.TryRead(Path.GetFileNameWithoutExtension(files[0])));
+            File.WriteAllBytes(file, bytes);
+            Assert.Null(KernelCache.TryRead(key));
             using var d2 = DeviceRegistry.Default.Open("cpu");
             using var x = d2.Allocate(16);
             d2.Stream.Upload<float>(x, [-1f, 2f, -3f, 4f]);
