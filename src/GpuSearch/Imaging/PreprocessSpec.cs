@@ -97,8 +97,8 @@ public sealed record PreprocessSpec
             switch (r.Mode)
             {
                 case ResizeMode.ShorterSide or ResizeMode.LongerSidePad:
-                    CheckSide("resize.size", r.Size, $"is required by mode {r.Mode}");
-                    if (r.Width != 0 || r.Height != 0) Fail("resize.width", $"must be absent with mode {r.Mode} (use size)");
+                    CheckSide("resize.size", r.Size, $"is required by mode {JsonName(r.Mode)}");
+                    if (r.Width != 0 || r.Height != 0) Fail("resize.width", $"must be absent with mode {JsonName(r.Mode)} (use size)");
                     if (r.MaxSize != 0 && r.Mode != ResizeMode.ShorterSide) Fail("resize.maxSize", "only applies to mode shorterSide");
                     if (r.MaxSize != 0 && r.MaxSize <= r.Size)
                         Fail("resize.maxSize", $"must be greater than resize.size ({r.Size}), got {r.MaxSize}");
@@ -134,6 +134,9 @@ public sealed record PreprocessSpec
         if (!Enum.IsDefined(Layout)) Fail("layout", $"is not a known layout ({(int)Layout})");
         if (!Enum.IsDefined(DType)) Fail("dtype", $"is not a known dtype ({(int)DType})");
     }
+
+    /// <summary>An enum member as the JSON schema spells it (camelCase), so messages match what users wrote.</summary>
+    private static string JsonName(ResizeMode m) => char.ToLowerInvariant(m.ToString()[0]) + m.ToString()[1..];
 
     private static void CheckSide(string field, int value, string whenMissing)
     {

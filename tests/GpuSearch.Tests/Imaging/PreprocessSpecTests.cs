@@ -75,7 +75,7 @@ public sealed class PreprocessSpecTests
     [Theory]
     [InlineData("\"schema\":\"gpusearch.preprocess/1\"", "\"schema\":\"other/2\"", "schema must be \"gpusearch.preprocess/1\"")]
     [InlineData("\"schema\":\"gpusearch.preprocess/1\",", "", "schema is missing")]
-    [InlineData("\"size\":256", "\"size\":0", "resize.size is required by mode ShorterSide")]
+    [InlineData("\"size\":256", "\"size\":0", "resize.size is required by mode shorterSide")]
     [InlineData("\"size\":256", "\"size\":-3", "resize.size must be 1..16384, got -3")]
     [InlineData("\"size\":256", "\"size\":256.5", "resize.size must be an integer")]
     [InlineData("\"mode\":\"shorterSide\"", "\"mode\":\"shortest\"", "resize.mode \"shortest\" is not one of none, shorterSide, exact, longerSidePad")]
