@@ -27,7 +27,7 @@ public sealed class PreprocessKernelTests(PreprocessDeviceFixture fixture) : ICl
     private static ResizeSpec Exact(int w, int h, Interpolation i, bool aa, ResampleArithmetic a) =>
         new() { Mode = ResizeMode.Exact, Width = w, Height = h, Interpolation = i, Antialias = aa, Arithmetic = a };
 
-    /// <summary>Named cases: (name, spec, width, height).</summary>
+    /// <summary>(case name from CaseSpecs, source width, source height).</summary>
     public static TheoryData<string, int, int> Cases()
     {
         var d = new TheoryData<string, int, int>();

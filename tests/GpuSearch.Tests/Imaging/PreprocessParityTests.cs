@@ -44,7 +44,7 @@ public sealed class PreprocessParityTests(PreprocessDeviceFixture fixture, ITest
         var spec = PreprocessSpecJson.Read(entry.GetProperty("spec").GetRawText());
         if (caseName == "torchvision") Assert.Equal(PreprocessPresets.Torchvision, spec);
         var (rgb, w, h) = LoadImage(imageName);
-        var expected = MemoryMarshal_CastFloats(Gunzip(entry.GetProperty("file").GetString()!));
+        var expected = ToFloats(Gunzip(entry.GetProperty("file").GetString()!));
         var shape = entry.GetProperty("shape").EnumerateArray().Select(e => e.GetInt32()).ToArray();
 
         var plan = new PreprocessPlan(spec, w, h);
@@ -81,7 +81,7 @@ public sealed class PreprocessParityTests(PreprocessDeviceFixture fixture, ITest
             Resize = PreprocessPresets.Torchvision.Resize! with { Arithmetic = ResampleArithmetic.Float },
         };
         var (rgb, w, h) = LoadImage(imageName);
-        var expected = MemoryMarshal_CastFloats(Gunzip(entry.GetProperty("file").GetString()!));
+        var expected = ToFloats(Gunzip(entry.GetProperty("file").GetString()!));
         var (max, mean, _) = Diff(RunGpu(_device, spec, rgb, w, h), expected);
         output.WriteLine($"float arithmetic vs PIL pipeline {imageName}: max {max:E2} mean {mean:E2}");
         Assert.True(max <= MaxAbsBound, $"float arithmetic max abs {max}");
@@ -116,6 +116,6 @@ public sealed class PreprocessParityTests(PreprocessDeviceFixture fixture, ITest
         return ms.ToArray();
     }
 
-    private static float[] MemoryMarshal_CastFloats(byte[] bytes) =>
+    private static float[] ToFloats(byte[] bytes) =>
         System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes).ToArray();
 }
