@@ -17,7 +17,11 @@ demo: build
 	$(CLI) smoke
 
 test: setup
-	$(DOTNET) test GpuSearchEngine.sln -c Release -nologo --logger "console;verbosity=normal" 2>&1 | tee /tmp/gpusearch-test.log; exit $${PIPESTATUS[0]}
+	@set -o pipefail; log=$$(mktemp); \
+	$(DOTNET) test GpuSearchEngine.sln -c Release -nologo --logger "console;verbosity=normal" 2>&1 | tee $$log; rc=$$?; \
+	p=$$(grep -cE '^\s+Passed ' $$log); f=$$(grep -cE '^\s+Failed ' $$log); s=$$(grep -cE '^\s+Skipped ' $$log); \
+	echo "Kernel tests on OpenCL devices: $$(grep -cE '^\s+Passed .*BackendOpsTests\.OpenCl\(' $$log) passed"; \
+	echo "$$p passed, $$f failed, $$s skipped"; rm -f $$log; exit $$rc
 
 # Self-contained single-file build for machines without the .NET SDK (the GPU machine).
 publish:

@@ -23,7 +23,7 @@ internal static class CliRunner
         var parse = root.Parse(args);
         try
         {
-            return parse.Invoke();
+            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (Environment.GetEnvironmentVariable("GPUSEARCH_DEBUG") != "1" && IsUserFacing(e))
         {

@@ -51,7 +51,14 @@ public abstract class ComputeDevice : IDisposable
     public ComputeProgram GetProgram(string kernelFile, KernelDefines? defines = null)
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
-        var source = KernelSource.Load(kernelFile, defines ?? KernelDefines.Empty, Info.Backend);
+        return GetProgram(KernelSource.Load(kernelFile, defines ?? KernelDefines.Empty, Info.Backend));
+    }
+
+    /// <summary>Compiles an already expanded source (e.g. from <see cref="KernelSource.FromText"/>), with the same caching.</summary>
+    public ComputeProgram GetProgram(KernelSource source)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        ArgumentNullException.ThrowIfNull(source);
         lock (_programLock)
         {
             if (_programs.TryGetValue(source.CacheKey, out var p)) return p;

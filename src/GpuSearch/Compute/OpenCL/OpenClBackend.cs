@@ -9,6 +9,9 @@ namespace GpuSearch.Compute.OpenCL;
 /// <summary>The OpenCL backend provider.</summary>
 public sealed unsafe class OpenClBackend : IBackendProvider
 {
+    /// <summary>Build options for every OpenCL program; part of the kernel cache key.</summary>
+    public const string BuildOptions = "-cl-std=CL1.2 -cl-mad-enable";
+
     /// <summary>The process-wide instance.</summary>
     public static OpenClBackend Instance { get; } = new();
 

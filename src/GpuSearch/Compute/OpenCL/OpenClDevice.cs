@@ -7,8 +7,6 @@ namespace GpuSearch.Compute.OpenCL;
 
 internal sealed unsafe class OpenClDevice : ComputeDevice
 {
-    /// <summary>Build options for every program; part of the cache key.</summary>
-    internal const string BuildOptions = "-cl-std=CL1.2 -cl-mad-enable";
 
     private readonly DeviceInfo _info;
     internal nint DeviceId { get; }
@@ -46,7 +44,7 @@ internal sealed unsafe class OpenClDevice : ComputeDevice
 
     protected override ComputeProgram BuildProgram(KernelSource source)
     {
-        var key = KernelCache.Key(source, BuildOptions, Info);
+        var key = KernelCache.Key(source, OpenClBackend.BuildOptions, Info);
         if (KernelCache.TryRead(key) is { } binary && TryFromBinary(source, binary) is { } cached) return cached;
 
         var bytes = Encoding.UTF8.GetBytes(source.Text);
@@ -92,7 +90,7 @@ internal sealed unsafe class OpenClDevice : ComputeDevice
 
     private void Build(ClProgramHandle program, KernelSource source)
     {
-        var opts = Encoding.UTF8.GetBytes(BuildOptions + "\0");
+        var opts = Encoding.UTF8.GetBytes(OpenClBackend.BuildOptions + "\0");
         var id = DeviceId;
         int st;
         fixed (byte* o = opts) st = ClApi.F.BuildProgram(program.DangerousGetHandle(), 1, &id, o, 0, 0);
@@ -100,7 +98,7 @@ internal sealed unsafe class OpenClDevice : ComputeDevice
         {
             var log = BuildLog(program);
             program.Dispose();
-            throw new KernelBuildException(source.FileName, $"{BuildOptions} {source.Defines}".Trim(), log, $"{Info.Id} ({Info.Name})");
+            throw new KernelBuildException(source.FileName, $"{OpenClBackend.BuildOptions} {source.Defines}".Trim(), log, $"{Info.Id} ({Info.Name})");
         }
         ThrowIfFailed(st, "clBuildProgram");
     }
