@@ -108,16 +108,6 @@ __device__ inline int gs_isfinite(float x) { return (__float_as_uint(x) & 0x7fff
 #define as_uint(x) ((uint)__float_as_int(x))
 #define convert_int_rte(x) __float2int_rn(x)
 
-#ifndef INFINITY
-#define INFINITY __int_as_float(0x7f800000)
-#endif
-#ifndef NAN
-#define NAN __int_as_float(0x7fffffff)
-#endif
-#ifndef FLT_MAX
-#define FLT_MAX 3.402823466e+38F
-#endif
-
 // Atomics on 32-bit integers in global or local memory.
 #define atomic_add(p, v) atomicAdd((p), (v))
 #define atomic_sub(p, v) atomicSub((p), (v))
