@@ -225,6 +225,15 @@ public static unsafe class FakeCudaScenarios
         log("8 threads ok");
     }
 
+    public static void NvrtcRejectedOptionIsNamed(Action<string> log)
+    {
+        var e = Assert.Throws<ComputeException>(() => NvrtcCompiler.Compile("int x;", "opts.cl", ["--bogus-option"]));
+        log(e.Message);
+        Assert.Contains("NVRTC_ERROR_INVALID_OPTION (5)", e.Message);
+        Assert.Contains("'--bogus-option'", e.Message);
+        Assert.Contains("NVRTC 12.4", e.Message);
+    }
+
     public static void ArchIsClampedToWhatNvrtcSupports(Action<string> log)
     {
         // The fake NVRTC knows compute_75, 80 and 90.

@@ -25,5 +25,6 @@ public sealed class FakeCudaTests(Xunit.Abstractions.ITestOutputHelper output)
     [FakeCudaFact] public void JitFailureCarriesTheJitLog() => FakeCudaHost.Run(nameof(FakeCudaScenarios.JitFailureCarriesTheJitLog), output.WriteLine);
     [FakeCudaFact] public void PtxCacheSkipsRecompilation() => FakeCudaHost.Run(nameof(FakeCudaScenarios.PtxCacheSkipsRecompilation), output.WriteLine);
     [FakeCudaFact] public void SeveralThreadsShareADevice() => FakeCudaHost.Run(nameof(FakeCudaScenarios.SeveralThreadsShareADevice), output.WriteLine);
+    [FakeCudaFact] public void NvrtcRejectedOptionIsNamed() => FakeCudaHost.Run(nameof(FakeCudaScenarios.NvrtcRejectedOptionIsNamed), output.WriteLine);
     [FakeCudaFact] public void ArchIsClampedToWhatNvrtcSupports() => FakeCudaHost.Run(nameof(FakeCudaScenarios.ArchIsClampedToWhatNvrtcSupports), output.WriteLine);
 }

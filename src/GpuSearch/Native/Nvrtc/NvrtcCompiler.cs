@@ -75,7 +75,11 @@ internal static unsafe class NvrtcCompiler
             }
             var log = ReadLog(prog);
             if (status == NvrtcApi.ErrorCompilation) return new NvrtcResult(null, log);
-            NvrtcApi.ThrowIfFailed(status, "nvrtcCompileProgram");
+            if (status != NvrtcApi.Success) // e.g. an option this NVRTC does not know: its log says which
+                throw new Compute.ComputeException(
+                    $"nvrtcCompileProgram of {name} failed: {NvrtcApi.ErrorString(status)} ({status}) with options " +
+                    $"'{string.Join(" ", options)}' [NVRTC {Version.Major}.{Version.Minor} from {NvrtcApi.LoadedFrom}]" +
+                    (log.Length > 0 ? "\n" + log : ""));
 
             nuint size = 0;
             NvrtcApi.ThrowIfFailed(f.GetPTXSize(prog, &size), "nvrtcGetPTXSize");
