@@ -135,6 +135,11 @@ public sealed class CudaBackendTests(ITestOutputHelper output)
         for (int i = 0; i < n; i += 997) Assert.Equal(x[i] * 2f + 4f, y[i]);
         Assert.Equal(x[n - 1] * 2f + 4f, y[n - 1]);
         Assert.Throws<ArgumentException>(() => program.GetKernel("no_such_kernel"));
+        if (((GpuSearch.Compute.Cuda.CudaKernel)kernel).ParamSizes is { } sizes) // CUDA 12.4+ drivers report parameters
+        {
+            Assert.Equal([8, 4, 4, 8, 4], sizes);
+            Assert.Throws<ArgumentException>(() => s.Launch(kernel, [n], [256], new KernelArgs().Buffer(buf).Float(2f).Int(n).Int(3).UInt(1)));
+        }
     }
 
     [CudaFact]

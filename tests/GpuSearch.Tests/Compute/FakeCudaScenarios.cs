@@ -148,6 +148,12 @@ public static unsafe class FakeCudaScenarios
                 s.Launch(noop, [5, 5, 70_000L * 2], [1, 1, 2], new KernelArgs().Buffer(buf))); // grid z 70,000 > 65,535
             Assert.Contains("grid limit", e.Message);
             Assert.Throws<ArgumentException>(() => program.GetKernel("missing"));
+            // Parameter checks from cuFuncGetParamInfo: wrong width (int for long) and wrong count.
+            var width = Assert.Throws<ArgumentException>(() =>
+                s.Launch(scale, [n], [256], new KernelArgs().Buffer(buf).Float(2f).Int(n).Int(3).UInt(1)));
+            Assert.Contains("argument 3 is Int32 (4 bytes) but the kernel parameter is 8 bytes", width.Message);
+            var count = Assert.Throws<ArgumentException>(() => s.Launch(scale, [n], [256], new KernelArgs().Buffer(buf)));
+            Assert.Contains("takes 5 argument(s), 1 given", count.Message);
         }
         AssertReleased();
     }

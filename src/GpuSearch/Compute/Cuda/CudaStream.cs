@@ -95,6 +95,7 @@ internal sealed unsafe class CudaStream : ComputeStream
 
         var items = args.Items;
         if (items.Count > 64) throw new ArgumentException($"Launch of {kernel.Name}: {items.Count} arguments (at most 64)");
+        if (k.ParamSizes is { } sizes) CheckArguments(kernel.Name, sizes, items);
         // One 8-byte slot per argument; kernelParams[i] points at slot i. 4-byte arguments use the
         // slot's first (lowest-addressed) bytes, which is where the driver reads them.
         var slots = stackalloc ulong[Math.Max(1, items.Count)];
@@ -128,6 +129,20 @@ internal sealed unsafe class CudaStream : ComputeStream
             ? $"a block of {block[0] * block[1] * block[2]} threads needs more registers or shared memory than one SM has; use a smaller work-group"
             : null;
         throw new CudaException($"cuLaunchKernel({kernel.Name})", st, CuStatus.Name(st), CuStatus.Describe(st), hint);
+    }
+
+    /// <summary>Argument count and widths against the kernel's parameters (as clSetKernelArg checks them).</summary>
+    private static void CheckArguments(string kernel, int[] sizes, IReadOnlyList<KernelArg> items)
+    {
+        if (sizes.Length != items.Count)
+            throw new ArgumentException($"Launch of {kernel}: the kernel takes {sizes.Length} argument(s), {items.Count} given");
+        for (int i = 0; i < sizes.Length; i++)
+        {
+            var width = items[i].Kind is KernelArgKind.Buffer or KernelArgKind.Int64 ? 8 : 4;
+            if (sizes[i] != width)
+                throw new ArgumentException(
+                    $"Launch of {kernel}: argument {i} is {items[i].Kind} ({width} bytes) but the kernel parameter is {sizes[i]} bytes");
+        }
     }
 
     public override ComputeEvent Record()

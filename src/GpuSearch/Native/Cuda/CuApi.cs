@@ -60,6 +60,8 @@ internal static unsafe class CuApi
         public readonly delegate* unmanaged<nint*, nint, byte*, int> ModuleGetFunction;
         public readonly delegate* unmanaged<nint, int> ModuleUnload;
         public readonly delegate* unmanaged<nint, uint, uint, uint, uint, uint, uint, uint, nint, void**, void**, int> LaunchKernel;
+        /// <summary>Optional (CUDA 12.4+ drivers); null when absent.</summary>
+        public readonly delegate* unmanaged<nint, nuint, nuint*, nuint*, int> FuncGetParamInfo;
         public readonly delegate* unmanaged<int, byte**, int> GetErrorName;
         public readonly delegate* unmanaged<int, byte**, int> GetErrorString;
 
@@ -97,6 +99,7 @@ internal static unsafe class CuApi
             ModuleGetFunction = (delegate* unmanaged<nint*, nint, byte*, int>)p.Export("cuModuleGetFunction");
             ModuleUnload = (delegate* unmanaged<nint, int>)p.Export("cuModuleUnload");
             LaunchKernel = (delegate* unmanaged<nint, uint, uint, uint, uint, uint, uint, uint, nint, void**, void**, int>)p.Export("cuLaunchKernel");
+            FuncGetParamInfo = (delegate* unmanaged<nint, nuint, nuint*, nuint*, int>)p.TryExport("cuFuncGetParamInfo");
             GetErrorName = (delegate* unmanaged<int, byte**, int>)p.Export("cuGetErrorName");
             GetErrorString = (delegate* unmanaged<int, byte**, int>)p.Export("cuGetErrorString");
         }

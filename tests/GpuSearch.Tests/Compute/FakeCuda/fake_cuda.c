@@ -215,6 +215,18 @@ CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, uns
     return OK;
 }
 
+// Parameter layout of the two functions the fake knows (CUDA 12.4+ query).
+CUresult cuFuncGetParamInfo(CUfunction f, size_t index, size_t *offset, size_t *size) {
+    if (!has_ctx()) return INVALID_CONTEXT;
+    static const size_t scale[] = {8, 4, 4, 8, 4}, scale_off[] = {0, 8, 12, 16, 24};
+    int is_scale = strcmp(((function *)f)->name, "scale") == 0;
+    size_t count = is_scale ? 5 : 1;
+    if (index >= count) return INVALID_VALUE;
+    *offset = is_scale ? scale_off[index] : 0;
+    if (size) *size = is_scale ? scale[index] : 8;
+    return OK;
+}
+
 static const char *names[][2] = {
     {"CUDA_SUCCESS", "no error"}, {"CUDA_ERROR_INVALID_VALUE", "fake: invalid argument"},
     {"CUDA_ERROR_OUT_OF_MEMORY", "fake: out of memory"},
