@@ -33,7 +33,9 @@ internal sealed unsafe class CudaProgram(string file, CudaDevice device, CuModul
         for (nuint i = 0; i < 256; i++)
         {
             nuint offset = 0, size = 0;
-            if (query(fn, i, &offset, &size) != CuStatus.Success) break; // CUDA_ERROR_INVALID_VALUE past the last one
+            var st = query(fn, i, &offset, &size);
+            if (st == CuStatus.InvalidValue) break; // past the last parameter
+            if (st != CuStatus.Success) return null; // the driver cannot tell: check nothing rather than guess
             sizes.Add((int)size);
         }
         return sizes.ToArray();
