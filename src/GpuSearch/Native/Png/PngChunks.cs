@@ -1,0 +1,53 @@
+// Walks PNG chunks in memory without decompressing anything: finds eXIf (EXIF orientation) and drops the
+// colour-management chunks before libpng sees them. Why drop them: libpng's simplified API gamma-corrects
+// to sRGB whenever gAMA/cHRM/iCCP say the file is not sRGB, while PIL — and therefore the pixels our models
+// were trained on — ignores them. Dropping them makes libpng pass sample values through untouched.
+using System.Buffers.Binary;
+
+namespace GpuSearch.Native.Png;
+
+internal static class PngChunks
+{
+    private static readonly uint[] ColourChunks =
+    [
+        Tag("gAMA"), Tag("cHRM"), Tag("sRGB"), Tag("iCCP"),
+    ];
+
+    /// <summary>Returns a copy of the data with colour chunks removed, or null when there were none (use the input
+    /// as is); a broken chunk structure is passed through for libpng to diagnose. Also returns the eXIf payload.</summary>
+    public static byte[]? StripColourChunks(ReadOnlySpan<byte> data, out byte[]? exif)
+    {
+        exif = null;
+        const int sig = 8;
+        var keep = new List<(int Start, int Length)>();
+        bool dropped = false;
+        int pos = sig;
+        keep.Add((0, sig));
+        while (pos + 12 <= data.Length)
+        {
+            var len = BinaryPrimitives.ReadUInt32BigEndian(data[pos..]);
+            var type = BinaryPrimitives.ReadUInt32BigEndian(data[(pos + 4)..]);
+            if (len > int.MaxValue || pos + 12 + (long)len > data.Length)
+            {
+                keep.Add((pos, data.Length - pos)); // truncated chunk: pass through for libpng to diagnose
+                pos = data.Length;
+                break;
+            }
+            int total = 12 + (int)len;
+            if (type == Tag("eXIf") && exif is null) exif = data.Slice(pos + 8, (int)len).ToArray();
+            if (Array.IndexOf(ColourChunks, type) >= 0) dropped = true;
+            else keep.Add((pos, total));
+            pos += total;
+            if (type == Tag("IEND")) break;
+        }
+        if (pos < data.Length) keep.Add((pos, data.Length - pos));
+        if (!dropped) return null;
+
+        var outBuf = new byte[keep.Sum(k => k.Length)];
+        int o = 0;
+        foreach (var (s, l) in keep) { data.Slice(s, l).CopyTo(outBuf.AsSpan(o)); o += l; }
+        return outBuf;
+    }
+
+    private static uint Tag(string s) => (uint)(s[0] << 24 | s[1] << 16 | s[2] << 8 | s[3]);
+}
