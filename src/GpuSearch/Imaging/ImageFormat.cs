@@ -24,11 +24,14 @@ public enum ImageFormat
 /// <summary>Detects an <see cref="ImageFormat"/> from magic bytes.</summary>
 public static class ImageFormatDetector
 {
+    // A byte array, not a u8 string literal: "\x89" in a UTF-8 literal would encode as two bytes.
+    private static ReadOnlySpan<byte> PngSignature => [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
+
     /// <summary>Returns the format whose signature starts <paramref name="data"/>, or <see cref="ImageFormat.Unknown"/>.</summary>
     public static ImageFormat Detect(ReadOnlySpan<byte> data)
     {
         if (data.Length >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF) return ImageFormat.Jpeg;
-        if (data.StartsWith("\x89PNG\r\n\x1a\n"u8)) return ImageFormat.Png;
+        if (data.StartsWith(PngSignature)) return ImageFormat.Png;
         if (data.Length >= 12 && data.StartsWith("RIFF"u8) && data.Slice(8, 4).SequenceEqual("WEBP"u8)) return ImageFormat.Webp;
         if (data.StartsWith("GIF87a"u8) || data.StartsWith("GIF89a"u8)) return ImageFormat.Gif;
         // "BM" alone is too weak (plenty of text starts with it): require a plausible DIB header size too.
