@@ -77,6 +77,14 @@ internal static class GifDecoder
                 rgba[o + 3] = 255;
             }
         }
+        // Most GIFs are opaque: hand those on as RGB so they are not counted as having alpha.
+        bool covers = left == 0 && top == 0 && fw == w && fh == h;
+        if (covers && (transparent < 0 || indices.AsSpan().IndexOf((byte)transparent) < 0))
+        {
+            var rgb = GC.AllocateUninitializedArray<byte>(w * h * 3);
+            for (int i = 0, n = w * h; i < n; i++) { rgb[3 * i] = rgba[4 * i]; rgb[3 * i + 1] = rgba[4 * i + 1]; rgb[3 * i + 2] = rgba[4 * i + 2]; }
+            return new PixelBuffer(w, h, 3, rgb);
+        }
         return new PixelBuffer(w, h, 4, rgba);
     }
 

@@ -97,11 +97,21 @@ internal static unsafe class TurboJpegDecoder
         var msg = ErrorText(h);
         DecodeFailureReason reason;
         if (IsTruncationMessage(msg) || (headerStage && !HasStartOfFrame(data))) reason = DecodeFailureReason.Truncated;
+        else if (!EndsWithEoi(data) && !msg.Contains("precision", StringComparison.OrdinalIgnoreCase))
+            reason = DecodeFailureReason.Truncated; // a failing stream with no EOI marker was most likely cut short
         else if (msg.Contains("Unsupported", StringComparison.OrdinalIgnoreCase) || msg.Contains("precision", StringComparison.OrdinalIgnoreCase)
                  || msg.Contains("not supported", StringComparison.OrdinalIgnoreCase))
             reason = DecodeFailureReason.Unsupported;
         else reason = DecodeFailureReason.Corrupt;
         return new ImageDecodeException(name, ImageFormat.Jpeg, reason, $"{api}: {msg}");
+    }
+
+    // EOI (FF D9) at the end, allowing the zero padding some writers append.
+    private static bool EndsWithEoi(ReadOnlySpan<byte> d)
+    {
+        int end = d.Length;
+        while (end > 0 && d[end - 1] == 0) end--;
+        return end >= 2 && d[end - 2] == 0xFF && d[end - 1] == 0xD9;
     }
 
     // A header that fails because the data stops before any SOFn marker is a truncation, not corruption.

@@ -3,6 +3,7 @@
 // to sRGB whenever gAMA/cHRM/iCCP say the file is not sRGB, while PIL — and therefore the pixels our models
 // were trained on — ignores them. Dropping them makes libpng pass sample values through untouched.
 using System.Buffers.Binary;
+using GpuSearch.Imaging;
 
 namespace GpuSearch.Native.Png;
 
@@ -14,8 +15,8 @@ internal static class PngChunks
     ];
 
     /// <summary>Returns a copy of the data with colour chunks removed, or null when there were none (use the input
-    /// as is); a broken chunk structure is passed through for libpng to diagnose. Also returns the eXIf payload.</summary>
-    public static byte[]? StripColourChunks(ReadOnlySpan<byte> data, out byte[]? exif)
+    /// as is), and the eXIf payload. Throws Truncated when a chunk runs past the end of the data.</summary>
+    public static byte[]? StripColourChunks(ReadOnlySpan<byte> data, string name, out byte[]? exif)
     {
         exif = null;
         const int sig = 8;
@@ -29,9 +30,10 @@ internal static class PngChunks
             var type = BinaryPrimitives.ReadUInt32BigEndian(data[(pos + 4)..]);
             if (len > int.MaxValue || pos + 12 + (long)len > data.Length)
             {
-                keep.Add((pos, data.Length - pos)); // truncated chunk: pass through for libpng to diagnose
-                pos = data.Length;
-                break;
+                // A chunk claiming more bytes than the file holds: the file was cut, or the length is garbage.
+                // Say so here — libpng would first allocate the claimed size (up to 2 GiB) and only then fail.
+                throw new ImageDecodeException(name, ImageFormat.Png, DecodeFailureReason.Truncated,
+                    $"chunk at byte {pos} declares {len} bytes but the file ends at {data.Length}");
             }
             int total = 12 + (int)len;
             if (type == Tag("eXIf") && exif is null) exif = data.Slice(pos + 8, (int)len).ToArray();

@@ -13,7 +13,7 @@ internal static unsafe class PngDecoder
     public static PixelBuffer Decode(ReadOnlySpan<byte> data, string name, DecodeOptions options, out byte[]? exif)
     {
         if (UnavailableReason is { } why) throw ImageLimits.Unavailable(name, ImageFormat.Png, why);
-        var stripped = PngChunks.StripColourChunks(data, out exif);
+        var stripped = PngChunks.StripColourChunks(data, name, out exif);
         ReadOnlySpan<byte> src = stripped ?? data;
 
         PngApi.PngImage img = default;
