@@ -1,0 +1,119 @@
+// Bad input of every kind must come out as ImageDecodeException with a sensible reason: empty, random,
+// text, truncated at many points, oversized headers (refused before allocating), unsupported formats.
+using GpuSearch.Imaging;
+using GpuSearch.Native;
+using Xunit.Abstractions;
+
+namespace GpuSearch.Tests.Imaging;
+
+public sealed class DecodeErrorTests(ITestOutputHelper log)
+{
+    [Fact]
+    public void Empty_data_is_Empty()
+    {
+        var e = Assert.Throws<ImageDecodeException>(() => ImageDecoder.Decode([], "empty.jpg"));
+        Assert.Equal(DecodeFailureReason.Empty, e.Reason);
+        Assert.Equal("empty.jpg", e.Name);
+        Assert.Contains("empty.jpg", e.Message);
+    }
+
+    [Fact]
+    public void Random_bytes_and_text_are_NotAnImage()
+    {
+        var rng = new Random(1234);
+        for (int i = 0; i < 200; i++)
+        {
+            var data = new byte[rng.Next(1, 4096)];
+            rng.NextBytes(data);
+            if (ImageFormatDetector.Detect(data) != ImageFormat.Unknown) continue;
+            var e = Assert.Throws<ImageDecodeException>(() => ImageDecoder.Decode(data, "r.bin"));
+            Assert.Equal(DecodeFailureReason.NotAnImage, e.Reason);
+        }
+        var t = Assert.Throws<ImageDecodeException>(() => ImageDecoder.Decode("<html>not a picture</html>"u8, "page.png"));
+        Assert.Equal(DecodeFailureReason.NotAnImage, t.Reason);
+    }
+
+    [Fact]
+    public void Format_comes_from_magic_bytes_not_the_name()
+    {
+        Assert.Equal(ImageFormat.Tiff, ImageFormatDetector.Detect("II*\0abcdefgh"u8));
+        var e = Assert.Throws<ImageDecodeException>(() => ImageDecoder.Decode("MM\0*\0\0\0\x08"u8, "photo.jpg"));
+        Assert.Equal((ImageFormat.Tiff, DecodeFailureReason.Unsupported), (e.Format, e.Reason));
+    }
+
+    [Fact]
+    public void Missing_library_is_named_not_a_crash()
+    {
+        var probe = NativeLibraryProbe.Load("libdoesnotexist", ["libdoesnotexist.so.9", "/nowhere/libdoesnotexist.so"]);
+        Assert.False(probe.IsAvailable);
+        Assert.Contains("libdoesnotexist.so.9", probe.UnavailableReason);
+        var e = ImageLimits.Unavailable("a.png", ImageFormat.Png, probe.UnavailableReason);
+        Assert.Equal(DecodeFailureReason.LibraryUnavailable, e.Reason);
+        Assert.Contains("/nowhere/libdoesnotexist.so", e.Message);
+        foreach (var f in new[] { ImageFormat.Jpeg, ImageFormat.Png, ImageFormat.Webp, ImageFormat.Gif, ImageFormat.Bmp })
+            Assert.True(ImageDecoder.IsAvailable(f, out var why), $"{f}: {why} (scripts/setup.sh installs the libraries)");
+    }
+
+    // A header claiming a huge image is refused from the header alone: the attempt allocates almost nothing.
+    [Fact]
+    public void Oversized_headers_are_refused_before_allocating()
+    {
+        var bmp = new byte[54];
+        "BM"u8.CopyTo(bmp);
+        BitConverter.TryWriteBytes(bmp.AsSpan(10), 54); BitConverter.TryWriteBytes(bmp.AsSpan(14), 40);
+        BitConverter.TryWriteBytes(bmp.AsSpan(18), 60000); BitConverter.TryWriteBytes(bmp.AsSpan(22), 60000);
+        BitConverter.TryWriteBytes(bmp.AsSpan(26), (short)1); BitConverter.TryWriteBytes(bmp.AsSpan(28), (short)24);
+        var gif = "GIF89a"u8.ToArray().Concat(new byte[] { 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0x2C, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 8, 0 }).ToArray();
+        foreach (var (data, name) in new[] { (bmp, "huge.bmp"), (gif, "huge.gif") })
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            var e = Assert.Throws<ImageDecodeException>(() => ImageDecoder.Decode(data, name));
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.Equal(DecodeFailureReason.TooLarge, e.Reason);
+            Assert.True(allocated < 1 << 20, $"{name}: allocated {allocated} bytes before refusing");
+        }
+    }
+
+    [SharedFact("testdata/decoders/go_x_image_testdata", "testdata/decoders/go_image_testdata")]
+    public void MaxPixels_applies_to_every_format()
+    {
+        var small = new DecodeOptions { MaxPixels = 1000 };
+        foreach (var f in SampleFiles())
+        {
+            var e = Assert.Throws<ImageDecodeException>(() => ImageDecoder.DecodeFile(f, small));
+            Assert.Equal(DecodeFailureReason.TooLarge, e.Reason);
+        }
+    }
+
+    // Cutting a file anywhere inside its image data must fail with the typed exception (never decode
+    // silently, never throw anything else).
+    [SharedFact("testdata/decoders/go_x_image_testdata", "testdata/decoders/go_image_testdata")]
+    public void Truncations_of_each_format_throw_ImageDecodeException()
+    {
+        foreach (var f in SampleFiles())
+        {
+            var full = File.ReadAllBytes(f);
+            foreach (var frac in new[] { 0.0, 0.02, 0.1, 0.3, 0.5, 0.7, 0.9, 0.97 })
+            {
+                int len = Math.Max(1, (int)(full.Length * frac));
+                var cut = full.AsSpan(0, len).ToArray();
+                var e = Assert.Throws<ImageDecodeException>(() => ImageDecoder.Decode(cut, $"{Path.GetFileName(f)}[..{len}]"));
+                log.WriteLine(e.Message);
+            }
+        }
+    }
+
+    private static IEnumerable<string> SampleFiles()
+    {
+        var x = Corpus.Dir("go_x_image_testdata");
+        var g = Corpus.Dir("go_image_testdata");
+        yield return Path.Combine(g, "video-001.jpeg");
+        yield return Path.Combine(g, "video-001.progressive.jpeg");
+        yield return Path.Combine(g, "video-001.png");
+        yield return Path.Combine(g, "video-001.gif");
+        yield return Path.Combine(x, "video-001.bmp");
+        yield return Path.Combine(x, "video-001.lossy.webp");
+        yield return Path.Combine(x, "yellow_rose.lossless.webp");
+        yield return Path.Combine(x, "yellow_rose.lossy-with-alpha.webp");
+    }
+}
