@@ -18,7 +18,14 @@ internal static unsafe class TurboJpegDecoder
         int rc;
         fixed (byte* p = data)
             rc = TurboJpegApi.F.DecompressHeader3(h.DangerousGetHandle(), p, new CULong((nuint)data.Length), &w, &hgt, &sub, &cs);
-        if (rc != 0) throw Failure(h, name, data, "tjDecompressHeader3", headerStage: true);
+        if (rc != 0)
+        {
+            // See JpegSof: exotic subsampling is a header-API limitation, not a bad file.
+            if (ErrorText(h).Contains("subsampling", StringComparison.OrdinalIgnoreCase)
+                && JpegSof.TryRead(data, out w, out hgt, out int comps) && comps is 1 or 3)
+                return (w, hgt, comps == 1 ? 2 : 1); // TJCS_GRAY or TJCS_YCbCr: either decodes to RGB
+            throw Failure(h, name, data, "tjDecompressHeader3", headerStage: true);
+        }
         return (w, hgt, cs);
     }
 
