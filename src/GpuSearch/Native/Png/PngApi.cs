@@ -61,6 +61,7 @@ internal static unsafe class PngApi
     public const uint FormatFlagAlpha = 0x01, FormatFlagColor = 0x02, FormatFlagLinear = 0x04, FormatFlagColormap = 0x08;
     public const uint FormatRgb = FormatFlagColor, FormatRgba = FormatFlagColor | FormatFlagAlpha;
     public const uint FormatLinearRgb = FormatFlagLinear | FormatFlagColor;
+    public const uint FormatLinearRgba = FormatFlagLinear | FormatFlagColor | FormatFlagAlpha;
     public const uint ImageFlag16BitSrgb = 0x04;
     public const uint ImageError = 2;
 

@@ -29,11 +29,8 @@ internal static unsafe class PngDecoder
                 bool alpha = (img.Format & PngApi.FormatFlagAlpha) != 0;
                 bool sixteen = (img.Format & PngApi.FormatFlagLinear) != 0;
                 int w = (int)img.Width, h = (int)img.Height;
-                if (sixteen && !alpha) return Decode16(&img, name, src, w, h);
+                if (sixteen) return Decode16(&img, name, src, w, h, alpha);
 
-                // 8-bit output. For 16-bit files with alpha, declaring the samples sRGB keeps libpng from
-                // treating them as linear light (it then only scales 16→8, within 1 of PIL's high byte).
-                if (sixteen) img.Flags |= PngApi.ImageFlag16BitSrgb;
                 img.Format = alpha ? PngApi.FormatRgba : PngApi.FormatRgb;
                 int ch = alpha ? 4 : 3;
                 var buf = GC.AllocateUninitializedArray<byte>(checked(w * h * ch));
@@ -49,18 +46,33 @@ internal static unsafe class PngDecoder
         }
     }
 
-    // 16-bit without alpha: read as "linear" 16-bit, which with no gAMA and no 16BIT_sRGB flag is a plain
-    // pass-through of the file's samples, then keep the high byte exactly as PIL's ";16B" unpackers do.
-    private static PixelBuffer Decode16(PngApi.PngImage* img, string name, ReadOnlySpan<byte> src, int w, int h)
+    // 16-bit: read as "linear" 16-bit, which with no gAMA and no 16BIT_sRGB flag passes the file's samples
+    // through, then keep the high byte exactly as PIL's ";16B" unpackers do. (Asking libpng for 8-bit output
+    // instead makes it treat the samples as linear light and re-encode them: up to 12 levels off PIL.)
+    // With alpha, linear output is premultiplied; dividing it back out recovers the high byte, exact for opaque
+    // pixels and within a level where alpha is small (where the composite barely shows the colour anyway).
+    private static PixelBuffer Decode16(PngApi.PngImage* img, string name, ReadOnlySpan<byte> src, int w, int h, bool alpha)
     {
-        img->Format = PngApi.FormatLinearRgb;
-        var wide = GC.AllocateUninitializedArray<ushort>(checked(w * h * 3));
+        int ch = alpha ? 4 : 3;
+        img->Format = alpha ? PngApi.FormatLinearRgba : PngApi.FormatLinearRgb;
+        var wide = GC.AllocateUninitializedArray<ushort>(checked(w * h * ch));
         fixed (ushort* dst = wide)
-            if (PngApi.F.FinishRead(img, null, dst, checked(w * 3), null) == 0) // stride counts components
+            if (PngApi.F.FinishRead(img, null, dst, checked(w * ch), null) == 0) // stride counts components
                 throw Failure(name, img, src, "png_image_finish_read");
         var buf = GC.AllocateUninitializedArray<byte>(wide.Length);
-        for (int i = 0; i < wide.Length; i++) buf[i] = (byte)(wide[i] >> 8);
-        return new PixelBuffer(w, h, 3, buf);
+        if (!alpha)
+        {
+            for (int i = 0; i < wide.Length; i++) buf[i] = (byte)(wide[i] >> 8);
+            return new PixelBuffer(w, h, 3, buf);
+        }
+        for (int i = 0; i < wide.Length; i += 4)
+        {
+            uint a = wide[i + 3];
+            for (int c = 0; c < 3; c++)
+                buf[i + c] = a == 0 ? (byte)0 : (byte)(Math.Min(65535u, (wide[i + c] * 65535u + a / 2) / a) >> 8);
+            buf[i + 3] = (byte)(a >> 8);
+        }
+        return new PixelBuffer(w, h, 4, buf);
     }
 
     private static ImageDecodeException Failure(string name, PngApi.PngImage* img, ReadOnlySpan<byte> data, string api)
