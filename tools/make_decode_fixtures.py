@@ -124,6 +124,9 @@ def generate():
     rgba.save(os.path.join(GEN, "alpha_lossy.webp"), quality=80); out.append("alpha_lossy.webp")
     rgba.save(os.path.join(GEN, "alpha_lossless.webp"), lossless=True); out.append("alpha_lossless.webp")
     base.save(os.path.join(GEN, "rgb24.bmp")); out.append("rgb24.bmp")
+    # Animated WebP: not listed as an entry (no PIL comparison); the C# test expects a typed Unsupported.
+    frames = [base, base.transpose(Image.FLIP_LEFT_RIGHT)]
+    frames[0].save(os.path.join(GEN, "anim.webp"), save_all=True, append_images=frames[1:], duration=100, lossless=True)
     base.quantize(16).save(os.path.join(GEN, "p8.bmp")); out.append("p8.bmp")
     base.convert("1").save(os.path.join(GEN, "bw1.bmp")); out.append("bw1.bmp")
     # 16-bit PNGs with gAMA 1.0 (which PIL ignores and we strip) and one with an eXIf orientation.
@@ -191,14 +194,14 @@ def main():
             refused.append(f"{rel}: not comparable (16-bit or low-bit grey tRNS, see pil_rgb)")
             continue
         entries.append(record(rel, kind_of(p), arr))
-    # DCT-domain scaling against PIL's draft (1/2, 1/4, 1/8 agree between draft and our factor choice).
+    # DCT-domain scaling against PIL's draft.
     for rel in ["libjpeg_turbo_testimages/testorig.jpg", "go_image_testdata/video-001.jpeg", "go_image_testdata/video-001.cmyk.jpeg"]:
         p = os.path.join(CORPUS, rel)
         if not os.path.exists(p):
             continue
         w, h = Image.open(p).size
-        for d in (2, 4, 8):
-            t = (w // d, h // d)
+        # The C# test decodes these with DctScaling = PilDraft; the odd sizes check PIL's integer rule exactly.
+        for t in [(w // 2, h // 2), (w // 4, h // 4), (w // 8, h // 8), (w * 2 // 3, h * 2 // 3), (w // 2 + 1, h // 2), (w // 3, h // 5)]:
             entries.append(record(rel, "jpeg", pil_rgb(p, t), t))
     doc = {"generator": "tools/make_decode_fixtures.py", "pil": Image.__version__,
            "conventions": "RGB8; exif_transpose; alpha pasted on white; 16-bit -> high byte",

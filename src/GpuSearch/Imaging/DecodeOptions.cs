@@ -23,6 +23,16 @@ public enum JpegWarningPolicy
     Lenient,
 }
 
+/// <summary>Which DCT-domain scaling factors <see cref="DecodeOptions.MinTargetSize"/> may choose.</summary>
+public enum JpegDctScaling
+{
+    /// <summary>Any factor TurboJPEG offers (n/8): the smallest output that keeps both sides ≥ the target. The default.</summary>
+    Eighths,
+    /// <summary>Exactly what PIL's <c>Image.draft</c> picks: 1/1, 1/2, 1/4 or 1/8, the largest divisor d with
+    /// d·target ≤ size on both sides. Use it to reproduce PIL pipelines that call <c>draft</c> (e.g. <c>thumbnail</c>).</summary>
+    PilDraft,
+}
+
 /// <summary>Options for <see cref="ImageDecoder.Decode(ReadOnlySpan{byte}, string, DecodeOptions?)"/>.</summary>
 public sealed record DecodeOptions
 {
@@ -37,9 +47,12 @@ public sealed record DecodeOptions
     public Rgb8 Background { get; init; } = Rgb8.White;
 
     /// <summary>When set, JPEGs are downscaled in the DCT domain to the smallest TurboJPEG scaling factor that
-    /// keeps both sides (after EXIF orientation) at least this large, like PIL's <c>draft</c>. Other formats
-    /// decode at full size. Null (the default) decodes at full size.</summary>
+    /// keeps both sides (after EXIF orientation) at least this large, as PIL's <c>draft</c> does. Other formats
+    /// decode at full size. Null (the default) decodes at full size. See <see cref="DctScaling"/> for the factor set.</summary>
     public (int Width, int Height)? MinTargetSize { get; init; }
+
+    /// <summary>The factor set <see cref="MinTargetSize"/> chooses from. Default <see cref="JpegDctScaling.Eighths"/>.</summary>
+    public JpegDctScaling DctScaling { get; init; } = JpegDctScaling.Eighths;
 
     /// <summary>Apply the EXIF orientation tag (JPEG APP1, PNG eXIf, WebP EXIF) so pixels come out upright. Default true.</summary>
     public bool ApplyExifOrientation { get; init; } = true;

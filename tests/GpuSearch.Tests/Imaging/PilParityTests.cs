@@ -33,7 +33,7 @@ public sealed class PilParityTests(ITestOutputHelper log)
             string label = file;
             if (e.TryGetProperty("target", out var t))
             {
-                opts = opts with { MinTargetSize = (t[0].GetInt32(), t[1].GetInt32()) };
+                opts = opts with { MinTargetSize = (t[0].GetInt32(), t[1].GetInt32()), DctScaling = JpegDctScaling.PilDraft };
                 label += $" draft {t[0]}x{t[1]}";
             }
             DecodedImage img;

@@ -40,7 +40,7 @@ internal static unsafe class TurboJpegDecoder
         ImageLimits.Check(name, ImageFormat.Jpeg, w, hgt, options);
         fullWidth = w; fullHeight = hgt;
 
-        var factor = PickScale(w, hgt, minTarget);
+        var factor = PickScale(w, hgt, minTarget, options.DctScaling);
         int sw = TurboJpegApi.Scaled(w, factor), sh = TurboJpegApi.Scaled(hgt, factor);
         // libjpeg cannot convert CMYK/YCCK to RGB itself ("Unsupported color conversion request"):
         // ask for CMYK and convert below.
@@ -58,12 +58,19 @@ internal static unsafe class TurboJpegDecoder
         return new PixelBuffer(sw, sh, 3, buf);
     }
 
-    /// <summary>The smallest-output scaling factor ≤ 1 that keeps both sides ≥ the target (PIL's draft picks
-    /// from 1/1, 1/2, 1/4, 1/8; TurboJPEG also offers eighths in between, which waste less resolution).</summary>
-    internal static TurboJpegApi.ScalingFactor PickScale(int w, int h, (int Width, int Height)? target)
+    /// <summary>Eighths: the smallest-output scaling factor ≤ 1 that keeps both sides ≥ the target (TurboJPEG offers
+    /// every n/8, which wastes less resolution than powers of two). PilDraft: PIL's own choice, bit for bit.</summary>
+    internal static TurboJpegApi.ScalingFactor PickScale(int w, int h, (int Width, int Height)? target, JpegDctScaling mode)
     {
         var best = new TurboJpegApi.ScalingFactor { Num = 1, Denom = 1 };
         if (target is not { } t || t.Width <= 0 || t.Height <= 0) return best;
+        if (mode == JpegDctScaling.PilDraft)
+        {
+            // PIL: scale = min(w // tw, h // th); the first of 8, 4, 2, 1 that does not exceed it.
+            foreach (var d in (ReadOnlySpan<int>)[8, 4, 2, 1])
+                if ((long)d * t.Width <= w && (long)d * t.Height <= h) return new TurboJpegApi.ScalingFactor { Num = 1, Denom = d };
+            return best;
+        }
         int n;
         var factors = TurboJpegApi.F.GetScalingFactors(&n);
         if (factors == null) return best;
