@@ -40,13 +40,13 @@ public sealed class DecodePipeline
     /// <summary>Decodes the requests; yields batches in input order. Per-item failures are reported inside the
     /// batches. Cancelling throws <see cref="OperationCanceledException"/> from the enumeration; an exception thrown
     /// by the input enumerable is rethrown after the batches before it have been delivered.</summary>
-    public async IAsyncEnumerable<ImageBatch> RunAsync(IEnumerable<DecodeRequest> requests, IProgress<DecodeProgress>? progress,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<ImageBatch> RunAsync(IEnumerable<DecodeRequest> requests, IProgress<DecodeProgress>? progress = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(requests);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var token = stop.Token;
-        var run = new RunState(_options, progress);
+        using var run = new RunState(_options, progress);
         var work = Channel.CreateBounded<(long Seq, DecodeRequest Req)>(new BoundedChannelOptions(_options.WorkerCount * 2)
             { SingleWriter = true, SingleReader = false });
         var results = Channel.CreateUnbounded<ImageBatchItem>(new UnboundedChannelOptions { SingleReader = true });
@@ -182,8 +182,10 @@ public sealed class DecodePipeline
     }
 
     /// <summary>Per-run counters, the window semaphore and progress reporting.</summary>
-    private sealed class RunState(DecodePipelineOptions options, IProgress<DecodeProgress>? progress)
+    private sealed class RunState(DecodePipelineOptions options, IProgress<DecodeProgress>? progress) : IDisposable
     {
+        public void Dispose() => Window.Dispose(); // only after every stage has finished (see RunAsync's finally)
+
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private long _completed, _failed, _bytes;
         private int _batches;

@@ -50,6 +50,7 @@ public sealed class DecodeErrorTests(ITestOutputHelper log)
         var e = ImageLimits.Unavailable("a.png", ImageFormat.Png, probe.UnavailableReason);
         Assert.Equal(DecodeFailureReason.LibraryUnavailable, e.Reason);
         Assert.Contains("/nowhere/libdoesnotexist.so", e.Message);
+        Assert.StartsWith("1.", GpuSearch.Native.Webp.WebpApi.Version()); // libwebp 1.x decoder ABI is what we bind
         foreach (var f in new[] { ImageFormat.Jpeg, ImageFormat.Png, ImageFormat.Webp, ImageFormat.Gif, ImageFormat.Bmp })
             Assert.True(ImageDecoder.IsAvailable(f, out var why), $"{f}: {why} (scripts/setup.sh installs the libraries)");
     }

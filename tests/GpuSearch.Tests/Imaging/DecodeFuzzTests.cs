@@ -27,7 +27,8 @@ public sealed class DecodeFuzzTests(ITestOutputHelper log)
         log.WriteLine($"fuzz corpora as is: {files.Count} files, {ok} decoded, {typed} ImageDecodeException");
     }
 
-    [SharedFact("testdata/decoders/go_fuzz_corpus")]
+    // Runs everywhere: without ../shared it mutates the committed generated fixtures only.
+    [Fact]
     public void Mutated_files_decode_or_throw_typed_within_timeout()
     {
         var files = Seeds();
@@ -89,13 +90,16 @@ public sealed class DecodeFuzzTests(ITestOutputHelper log)
 
     private static List<string> Seeds()
     {
-        var list = new List<string>();
-        foreach (var sub in new[] { "png", "jpeg", "gif", "webp", "bmp" })
-            list.AddRange(Corpus.Files($"go_fuzz_corpus/{sub}", "*", recursive: true)
-                .Where(f => !f.EndsWith(".go", StringComparison.Ordinal) && new FileInfo(f).Length <= 64 << 10));
-        foreach (var (dir, pat) in new[] { ("go_image_testdata", "*.jpeg"), ("giflib_pic", "*.gif"), ("pngsuite_full", "*.png") })
-            if (Directory.Exists(Path.Combine(Corpus.Dir(""), dir)))
-                list.AddRange(Corpus.Files(dir, pat, recursive: true).Where(f => new FileInfo(f).Length <= 64 << 10));
+        var list = Directory.GetFiles(Path.Combine(Support.SharedData.RepoRoot, "tests", "GpuSearch.Tests", "Fixtures", "decode", "generated"))
+            .OrderBy(f => f, StringComparer.Ordinal).ToList();
+        if (Support.SharedData.Find(Corpus.Root, out _) is not { } root) return list;
+        var sources = new[] { "go_fuzz_corpus/png", "go_fuzz_corpus/jpeg", "go_fuzz_corpus/gif", "go_fuzz_corpus/webp", "go_fuzz_corpus/bmp",
+            "go_image_testdata", "giflib_pic", "pngsuite_full" };
+        foreach (var sub in sources.Where(s => Directory.Exists(Path.Combine(root, s))))
+            list.AddRange(Directory.GetFiles(Path.Combine(root, sub), "*", SearchOption.AllDirectories)
+                .Where(f => !f.EndsWith(".go", StringComparison.Ordinal) && !f.EndsWith(".txt", StringComparison.Ordinal)
+                            && new FileInfo(f).Length <= 64 << 10)
+                .OrderBy(f => f, StringComparer.Ordinal));
         return list;
     }
 }
