@@ -76,6 +76,23 @@ public sealed class CorpusDecodeTests(ITestOutputHelper log)
         }
     }
 
+    // Go's deliberately broken PNGs: bad CRC, missing IEND, palette index out of range, cut file, bad zlib.
+    // CRC, zlib and truncation errors must be refused with the typed exception (PIL 9.4 accepts the cut file;
+    // we are stricter on purpose). A missing IEND after complete image data, and palette indices past the
+    // palette (shown black), are decoded by libpng as by PIL.
+    [SharedFact("testdata/decoders/go_image_testdata/png_testdata")]
+    public void Go_invalid_pngs_are_refused()
+    {
+        foreach (var f in Corpus.Files("go_image_testdata/png_testdata", "invalid-*.png"))
+        {
+            var name = Path.GetFileName(f);
+            var ex = Record.Exception(() => ImageDecoder.DecodeFile(f));
+            log.WriteLine($"{name}: {ex?.Message ?? "decoded"}");
+            if (name is "invalid-noend.png" or "invalid-palette.png") Assert.True(ex is null or ImageDecodeException, ex?.ToString());
+            else Assert.IsType<ImageDecodeException>(ex);
+        }
+    }
+
     [SharedFact("testdata/decoders/giflib_pic")]
     public void Giflib_pictures_decode()
     {
