@@ -75,6 +75,48 @@ public sealed class DecodeErrorTests(ITestOutputHelper log)
         }
     }
 
+    // The native formats too: real files with their header dimensions patched to ~16k x 16k. The libraries read
+    // only the header before we refuse, so the managed heap barely moves (and no 768 MB buffer is attempted).
+    [SharedFact("testdata/decoders/go_x_image_testdata", "testdata/decoders/go_image_testdata")]
+    public void Oversized_native_headers_are_refused_before_allocating()
+    {
+        var jpeg = File.ReadAllBytes(Path.Combine(Corpus.Dir("go_image_testdata"), "video-001.jpeg"));
+        int sof = jpeg.AsSpan().IndexOf(new byte[] { 0xFF, 0xC0 });
+        jpeg[sof + 5] = 0x40; jpeg[sof + 6] = 0x00; jpeg[sof + 7] = 0x40; jpeg[sof + 8] = 0x00; // 16384 x 16384
+
+        var png = File.ReadAllBytes(Path.Combine(Corpus.Dir("go_image_testdata"), "video-001.png"));
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(16), 16384);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(20), 16384);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(29), Crc32(png.AsSpan(12, 17))); // IHDR CRC
+
+        var webp = File.ReadAllBytes(Path.Combine(Corpus.Dir("go_x_image_testdata"), "video-001.lossy.webp"));
+        Assert.True(webp.AsSpan(12, 4).SequenceEqual("VP8 "u8), "expected a simple-format lossy WebP");
+        webp[26] = 0xFF; webp[27] = 0x3F; webp[28] = 0xFF; webp[29] = 0x3F;                     // 16383 x 16383
+
+        foreach (var (data, name) in new[] { (jpeg, "huge.jpeg"), (png, "huge.png"), (webp, "huge.webp") })
+        {
+            try { ImageDecoder.Decode(data, name); } catch (ImageDecodeException) { } // JIT and library load, unmeasured
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            var e = Assert.Throws<ImageDecodeException>(() => ImageDecoder.Decode(data, name));
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.Equal(DecodeFailureReason.TooLarge, e.Reason);
+            Assert.True(allocated < data.Length + (1 << 20), $"{name}: allocated {allocated} bytes before refusing");
+            log.WriteLine($"{e.Message} (allocated {allocated} bytes)");
+        }
+    }
+
+    /// <summary>CRC-32 (ISO-HDLC, the PNG chunk CRC), bitwise: tests only.</summary>
+    private static uint Crc32(ReadOnlySpan<byte> data)
+    {
+        uint c = 0xFFFFFFFF;
+        foreach (var b in data)
+        {
+            c ^= b;
+            for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
+        }
+        return ~c;
+    }
+
     [SharedFact("testdata/decoders/go_x_image_testdata", "testdata/decoders/go_image_testdata")]
     public void MaxPixels_applies_to_every_format()
     {
