@@ -68,6 +68,22 @@ public sealed class ReferenceComparisonTests(ITestOutputHelper log)
         Assert.Equal((150, 103), (img.Width, img.Height));
     }
 
+    // Garbage between the scan data and EOI raises libjpeg's "extraneous bytes before marker" warning: harmless
+    // (PIL decodes it), so the default policy accepts it with identical pixels; Strict refuses it.
+    [SharedFact("testdata/decoders/go_image_testdata")]
+    public void Extraneous_bytes_are_accepted_by_default_and_refused_when_strict()
+    {
+        var full = File.ReadAllBytes(Path.Combine(Corpus.Dir("go_image_testdata"), "video-001.jpeg"));
+        Assert.True(full[^2] == 0xFF && full[^1] == 0xD9);
+        byte[] dirty = [.. full[..^2], 0x12, 0x34, 0x56, 0xFF, 0xD9];
+        var clean = ImageDecoder.Decode(full, "clean.jpeg");
+        var tolerated = ImageDecoder.Decode(dirty, "dirty.jpeg");
+        Assert.Equal(clean.Pixels, tolerated.Pixels);
+        var e = Assert.Throws<ImageDecodeException>(() => ImageDecoder.Decode(dirty, "dirty.jpeg", new DecodeOptions { JpegWarnings = JpegWarningPolicy.Strict }));
+        log.WriteLine(e.Message);
+        Assert.Equal(DecodeFailureReason.Corrupt, e.Reason);
+    }
+
     [SharedFact("testdata/decoders/misc_truncated/skimage_truncated.jpg")]
     public void Skimage_truncated_jpeg_is_reported_truncated()
     {

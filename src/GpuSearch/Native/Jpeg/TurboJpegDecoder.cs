@@ -97,8 +97,10 @@ internal static unsafe class TurboJpegDecoder
         };
     }
 
-    // libjpeg's JWRN_JPEG_EOF text; the 2.x API exposes no warning code, only the last message.
-    private static bool IsTruncationMessage(string msg) => msg.Contains("Premature end", StringComparison.OrdinalIgnoreCase);
+    // libjpeg's JWRN_JPEG_EOF text ("the data ran out"); the 2.x API exposes no warning code, only the last message.
+    // Deliberately not JWRN_HIT_MARKER ("Corrupt JPEG data: premature end of data segment"): that is damage inside
+    // a complete file, which PIL decodes too, so it falls under "other warnings".
+    private static bool IsTruncationMessage(string msg) => msg.Contains("Premature end of JPEG file", StringComparison.Ordinal);
 
     private static string ErrorText(TurboJpegHandle h)
     {
