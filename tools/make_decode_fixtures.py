@@ -123,6 +123,7 @@ def generate():
     base.quantize(200).save(os.path.join(GEN, "opaque.gif")); out.append("opaque.gif")
     rgba.save(os.path.join(GEN, "alpha_lossy.webp"), quality=80); out.append("alpha_lossy.webp")
     rgba.save(os.path.join(GEN, "alpha_lossless.webp"), lossless=True); out.append("alpha_lossless.webp")
+    base.save(os.path.join(GEN, "orient8.webp"), quality=90, exif=exif_orientation_bytes(8)); out.append("orient8.webp")
     base.save(os.path.join(GEN, "rgb24.bmp")); out.append("rgb24.bmp")
     # Animated WebP: not listed as an entry (no PIL comparison); the C# test expects a typed Unsupported.
     frames = [base, base.transpose(Image.FLIP_LEFT_RIGHT)]
