@@ -62,8 +62,6 @@ internal static unsafe class PngApi
     public const uint FormatRgb = FormatFlagColor, FormatRgba = FormatFlagColor | FormatFlagAlpha;
     public const uint FormatLinearRgb = FormatFlagLinear | FormatFlagColor;
     public const uint FormatLinearRgba = FormatFlagLinear | FormatFlagColor | FormatFlagAlpha;
-    public const uint ImageFlag16BitSrgb = 0x04;
-    public const uint ImageError = 2;
 
     /// <summary>The NUL-terminated message of a png_image.</summary>
     public static string MessageOf(PngImage* img)
