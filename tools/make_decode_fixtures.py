@@ -208,9 +208,11 @@ def main():
            "conventions": "RGB8; exif_transpose; alpha pasted on white; 16-bit -> high byte",
            "refused_by_pil": refused, "entries": entries}
     os.makedirs(OUT, exist_ok=True)
+    # One entry per line, so a regeneration shows up in review as a readable per-file diff.
+    body = json.dumps({k: v for k, v in doc.items() if k != "entries"}, separators=(",", ":"))[:-1]
+    lines = [json.dumps(e, separators=(",", ":")) for e in entries]
     with open(os.path.join(OUT, "pil_parity.json"), "w") as f:
-        json.dump(doc, f, separators=(",", ":"))
-        f.write("\n")
+        f.write(body + ',"entries":[\n' + ",\n".join(lines) + "\n]}\n")
     print(f"{len(entries)} entries, {len(refused)} refused by PIL -> {os.path.relpath(OUT, REPO)}", file=sys.stderr)
 
 
