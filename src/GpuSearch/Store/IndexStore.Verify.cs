@@ -15,14 +15,26 @@ public sealed partial class IndexStore
     public VerifyReport Verify()
     {
         var issues = new List<VerifyIssue>();
-        VerifyCatalog(issues);
-        var segments = _catalog.Segments();
-        foreach (var s in segments) VerifySegment(s, issues);
-        var named = segments.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
-        foreach (var f in Directory.EnumerateFiles(SegmentDir).Select(Path.GetFileName).Where(n => !named.Contains(n!)))
-            issues.Add(new VerifyIssue(VerifySeverity.Info, f!, "file is not named by the catalog", "harmless; removed at the next open", [], []));
-        return new VerifyReport(Folder, issues, _catalog.Count(liveOnly: true), segments.Count);
+        bool catalogOk = VerifyCatalog(issues);
+        try
+        {
+            var segments = _catalog.Segments();
+            foreach (var s in segments) VerifySegment(s, issues);
+            var named = segments.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+            foreach (var f in Directory.EnumerateFiles(SegmentDir).Select(Path.GetFileName).Where(n => !named.Contains(n!)))
+                issues.Add(new VerifyIssue(VerifySeverity.Info, f!, "file is not named by the catalog", "harmless; removed at the next open", [], []));
+            return new VerifyReport(Folder, issues, _catalog.Count(liveOnly: true), segments.Count);
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException e)
+        {
+            // The damaged pages hold items or segments: what we could not read is not verifiable.
+            if (catalogOk) issues.Add(CatalogIssue($"SQLite error {e.SqliteErrorCode}: {e.Message}"));
+            return new VerifyReport(Folder, issues, -1, 0);
+        }
     }
+
+    private static VerifyIssue CatalogIssue(string problem) => new(VerifySeverity.Error, "catalog", problem,
+        "the catalog is damaged: back up the folder, then rebuild the index (segment vectors stay readable by numpy)", [], []);
 
     /// <summary>
     /// Verifies the folder whether or not its catalog can be opened: a catalog that SQLite cannot read
@@ -36,7 +48,7 @@ public sealed partial class IndexStore
             using var store = Open(folder, expectedFingerprint);
             return store.Verify();
         }
-        catch (Exception e) when (e is StoreCorruptException or InvalidDataException or FileNotFoundException)
+        catch (Exception e) when (e is StoreCorruptException or InvalidDataException or FileNotFoundException or Microsoft.Data.Sqlite.SqliteException)
         {
             var segDir = Path.Combine(folder, "segments");
             var readable = Directory.Exists(segDir)
@@ -67,9 +79,10 @@ public sealed partial class IndexStore
         var ids = damaged.SelectMany(i => i.AffectedIds).Distinct().ToList();
         var paths = damaged.SelectMany(i => i.AffectedPaths).Distinct().ToList();
         var badSegments = damaged.Select(i => i.Subject).ToHashSet(StringComparer.Ordinal);
+        var segments = _catalog.Segments();
         using (var tx = _catalog.Begin())
         {
-            foreach (var s in _catalog.Segments().Where(s => badSegments.Contains(s.Name)))
+            foreach (var s in segments.Where(s => badSegments.Contains(s.Name)))
             {
                 // Every row of a damaged segment goes, live or not, so compaction drops the whole file
                 // without reading it.
@@ -82,7 +95,7 @@ public sealed partial class IndexStore
         return new RepairResult(ids, paths, Compact());
     }
 
-    private void VerifyCatalog(List<VerifyIssue> issues)
+    private bool VerifyCatalog(List<VerifyIssue> issues)
     {
         var problems = new List<string>();
         try
@@ -95,9 +108,8 @@ public sealed partial class IndexStore
                 while (r.Read()) problems.Add($"item row {r.GetValue(1)} in {r.GetString(0)} names a segment that does not exist");
         }
         catch (Microsoft.Data.Sqlite.SqliteException e) { problems.Add($"SQLite error {e.SqliteErrorCode}: {e.Message}"); }
-        if (problems.Count > 0)
-            issues.Add(new VerifyIssue(VerifySeverity.Error, "catalog", "integrity check failed: " + string.Join("; ", problems.Take(20)),
-                "the catalog is damaged: back up the folder, then rebuild the index (segment vectors stay readable by numpy)", [], []));
+        if (problems.Count > 0) issues.Add(CatalogIssue("integrity check failed: " + string.Join("; ", problems.Take(20))));
+        return problems.Count == 0;
     }
 
     private void VerifySegment(SegmentRecord s, List<VerifyIssue> issues)
