@@ -15,7 +15,10 @@ int total = int.Parse(args[1], CultureInfo.InvariantCulture);
 var rng = new Random(int.Parse(args[2], CultureInfo.InvariantCulture));
 var stdout = Console.Out;
 
-using var store = IndexStore.Open(folder, ChildWorkload.Metadata.Fingerprint);
+// The test creates the index first; creating it here when absent makes manual runs one command.
+using var store = Directory.Exists(folder)
+    ? IndexStore.Open(folder, ChildWorkload.Metadata.Fingerprint)
+    : IndexStore.Create(folder, ChildWorkload.Metadata);
 foreach (var line in store.RecoveryLog) stdout.Write($"RECOVERED {line}\n");
 int next = 0, added = 0;
 while (next < total)
