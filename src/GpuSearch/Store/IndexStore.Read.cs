@@ -23,9 +23,14 @@ public sealed partial class IndexStore
             using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1);
             long need = SegmentFile.ExpectedLength(seg.Rows, dim, Metadata.StorageDType);
             if (fs.Length < need) throw new StoreCorruptException($"{path} holds {fs.Length} bytes but its {seg.Rows} committed rows need {need}; run Verify");
-            for (int start = 0; start < live.Count; start += maxRows)
+            for (int start = 0; start < live.Count;)
             {
-                var part = live.GetRange(start, Math.Min(maxRows, live.Count - start));
+                // A batch spans at most maxRows file rows (live or not), which bounds both the batch and
+                // the read buffer even when tombstones leave live rows sparse.
+                int end = start;
+                while (end < live.Count && live[end].Row - live[start].Row < maxRows) end++;
+                var part = live.GetRange(start, end - start);
+                start = end;
                 long firstRow = part[0].Row, lastRow = part[^1].Row;
                 // One contiguous read covering the span (deleted rows in between are read and skipped):
                 // sequential I/O beats a seek per row.

@@ -23,6 +23,18 @@ public class IndexStoreDeleteCompactTests : StoreTestBase
     }
 
     [Fact]
+    public void Streaming_read_over_sparse_tombstones_bounds_each_batch_by_file_rows()
+    {
+        using var s = IndexStore.Create(IndexDir, Meta(capacity: 64));
+        var ids = s.Add(Items(0, 40));
+        for (int i = 0; i < 40; i++) if (i % 7 != 0) s.Delete(ids[i]);
+        var batches = s.ReadLive(maxRows: 10).ToList();
+        Assert.Equal(new[] { 0, 7, 14, 21, 28, 35 }.Select(i => ids[i]), batches.SelectMany(b => b.Ids));
+        Assert.All(batches, b => Assert.InRange(b.Count, 1, 2));
+        Assert.Equal(Vec(35), batches[^1].ToFloat32().AsSpan((batches[^1].Count - 1) * Dim).ToArray());
+    }
+
+    [Fact]
     public void Compact_drops_deleted_rows_keeps_ids_and_vectors()
     {
         using var s = IndexStore.Create(IndexDir, Meta(capacity: 4));
