@@ -9,6 +9,8 @@ internal sealed record SegmentRecord(long Id, string Name, long Rows, long ByteL
 
 internal readonly record struct SegmentItem(long Id, string Path, long Row, bool Deleted);
 
+internal readonly record struct ChunkRecord(long FirstRow, long Rows, string Checksum);
+
 internal sealed class Catalog(SqliteConnection conn) : IDisposable
 {
     public SqliteConnection Connection => conn;
@@ -73,6 +75,18 @@ internal sealed class Catalog(SqliteConnection conn) : IDisposable
 
     public void SealSegment(long id, string checksum, long byteLength) =>
         Exec("UPDATE segments SET sealed=1, checksum=$c, byte_length=$b WHERE id=$id", null, ("$c", checksum), ("$b", byteLength), ("$id", id));
+
+    public void InsertChunk(long segment, long firstRow, long rows, string checksum, SqliteTransaction tx) =>
+        Exec("INSERT INTO chunks(segment,first_row,rows,checksum) VALUES($s,$f,$r,$c)", tx, ("$s", segment), ("$f", firstRow), ("$r", rows), ("$c", checksum));
+
+    public List<ChunkRecord> ChunksOf(long segment)
+    {
+        using var c = Cmd("SELECT first_row,rows,checksum FROM chunks WHERE segment=$s ORDER BY first_row", null, ("$s", segment));
+        using var r = c.ExecuteReader();
+        var list = new List<ChunkRecord>();
+        while (r.Read()) list.Add(new ChunkRecord(r.GetInt64(0), r.GetInt64(1), r.GetString(2)));
+        return list;
+    }
 
     /// <summary>The live item at <paramref name="path"/>: its id and content hash.</summary>
     public (long Id, string Hash)? FindLive(string path, SqliteTransaction? tx = null)

@@ -31,6 +31,14 @@ internal static class CatalogSchema
             row          INTEGER NOT NULL,
             deleted      INTEGER NOT NULL DEFAULT 0,
             UNIQUE(segment, row));
+        -- SHA-256 of each committed run of rows (one per append, or per block when compaction writes),
+        -- so damage is found in open segments too and pinned to the rows it hits.
+        CREATE TABLE chunks(
+            segment   INTEGER NOT NULL REFERENCES segments(id),
+            first_row INTEGER NOT NULL,
+            rows      INTEGER NOT NULL,
+            checksum  TEXT NOT NULL,
+            PRIMARY KEY(segment, first_row));
         -- At most one live item per path: the database itself forbids resume-time duplicates.
         CREATE UNIQUE INDEX items_live_path ON items(path) WHERE deleted = 0;
         CREATE INDEX items_hash ON items(content_hash);

@@ -77,6 +77,7 @@ public sealed partial class IndexStore
                 if (_catalog.FindLive(item.Path, tx) is { } old) _catalog.Tombstone(old.Id, tx); // content changed: replace
                 assigned[k] = _catalog.InsertItem(item, hash, _openId, _openRows + k, added, tx);
             }
+            _catalog.InsertChunk(_openId, _openRows, chunk.Count, SegmentChunkCheck.Hash(bytes), tx);
             _catalog.UpdateSegmentRows(_openId, newRows, SegmentFile.ExpectedLength(newRows, Metadata.Dim, Metadata.StorageDType), tx);
             tx.Commit();
         }

@@ -11,6 +11,9 @@ public sealed record RepairResult(IReadOnlyList<long> DroppedIds, IReadOnlyList<
 
 public sealed partial class IndexStore
 {
+    /// <summary>Problems about damaged row ranges start with this; Repair tells them from framing problems by it.</summary>
+    private const string RowsProblemPrefix = "rows ";
+
     /// <summary>Checks the whole folder and reports what is damaged and what can be recovered. Never throws for damage.</summary>
     public VerifyReport Verify()
     {
@@ -66,8 +69,10 @@ public sealed partial class IndexStore
     }
 
     /// <summary>
-    /// Deletes every live item whose vector Verify finds damaged and compacts the damaged segments
-    /// away, leaving a healthy index. Re-adding <see cref="RepairResult.PathsToReAdd"/> restores them.
+    /// Makes the index healthy again, keeping every row that verifies: items whose vectors are damaged
+    /// or lost are deleted (their paths are returned for re-adding), segments holding them are compacted
+    /// down to their intact rows, and sealed files whose rows verify but whose header, length or
+    /// whole-file checksum are off are rewritten and re-sealed.
     /// </summary>
     /// <exception cref="StoreCorruptException">The catalog itself is damaged (repair cannot help).</exception>
     public RepairResult Repair()
@@ -78,20 +83,23 @@ public sealed partial class IndexStore
         var damaged = report.Issues.Where(i => i.Severity == VerifySeverity.Error).ToList();
         var ids = damaged.SelectMany(i => i.AffectedIds).Distinct().ToList();
         var paths = damaged.SelectMany(i => i.AffectedPaths).Distinct().ToList();
-        var badSegments = damaged.Select(i => i.Subject).ToHashSet(StringComparer.Ordinal);
-        var segments = _catalog.Segments();
         using (var tx = _catalog.Begin())
         {
-            foreach (var s in segments.Where(s => badSegments.Contains(s.Name)))
-            {
-                // Every row of a damaged segment goes, live or not, so compaction drops the whole file
-                // without reading it.
-                _catalog.Exec("UPDATE items SET deleted=1 WHERE segment=$s", tx, ("$s", s.Id));
-                if (s.Id == _openId && _open is not null) { _open.Dispose(); _open = null; }
-                _catalog.Exec("UPDATE segments SET sealed=1 WHERE id=$s", tx, ("$s", s.Id));
-            }
+            foreach (var id in ids) _catalog.Tombstone(id, tx);
             tx.Commit();
         }
+        // Segments with damaged rows are left to compaction (they now hold tombstones, so it rewrites them
+        // from their verified rows); only segments whose rows all verify get their framing fixed in place.
+        var rowDamage = damaged.Where(i => i.Problem.StartsWith(RowsProblemPrefix, StringComparison.Ordinal)).Select(i => i.Subject).ToHashSet(StringComparer.Ordinal);
+        var sealedFix = damaged.Select(i => i.Subject).Where(n => n != "catalog" && !rowDamage.Contains(n)).ToHashSet(StringComparer.Ordinal);
+        foreach (var s in _catalog.Segments().Where(s => s.Sealed && sealedFix.Contains(s.Name) && File.Exists(SegmentPath(s.Name))))
+        {
+            // Rows verified by their chunks; only framing is off. Rewrite it, then re-seal.
+            using (var f = SegmentFile.OpenExisting(SegmentPath(s.Name), Metadata.StorageDType, Metadata.Dim)) f.TruncateTo(s.Rows);
+            _catalog.SealSegment(s.Id, SegmentFile.Checksum(SegmentPath(s.Name)), SegmentFile.ExpectedLength(s.Rows, Metadata.Dim, Metadata.StorageDType));
+        }
+        // A damaged open segment stops taking rows: compaction replaces it with a sealed copy of its intact rows.
+        if (_open is not null && damaged.Any(i => i.Subject == SegmentFile.NameFor(_openId) && i.AffectedIds.Count > 0)) SealOpenSegment();
         return new RepairResult(ids, paths, Compact());
     }
 
@@ -132,39 +140,39 @@ public sealed partial class IndexStore
         long expected = SegmentFile.ExpectedLength(s.Rows, Metadata.Dim, Metadata.StorageDType);
         long length = new FileInfo(path).Length;
         int rowBytes = Metadata.Dim * Metadata.StorageDType.ItemSize();
-        if (length < expected)
-        {
-            long whole = Math.Max(0, (length - SegmentFile.HeaderBytes) / rowBytes);
-            var lost = live.Where(i => i.Row >= whole).ToList();
-            Add(VerifySeverity.Error, $"truncated: {length} bytes, {s.Rows} committed rows need {expected}",
-                $"rows 0..{whole - 1} are present ({live.Count - lost.Count} live items recoverable, unverified); {lost.Count} live items past row {whole} are lost; Repair drops the segment, re-run the add to re-embed",
-                s.Sealed ? live : lost);
-            return;
-        }
-        if (length > expected && s.Sealed)
-            Add(VerifySeverity.Error, $"sealed segment has {length - expected} trailing bytes", "Repair drops the segment; re-run the add to re-embed", live);
-        else if (length > expected)
-            Add(VerifySeverity.Info, $"{length - expected} bytes of uncommitted rows past row {s.Rows}", "harmless; truncated at the next open", []);
 
+        // Rows first: per-chunk checksums say exactly which rows are damaged or lost.
+        var bad = SegmentChunkCheck.Check(path, _catalog.ChunksOf(s.Id), s.Rows, rowBytes);
+        foreach (var b in bad)
+        {
+            var hit = live.Where(i => b.Contains(i.Row)).ToList();
+            Add(VerifySeverity.Error, $"{RowsProblemPrefix}{b.FirstRow}..{b.FirstRow + b.Rows - 1}: {b.Why}",
+                $"the other {s.Rows - b.Rows} rows verify; {hit.Count} live items here are lost: Repair drops them (keeping the intact rows), then re-run the add to re-embed them", hit);
+        }
+
+        if (length > expected)
+            Add(s.Sealed ? VerifySeverity.Error : VerifySeverity.Info, $"{length - expected} bytes past the {s.Rows} committed rows",
+                s.Sealed ? "rows verify; Repair cuts the trailing bytes" : "uncommitted rows; harmless, truncated at the next open", []);
+        bool headerOk;
         try
         {
             using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1);
             var h = NpyHeader.Read(fs, path, null);
-            if (h.DType != Metadata.StorageDType || h.Columns != Metadata.Dim || h.Shape.Length != 2 || h.Rows != s.Rows || h.DataOffset != SegmentFile.HeaderBytes)
+            headerOk = h.DType == Metadata.StorageDType && h.Columns == Metadata.Dim && h.Shape.Length == 2 && h.Rows == s.Rows && h.DataOffset == SegmentFile.HeaderBytes;
+            if (!headerOk)
                 Add(s.Sealed ? VerifySeverity.Error : VerifySeverity.Info, $"header says {h.DType} {h.ShapeText} at offset {h.DataOffset}; catalog says {Metadata.StorageDType} ({s.Rows}, {Metadata.Dim})",
-                    s.Sealed ? "Repair drops the segment; re-run the add to re-embed" : "harmless; rewritten at the next open", s.Sealed ? live : []);
+                    s.Sealed ? "numpy sees the wrong shape; Repair rewrites the header from the catalog" : "harmless; rewritten at the next open", []);
         }
         catch (InvalidDataException e)
         {
-            Add(VerifySeverity.Error, $"header unreadable: {e.Message}", "vectors may be intact but cannot be trusted; Repair drops the segment, re-run the add to re-embed", live);
-            return;
+            headerOk = false;
+            Add(s.Sealed ? VerifySeverity.Error : VerifySeverity.Info, $"header unreadable: {e.Message}",
+                s.Sealed ? "numpy cannot load it; Repair rewrites the header from the catalog" : "harmless; rewritten at the next open", []);
         }
-        if (s.Sealed)
-        {
-            var sum = SegmentFile.Checksum(path);
-            if (sum != s.Checksum)
-                Add(VerifySeverity.Error, $"checksum mismatch (catalog {s.Checksum}, file {sum})",
-                    $"some of its {s.Rows} rows changed after sealing and the checksum cannot say which; Repair drops its {live.Count} live items, re-run the add to re-embed them", live);
-        }
+        // The whole-file checksum of a sealed segment is a second, independent check; report it only
+        // when the finer checks found nothing, so one flipped byte yields one finding.
+        if (s.Sealed && bad.Count == 0 && headerOk && length == expected && SegmentFile.Checksum(path) is var sum && sum != s.Checksum)
+            Add(VerifySeverity.Error, $"whole-file checksum mismatch (catalog {s.Checksum}, file {sum}) although every row chunk verifies",
+                "the rows are intact; Repair re-seals the file with a fresh checksum", []);
     }
 }

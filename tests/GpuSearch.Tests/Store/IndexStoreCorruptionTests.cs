@@ -6,65 +6,94 @@ namespace GpuSearch.Tests.Store;
 
 public class IndexStoreCorruptionTests : StoreTestBase
 {
-    private long[] Build(int count = 10, int capacity = 4)
+    /// <summary>Adds <paramref name="count"/> items in batches of <paramref name="batch"/>: each batch is one checksummed chunk.</summary>
+    private long[] Build(int count = 10, int capacity = 4, int batch = 2)
     {
         using var s = IndexStore.Create(IndexDir, Meta(capacity: capacity));
-        return s.Add(Items(0, count));
+        var ids = new List<long>();
+        for (int i = 0; i < count; i += batch) ids.AddRange(s.Add(Items(i, Math.Min(batch, count - i))));
+        return ids.ToArray();
+    }
+
+    private void FlipByte(string segment, long offset)
+    {
+        var path = SegmentPath(segment);
+        var bytes = File.ReadAllBytes(path);
+        bytes[offset] ^= 0x40;
+        File.WriteAllBytes(path, bytes);
     }
 
     [Fact]
-    public void Flipped_byte_in_sealed_segment_fails_checksum_and_repair_recovers()
+    public void Flipped_byte_in_sealed_segment_is_pinned_to_its_chunk_and_repair_keeps_the_rest()
     {
-        var ids = Build();
-        var seg = SegmentPath("seg-000002.npy");
-        var bytes = File.ReadAllBytes(seg);
-        bytes[128 + 5] ^= 0x40;
-        File.WriteAllBytes(seg, bytes);
+        var ids = Build(); // seg 2 holds items 4..7 as chunks [4,5] and [6,7]
+        FlipByte("seg-000002.npy", 128 + 5);
 
         using var s = IndexStore.Open(IndexDir);
         var report = s.Verify();
         Assert.False(report.IsHealthy);
         var issue = Assert.Single(report.Issues, i => i.Severity == VerifySeverity.Error);
         Assert.Equal("seg-000002.npy", issue.Subject);
-        Assert.Contains("checksum mismatch", issue.Problem);
-        Assert.Equal(ids[4..8], issue.AffectedIds);
-        Assert.Equal(4, report.DamagedItems);
-        Assert.Equal(6, report.RecoverableItems);
+        Assert.StartsWith("rows 0..1: checksum mismatch", issue.Problem);
+        Assert.Equal(ids[4..6], issue.AffectedIds);
+        Assert.Equal(2, report.DamagedItems);
+        Assert.Equal(8, report.RecoverableItems);
         Assert.Contains("img/0005.jpg", report.ToString());
-        s.Delete(ids[4]);
-        Assert.Throws<StoreCorruptException>(() => s.Compact()); // compaction never copies damaged data
+        s.Delete(ids[6]);
+        Assert.Throws<StoreCorruptException>(() => s.Compact()); // compaction never copies damaged rows
 
         var repair = s.Repair();
-        Assert.Equal(["img/0005.jpg", "img/0006.jpg", "img/0007.jpg"], repair.PathsToReAdd);
+        Assert.Equal(["img/0004.jpg", "img/0005.jpg"], repair.PathsToReAdd);
         Assert.True(s.Verify().IsHealthy, s.Verify().ToString());
-        s.Add(Items(0, 10)); // the re-run re-embeds exactly what was lost (and item 4, deleted above)
+        var all = s.ReadAll();
+        Assert.Equal(7, all.Ids.Length); // 10 - 2 damaged - 1 deleted; item 7 survived in its own chunk
+        Assert.Equal(Vec(7), s.GetVector(ids[7]));
+        s.Add(Items(0, 10)); // the re-run re-embeds exactly what was lost (and item 6, deleted above)
         Assert.Equal(10, s.Count);
         Assert.True(s.Verify().IsHealthy);
         Assert.Equal(Vec(5), s.GetVector(s.Get("img/0005.jpg")!.Id));
     }
 
     [Fact]
+    public void Flipped_byte_in_open_segment_is_detected()
+    {
+        var ids = Build(count: 10, capacity: 100, batch: 5);
+        FlipByte("seg-000001.npy", 128 + 7 * Dim * 4 + 1); // row 7: second chunk
+        using var s = IndexStore.Open(IndexDir);
+        var issue = Assert.Single(s.Verify().Issues, i => i.Severity == VerifySeverity.Error);
+        Assert.StartsWith("rows 5..9: checksum mismatch", issue.Problem);
+        Assert.Equal(ids[5..], issue.AffectedIds);
+        s.Repair();
+        Assert.True(s.Verify().IsHealthy);
+        Assert.Equal(ids[..5], s.ReadAll().Ids);
+        s.Add(Items(10, 1)); // appends continue in a new segment
+        Assert.Equal(6, s.Count);
+    }
+
+    [Fact]
     public void Truncated_sealed_segment_reports_rows_present_and_lost()
     {
-        Build();
+        var ids = Build(batch: 1);
         var seg = SegmentPath("seg-000001.npy");
         using (var fs = new FileStream(seg, FileMode.Open)) fs.SetLength(128 + 2 * Dim * 4 + 3);
 
         using var s = IndexStore.Open(IndexDir);
         var issue = Assert.Single(s.Verify().Issues, i => i.Severity == VerifySeverity.Error);
-        Assert.Contains("truncated", issue.Problem);
-        Assert.Contains("rows 0..1 are present", issue.Recovery);
-        Assert.Contains("2 live items past row 2 are lost", issue.Recovery);
+        Assert.StartsWith("rows 2..3: past the end of the file", issue.Problem);
+        Assert.Contains("the other 2 rows verify", issue.Recovery);
+        Assert.Equal(ids[2..4], issue.AffectedIds);
         Assert.Throws<StoreCorruptException>(() => s.ReadAll());
-        s.Repair();
+        var r = s.Repair();
+        Assert.Equal(["img/0002.jpg", "img/0003.jpg"], r.PathsToReAdd);
         Assert.True(s.Verify().IsHealthy);
-        Assert.Equal(6, s.ReadAll().Ids.Length);
+        Assert.Equal(8, s.ReadAll().Ids.Length);
+        Assert.Equal(Vec(1), s.GetVector(ids[1]));
     }
 
     [Fact]
     public void Truncated_open_segment_is_left_alone_by_open_and_reported()
     {
-        Build(count: 6); // seg 2 is open with 2 rows
+        Build(count: 6, batch: 1); // seg 2 is open with 2 rows
         var seg = SegmentPath("seg-000002.npy");
         using (var fs = new FileStream(seg, FileMode.Open)) fs.SetLength(128 + Dim * 4);
         using var s = IndexStore.Open(IndexDir);
@@ -73,6 +102,28 @@ public class IndexStoreCorruptionTests : StoreTestBase
         Assert.Equal(["img/0005.jpg"], issue.AffectedPaths); // row 0 survived, row 1 is lost
         s.Add(Items(6, 1)); // appends go to a fresh segment, not past the hole
         Assert.True(File.Exists(SegmentPath("seg-000003.npy")));
+        s.Repair();
+        Assert.True(s.Verify().IsHealthy, s.Verify().ToString());
+        Assert.Equal(6, s.Count);
+    }
+
+    [Fact]
+    public void Damaged_header_of_sealed_segment_is_rewritten_by_repair_without_losing_rows()
+    {
+        var ids = Build();
+        var seg = SegmentPath("seg-000001.npy");
+        var bytes = File.ReadAllBytes(seg);
+        bytes[20] = (byte)'X'; // inside the dict text
+        File.WriteAllBytes(seg, bytes);
+        using var s = IndexStore.Open(IndexDir);
+        var issue = Assert.Single(s.Verify().Issues, i => i.Severity == VerifySeverity.Error);
+        Assert.Contains("header unreadable", issue.Problem);
+        Assert.Empty(issue.AffectedIds);
+        var r = s.Repair();
+        Assert.Empty(r.PathsToReAdd);
+        Assert.True(s.Verify().IsHealthy, s.Verify().ToString());
+        Assert.Equal(ids, s.ReadAll().Ids);
+        Assert.Equal([4L, (long)Dim], NpyFile.ReadHeader(seg).Shape);
     }
 
     [Fact]
