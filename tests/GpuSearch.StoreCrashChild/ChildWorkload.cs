@@ -15,6 +15,9 @@ public static class ChildWorkload
     /// <summary>Path of item <paramref name="i"/>.</summary>
     public static string PathOf(int i) => $"photos/{i / 100:D3}/img-{i:D5}.jpg";
 
+    /// <summary>In churn mode, items the child deletes right after adding them (every fifth).</summary>
+    public static bool IsChurned(int i) => i % 5 == 0;
+
     /// <summary>Content hash of an item: SHA-256 of its path (stands in for the image bytes).</summary>
     public static string HashOf(string path) => ContentHash.Of(Encoding.UTF8.GetBytes(path));
 

@@ -86,6 +86,78 @@ public class IndexStoreCrashTests(ITestOutputHelper output) : StoreTestBase
         if (expectComplete) Assert.Equal(Total, all.Ids.Length);
     }
 
+    private enum Known { Present, Deleted, Uncertain }
+
+    [Fact]
+    [Trait("Category", "Crash")]
+    public void Kill_9_during_deletes_and_compactions_keeps_every_reported_change()
+    {
+        const int total = 500, cycles = 6;
+        IndexStore.Create(IndexDir, ChildWorkload.Metadata).Dispose();
+        var rng = new Random(7);
+        var state = new Dictionary<string, (long Id, Known State)>(StringComparer.Ordinal);
+        int killedMidRun = 0, compactions = 0;
+        for (int cycle = 0; cycle < cycles; cycle++)
+        {
+            int waitLines = rng.Next(1, 30), extraMs = rng.Next(0, 12);
+            var lines = RunChild(seed: 100 + cycle, killAfterLines: waitLines, killDelayMs: extraMs, out bool finished, "churn", total);
+            if (!finished) killedMidRun++;
+            compactions += lines.Count(l => l.StartsWith("COMPACTED ", StringComparison.Ordinal));
+            Apply(state, lines);
+            output.WriteLine($"churn cycle {cycle}: {lines.Count} lines, finished={finished}; " + string.Join("; ", lines.Where(l => l.StartsWith("RECOVERED", StringComparison.Ordinal))));
+            if (cycle % 2 == 1) CheckChurn(state, total, complete: false);
+        }
+        Assert.True(killedMidRun >= 4, $"only {killedMidRun} of {cycles} churn cycles were killed before finishing");
+        var final = RunChild(seed: 999, killAfterLines: -1, killDelayMs: 0, out bool done, "churn", total);
+        Assert.True(done);
+        Apply(state, final);
+        CheckChurn(state, total, complete: true);
+        output.WriteLine($"{compactions} compactions completed across killed cycles");
+    }
+
+    private static void Apply(Dictionary<string, (long Id, Known State)> state, List<string> lines)
+    {
+        foreach (var l in lines)
+        {
+            var p = l.Split(' ');
+            if (p.Length != 3 || !p[2].EndsWith(".jpg", StringComparison.Ordinal)) continue; // incl. a line cut by the kill
+            long id = long.Parse(p[1], CultureInfo.InvariantCulture);
+            switch (p[0])
+            {
+                case "ADDED": state[p[2]] = (id, Known.Present); break;
+                case "DELETING": state[p[2]] = (id, Known.Uncertain); break; // the kill may land before or after the commit
+                case "DELETED": state[p[2]] = (id, Known.Deleted); break;
+            }
+        }
+    }
+
+    private void CheckChurn(Dictionary<string, (long Id, Known State)> state, int total, bool complete)
+    {
+        using var s = IndexStore.Open(IndexDir, ChildWorkload.Metadata.Fingerprint);
+        foreach (var l in s.RecoveryLog) output.WriteLine("  test open recovered: " + l);
+        var report = s.Verify();
+        Assert.True(report.IsHealthy, report.ToString());
+        var all = s.ReadAll();
+        Assert.Equal(all.Paths.Length, all.Paths.Distinct().Count());
+        var byPath = all.Paths.Select((p, i) => (p, i)).ToDictionary(x => x.p, x => x.i, StringComparer.Ordinal);
+        for (int i = 0; i < all.Ids.Length; i++)
+            Assert.Equal(ChildWorkload.VectorOf(all.Paths[i]), all.Vector(i).ToArray());
+        foreach (var (path, (id, known)) in state)
+        {
+            if (known == Known.Present)
+            {
+                Assert.True(byPath.TryGetValue(path, out int row), $"{path} (id {id}) was reported added and not deleted, but is missing");
+                Assert.Equal(id, all.Ids[row]);
+            }
+            else if (known == Known.Deleted)
+                Assert.True(s.Get(id) is null or { Deleted: true }, $"{path} (id {id}) was reported deleted but is live");
+        }
+        if (!complete) return;
+        var expected = Enumerable.Range(0, total).Where(i => !ChildWorkload.IsChurned(i)).Select(ChildWorkload.PathOf).Order(StringComparer.Ordinal);
+        Assert.Equal(expected, all.Paths.Order(StringComparer.Ordinal));
+        Assert.Equal(0L, (long)s.Verify().Issues.Count);
+    }
+
     private static List<(long Id, string Path)> Parse(IEnumerable<string> lines)
     {
         var list = new List<(long, string)>();
@@ -100,13 +172,13 @@ public class IndexStoreCrashTests(ITestOutputHelper output) : StoreTestBase
     }
 
     /// <summary>Runs the child; kills it (SIGKILL) once it has printed <paramref name="killAfterLines"/> ADDED lines plus a delay. -1: never kill.</summary>
-    private List<string> RunChild(int seed, int killAfterLines, int killDelayMs, out bool finished)
+    private List<string> RunChild(int seed, int killAfterLines, int killDelayMs, out bool finished, string mode = "append", int total = Total)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "GpuSearch.StoreCrashChild.dll");
         Assert.True(File.Exists(dll), $"crash child not built next to the tests: {dll}");
         var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h ? h : "dotnet";
         var psi = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { dll, IndexDir, Total.ToString(CultureInfo.InvariantCulture), seed.ToString(CultureInfo.InvariantCulture) })
+        foreach (var a in new[] { dll, IndexDir, total.ToString(CultureInfo.InvariantCulture), seed.ToString(CultureInfo.InvariantCulture), mode })
             psi.ArgumentList.Add(a);
         var lines = new ConcurrentQueue<string>();
         var errors = new ConcurrentQueue<string>();
@@ -116,7 +188,7 @@ public class IndexStoreCrashTests(ITestOutputHelper output) : StoreTestBase
         {
             if (e.Data is null) return;
             lines.Enqueue(e.Data);
-            if (e.Data.StartsWith("ADDED ", StringComparison.Ordinal)) Interlocked.Increment(ref addedLines);
+            if (e.Data.StartsWith("ADDED ", StringComparison.Ordinal) || e.Data.StartsWith("COMPACTED ", StringComparison.Ordinal)) Interlocked.Increment(ref addedLines);
         };
         p.ErrorDataReceived += (_, e) => { if (e.Data is not null) errors.Enqueue(e.Data); };
         p.Start();
