@@ -124,6 +124,31 @@ public class IndexStoreBasicTests : StoreTestBase
         Assert.Equal([5L, (long)Dim], a.Shape);
     }
 
+    [Theory]
+    [InlineData("UPDATE meta SET value='2' WHERE key='format_version'", "newer than this build")]
+    [InlineData("DELETE FROM meta WHERE key='dim'", "meta 'dim' is missing")]
+    public void Index_from_a_newer_build_or_an_unfinished_create_is_refused(string sql, string why)
+    {
+        IndexStore.Create(IndexDir, Meta()).Dispose();
+        using (var c = new SqliteConnection($"Data Source={Path.Combine(IndexDir, "catalog.sqlite")};Pooling=False"))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = sql;
+            cmd.ExecuteNonQuery();
+        }
+        var ex = Assert.Throws<StoreCorruptException>(() => IndexStore.Open(IndexDir));
+        Assert.Contains(why, ex.Message);
+        Assert.Contains("catalog.sqlite", ex.Message);
+    }
+
+    [Fact]
+    public void Opening_a_folder_without_an_index_says_so()
+    {
+        var ex = Assert.Throws<FileNotFoundException>(() => IndexStore.Open(Root));
+        Assert.Contains("no index at", ex.Message);
+    }
+
     [Fact]
     public void Second_open_of_the_same_folder_is_refused_while_the_first_holds_it()
     {
