@@ -47,6 +47,13 @@ public sealed record ModelFingerprint(string ModelSha256, string PreprocessingJs
     /// <summary>SHA-256 (hex) of <see cref="Canonical"/>: a short id for logs and file names.</summary>
     public string Hash => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Canonical)));
 
+    /// <summary>Builds a fingerprint from a model file on disk (hashing its bytes).</summary>
+    public static ModelFingerprint ForModelFile(string modelPath, string preprocessingJson, string outputName, string dtype, int dim)
+    {
+        using var fs = File.OpenRead(modelPath);
+        return new ModelFingerprint(Convert.ToHexStringLower(SHA256.HashData(fs)), preprocessingJson, outputName, dtype, dim);
+    }
+
     /// <summary>Parses a canonical (or any equivalent) JSON form back into a fingerprint.</summary>
     /// <exception cref="InvalidDataException">The JSON lacks a field or has the wrong type.</exception>
     public static ModelFingerprint Parse(string json)

@@ -46,6 +46,15 @@ public class ModelFingerprintTests : StoreTestBase
     }
 
     [Fact]
+    public void Fingerprint_of_a_model_file_hashes_its_bytes()
+    {
+        var model = Path.Combine(Root, "m.onnx");
+        File.WriteAllBytes(model, [1, 2, 3]);
+        var fp = ModelFingerprint.ForModelFile(model, "{}", "out", "float32", 4);
+        Assert.Equal("039058c6f2c0cb492c533b0a4d14ef77cc0f78abccced5287d84a1a2011cfb81", fp.ModelSha256);
+    }
+
+    [Fact]
     public void Invalid_preprocessing_json_is_rejected()
     {
         Assert.Throws<ArgumentException>(() => Fingerprint(pre: "{resize:"));

@@ -65,6 +65,27 @@ public sealed class NpyRoundTripTests : IDisposable
     }
 
     [Fact]
+    public void Row_writer_streams_rows_and_publishes_only_on_complete()
+    {
+        var path = Path.Combine(_dir, "stream.npy");
+        using (var w = new NpyRowWriter(path, NpyDType.Float32, 3))
+        {
+            w.WriteRows<float>([1, 2, 3]);
+            w.WriteRows<float>([4, 5, 6, 7, 8, 9]);
+            Assert.Throws<ArgumentException>(() => w.WriteRows<float>([1, 2]));
+            Assert.Throws<ArgumentException>(() => w.WriteRows<int>([1, 2, 3]));
+            Assert.False(File.Exists(path));
+            w.Complete();
+        }
+        var a = NpyFile.Read(path);
+        Assert.Equal([3L, 3L], a.Shape);
+        Assert.Equal([1f, 2, 3, 4, 5, 6, 7, 8, 9], a.AsSpan<float>().ToArray());
+        // Abandoned writers leave nothing behind.
+        using (var w = new NpyRowWriter(Path.Combine(_dir, "gone.npy"), NpyDType.Int64, 2)) w.WriteRows<long>([1, 2]);
+        Assert.Empty(Directory.EnumerateFiles(_dir, "gone*"));
+    }
+
+    [Fact]
     public void Row_reader_converts_half_to_float()
     {
         var path = Path.Combine(_dir, "h.npy");
