@@ -26,6 +26,26 @@ internal sealed class Catalog(SqliteConnection conn) : IDisposable
         return c;
     }
 
+    private readonly Dictionary<string, SqliteCommand> _prepared = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// A cached command for the per-item hot path (lookups and inserts run once per added item):
+    /// parsing SQL afresh for each row costs more than the insert itself. Not disposed by callers.
+    /// </summary>
+    private SqliteCommand Prepared(string sql, SqliteTransaction? tx, params (string Name, object? Value)[] args)
+    {
+        if (!_prepared.TryGetValue(sql, out var c))
+        {
+            c = conn.CreateCommand();
+            c.CommandText = sql;
+            foreach (var (n, _) in args) c.Parameters.Add(new SqliteParameter(n, DBNull.Value));
+            _prepared[sql] = c;
+        }
+        c.Transaction = tx;
+        for (int i = 0; i < args.Length; i++) c.Parameters[i].Value = args[i].Value ?? DBNull.Value;
+        return c;
+    }
+
     public int Exec(string sql, SqliteTransaction? tx = null, params (string, object?)[] args)
     {
         using var c = Cmd(sql, tx, args);
@@ -91,17 +111,17 @@ internal sealed class Catalog(SqliteConnection conn) : IDisposable
     /// <summary>The live item at <paramref name="path"/>: its id and content hash.</summary>
     public (long Id, string Hash)? FindLive(string path, SqliteTransaction? tx = null)
     {
-        using var c = Cmd("SELECT id, content_hash FROM items WHERE path=$p AND deleted=0", tx, ("$p", path));
+        var c = Prepared("SELECT id, content_hash FROM items WHERE path=$p AND deleted=0", tx, ("$p", path));
         using var r = c.ExecuteReader();
         return r.Read() ? (r.GetInt64(0), r.GetString(1)) : null;
     }
 
     public long InsertItem(ItemToAdd item, string hash, long segment, long row, string added, SqliteTransaction tx) =>
-        (long)Scalar("INSERT INTO items(path,content_hash,size,added,labels,segment,row) VALUES($p,$h,$s,$a,$l,$seg,$row) RETURNING id", tx,
-            ("$p", item.Path), ("$h", hash), ("$s", item.Size), ("$a", added), ("$l", item.LabelsJson), ("$seg", segment), ("$row", row))!;
+        (long)Prepared("INSERT INTO items(path,content_hash,size,added,labels,segment,row) VALUES($p,$h,$s,$a,$l,$seg,$row) RETURNING id", tx,
+            ("$p", item.Path), ("$h", hash), ("$s", item.Size), ("$a", added), ("$l", item.LabelsJson), ("$seg", segment), ("$row", row)).ExecuteScalar()!;
 
     public bool Tombstone(long id, SqliteTransaction? tx = null) =>
-        Exec("UPDATE items SET deleted=1 WHERE id=$id AND deleted=0", tx, ("$id", id)) > 0;
+        Prepared("UPDATE items SET deleted=1 WHERE id=$id AND deleted=0", tx, ("$id", id)).ExecuteNonQuery() > 0;
 
     public List<SegmentItem> ItemsOf(long segment)
     {
@@ -124,5 +144,9 @@ internal sealed class Catalog(SqliteConnection conn) : IDisposable
 
     public long Count(bool liveOnly) => (long)Scalar(liveOnly ? "SELECT COUNT(*) FROM items WHERE deleted=0" : "SELECT COUNT(*) FROM items")!;
 
-    public void Dispose() => conn.Dispose();
+    public void Dispose()
+    {
+        foreach (var c in _prepared.Values) c.Dispose();
+        conn.Dispose();
+    }
 }
