@@ -45,12 +45,12 @@ internal static class CatalogSchema
         """;
 
     /// <summary>Opens a connection with the settings every store connection uses.</summary>
-    public static SqliteConnection Connect(string file, bool create)
+    public static SqliteConnection Connect(string file, bool create, bool readOnly = false)
     {
         var cs = new SqliteConnectionStringBuilder
         {
             DataSource = file,
-            Mode = create ? SqliteOpenMode.ReadWriteCreate : SqliteOpenMode.ReadWrite,
+            Mode = readOnly ? SqliteOpenMode.ReadOnly : create ? SqliteOpenMode.ReadWriteCreate : SqliteOpenMode.ReadWrite,
             // No pooling: Dispose must really close the file so WAL is checkpointed and another
             // process (or a test that damages the file) sees the final state.
             Pooling = false,
@@ -60,7 +60,9 @@ internal static class CatalogSchema
         using var cmd = c.CreateCommand();
         // WAL: readers do not block the writer, and a commit is one append + fsync of the -wal file.
         // synchronous=FULL makes each commit durable against power loss, not just process death.
-        cmd.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;";
+        cmd.CommandText = readOnly
+            ? "PRAGMA busy_timeout=5000;" // a reader must not try to change the journal mode
+            : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;";
         cmd.ExecuteNonQuery();
         return c;
     }

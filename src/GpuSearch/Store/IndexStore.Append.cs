@@ -17,6 +17,7 @@ public sealed partial class IndexStore
     /// <exception cref="ArgumentException">Wrong vector width, bad hash, invalid labels, or one path twice with different hashes.</exception>
     public long[] Add(IReadOnlyList<ItemToAdd> batch)
     {
+        ThrowIfReadOnly();
         var ids = new long[batch.Count];
         var pending = new List<(int Index, ItemToAdd Item, string Hash)>();
         var firstInBatch = new Dictionary<string, (int Index, string Hash)>(StringComparer.Ordinal);

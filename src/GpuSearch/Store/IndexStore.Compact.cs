@@ -19,6 +19,7 @@ public sealed partial class IndexStore
     /// <exception cref="StoreCorruptException">A sealed segment to rewrite fails its checksum (run Verify/Repair first).</exception>
     public CompactionResult Compact()
     {
+        ThrowIfReadOnly();
         var targets = new List<(SegmentRecord Old, List<SegmentItem> Live, long Removed)>();
         foreach (var s in _catalog.Segments())
         {

@@ -16,10 +16,17 @@ public sealed partial class IndexStore
         int dim = Metadata.Dim, rowBytes = dim * Metadata.StorageDType.ItemSize();
         foreach (var seg in _catalog.Segments())
         {
-            var live = _catalog.ItemsOf(seg.Id).Where(x => !x.Deleted).ToList();
+            // Rows past the count read with the segment list were committed later: leave them out, so a
+            // reader running beside a writer sees one consistent prefix per segment.
+            var live = _catalog.ItemsOf(seg.Id).Where(x => !x.Deleted && x.Row < seg.Rows).ToList();
             if (live.Count == 0) continue;
             var path = SegmentPath(seg.Name);
-            if (!File.Exists(path)) throw new StoreCorruptException($"{path} is missing but holds {live.Count} live items; run Verify");
+            if (!File.Exists(path))
+            {
+                if (IsReadOnly && !_catalog.Segments().Any(s => s.Id == seg.Id))
+                    throw new IOException($"{seg.Name} was replaced by a compaction in another process while it was being read; read again");
+                throw new StoreCorruptException($"{path} is missing but holds {live.Count} live items; run Verify");
+            }
             using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1);
             long need = SegmentFile.ExpectedLength(seg.Rows, dim, Metadata.StorageDType);
             if (fs.Length < need) throw new StoreCorruptException($"{path} holds {fs.Length} bytes but its {seg.Rows} committed rows need {need}; run Verify");

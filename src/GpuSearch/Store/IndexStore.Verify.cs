@@ -77,6 +77,7 @@ public sealed partial class IndexStore
     /// <exception cref="StoreCorruptException">The catalog itself is damaged (repair cannot help).</exception>
     public RepairResult Repair()
     {
+        ThrowIfReadOnly();
         var report = Verify();
         var catalogIssue = report.Issues.FirstOrDefault(i => i.Severity == VerifySeverity.Error && i.Subject == "catalog");
         if (catalogIssue is not null) throw new StoreCorruptException($"catalog damaged, repair cannot help: {catalogIssue.Problem}");

@@ -17,17 +17,18 @@ public sealed partial class IndexStore : IDisposable
 {
     private const string CatalogFile = "catalog.sqlite";
     private const string LockFile = "LOCK";
-    private readonly FileStream _lock;
+    private readonly FileStream? _lock; // null for read-only handles, which never take the writer's lock
     private readonly Catalog _catalog;
     private readonly List<string> _recoveryLog = [];
     private SegmentFile? _open;
     private long _openId;
     private long _openRows;
 
-    private IndexStore(string folder, FileStream lockFile, Catalog catalog, IndexMetadata metadata)
+    private IndexStore(string folder, FileStream? lockFile, Catalog catalog, IndexMetadata metadata)
     {
         Folder = folder;
         _lock = lockFile;
+        IsReadOnly = lockFile is null;
         _catalog = catalog;
         Metadata = metadata;
     }
@@ -37,6 +38,9 @@ public sealed partial class IndexStore : IDisposable
 
     /// <summary>Model fingerprint, dtype, width and segment size.</summary>
     public IndexMetadata Metadata { get; }
+
+    /// <summary>True for handles from <see cref="OpenReadOnly"/>: reads only, no lock, no recovery.</summary>
+    public bool IsReadOnly { get; }
 
     /// <summary>What Open had to repair after an unclean shutdown (empty after a clean one).</summary>
     public IReadOnlyList<string> RecoveryLog => _recoveryLog;
@@ -156,10 +160,23 @@ public sealed partial class IndexStore : IDisposable
     public StoredItem? Get(string path) => _catalog.GetItem("i.path=$p AND i.deleted=0", ("$p", path));
 
     /// <summary>Tombstones item <paramref name="id"/>; its row is dropped at the next <see cref="Compact"/>. False if absent or already deleted.</summary>
-    public bool Delete(long id) => _catalog.Tombstone(id);
+    public bool Delete(long id)
+    {
+        ThrowIfReadOnly();
+        return _catalog.Tombstone(id);
+    }
 
     /// <summary>Tombstones the live item at <paramref name="path"/>. False if there is none.</summary>
-    public bool Delete(string path) => _catalog.FindLive(path) is { } hit && _catalog.Tombstone(hit.Id);
+    public bool Delete(string path)
+    {
+        ThrowIfReadOnly();
+        return _catalog.FindLive(path) is { } hit && _catalog.Tombstone(hit.Id);
+    }
+
+    private void ThrowIfReadOnly()
+    {
+        if (IsReadOnly) throw new InvalidOperationException($"the index at {Folder} was opened read-only");
+    }
 
     /// <summary>Closes the files. Safe at any point: nothing committed depends on it.</summary>
     public void Dispose()
@@ -171,7 +188,7 @@ public sealed partial class IndexStore : IDisposable
             _open = null;
         }
         _catalog.Dispose();
-        _lock.Dispose();
+        _lock?.Dispose();
     }
 
     private static void ValidateLabels(string? json, string path)
