@@ -176,9 +176,14 @@ public class IndexStoreCrashTests(ITestOutputHelper output) : StoreTestBase
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "GpuSearch.StoreCrashChild.dll");
         Assert.True(File.Exists(dll), $"crash child not built next to the tests: {dll}");
-        var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h ? h : "dotnet";
-        var psi = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { dll, IndexDir, total.ToString(CultureInfo.InvariantCulture), seed.ToString(CultureInfo.InvariantCulture), mode })
+        // Under `dotnet test` the SDK names its host; otherwise (a published test folder) run the child's apphost.
+        var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h ? h
+            : Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet" ? Environment.ProcessPath!
+            : null;
+        var appHost = Path.ChangeExtension(dll, OperatingSystem.IsWindows() ? ".exe" : null);
+        var psi = new ProcessStartInfo(host ?? appHost) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (host is not null) psi.ArgumentList.Add(dll);
+        foreach (var a in new[] { IndexDir, total.ToString(CultureInfo.InvariantCulture), seed.ToString(CultureInfo.InvariantCulture), mode })
             psi.ArgumentList.Add(a);
         var lines = new ConcurrentQueue<string>();
         var errors = new ConcurrentQueue<string>();
