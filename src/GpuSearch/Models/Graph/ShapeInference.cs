@@ -1,0 +1,115 @@
+// Shape inference driver: walks the graph in topological order and asks a per-op handler for each node's
+// output types and shapes. Handlers live in the ShapeInference.*.cs partial files, grouped by op family.
+// A symbolic batch dim ("N") flows through; unknown ops leave their outputs unknown for the validator.
+namespace GpuSearch.Models.Graph;
+
+/// <summary>Infers element types and shapes of every value in a <see cref="ModelGraph"/>.</summary>
+public static partial class ShapeInference
+{
+    private static readonly Dictionary<string, Action<ModelGraph, GraphNode>> Handlers = BuildHandlers();
+
+    /// <summary>True when shape inference knows <paramref name="opType"/>.</summary>
+    public static bool Knows(string opType) => Handlers.ContainsKey(opType);
+
+    /// <summary>Sorts the graph and infers every node's outputs. Declared shapes are overwritten by inferred ones.</summary>
+    /// <exception cref="InvalidDataException">A node's inputs are inconsistent (names the node).</exception>
+    public static void Run(ModelGraph g)
+    {
+        g.TopologicalSort();
+        foreach (var n in g.Nodes)
+        {
+            if (!Handlers.TryGetValue(n.OpType, out var h)) continue;
+            try { h(g, n); }
+            catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or OverflowException or KeyNotFoundException)
+            {
+                throw new InvalidDataException($"{n.Describe()}: shape inference failed: {e.Message}", e);
+            }
+        }
+    }
+
+    private static Dictionary<string, Action<ModelGraph, GraphNode>> BuildHandlers()
+    {
+        var d = new Dictionary<string, Action<ModelGraph, GraphNode>>(StringComparer.Ordinal);
+        AddElementwise(d);
+        AddConvAndPool(d);
+        AddTensorOps(d);
+        AddShapeOps(d);
+        AddMathOps(d);
+        return d;
+    }
+
+    // ---- helpers shared by the handler files ----
+
+    /// <summary>Input value <paramref name="i"/>; throws naming the node when omitted.</summary>
+    private static GraphValue In(ModelGraph g, GraphNode n, int i) =>
+        n.HasInput(i) ? g.Value(n.Inputs[i]) : throw new InvalidDataException($"{n.Describe()}: required input {i} is missing");
+
+    /// <summary>Shape of input <paramref name="i"/>; throws naming node and value when unknown.</summary>
+    private static TensorShape ShapeOf(ModelGraph g, GraphNode n, int i)
+    {
+        var v = In(g, n, i);
+        return v.Shape ?? throw new InvalidDataException($"{n.Describe()}: shape of input '{v.Name}' is unknown");
+    }
+
+    /// <summary>Sets output <paramref name="i"/>'s type and shape (if the output exists).</summary>
+    private static void SetOut(ModelGraph g, GraphNode n, int i, TensorDataType dt, TensorShape? shape)
+    {
+        if (i >= n.Outputs.Count || n.Outputs[i].Length == 0) return;
+        var v = g.GetOrAddValue(n.Outputs[i]);
+        if (v.IsConstant) return;
+        v.DataType = dt;
+        v.Shape = shape;
+    }
+
+    /// <summary>Integer data of input <paramref name="i"/> when it is a constant or a tracked shape tensor, else null.</summary>
+    private static Dim[]? IntsOf(ModelGraph g, GraphNode n, int i)
+    {
+        if (!n.HasInput(i)) return null;
+        var v = g.Value(n.Inputs[i]);
+        if (v.Constant is { } c) return c.ToLongs().Select(x => x >= 0 ? Dim.Known(x) : Dim.Symbolic(x.ToString())).ToArray();
+        return v.SymbolicData;
+    }
+
+    /// <summary>Constant int64 data of input <paramref name="i"/> (all elements known), else null.</summary>
+    private static long[]? ConstLongs(ModelGraph g, GraphNode n, int i) =>
+        n.HasInput(i) && g.Value(n.Inputs[i]).Constant is { } c ? c.ToLongs() : null;
+
+    /// <summary>Normalises a possibly negative axis against <paramref name="rank"/>.</summary>
+    private static int Axis(long axis, int rank, GraphNode n)
+    {
+        long a = axis < 0 ? axis + rank : axis;
+        if (a < 0 || a >= rank) throw new InvalidDataException($"{n.Describe()}: axis {axis} is out of range for rank {rank}");
+        return (int)a;
+    }
+
+    /// <summary>Product of dims; symbolic when any factor is symbolic (named after the factors).</summary>
+    private static Dim Product(IEnumerable<Dim> dims)
+    {
+        long known = 1; var syms = new List<string>();
+        foreach (var d in dims) { if (d.IsKnown) known *= d.Value; else syms.Add(d.Symbol!); }
+        if (syms.Count == 0) return Dim.Known(known);
+        if (known == 1 && syms.Count == 1) return Dim.Symbolic(syms[0]);
+        return Dim.Symbolic(string.Join("*", syms) + (known == 1 ? "" : "*" + known));
+    }
+
+    /// <summary>Numpy-style multidirectional broadcast of two shapes.</summary>
+    internal static TensorShape Broadcast(TensorShape a, TensorShape b, GraphNode n)
+    {
+        int r = Math.Max(a.Rank, b.Rank);
+        var dims = new Dim[r];
+        for (int i = 0; i < r; i++)
+        {
+            int ia = i - (r - a.Rank), ib = i - (r - b.Rank);
+            Dim? da = ia >= 0 ? a.Dims[ia] : null, db = ib >= 0 ? b.Dims[ib] : null;
+            if (da is null) { dims[i] = db!.Value; continue; }
+            if (db is null) { dims[i] = da.Value; continue; }
+            Dim x = da.Value, y = db.Value;
+            if (x.IsKnown && x.Value == 1) dims[i] = y;
+            else if (y.IsKnown && y.Value == 1) dims[i] = x;
+            else if (x.IsKnown && y.IsKnown && x.Value != y.Value)
+                throw new InvalidDataException($"{n.Describe()}: shapes {a} and {b} cannot be broadcast");
+            else dims[i] = x.IsKnown ? x : y;
+        }
+        return new TensorShape(dims);
+    }
+}
