@@ -6,7 +6,10 @@ namespace GpuSearch.Models.Graph;
 /// <summary>Infers element types and shapes of every value in a <see cref="ModelGraph"/>.</summary>
 public static partial class ShapeInference
 {
-    private static readonly Dictionary<string, Action<ModelGraph, GraphNode>> Handlers = BuildHandlers();
+    // Lazy: static field initialisers in partial files run in file order, and the handler tables read
+    // arrays declared in the other files.
+    private static readonly Lazy<Dictionary<string, Action<ModelGraph, GraphNode>>> LazyHandlers = new(BuildHandlers);
+    private static Dictionary<string, Action<ModelGraph, GraphNode>> Handlers => LazyHandlers.Value;
 
     /// <summary>True when shape inference knows <paramref name="opType"/>.</summary>
     public static bool Knows(string opType) => Handlers.ContainsKey(opType);
