@@ -19,9 +19,15 @@ internal static class ReferenceRunner
 
     private static (long[], float[]) Eval(GraphNode n, Func<int, (long[] dims, float[] data)> input, Func<int, bool> has)
     {
+        if (n.OpType == "Constant")
+        {
+            var c = n.Attributes["value"].T!;
+            return (c.Dims, c.ToFloats());
+        }
         var x = input(0);
         switch (n.OpType)
         {
+            case "Sqrt": return Map(x, MathF.Sqrt);
             case "Conv":
             case "FusedConv":
                 var y = Conv(x, input(1), has(2) ? input(2).data : null, n);
@@ -45,6 +51,10 @@ internal static class ReferenceRunner
             case "Relu": return Map(x, v => MathF.Max(v, 0));
             case "Sigmoid": return Map(x, v => FusedOps.Apply("Sigmoid", v, 0, 0));
             case "HardSwish": return Map(x, v => FusedOps.Apply("HardSwish", v, 0, 0));
+            case "Tanh": return Map(x, MathF.Tanh);
+            case "LeakyRelu": return Map(x, v => FusedOps.Apply("LeakyRelu", v, n.GetFloat("alpha", 0.01f), 0));
+            case "HardSigmoid": return Map(x, v => FusedOps.Apply("HardSigmoid", v, n.GetFloat("alpha", 0.2f), n.GetFloat("beta", 0.5f)));
+            case "Identity" or "Dropout": return x;
             case "Erf": return Map(x, FusedOps.Erf);
             case "Gelu": return Map(x, v => FusedOps.Apply("Gelu", v, 0, 0));
             case "Clip":
@@ -55,10 +65,10 @@ internal static class ReferenceRunner
             {
                 var b = input(1);
                 var o = new float[x.data.Length];
-                // Tests only broadcast a scalar or an equal-shaped tensor.
+                // Tests only broadcast a scalar, a trailing vector or an equal-shaped tensor.
                 for (int i = 0; i < o.Length; i++)
                 {
-                    float p = x.data[i], q = b.data.Length == 1 ? b.data[0] : b.data[i];
+                    float p = x.data[i], q = b.data[i % b.data.Length];
                     o[i] = n.OpType switch { "Add" => p + q, "Mul" => p * q, "Sub" => p - q, _ => p / q };
                 }
                 return (x.dims, o);
