@@ -7,7 +7,8 @@ using Spectre.Console;
 
 namespace GpuSearch.Cli.Commands;
 
-internal static class ModelInfoCommand
+/// <summary>The model-info subcommand (public so tests can call <see cref="Run"/> directly; the CLI grants tests no internals).</summary>
+public static class ModelInfoCommand
 {
     public static Command Create()
     {
