@@ -96,7 +96,11 @@ public static class SupportedOps
     private static string? CheckResize(ModelGraph g, GraphNode n)
     {
         var mode = n.GetString("mode", "nearest");
-        return mode is "nearest" or "linear" ? null : $"attribute mode='{mode}' is not supported (nearest, linear)";
+        if (mode is not ("nearest" or "linear")) return $"attribute mode='{mode}' is not supported (nearest, linear)";
+        // Output size must be known when planning: scales/sizes have to be constants (inputs 1.. from opset 10).
+        for (int i = 1; i < n.Inputs.Count; i++)
+            if (n.HasInput(i) && !IsConstantExpression(g, n.Inputs[i])) return $"input {i} ('{n.Inputs[i]}') is not a constant (scales/sizes must be constant)";
+        return null;
     }
 
     /// <summary>True when <paramref name="value"/> is an initializer or computed only from constants (foldable).</summary>

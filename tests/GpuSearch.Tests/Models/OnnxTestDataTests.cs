@@ -42,4 +42,43 @@ public class OnnxTestDataTests(ITestOutputHelper output)
         Assert.DoesNotContain(failures, f => f.Contains("not a valid ONNX protobuf"));
         Assert.True(loaded > files.Count * 0.8, $"only {loaded} of {files.Count} loaded");
     }
+
+    [OnnxTestDataFact]
+    public void ShapeInferenceAgreesWithDeclaredOutputShapes()
+    {
+        // Conformance models declare their outputs' shapes: for every model our validator accepts, our
+        // inferred shapes must agree with the declared ones wherever both are known.
+        int checkedModels = 0, agreed = 0, exact = 0, unsupported = 0;
+        var mismatches = new List<string>();
+        foreach (var f in Directory.GetFiles(OnnxTestDataFactAttribute.Root, "model.onnx", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            GpuSearch.Models.Graph.ModelGraph g;
+            try { g = OnnxImporter.LoadFile(f); }
+            catch (InvalidDataException) { continue; }
+            bool accepted = ModelValidator.FindProblems(g).Count == 0;
+            // Shape inference needs only shapes, so it also runs on models the validator rejects (e.g. Conv
+            // weights fed as graph inputs); there, ops without a rule or needing constants may fail cleanly.
+            var declared = g.Outputs.ToDictionary(o => o, o => g.Value(o).Shape);
+            var name = Path.GetRelativePath(OnnxTestDataFactAttribute.Root, Path.GetDirectoryName(f)!);
+            checkedModels++;
+            try { GpuSearch.Models.Graph.ShapeInference.Run(g); }
+            catch (Exception e) when (e is InvalidDataException or NotSupportedException)
+            {
+                if (accepted) mismatches.Add($"{name}: {e.Message}");
+                else unsupported++;
+                continue;
+            }
+            var bad = g.Outputs.Where(o => declared[o] is { IsFullyKnown: true } d && g.Value(o).Shape is { } s && s.IsFullyKnown && !s.Equals(d))
+                .Select(o => $"{o}: declared {declared[o]} inferred {g.Value(o).Shape}").ToList();
+            if (bad.Count == 0) agreed++;
+            if (bad.Count == 0 && g.Outputs.All(o => declared[o] is { IsFullyKnown: true } d && d.Equals(g.Value(o).Shape))) exact++;
+            else mismatches.Add($"{name}: {string.Join("; ", bad)}");
+        }
+        output.WriteLine($"shape inference on {checkedModels} loadable conformance models: {agreed} do not contradict the declared output shapes " +
+                         $"({exact} with every output inferred exactly), " +
+                         $"{unsupported} need constants or ops we lack (validator-rejected models), {mismatches.Count} differ or fail");
+        foreach (var m in mismatches) output.WriteLine("  " + m);
+        Assert.True(checkedModels > 500);
+        Assert.Empty(mismatches);
+    }
 }
