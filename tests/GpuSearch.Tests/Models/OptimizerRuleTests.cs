@@ -92,7 +92,7 @@ public class OptimizerRuleTests
     public static TheoryData<string, string> Activations => new()
     {
         { "Relu", "Relu" }, { "LeakyRelu", "LeakyRelu" }, { "Clip13", "Clip" }, { "Clip10", "Clip" }, { "Sigmoid", "Sigmoid" },
-        { "HardSigmoid", "HardSigmoid" }, { "HardSwish", "HardSwish" }, { "Tanh", "Tanh" }, { "SiLU", "SiLU" }, { "Gelu", "Gelu" }, { "GeluErf", "Gelu" },
+        { "HardSigmoid", "HardSigmoid" }, { "HardSwish", "HardSwish" }, { "HardSwishGated", "HardSwish" }, { "Tanh", "Tanh" }, { "SiLU", "SiLU" }, { "Gelu", "Gelu" }, { "GeluErf", "Gelu" },
     };
 
     [Theory]
@@ -108,6 +108,7 @@ public class OptimizerRuleTests
             case "LeakyRelu": w.Node("LeakyRelu", ["c"], ["y"], attrs: A(("alpha", 0.1f))); break;
             case "HardSigmoid": w.Node("HardSigmoid", ["c"], ["y"], attrs: A(("alpha", 0.3f), ("beta", 0.4f))); break;
             case "SiLU": w.Node("Sigmoid", ["c"], ["s"]).Node("Mul", ["s", "c"], ["y"]); break;
+            case "HardSwishGated": w.Node("HardSigmoid", ["c"], ["s"], attrs: A(("alpha", 1 / 6f), ("beta", 0.5f))).Node("Mul", ["c", "s"], ["y"]); break;
             case "GeluErf":
                 w.Init("r2", [], [MathF.Sqrt(2)]).Init("one", [], [1f]).Init("half", [], [0.5f])
                  .Node("Div", ["c", "r2"], ["d"]).Node("Erf", ["d"], ["e"]).Node("Add", ["e", "one"], ["a"])
@@ -180,5 +181,24 @@ public class OptimizerRuleTests
         Assert.Equal(1, n.GetInt("group", 0));
         Assert.Equal("None", FusedOps.ActivationOf(n));
         Assert.Equal("[N,2,4,4]", g.Value("y").Shape!.ToString());
+    }
+
+    [Fact]
+    public void ChannelShuffleReshapeGetsAConstantTarget()
+    {
+        // ShuffleNet: view(N, 2, C/2, H, W) with N, C, H, W read from x.size() and C/2 computed by Div.
+        var w = new OnnxTestWriter().Input("x", "N", 4, 3, 3).Output("y");
+        for (int i = 0; i < 4; i++)
+            w.Node("Shape", ["x"], [$"s{i}"]).Init(TestTensor.Longs($"i{i}", [], [i])).Node("Gather", [$"s{i}", $"i{i}"], [$"d{i}"], attrs: A(("axis", 0L)));
+        w.Init(TestTensor.Longs("two", [], [2])).Node("Div", ["d1", "two"], ["half"]).Init(TestTensor.Longs("ax", [1], [0]));
+        foreach (var v in new[] { "d0", "two", "half", "d2", "d3" }) w.Node("Unsqueeze", [v, "ax"], [$"u_{v}"]);
+        w.Node("Concat", ["u_d0", "u_two", "u_half", "u_d2", "u_d3"], ["shape"], attrs: A(("axis", 0L))).Node("Reshape", ["x", "shape"], ["y"]);
+        var g = GpuSearch.Models.Onnx.OnnxImporter.LoadBytes(w.ToBytes());
+        var stats = new GraphOptimizer().Run(g);
+        var n = Assert.Single(g.Nodes);
+        Assert.Equal("Reshape", n.OpType);
+        Assert.Equal([0L, 2L, 2L, 3L, 3L], g.ConstantOf(n.Inputs[1])!.Longs!);
+        Assert.Equal("[N,2,2,3,3]", g.Value("y").Shape!.ToString());
+        Assert.Equal(1, stats["ResolveSymbolicReshape"]);
     }
 }

@@ -32,7 +32,7 @@ public static partial class ShapeInference
             var to = (TensorDataType)n.GetInt("to", 0);
             SetOut(g, n, 0, to, x.Shape);
             // Shape tensors are often cast int64→int64 or to float and back; keep the symbolic values for integers.
-            if (to.IsIntegral() && x.SymbolicData is { } s && n.Outputs.Count > 0) g.Value(n.Outputs[0]).SymbolicData = s;
+            if (to.IsIntegral()) SetOutInts(g, n, IntsOf(g, n, 0));
         };
         d["BatchNormalization"] = (g, n) =>
         {
@@ -67,7 +67,7 @@ public static partial class ShapeInference
                     "Add" => p + q, "Sub" => p - q, "Mul" => p * q, "Div" when q != 0 => p / q,
                     "Max" => Math.Max(p, q), "Min" => Math.Min(p, q), _ => throw new ArgumentException("no symbolic rule"),
                 };
-                try { g.Value(n.Outputs[0]).SymbolicData = x.Zip(y, (p, q) => Dim.Known(Math.Max(0, Op(p.Value, q.Value)))).ToArray(); }
+                try { SetOutInts(g, n, x.Zip(y, (p, q) => Dim.Known(Math.Max(0, Op(p.Value, q.Value)))).ToArray()); }
                 catch (ArgumentException) { }
             }
         }

@@ -50,7 +50,7 @@ public static partial class ShapeInference
         start = Math.Clamp(start, 0, x.Rank); end = Math.Clamp(end, start, x.Rank);
         var dims = x.Dims.Skip((int)start).Take((int)(end - start)).ToArray();
         SetOut(g, n, 0, TensorDataType.Int64, TensorShape.Of(dims.Length));
-        if (n.Outputs.Count > 0) g.Value(n.Outputs[0]).SymbolicData = dims;
+        SetOutInts(g, n, dims);
     }
 
     private static void InferGather(ModelGraph g, GraphNode n)
@@ -60,7 +60,7 @@ public static partial class ShapeInference
         var dims = data.Dims.Take(axis).Concat(idx.Dims).Concat(data.Dims.Skip(axis + 1));
         SetOut(g, n, 0, In(g, n, 0).DataType, new TensorShape(dims));
         // Gather from a shape tensor with constant indices: torch's "x.size(0)" is Shape → Gather(0).
-        if (data.Rank == 1 && In(g, n, 0).SymbolicData is { } s && ConstLongs(g, n, 1) is { } ix && n.Outputs.Count > 0)
+        if (data.Rank == 1 && IntsOf(g, n, 0) is { } s && TryConstLongs(g, n, 1) is { } ix && n.Outputs.Count > 0)
         {
             var picked = new Dim[ix.Length];
             for (int i = 0; i < ix.Length; i++)
@@ -69,7 +69,7 @@ public static partial class ShapeInference
                 if (k < 0 || k >= s.Length) throw new InvalidDataException($"{n.Describe()}: index {ix[i]} out of range for {s.Length}");
                 picked[i] = s[k];
             }
-            g.Value(n.Outputs[0]).SymbolicData = picked;
+            SetOutInts(g, n, picked);
         }
     }
 }

@@ -67,8 +67,7 @@ public static partial class ShapeInference
         else if (x.IsFullyKnown && dims.All(v => v.IsKnown) && x.KnownProduct() != new TensorShape(dims).KnownProduct())
             throw new InvalidDataException($"{n.Describe()}: cannot reshape {x} into {new TensorShape(dims)}");
         SetOut(g, n, 0, In(g, n, 0).DataType, new TensorShape(dims));
-        var src = In(g, n, 0).SymbolicData;
-        if (src is not null && dims.Length == 1 && n.Outputs.Count > 0) g.Value(n.Outputs[0]).SymbolicData = src;
+        if (dims.Length <= 1) SetOutInts(g, n, IntsOf(g, n, 0));
     }
 
     private static void InferTranspose(ModelGraph g, GraphNode n)
@@ -98,7 +97,7 @@ public static partial class ShapeInference
         foreach (var i in drop)
             if (x[i].IsKnown && x[i].Value != 1) throw new InvalidDataException($"{n.Describe()}: cannot squeeze axis {i} of size {x[i]}");
         SetOut(g, n, 0, In(g, n, 0).DataType, new TensorShape(x.Dims.Where((_, i) => !drop.Contains(i))));
-        if (In(g, n, 0).SymbolicData is { } s && n.Outputs.Count > 0) g.Value(n.Outputs[0]).SymbolicData = s;
+        SetOutInts(g, n, IntsOf(g, n, 0));
     }
 
     private static void InferUnsqueeze(ModelGraph g, GraphNode n)
@@ -110,7 +109,7 @@ public static partial class ShapeInference
         var dims = new List<Dim>(); int src = 0;
         for (int i = 0; i < outRank; i++) dims.Add(set.Contains(i) ? Dim.Known(1) : x[src++]);
         SetOut(g, n, 0, In(g, n, 0).DataType, new TensorShape(dims));
-        if (In(g, n, 0).SymbolicData is { } s && n.Outputs.Count > 0) g.Value(n.Outputs[0]).SymbolicData = s;
+        SetOutInts(g, n, IntsOf(g, n, 0));
     }
 
     private static void InferConcat(ModelGraph g, GraphNode n)
@@ -160,7 +159,7 @@ public static partial class ShapeInference
             ranges[i] = (a, start, steps[i], count);
         }
         SetOut(g, n, 0, In(g, n, 0).DataType, new TensorShape(dims));
-        if (x.Rank == 1 && In(g, n, 0).SymbolicData is { } s && ranges.Length == 1 && ranges[0].count >= 0 && n.Outputs.Count > 0)
+        if (x.Rank == 1 && IntsOf(g, n, 0) is { } s && ranges.Length == 1 && ranges[0].count >= 0 && n.Outputs.Count > 0)
             g.Value(n.Outputs[0]).SymbolicData = Enumerable.Range(0, (int)ranges[0].count).Select(k => s[ranges[0].start + k * ranges[0].step]).ToArray();
     }
 

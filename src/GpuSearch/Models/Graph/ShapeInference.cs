@@ -23,6 +23,12 @@ public static partial class ShapeInference
         {
             if (!Handlers.TryGetValue(n.OpType, out var h)) continue;
             try { h(g, n); }
+            catch (UnknownInputShapeException)
+            {
+                // An input's shape is not known yet (e.g. it comes from a Reshape whose target is folded
+                // later): leave this node's outputs unknown; the optimizer re-runs inference after folding.
+                foreach (var o in n.Outputs) if (o.Length > 0 && !g.Value(o).IsConstant) g.Value(o).Shape = null;
+            }
             catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or OverflowException or KeyNotFoundException)
             {
                 throw new InvalidDataException($"{n.Describe()}: shape inference failed: {e.Message}", e);
@@ -47,12 +53,15 @@ public static partial class ShapeInference
     private static GraphValue In(ModelGraph g, GraphNode n, int i) =>
         n.HasInput(i) ? g.Value(n.Inputs[i]) : throw new InvalidDataException($"{n.Describe()}: required input {i} is missing");
 
-    /// <summary>Shape of input <paramref name="i"/>; throws naming node and value when unknown.</summary>
+    /// <summary>Shape of input <paramref name="i"/>; when unknown the node is skipped (outputs stay unknown).</summary>
     private static TensorShape ShapeOf(ModelGraph g, GraphNode n, int i)
     {
         var v = In(g, n, i);
-        return v.Shape ?? throw new InvalidDataException($"{n.Describe()}: shape of input '{v.Name}' is unknown");
+        return v.Shape ?? throw new UnknownInputShapeException();
     }
+
+    /// <summary>Signals, inside <see cref="Run"/>, that a node cannot be inferred yet.</summary>
+    private sealed class UnknownInputShapeException : Exception;
 
     /// <summary>Sets output <paramref name="i"/>'s type and shape (if the output exists).</summary>
     private static void SetOut(ModelGraph g, GraphNode n, int i, TensorDataType dt, TensorShape? shape)
@@ -69,13 +78,44 @@ public static partial class ShapeInference
     {
         if (!n.HasInput(i)) return null;
         var v = g.Value(n.Inputs[i]);
-        if (v.Constant is { } c) return c.ToLongs().Select(x => x >= 0 ? Dim.Known(x) : Dim.Symbolic(x.ToString())).ToArray();
+        // Only small integer constants are shape-like; negative entries (Reshape's -1) become symbols named
+        // after the number so Reshape can tell them apart from real dims.
+        if (v.Constant is { } c)
+            return c.IsFloating || c.ElementCount > MaxShapeTensor ? null
+                : c.Longs!.Select(x => x >= 0 ? Dim.Known(x) : Dim.Symbolic(x.ToString())).ToArray();
         return v.SymbolicData;
     }
 
-    /// <summary>Constant int64 data of input <paramref name="i"/> (all elements known), else null.</summary>
-    private static long[]? ConstLongs(ModelGraph g, GraphNode n, int i) =>
-        n.HasInput(i) && g.Value(n.Inputs[i]).Constant is { } c ? c.ToLongs() : null;
+    /// <summary>Largest integer tensor tracked as shape data.</summary>
+    private const int MaxShapeTensor = 64;
+
+    /// <summary>Records shape data on output 0 (no-op when null).</summary>
+    private static void SetOutInts(ModelGraph g, GraphNode n, Dim[]? data)
+    {
+        if (data is not null && n.Outputs.Count > 0 && n.Outputs[0].Length > 0 && !g.Value(n.Outputs[0]).IsConstant)
+            g.Value(n.Outputs[0]).SymbolicData = data;
+    }
+
+    /// <summary>
+    /// Integer data of input <paramref name="i"/> when every element is known: a constant, or shape data whose
+    /// entries are all known (e.g. a channel count gathered from a Shape with a symbolic batch). Null when the
+    /// input is absent. When present but not yet known, the node is skipped for now (see <see cref="Run"/>).
+    /// </summary>
+    private static long[]? ConstLongs(ModelGraph g, GraphNode n, int i)
+    {
+        if (!n.HasInput(i)) return null;
+        var v = g.Value(n.Inputs[i]);
+        if (v.Constant is { } c) return c.ToLongs();
+        if (v.SymbolicData is { } s && s.All(d => d.IsKnown)) return s.Select(d => d.Value).ToArray();
+        throw new UnknownInputShapeException();
+    }
+
+    /// <summary>Like <see cref="ConstLongs"/> but null (instead of deferring the node) when not known.</summary>
+    private static long[]? TryConstLongs(ModelGraph g, GraphNode n, int i)
+    {
+        try { return ConstLongs(g, n, i); }
+        catch (UnknownInputShapeException) { return null; }
+    }
 
     /// <summary>Normalises a possibly negative axis against <paramref name="rank"/>.</summary>
     private static int Axis(long axis, int rank, GraphNode n)

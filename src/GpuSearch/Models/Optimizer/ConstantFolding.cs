@@ -21,8 +21,20 @@ public sealed class ConstantFolding : IGraphRule
         // Nodes are in topological order, so one sweep folds whole chains.
         foreach (var n in g.Nodes.ToList())
         {
-            if (!ConstantEvaluator.Ops.Contains(n.OpType) || n.Outputs.Count == 0 || n.Outputs[0].Length == 0) continue;
+            if (n.Outputs.Count == 0 || n.Outputs[0].Length == 0) continue;
             if (n.Outputs.Skip(1).Any(o => o.Length > 0)) continue; // e.g. Dropout with a mask
+            // Shape arithmetic whose result shape inference already knows in full (e.g. a channel count
+            // gathered from Shape of an [N,C,H,W] tensor) folds even though Shape itself cannot.
+            var outVal = g.Value(n.Outputs[0]);
+            if (outVal.SymbolicData is { } sym && sym.All(d => d.IsKnown) && outVal.Shape is { } os && os.IsFullyKnown
+                && os.KnownProduct() == sym.Length && outVal.DataType.IsIntegral())
+            {
+                outVal.SetConstant(ConstTensor.FromLongs(os.ToLongs(), sym.Select(d => d.Value).ToArray(), outVal.DataType));
+                g.Nodes.Remove(n);
+                folded++;
+                continue;
+            }
+            if (!ConstantEvaluator.Ops.Contains(n.OpType)) continue;
             bool ready = n.OpType switch
             {
                 "Constant" => true,

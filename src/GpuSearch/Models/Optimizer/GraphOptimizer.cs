@@ -22,6 +22,7 @@ public sealed class GraphOptimizer
         new RemoveIdentityAndDropout(),
         new ConstantFolding(),
         new ReshapeToFlatten(),
+        new ResolveSymbolicReshape(),
         new RemoveDeadNodes(),
         new FoldBatchNormIntoConv(),
         new FuseGeluPattern(),
