@@ -26,6 +26,7 @@ public sealed class GraphOptimizer
         new RemoveDeadNodes(),
         new FoldBatchNormIntoConv(),
         new FuseGeluPattern(),
+        new FuseLayerNormPattern(),
         new FuseResidualAddIntoConv(),
         new FuseActivationIntoConv(),
         new MatMulAddToGemm(),
