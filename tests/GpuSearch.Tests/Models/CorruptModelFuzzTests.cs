@@ -24,7 +24,8 @@ public class CorruptModelFuzzTests
     [InlineData(4)]
     public void RandomByteCorruptionFailsCleanly(int seed)
     {
-        var original = Model();
+        // GPUSEARCH_FUZZ_MODEL=path fuzzes another model (e.g. a real one) in local runs.
+        var original = Environment.GetEnvironmentVariable("GPUSEARCH_FUZZ_MODEL") is { Length: > 0 } p ? File.ReadAllBytes(p) : Model();
         var rng = new Random(seed);
         int ok = 0, rejected = 0;
         int trials = int.TryParse(Environment.GetEnvironmentVariable("GPUSEARCH_FUZZ_TRIALS"), out var t) ? t : 700;
