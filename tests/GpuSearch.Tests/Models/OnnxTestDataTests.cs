@@ -73,6 +73,8 @@ public class OnnxTestDataTests(ITestOutputHelper output)
             if (bad.Count > 0) { mismatches.Add($"{name}: {string.Join("; ", bad)}"); continue; }
             agreed++;
             if (g.Outputs.All(o => declared[o] is { IsFullyKnown: true } d && d.Equals(g.Value(o).Shape))) exact++;
+            else if (Environment.GetEnvironmentVariable("GPUSEARCH_VERBOSE") == "1")
+                output.WriteLine($"  inexact {name}: " + string.Join("; ", g.Outputs.Select(o => $"{o} declared {declared[o]?.ToString() ?? "?"} inferred {g.Value(o).Shape?.ToString() ?? "?"}")) + " ops " + string.Join(",", g.Nodes.Select(n => n.OpType).Distinct()));
         }
         output.WriteLine($"shape inference on {checkedModels} loadable conformance models: {agreed} do not contradict the declared output shapes " +
                          $"({exact} with every output inferred exactly), " +
