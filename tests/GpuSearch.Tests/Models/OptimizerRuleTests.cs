@@ -220,4 +220,27 @@ public class OptimizerRuleTests
         Assert.Equal("[N,3,8]", after.Value("y").Shape!.ToString());
         Assert.Equal(1, stats["FuseLayerNormPattern"]);
     }
+
+    [Theory]
+    [InlineData(true, new long[] { 1, 4, 1, 1 })]
+    [InlineData(false, new long[] { 4, 1, 1 })]
+    [InlineData(false, new long[] { 1 })]
+    public void ConstantBiasAddFoldsIntoTheConvBias(bool bias, long[] dims)
+    {
+        var w = ConvModel(bias: bias).Init("cb", dims, Random((int)dims.Aggregate(1L, (a, b) => a * b), 9)).Node("Add", ["c", "cb"], ["y"]);
+        var (_, after, stats) = OptimizeAndCompare(w, [2, 3, 6, 6]);
+        var conv = Assert.Single(after.Nodes);
+        Assert.True(conv.HasInput(2));
+        Assert.False(conv.HasInput(FusedOps.ResidualInput));
+        Assert.Equal(1, stats["FoldBiasAddIntoConv"]);
+    }
+
+    [Fact]
+    public void SpatialConstantAddIsNotABias()
+    {
+        var w = ConvModel().Init("cb", [1, 1, 6, 6], Random(36, 9)).Node("Add", ["c", "cb"], ["y"]);
+        var (_, after, stats) = OptimizeAndCompare(w, [2, 3, 6, 6]);
+        Assert.Equal(2, after.Nodes.Count);
+        Assert.Equal(0, stats["FoldBiasAddIntoConv"]);
+    }
 }
