@@ -1,0 +1,53 @@
+// Tunables of the exact scan, chosen per device and batch; each maps to a #define of the kernels.
+using GpuSearch.Compute;
+
+namespace GpuSearch.Search;
+
+/// <summary>Kernel tunables. The defaults pick values per device; set a property to override (benchmarks).</summary>
+public sealed record ScanTuning
+{
+    /// <summary>Largest k the fused kernel handles (its local list capacity); above it the radix-select path runs.</summary>
+    public int FusedMaxK { get; init; } = 256;
+
+    /// <summary>Queries per work-group (QT); null = by batch size (1, 4, 16 or 32).</summary>
+    public int? QueryTile { get; init; }
+
+    /// <summary>Dimensions per unrolled dot-product step (DC).</summary>
+    public int DimChunk { get; init; } = 16;
+
+    /// <summary>Work-groups to aim for per compute unit when splitting the database (load balance).</summary>
+    public int GroupsPerComputeUnit { get; init; } = 8;
+
+    /// <summary>Device bytes for the large-k path's score block (query block × row block composites).</summary>
+    public long ScratchBytes { get; init; } = 256L << 20;
+
+    /// <summary>The defaults.</summary>
+    public static ScanTuning Default { get; } = new();
+
+    /// <summary>Fused list capacities compiled (KF); the smallest one ≥ k is used.</summary>
+    internal static readonly int[] ListCapacities = [32, 256];
+
+    internal int PickQueryTile(int nq)
+    {
+        if (QueryTile is { } qt)
+        {
+            if (qt is < 1 or > VectorSet.RowBlock) throw new ArgumentOutOfRangeException(nameof(QueryTile), qt, $"QT must be in [1, {VectorSet.RowBlock}]");
+            return qt;
+        }
+        return nq <= 1 ? 1 : nq <= 4 ? 4 : nq <= 16 ? 16 : 32;
+    }
+
+    internal int PickListCapacity(int k)
+    {
+        foreach (var c in ListCapacities)
+            if (k <= c && c <= Math.Max(FusedMaxK, ListCapacities[0])) return c;
+        return FusedMaxK;
+    }
+
+    internal int PickSplits(DeviceInfo info, int queryTiles, int tiles)
+    {
+        long target = (long)Math.Max(1, info.ComputeUnits) * GroupsPerComputeUnit;
+        long splits = Math.Max(1, (target + queryTiles - 1) / queryTiles);
+        return (int)Math.Clamp(splits, 1, Math.Max(1, tiles));
+    }
+}
