@@ -38,16 +38,20 @@ public sealed class FlatIndex : IVectorIndex
         return new SearchResult(queries.Length / Dimension, k, ids, scores);
     }
 
+    /// <summary>Q×k lists plus per-query hit counts (range search when <paramref name="range"/> is set).</summary>
+    internal (long[] Ids, float[] Scores, int[] Hits) SearchRaw(ReadOnlySpan<float> queries, int k, Metric metric, IdFilter? filter, float? range) =>
+        ExactScanner.Run(Set, queries, k, metric, filter, range, Tuning);
+
     /// <inheritdoc />
     public RangeResult RangeSearch(ReadOnlySpan<float> queries, float threshold, int maxHits, Metric metric, IdFilter? filter = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxHits);
         var (ids, scores, hits) = ExactScanner.Run(Set, queries, maxHits, metric, filter, threshold, Tuning);
-        return RangeFromTopK(queries.Length / Dimension, maxHits, ids, scores, hits);
+        return RangeFromTopK(queries.Length / Dimension, maxHits, ids, scores, Array.ConvertAll(hits, h => (long)h));
     }
 
     /// <summary>Compacts Q×cap top lists (padded with -1) plus total hit counts into a <see cref="RangeResult"/>.</summary>
-    internal static RangeResult RangeFromTopK(int nq, int cap, long[] ids, float[] scores, int[] hits)
+    internal static RangeResult RangeFromTopK(int nq, int cap, long[] ids, float[] scores, IReadOnlyList<long> hits)
     {
         var offsets = new long[nq + 1];
         var dropped = new long[nq];
