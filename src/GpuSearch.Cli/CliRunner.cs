@@ -23,7 +23,8 @@ internal static class CliRunner
         var parse = root.Parse(args);
         try
         {
-            return parse.Invoke();
+            // The default handler would print a stack trace and return 1 before the catch below could run.
+            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (Environment.GetEnvironmentVariable("GPUSEARCH_DEBUG") != "1" && IsUserFacing(e))
         {

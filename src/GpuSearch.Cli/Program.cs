@@ -6,5 +6,6 @@ using GpuSearch.Cli.Commands;
 var root = new RootCommand("gpusearch — image similarity search on GPUs: embed images with an ONNX CNN, exact top-k search.")
 {
     DevicesCommand.Create(),
+    KnnCommand.Create(),
 };
 return CliRunner.Run(root, args);
