@@ -17,8 +17,8 @@
 #ifndef QT
 #define QT 16            // queries per work-group (accumulators per work-item)
 #endif
-#ifndef DC
-#define DC 16            // dimensions per unrolled step of the dot-product loop
+#ifndef RPW
+#define RPW 1            // database rows per work-item (1 on GPUs; 16 on CPU devices such as PoCL)
 #endif
 #ifndef KF
 #define KF 32            // capacity of each per-query list in the fused kernel (k rounded up)

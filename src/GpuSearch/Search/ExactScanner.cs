@@ -30,7 +30,7 @@ internal static class ExactScanner
         var dev = set.Device;
         var s = dev.Stream;
         var mirror = set.Mirror();
-        var kernels = new ScanKernels(dev, d, set.Storage, tuning.DimChunk);
+        var kernels = new ScanKernels(dev, d, set.Storage, tuning.PickRowsPerWorkItem(dev.Info));
         bool fused = kEff <= tuning.FusedMaxK;
         int qt = tuning.PickQueryTile(nq);
         int nqPad = (nq + qt - 1) / qt * qt;

@@ -18,15 +18,18 @@ internal sealed class ScanKernels
     private readonly ComputeDevice _device;
     private readonly int _d;
     private readonly VectorStorage _storage;
-    private readonly int _dimChunk;
+    private readonly int _rpw;
 
-    public ScanKernels(ComputeDevice device, int dimension, VectorStorage storage, int dimChunk)
+    public ScanKernels(ComputeDevice device, int dimension, VectorStorage storage, int rowsPerWorkItem)
     {
-        _device = device; _d = dimension; _storage = storage; _dimChunk = dimChunk;
+        _device = device; _d = dimension; _storage = storage; _rpw = rowsPerWorkItem;
     }
 
+    /// <summary>Work-group size of the scan kernels: one tile of rows, RPW rows per work-item.</summary>
+    private int Wg => VectorSet.RowBlock / _rpw;
+
     private KernelDefines ScanDefines(int qt, int kf) => new KernelDefines()
-        .Set("ROWS", VectorSet.RowBlock).Set("QT", qt).Set("DC", _dimChunk).Set("KF", kf).Set("DTYPE", (int)_storage);
+        .Set("ROWS", VectorSet.RowBlock).Set("QT", qt).Set("RPW", _rpw).Set("KF", kf).Set("DTYPE", (int)_storage);
 
     private ComputeKernel Merge(string entry) =>
         _device.GetKernel("topk_merge.cl", entry, new KernelDefines().Set("MERGE_WG", MergeWg));
@@ -46,7 +49,7 @@ internal sealed class ScanKernels
         var kernel = _device.GetKernel("scan_topk.cl", "scan_topk", ScanDefines(q.QueryTile, kf));
         var args = Common(q, c, p).Int(tileBegin).Int(tileCount).Int(tilesPerSplit).Int(nsplit).Int(k)
             .Long((long)p.InitThreshold).Buffer(output).Buffer(p.HitCount);
-        s.Launch(kernel, [(long)nsplit * VectorSet.RowBlock, q.Padded / q.QueryTile], [VectorSet.RowBlock, 1], args);
+        s.Launch(kernel, [(long)nsplit * Wg, q.Padded / q.QueryTile], [Wg, 1], args);
     }
 
     /// <summary>Composites of query tiles [qTile0, qTile0 + qTiles) × tiles [tileBegin, tileBegin + tileCount) into
@@ -57,7 +60,7 @@ internal sealed class ScanKernels
         var kernel = _device.GetKernel("scan_topk.cl", "scan_scores", ScanDefines(q.QueryTile, ScanTuning.ListCapacities[0]));
         var args = Common(q, c, p).Int(tileBegin).Int(qTile0).Int(q.Count).Long(ld).Long((long)p.InitThreshold)
             .Buffer(output).Buffer(p.HitCount);
-        s.Launch(kernel, [(long)tileCount * VectorSet.RowBlock, qTiles], [VectorSet.RowBlock, 1], args);
+        s.Launch(kernel, [(long)tileCount * Wg, qTiles], [Wg, 1], args);
     }
 
     /// <summary>nlists descending lists of kin per query → best kout per query (out is zero-filled here).</summary>

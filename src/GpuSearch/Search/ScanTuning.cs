@@ -12,8 +12,9 @@ public sealed record ScanTuning
     /// <summary>Queries per work-group (QT); null = by batch size (1, 4, 16 or 32).</summary>
     public int? QueryTile { get; init; }
 
-    /// <summary>Dimensions per unrolled dot-product step (DC).</summary>
-    public int DimChunk { get; init; } = 16;
+    /// <summary>Database rows per work-item (RPW); null = 16 on CPU devices (SIMD over rows inside a
+    /// work-item), 1 on GPUs (work-item = row). Must divide 64.</summary>
+    public int? RowsPerWorkItem { get; init; }
 
     /// <summary>Work-groups to aim for per compute unit when splitting the database (load balance).</summary>
     public int GroupsPerComputeUnit { get; init; } = 8;
@@ -35,6 +36,14 @@ public sealed record ScanTuning
             return qt;
         }
         return nq <= 1 ? 1 : nq <= 4 ? 4 : nq <= 16 ? 16 : 32;
+    }
+
+    internal int PickRowsPerWorkItem(DeviceInfo info)
+    {
+        int rpw = RowsPerWorkItem ?? (info.IsCpu ? 16 : 1);
+        if (rpw < 1 || VectorSet.RowBlock % rpw != 0)
+            throw new ArgumentOutOfRangeException(nameof(RowsPerWorkItem), rpw, $"RPW must divide {VectorSet.RowBlock}");
+        return rpw;
     }
 
     internal int PickListCapacity(int k)
