@@ -77,12 +77,16 @@ internal static class FaissBaseline
         return Path.Combine(Directory.GetCurrentDirectory(), "bench", "faiss_knn.py");
     }
 
-    public static (double? Qps, string? Note) Run(string basePath, string queryPath, int k, Metric metric, int repeat)
+    /// <param name="blasDir">When set, prepended to LD_LIBRARY_PATH so FAISS loads that libblas.so.3
+    /// (e.g. OpenBLAS unpacked by bench/get_openblas.sh) instead of the system's (netlib on Debian by default).</param>
+    public static (double? Qps, string? Note) Run(string basePath, string queryPath, int k, Metric metric, int repeat, string? blasDir = null)
     {
         var psi = new ProcessStartInfo(Python)
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
+        if (blasDir is not null)
+            psi.Environment["LD_LIBRARY_PATH"] = blasDir + (Environment.GetEnvironmentVariable("LD_LIBRARY_PATH") is { Length: > 0 } l ? ":" + l : "");
         foreach (var a in new[] { Script(), basePath, queryPath, k.ToString(CultureInfo.InvariantCulture),
                      metric == Metric.L2 ? "l2" : "ip", "--repeat", repeat.ToString(CultureInfo.InvariantCulture) })
             psi.ArgumentList.Add(a);

@@ -12,7 +12,8 @@ namespace GpuSearch.Bench;
 internal static class KnnBench
 {
     private sealed record Row(int N, int D, int Q, int K, string Metric, string DType, double BestMs, double MedianMs,
-        double Qps, double GBs, double GFlops, double? PeakFraction, double? FaissQps, double? Ratio, string? FaissNote);
+        double Qps, double GBs, double GFlops, double? PeakFraction, double? FaissQps, double? Ratio, string? FaissNote,
+        double? FaissBlasQps, double? RatioBlas);
 
     public static int Run(string[] args)
     {
@@ -25,6 +26,9 @@ internal static class KnnBench
         var storage = MetricExtensions.ParseStorage(o.Str("--dtype", "fp32"));
         int repeat = o.Int("--repeat", 3);
         bool faiss = o.Flag("--faiss");
+        string? blasDir = o.Has("--faiss-blas") ? o.Str("--faiss-blas", "") : null;
+        if (blasDir is not null && !File.Exists(Path.Combine(blasDir, "libblas.so.3")))
+            throw new ArgumentException($"--faiss-blas: {blasDir} has no libblas.so.3 (run bench/get_openblas.sh)");
         bool json = o.Flag("--json");
         string deviceSel = o.Str("--device", "auto");
         int? qt = o.Has("--qt") ? o.Int("--qt", 16) : null;
@@ -45,6 +49,7 @@ internal static class KnnBench
                     var allQ = RandomMatrix(qs.Max(), d, seed: 2);
                     string basePath = Path.Combine(tmp, "base.npy");
                     if (faiss) NpyWriter.Write(basePath, db, n, d);
+                    GC.Collect(); // the FAISS process needs the memory more than our garbage does
                     using var index = new FlatIndex(device, d, storage);
                     if (qt is not null) index.Tuning = new ScanTuning { QueryTile = qt };
                     var sw = Stopwatch.StartNew();
@@ -73,8 +78,11 @@ internal static class KnnBench
                             double? frac = peak is null ? null : Math.Max(gbs / peak.GBs, gflops / peak.GFlops);
                             double? fq = null; string? note = null;
                             if (faiss) (fq, note) = FaissBaseline.Run(basePath, qPath, k, metric, repeat);
+                            double? fb = null;
+                            if (faiss && blasDir is not null) (fb, _) = FaissBaseline.Run(basePath, qPath, k, metric, repeat, blasDir);
+                            double qps = q / (best / 1e3);
                             var row = new Row(n, d, q, k, metric.ToString().ToLowerInvariant(), storage.ToString().ToLowerInvariant(),
-                                best, median, q / (best / 1e3), gbs, gflops, frac, fq, fq is { } f ? q / (best / 1e3) / f : null, note);
+                                best, median, qps, gbs, gflops, frac, fq, fq is { } f ? qps / f : null, note, fb, fb is { } b ? qps / b : null);
                             rows.Add(row);
                             if (!json) Print(row);
                         }
@@ -95,7 +103,8 @@ internal static class KnnBench
             $"N={r.N,-8} D={r.D,-4} Q={r.Q,-5} k={r.K,-5} {r.Metric}/{r.DType}: best {r.BestMs,9:F2} ms (median {r.MedianMs:F2})  " +
             $"{r.Qps,10:F1} q/s  {r.GBs,7:F2} GB/s  {r.GFlops,7:F1} GFLOP/s" +
             (r.PeakFraction is { } f ? $"  {f * 100,5:F1}% of peak" : "") +
-            (r.FaissQps is { } fq ? $"  | FAISS {fq,9:F1} q/s  ratio {r.Ratio,5:F2}x" : r.FaissNote is { } n ? $"  | FAISS: {n}" : ""));
+            (r.FaissQps is { } fq ? $"  | FAISS {fq,9:F1} q/s  ratio {r.Ratio,5:F2}x" : r.FaissNote is { } n ? $"  | FAISS: {n}" : "") +
+            (r.FaissBlasQps is { } fb ? $"  | FAISS+BLAS dir {fb,9:F1} q/s  ratio {r.RatioBlas,5:F2}x" : ""));
 
     /// <summary>Uniform [-1, 1) values, fixed seed.</summary>
     private static float[] RandomMatrix(int rows, int d, int seed)

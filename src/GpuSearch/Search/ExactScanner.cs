@@ -32,7 +32,8 @@ internal static class ExactScanner
         var mirror = set.Mirror();
         var kernels = new ScanKernels(dev, d, set.Storage, tuning.PickRowsPerWorkItem(dev.Info));
         bool fused = kEff <= tuning.FusedMaxK;
-        int qt = tuning.PickQueryTile(nq);
+        int kf = tuning.PickListCapacity(kEff);
+        int qt = tuning.PickQueryTile(nq, dev.Info, fused ? kf : 0);
         int nqPad = (nq + qt - 1) / qt * qt;
         using var pool = new BufferPool(dev);
 
@@ -58,7 +59,6 @@ internal static class ExactScanner
                 int nsplit = tuning.PickSplits(dev.Info, qTiles, chunk.TileCount);
                 int tps = (chunk.TileCount + nsplit - 1) / nsplit;
                 nsplit = (chunk.TileCount + tps - 1) / tps;
-                int kf = tuning.PickListCapacity(kEff);
                 partial = pool.Reuse(partial, (long)nqPad * nsplit * kEff * 8);
                 kernels.ScanTopK(s, qb, chunk, pred, chunk.TileBegin, chunk.TileCount, tps, nsplit, kEff, kf, partial);
                 if (first) kernels.MergeLists(s, partial, nq, nsplit, kEff, kEff, running);

@@ -28,14 +28,20 @@ public sealed record ScanTuning
     /// <summary>Fused list capacities compiled (KF); the smallest one ≥ k is used.</summary>
     internal static readonly int[] ListCapacities = [32, 256];
 
-    internal int PickQueryTile(int nq)
+    /// <summary>QT for a batch of <paramref name="nq"/>, shrunk (to a power of two) until the fused kernel's
+    /// local lists and candidate buffers (QT × (KF + 64) composites) fit the device's local memory.</summary>
+    internal int PickQueryTile(int nq, DeviceInfo info, int listCapacity)
     {
-        if (QueryTile is { } qt)
+        int qt;
+        if (QueryTile is { } fixedQt)
         {
-            if (qt is < 1 or > VectorSet.RowBlock) throw new ArgumentOutOfRangeException(nameof(QueryTile), qt, $"QT must be in [1, {VectorSet.RowBlock}]");
-            return qt;
+            if (fixedQt is < 1 or > VectorSet.RowBlock) throw new ArgumentOutOfRangeException(nameof(QueryTile), fixedQt, $"QT must be in [1, {VectorSet.RowBlock}]");
+            qt = fixedQt;
         }
-        return nq <= 1 ? 1 : nq <= 4 ? 4 : nq <= 16 ? 16 : 32;
+        else qt = nq <= 1 ? 1 : nq <= 4 ? 4 : nq <= 16 ? 16 : 32;
+        long perQuery = (listCapacity + VectorSet.RowBlock) * 8L + 16;
+        while (qt > 1 && qt * perQuery > info.LocalMemoryBytes - 1024) qt = (qt + 1) / 2;
+        return qt;
     }
 
     internal int PickRowsPerWorkItem(DeviceInfo info)
