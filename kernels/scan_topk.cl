@@ -45,7 +45,8 @@ inline void dot_tile(const __global float* restrict qr, const __global store_t* 
     }
 }
 
-// Grid: dim0 = nsplit work-groups of WG work-items, dim1 = query tiles (one work-group each).
+// Grid: dim0 = query tiles (work-groups of WG work-items), dim1 = nsplit. Query tiles vary fastest so
+// work-groups that run at the same time read the same database rows (shared cache on CPUs, L2 on GPUs).
 // out[(query * nsplit + split) * k + j] receives each split's best k composites, descending, 0-padded.
 // init_thr: a composite every candidate must exceed (0 for k-NN; the range threshold for range search).
 __kernel KERNEL_BOUNDS(WG) void scan_topk(
@@ -64,8 +65,8 @@ __kernel KERNEL_BOUNDS(WG) void scan_topk(
     __local int hits[QT];
 
     const int lid = LID0;
-    const int split = (int)get_group_id(0);
-    const int qtile = (int)get_group_id(1);
+    const int qtile = (int)get_group_id(0);
+    const int split = (int)get_group_id(1);
     for (int i = lid; i < QT * KF; i += WG) list[i / KF][i % KF] = 0;
     for (int q = lid; q < QT; q += WG) { ncand[q] = 0; thr[q] = init_thr; hits[q] = 0; }
     barrier(CLK_LOCAL_MEM_FENCE);

@@ -49,7 +49,7 @@ internal sealed class ScanKernels
         var kernel = _device.GetKernel("scan_topk.cl", "scan_topk", ScanDefines(q.QueryTile, kf));
         var args = Common(q, c, p).Int(tileBegin).Int(tileCount).Int(tilesPerSplit).Int(nsplit).Int(k)
             .Long((long)p.InitThreshold).Buffer(output).Buffer(p.HitCount);
-        s.Launch(kernel, [(long)nsplit * Wg, q.Padded / q.QueryTile], [Wg, 1], args);
+        s.Launch(kernel, [(long)(q.Padded / q.QueryTile) * Wg, nsplit], [Wg, 1], args);
     }
 
     /// <summary>Composites of query tiles [qTile0, qTile0 + qTiles) × tiles [tileBegin, tileBegin + tileCount) into
