@@ -77,22 +77,25 @@ public static class Conv2d
             .Set("HAS_BIAS", bias is null ? 0 : 1).Set("HAS_RES", residual is null ? 0 : 1)
             .Set("X_F16", o.Storage == TensorStorage.F16 ? 1 : 0).Set("W_F16", o.WeightStorage == TensorStorage.F16 ? 1 : 0);
         var s = shape;
-        var args = new KernelArgs().Int(s.Batch).Int(s.InChannels).Int(s.Height).Int(s.Width).Int(s.OutChannels)
-            .Int(s.OutHeight).Int(s.OutWidth).Int(s.KernelH).Int(s.KernelW).Int(s.StrideH).Int(s.StrideW)
-            .Int(s.PadTop).Int(s.PadLeft).Int(s.DilationH).Int(s.DilationW);
-        if (alg != ConvAlgorithm.Depthwise) args.Int(s.Group);
-        // Absent bias/residual: the kernel never reads them (HAS_BIAS/HAS_RES = 0), but every argument must be set.
-        args.Buffer(x).Long(xOffset).Buffer(w).Long(wOffset).Buffer(bias ?? y).Long(bOffset)
-            .Buffer(residual ?? y).Long(rOffset).Buffer(y).Long(yOffset).Float(activation.Alpha).Float(activation.Beta);
-
         if (alg == ConvAlgorithm.Depthwise)
         {
-            defines.Set("DW_WPT", tiles.DepthwiseWidth);
-            var k = stream.Device.GetKernel("depthwise.cl", "depthwise2d", defines);
-            long cols = (s.OutWidth + tiles.DepthwiseWidth - 1) / tiles.DepthwiseWidth;
-            stream.Launch(k, [cols, (long)s.Batch * s.OutChannels * s.OutHeight], [1, tiles.DepthwiseRows], args);
+            // Kernel size, strides and dilations are compile-time in the depthwise kernel (unrolled taps).
+            defines.Set("DW_WPT", tiles.DepthwiseWidth).Set("KH", s.KernelH).Set("KW", s.KernelW)
+                .Set("SH", s.StrideH).Set("SW", s.StrideW).Set("DH", s.DilationH).Set("DW", s.DilationW);
+            var dk = stream.Device.GetKernel("depthwise.cl", tiles.DepthwisePerPixel ? "depthwise2d_px" : "depthwise2d", defines);
+            var dargs = new KernelArgs().Int(s.Batch).Int(s.InChannels).Int(s.Height).Int(s.Width).Int(s.OutChannels)
+                .Int(s.OutHeight).Int(s.OutWidth).Int(s.PadTop).Int(s.PadLeft);
+            AddTensors(dargs, x, xOffset, w, wOffset, bias, bOffset, residual, rOffset, y, yOffset, activation);
+            if (tiles.DepthwisePerPixel)
+                stream.Launch(dk, [s.OutWidth, s.OutHeight, (long)s.Batch * s.OutChannels], [Math.Min(32, s.OutWidth), Math.Max(1, tiles.DepthwiseRows / 32), 1], dargs);
+            else
+                stream.Launch(dk, [(long)s.Batch * s.OutChannels * s.OutHeight], [tiles.DepthwiseRows], dargs);
             return;
         }
+        var args = new KernelArgs().Int(s.Batch).Int(s.InChannels).Int(s.Height).Int(s.Width).Int(s.OutChannels)
+            .Int(s.OutHeight).Int(s.OutWidth).Int(s.KernelH).Int(s.KernelW).Int(s.StrideH).Int(s.StrideW)
+            .Int(s.PadTop).Int(s.PadLeft).Int(s.DilationH).Int(s.DilationW).Int(s.Group);
+        AddTensors(args, x, xOffset, w, wOffset, bias, bOffset, residual, rOffset, y, yOffset, activation);
         defines.Set("TILE_M", tiles.TileM).Set("TILE_N", tiles.TileN).Set("TILE_K", tiles.TileK)
             .Set("WPT_M", tiles.WorkPerThreadM).Set("WPT_N", tiles.WorkPerThreadN)
             .Set("POINTWISE", alg == ConvAlgorithm.Pointwise ? 1 : 0);
@@ -102,4 +105,10 @@ public static class Conv2d
         long groupsM = (s.OutChannels / s.Group + tiles.TileM - 1) / tiles.TileM;
         stream.Launch(kernel, [groupsN * tiles.ThreadsN, groupsM * tiles.ThreadsM, s.Group], [tiles.ThreadsN, tiles.ThreadsM, 1], args);
     }
+
+    private static void AddTensors(KernelArgs args, DeviceBuffer x, long xOffset, DeviceBuffer w, long wOffset, DeviceBuffer? bias, long bOffset,
+        DeviceBuffer? residual, long rOffset, DeviceBuffer y, long yOffset, Activation activation) =>
+        // Absent bias/residual: the kernel never reads them (HAS_BIAS/HAS_RES = 0), but every argument must be set.
+        args.Buffer(x).Long(xOffset).Buffer(w).Long(wOffset).Buffer(bias ?? y).Long(bOffset)
+            .Buffer(residual ?? y).Long(rOffset).Buffer(y).Long(yOffset).Float(activation.Alpha).Float(activation.Beta);
 }

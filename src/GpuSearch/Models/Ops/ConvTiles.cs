@@ -8,9 +8,10 @@ namespace GpuSearch.Models.Ops;
 /// <param name="WorkPerThreadM">Output channels per work-item.</param>
 /// <param name="WorkPerThreadN">Output pixels per work-item.</param>
 /// <param name="DepthwiseWidth">Consecutive outputs per work-item in the depthwise kernel.</param>
-/// <param name="DepthwiseRows">Output rows per work-group in the depthwise kernel.</param>
+/// <param name="DepthwiseRows">Output rows per work-group in the row-wise depthwise kernel.</param>
+/// <param name="DepthwisePerPixel">Use the one-output-per-work-item depthwise kernel (GPUs) instead of the row-wise one (CPUs).</param>
 public sealed record ConvTiles(int TileM, int TileN, int TileK, int WorkPerThreadM, int WorkPerThreadN,
-    int DepthwiseWidth = 16, int DepthwiseRows = 16)
+    int DepthwiseWidth = 16, int DepthwiseRows = 16, bool DepthwisePerPixel = false)
 {
     /// <summary>
     /// CPU (PoCL): one work-item per work-group whose register tile is the whole tile, so the local
@@ -19,7 +20,7 @@ public sealed record ConvTiles(int TileM, int TileN, int TileK, int WorkPerThrea
     public static ConvTiles Cpu { get; } = new(8, 64, 64, 8, 64, 16, 16);
 
     /// <summary>GPU: 256 work-items of 4×4 outputs over 64×64 tiles.</summary>
-    public static ConvTiles Gpu { get; } = new(64, 64, 16, 4, 4, 8, 64);
+    public static ConvTiles Gpu { get; } = new(64, 64, 16, 4, 4, 8, 64, DepthwisePerPixel: true);
 
     /// <summary>The default for a device kind.</summary>
     public static ConvTiles For(Compute.DeviceInfo info) => info.IsCpu ? Cpu : Gpu;
