@@ -7,5 +7,6 @@ var root = new RootCommand("gpusearch — image similarity search on GPUs: embed
 {
     DevicesCommand.Create(),
     SmokeCommand.Create(),
+    ModelInfoCommand.Create(),
 };
 return CliRunner.Run(root, args);

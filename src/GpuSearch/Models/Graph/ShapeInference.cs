@@ -1,0 +1,158 @@
+// Shape inference driver: walks the graph in topological order and asks a per-op handler for each node's
+// output types and shapes. Handlers live in the ShapeInference.*.cs partial files, grouped by op family.
+// A symbolic batch dim ("N") flows through; unknown ops leave their outputs unknown for the validator.
+namespace GpuSearch.Models.Graph;
+
+/// <summary>Infers element types and shapes of every value in a <see cref="ModelGraph"/>.</summary>
+public static partial class ShapeInference
+{
+    // Lazy: static field initialisers in partial files run in file order, and the handler tables read
+    // arrays declared in the other files.
+    private static readonly Lazy<Dictionary<string, Action<ModelGraph, GraphNode>>> LazyHandlers = new(BuildHandlers);
+    private static Dictionary<string, Action<ModelGraph, GraphNode>> Handlers => LazyHandlers.Value;
+
+    /// <summary>True when shape inference knows <paramref name="opType"/>.</summary>
+    public static bool Knows(string opType) => Handlers.ContainsKey(opType);
+
+    /// <summary>Sorts the graph and infers every node's outputs. Declared shapes are overwritten by inferred ones.</summary>
+    /// <exception cref="InvalidDataException">A node's inputs are inconsistent (names the node).</exception>
+    public static void Run(ModelGraph g)
+    {
+        g.TopologicalSort();
+        foreach (var n in g.Nodes)
+        {
+            if (!Handlers.TryGetValue(n.OpType, out var h)) continue;
+            try { h(g, n); }
+            catch (UnknownInputShapeException)
+            {
+                // An input's shape is not known yet (e.g. it comes from a Reshape whose target is folded
+                // later): leave this node's outputs unknown; the optimizer re-runs inference after folding.
+                foreach (var o in n.Outputs) if (o.Length > 0 && !g.Value(o).IsConstant) g.Value(o).Shape = null;
+            }
+            catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or OverflowException or KeyNotFoundException)
+            {
+                throw new InvalidDataException($"{n.Describe()}: shape inference failed: {e.Message}", e);
+            }
+        }
+    }
+
+    private static Dictionary<string, Action<ModelGraph, GraphNode>> BuildHandlers()
+    {
+        var d = new Dictionary<string, Action<ModelGraph, GraphNode>>(StringComparer.Ordinal);
+        AddElementwise(d);
+        AddConvAndPool(d);
+        AddTensorOps(d);
+        AddShapeOps(d);
+        AddMathOps(d);
+        return d;
+    }
+
+    // ---- helpers shared by the handler files ----
+
+    /// <summary>Input value <paramref name="i"/>; throws naming the node when omitted.</summary>
+    private static GraphValue In(ModelGraph g, GraphNode n, int i) =>
+        n.HasInput(i) ? g.Value(n.Inputs[i]) : throw new InvalidDataException($"{n.Describe()}: required input {i} is missing");
+
+    /// <summary>Shape of input <paramref name="i"/>; when unknown the node is skipped (outputs stay unknown).</summary>
+    private static TensorShape ShapeOf(ModelGraph g, GraphNode n, int i)
+    {
+        var v = In(g, n, i);
+        return v.Shape ?? throw new UnknownInputShapeException();
+    }
+
+    /// <summary>Signals, inside <see cref="Run"/>, that a node cannot be inferred yet.</summary>
+    private sealed class UnknownInputShapeException : Exception;
+
+    /// <summary>Sets output <paramref name="i"/>'s type and shape (if the output exists).</summary>
+    private static void SetOut(ModelGraph g, GraphNode n, int i, TensorDataType dt, TensorShape? shape)
+    {
+        if (i >= n.Outputs.Count || n.Outputs[i].Length == 0) return;
+        var v = g.GetOrAddValue(n.Outputs[i]);
+        if (v.IsConstant) return;
+        v.DataType = dt;
+        v.Shape = shape;
+    }
+
+    /// <summary>Integer data of input <paramref name="i"/> when it is a constant or a tracked shape tensor, else null.</summary>
+    private static Dim[]? IntsOf(ModelGraph g, GraphNode n, int i)
+    {
+        if (!n.HasInput(i)) return null;
+        var v = g.Value(n.Inputs[i]);
+        // Only small integer constants are shape-like; negative entries (Reshape's -1) become symbols named
+        // after the number so Reshape can tell them apart from real dims.
+        if (v.Constant is { } c)
+            return c.IsFloating || c.ElementCount > MaxShapeTensor ? null
+                : c.Longs!.Select(x => x >= 0 ? Dim.Known(x) : Dim.Symbolic(x.ToString())).ToArray();
+        return v.SymbolicData;
+    }
+
+    /// <summary>Largest integer tensor tracked as shape data.</summary>
+    private const int MaxShapeTensor = 64;
+
+    /// <summary>Records shape data on output 0 (no-op when null).</summary>
+    private static void SetOutInts(ModelGraph g, GraphNode n, Dim[]? data)
+    {
+        if (data is not null && n.Outputs.Count > 0 && n.Outputs[0].Length > 0 && !g.Value(n.Outputs[0]).IsConstant)
+            g.Value(n.Outputs[0]).SymbolicData = data;
+    }
+
+    /// <summary>
+    /// Integer data of input <paramref name="i"/> when every element is known: a constant, or shape data whose
+    /// entries are all known (e.g. a channel count gathered from a Shape with a symbolic batch). Null when the
+    /// input is absent. When present but not yet known, the node is skipped for now (see <see cref="Run"/>).
+    /// </summary>
+    private static long[]? ConstLongs(ModelGraph g, GraphNode n, int i)
+    {
+        if (!n.HasInput(i)) return null;
+        var v = g.Value(n.Inputs[i]);
+        if (v.Constant is { } c) return c.ToLongs();
+        if (v.SymbolicData is { } s && s.All(d => d.IsKnown)) return s.Select(d => d.Value).ToArray();
+        throw new UnknownInputShapeException();
+    }
+
+    /// <summary>Like <see cref="ConstLongs"/> but null (instead of deferring the node) when not known.</summary>
+    private static long[]? TryConstLongs(ModelGraph g, GraphNode n, int i)
+    {
+        try { return ConstLongs(g, n, i); }
+        catch (UnknownInputShapeException) { return null; }
+    }
+
+    /// <summary>Normalises a possibly negative axis against <paramref name="rank"/>.</summary>
+    private static int Axis(long axis, int rank, GraphNode n)
+    {
+        long a = axis < 0 ? axis + rank : axis;
+        if (a < 0 || a >= rank) throw new InvalidDataException($"{n.Describe()}: axis {axis} is out of range for rank {rank}");
+        return (int)a;
+    }
+
+    /// <summary>Product of dims; symbolic when any factor is symbolic (named after the factors).</summary>
+    private static Dim Product(IEnumerable<Dim> dims)
+    {
+        long known = 1; var syms = new List<string>();
+        foreach (var d in dims) { if (d.IsKnown) known *= d.Value; else syms.Add(d.Symbol!); }
+        if (syms.Count == 0) return Dim.Known(known);
+        if (known == 1 && syms.Count == 1) return Dim.Symbolic(syms[0]);
+        return Dim.Symbolic(string.Join("*", syms) + (known == 1 ? "" : "*" + known));
+    }
+
+    /// <summary>Numpy-style multidirectional broadcast of two shapes.</summary>
+    internal static TensorShape Broadcast(TensorShape a, TensorShape b, GraphNode n)
+    {
+        int r = Math.Max(a.Rank, b.Rank);
+        var dims = new Dim[r];
+        for (int i = 0; i < r; i++)
+        {
+            int ia = i - (r - a.Rank), ib = i - (r - b.Rank);
+            Dim? da = ia >= 0 ? a.Dims[ia] : null, db = ib >= 0 ? b.Dims[ib] : null;
+            if (da is null) { dims[i] = db!.Value; continue; }
+            if (db is null) { dims[i] = da.Value; continue; }
+            Dim x = da.Value, y = db.Value;
+            if (x.IsKnown && x.Value == 1) dims[i] = y;
+            else if (y.IsKnown && y.Value == 1) dims[i] = x;
+            else if (x.IsKnown && y.IsKnown && x.Value != y.Value)
+                throw new InvalidDataException($"{n.Describe()}: shapes {a} and {b} cannot be broadcast");
+            else dims[i] = x.IsKnown ? x : y;
+        }
+        return new TensorShape(dims);
+    }
+}

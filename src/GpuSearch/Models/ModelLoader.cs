@@ -1,0 +1,44 @@
+// The one path from an .onnx file to a runnable graph: read → import → validate (before any work) →
+// shape inference → optimize. The executor and `gpusearch model-info` both go through here.
+using GpuSearch.Models.Graph;
+using GpuSearch.Models.Onnx;
+using GpuSearch.Models.Optimizer;
+
+namespace GpuSearch.Models;
+
+/// <summary>A model loaded, validated and optimized, with what happened on the way.</summary>
+public sealed class LoadedModel
+{
+    /// <summary>The optimized graph (topologically sorted, shapes inferred, batch symbolic).</summary>
+    public required ModelGraph Graph { get; init; }
+    /// <summary>Op counts of the graph as imported.</summary>
+    public required SortedDictionary<string, int> OpsBefore { get; init; }
+    /// <summary>Rewrites made per optimizer rule.</summary>
+    public required Dictionary<string, int> RuleApplications { get; init; }
+    /// <summary>Total elements of the imported model's initializers (trainable parameters, BN statistics included).</summary>
+    public required long ParameterCount { get; init; }
+}
+
+/// <summary>Loads ONNX models into optimized <see cref="ModelGraph"/>s.</summary>
+public static class ModelLoader
+{
+    /// <summary>Loads <paramref name="path"/>; throws <see cref="InvalidDataException"/> for unreadable files and
+    /// <see cref="UnsupportedModelException"/> (naming node, op, opset and attribute) for unsupported content.</summary>
+    public static LoadedModel Load(string path, bool optimize = true)
+    {
+        var g = OnnxImporter.LoadFile(path);
+        return Prepare(g, optimize);
+    }
+
+    /// <summary>Validates, infers and optimizes an imported graph (in place).</summary>
+    public static LoadedModel Prepare(ModelGraph g, bool optimize = true)
+    {
+        long parameters = g.Values.Values.Where(v => v.IsConstant).Sum(v => v.Constant!.ElementCount);
+        var before = g.OpCounts();
+        ModelValidator.Validate(g);
+        Dictionary<string, int> stats;
+        if (optimize) stats = new GraphOptimizer().Run(g);
+        else { ShapeInference.Run(g); stats = []; }
+        return new LoadedModel { Graph = g, OpsBefore = before, RuleApplications = stats, ParameterCount = parameters };
+    }
+}

@@ -1,0 +1,68 @@
+// Rejects models the engine cannot run, before any work is done (no shape inference, no optimisation,
+// no device allocation): every problem is reported with the node name, op type, opset, and the attribute,
+// input or dtype at fault, so the user knows exactly what to change in the export.
+using GpuSearch.Models.Graph;
+
+namespace GpuSearch.Models;
+
+/// <summary>Thrown when a model uses something the engine does not support. The message names the node.</summary>
+public sealed class UnsupportedModelException : NotSupportedException
+{
+    /// <summary>Every problem found, one line each.</summary>
+    public IReadOnlyList<string> Problems { get; }
+
+    /// <summary>Creates the exception from its problem lines.</summary>
+    public UnsupportedModelException(IReadOnlyList<string> problems)
+        : base(problems.Count == 1 ? problems[0] : $"{problems.Count} unsupported constructs: " + string.Join("; ", problems.Take(10)) + (problems.Count > 10 ? "; ..." : ""))
+    {
+        Problems = problems;
+    }
+}
+
+/// <summary>Checks an imported graph against <see cref="SupportedOps"/>.</summary>
+public static class ModelValidator
+{
+    /// <summary>Returns every problem found (empty when the model is supported).</summary>
+    public static List<string> FindProblems(ModelGraph g)
+    {
+        var problems = new List<string>();
+        foreach (var name in g.Inputs)
+        {
+            var v = g.Value(name);
+            if (v.DataType != TensorDataType.Undefined && !SupportedOps.InputTypes.Contains(v.DataType))
+                problems.Add($"graph input '{name}' has dtype {v.DataType.ShortName()} (supported: {string.Join(", ", SupportedOps.InputTypes.Select(t => t.ShortName()))})");
+        }
+        var producers = g.Producers();
+        var defined = new HashSet<string>(g.Inputs.Concat(g.Values.Where(kv => kv.Value.IsConstant).Select(kv => kv.Key)), StringComparer.Ordinal);
+        defined.UnionWith(producers.Keys);
+        foreach (var n in g.Nodes)
+        {
+            string where = $"node '{n.Name}' ({n.OpType}, opset {g.Opset})";
+            if (n.Domain.Length > 0 && n.Domain != FusedOps.Domain)
+            {
+                problems.Add($"{where}: domain '{n.Domain}' is not supported (only the default ONNX domain)");
+                continue;
+            }
+            if (!SupportedOps.Ops.TryGetValue(n.OpType, out var check))
+            {
+                problems.Add($"{where}: op type '{n.OpType}' is not supported");
+                continue;
+            }
+            foreach (var (an, a) in n.Attributes)
+                if (a.Kind == AttributeKind.Unsupported) problems.Add($"{where}: attribute '{an}' of kind {a.S} is not supported");
+            foreach (var i in n.Inputs)
+                if (i.Length > 0 && !defined.Contains(i)) problems.Add($"{where}: input '{i}' is not produced by any node, input or initializer");
+            if (check(g, n) is { } reason) problems.Add($"{where}: {reason}");
+        }
+        foreach (var o in g.Outputs)
+            if (!defined.Contains(o)) problems.Add($"graph output '{o}' is not produced by any node");
+        return problems;
+    }
+
+    /// <summary>Throws <see cref="UnsupportedModelException"/> listing every problem, or returns when the model is supported.</summary>
+    public static void Validate(ModelGraph g)
+    {
+        var problems = FindProblems(g);
+        if (problems.Count > 0) throw new UnsupportedModelException(problems);
+    }
+}

@@ -1,0 +1,204 @@
+// One test group per optimizer rule, each on a tiny model built in the test: op counts before/after and a
+// numerical comparison of the graph's outputs before and after (naive CPU reference).
+using GpuSearch.Models.Graph;
+using GpuSearch.Models.Optimizer;
+using GpuSearch.Tests.Models.Support;
+using static GpuSearch.Tests.Models.OptimizerTestKit;
+
+namespace GpuSearch.Tests.Models;
+
+public class OptimizerRuleTests
+{
+    private static OnnxTestWriter ConvModel(long opset = 13, bool bias = true, long c = 3, long m = 4)
+    {
+        var w = new OnnxTestWriter { Opset = opset }.Input("x", "N", c, 6, 6).Output("y")
+            .Init("w", [m, c, 3, 3], Random((int)(m * c * 9), 1));
+        if (bias) w.Init("b", [m], Random((int)m, 2));
+        return w.Node("Conv", bias ? ["x", "w", "b"] : ["x", "w"], ["c"], "conv", A(("pads", new long[] { 1, 1, 1, 1 })));
+    }
+
+    [Fact]
+    public void RemoveIdentityAndDropoutKeepsTheOutputName()
+    {
+        var w = new OnnxTestWriter { Opset = 11 }.Input("x", "N", 4).Output("y")
+            .Node("Relu", ["x"], ["r"]).Node("Identity", ["r"], ["i"]).Node("Dropout", ["i"], ["y"]);
+        var (before, after, stats) = OptimizeAndCompare(w, [2, 4], [new RemoveIdentityAndDropout()]);
+        Assert.Equal(3, before.Nodes.Count);
+        var n = Assert.Single(after.Nodes);
+        Assert.Equal(("Relu", "y"), (n.OpType, n.Outputs[0]));
+        Assert.Equal(2, stats["RemoveIdentityAndDropout"]);
+    }
+
+    [Fact]
+    public void ConstantFoldingEvaluatesConstantSubgraphs()
+    {
+        var w = new OnnxTestWriter().Input("x", "N", 3).Output("y").Init("a", [3], [1, 2, 3]).Init("b", [1], [0.5f])
+            .Node("Constant", [], ["k"], attrs: A(("value", TestTensor.Floats("", [3], [4, 5, 6]))))
+            .Node("Mul", ["a", "b"], ["ab"]).Node("Add", ["ab", "k"], ["s"]).Node("Sqrt", ["s"], ["q"]).Node("Mul", ["x", "q"], ["y"]);
+        var (_, after, stats) = OptimizeAndCompare(w, [2, 3], [new ConstantFolding()]);
+        Assert.Equal("Mul", Assert.Single(after.Nodes).OpType);
+        Assert.Equal(4, stats["ConstantFolding"]);
+        var q = after.ConstantOf(after.Nodes[0].Inputs[1])!.Floats!;
+        Assert.Equal([MathF.Sqrt(4.5f), MathF.Sqrt(6f), MathF.Sqrt(7.5f)], q);
+    }
+
+    private static OnnxTestWriter TorchFlatten(object batch) => new OnnxTestWriter().Input("x", batch, 4, 3, 3).Output("y")
+        .Node("Shape", ["x"], ["s"]).Init(TestTensor.Longs("zero", [], [0])).Node("Gather", ["s", "zero"], ["n"], attrs: A(("axis", 0L)))
+        .Init(TestTensor.Longs("ax0", [1], [0])).Node("Unsqueeze", ["n", "ax0"], ["n1"])
+        .Init(TestTensor.Longs("m1", [1], [-1])).Node("Concat", ["n1", "m1"], ["shape"], attrs: A(("axis", 0L)))
+        .Node("Reshape", ["x", "shape"], ["y"]);
+
+    [Fact]
+    public void ConstantFoldingFoldsTheShapeChainWhenTheBatchIsFixed()
+    {
+        var g = GpuSearch.Models.Onnx.OnnxImporter.LoadBytes(TorchFlatten(2L).ToBytes());
+        new GraphOptimizer([new ConstantFolding()]).Run(g);
+        var n = Assert.Single(g.Nodes);
+        Assert.Equal("Reshape", n.OpType);
+        Assert.Equal([2L, -1L], g.ConstantOf(n.Inputs[1])!.Longs!);
+    }
+
+    [Fact]
+    public void SymbolicBatchFlattenPatternBecomesFlatten()
+    {
+        // No numeric comparison: the reference runner has no Shape/Gather; Flatten's semantics are plain.
+        var after = GpuSearch.Models.Onnx.OnnxImporter.LoadBytes(TorchFlatten("N").ToBytes());
+        Assert.Equal(5, after.Nodes.Count);
+        var stats = new GraphOptimizer().Run(after);
+        var n = Assert.Single(after.Nodes);
+        Assert.Equal("Flatten", n.OpType);
+        Assert.Equal(1, n.GetInt("axis", 0));
+        Assert.Equal("[N,36]", after.Value("y").Shape!.ToString());
+        Assert.Equal(1, stats["ReshapeToFlatten"]);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void FoldBatchNormIntoConvMatchesTheReference(bool bias)
+    {
+        var w = ConvModel(bias: bias).Init("g", [4], Random(4, 3)).Init("be", [4], Random(4, 4))
+            .Init("mu", [4], Random(4, 5)).Init("var", [4], Random(4, 6).Select(v => v * v + 0.1f).ToArray())
+            .Node("BatchNormalization", ["c", "g", "be", "mu", "var"], ["y"], "bn", A(("epsilon", 1e-3f)));
+        var (before, after, stats) = OptimizeAndCompare(w, [2, 3, 6, 6], [new FoldBatchNormIntoConv()]);
+        Assert.Equal(1, Count(before, "BatchNormalization"));
+        Assert.Equal(0, Count(after, "BatchNormalization"));
+        var conv = Assert.Single(after.Nodes);
+        Assert.Equal("y", conv.Outputs[0]);
+        Assert.True(conv.HasInput(2));
+        Assert.Equal(1, stats["FoldBatchNormIntoConv"]);
+    }
+
+    public static TheoryData<string, string> Activations => new()
+    {
+        { "Relu", "Relu" }, { "LeakyRelu", "LeakyRelu" }, { "Clip13", "Clip" }, { "Clip10", "Clip" }, { "Sigmoid", "Sigmoid" },
+        { "HardSigmoid", "HardSigmoid" }, { "HardSwish", "HardSwish" }, { "HardSwishGated", "HardSwish" }, { "Tanh", "Tanh" }, { "SiLU", "SiLU" }, { "Gelu", "Gelu" }, { "GeluErf", "Gelu" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Activations))]
+    public void FuseActivationIntoConv(string kind, string expected)
+    {
+        long opset = kind switch { "Clip10" => 10, "HardSwish" => 14, "Gelu" => 20, _ => 13 };
+        var w = ConvModel(opset);
+        switch (kind)
+        {
+            case "Clip13": w.Init("lo", [], [0f]).Init("hi", [], [6f]).Node("Clip", ["c", "lo", "hi"], ["y"]); break;
+            case "Clip10": w.Node("Clip", ["c"], ["y"], attrs: A(("min", 0f), ("max", 6f))); break;
+            case "LeakyRelu": w.Node("LeakyRelu", ["c"], ["y"], attrs: A(("alpha", 0.1f))); break;
+            case "HardSigmoid": w.Node("HardSigmoid", ["c"], ["y"], attrs: A(("alpha", 0.3f), ("beta", 0.4f))); break;
+            case "SiLU": w.Node("Sigmoid", ["c"], ["s"]).Node("Mul", ["s", "c"], ["y"]); break;
+            case "HardSwishGated": w.Node("HardSigmoid", ["c"], ["s"], attrs: A(("alpha", 1 / 6f), ("beta", 0.5f))).Node("Mul", ["c", "s"], ["y"]); break;
+            case "GeluErf":
+                w.Init("r2", [], [MathF.Sqrt(2)]).Init("one", [], [1f]).Init("half", [], [0.5f])
+                 .Node("Div", ["c", "r2"], ["d"]).Node("Erf", ["d"], ["e"]).Node("Add", ["e", "one"], ["a"])
+                 .Node("Mul", ["c", "a"], ["m"]).Node("Mul", ["m", "half"], ["y"]);
+                break;
+            default: w.Node(kind, ["c"], ["y"]); break;
+        }
+        var (_, after, stats) = OptimizeAndCompare(w, [2, 3, 6, 6], tol: 2e-4f);
+        var conv = Assert.Single(after.Nodes);
+        Assert.Equal(FusedOps.FusedConv, conv.OpType);
+        Assert.Equal(expected, FusedOps.ActivationOf(conv));
+        Assert.Equal("y", conv.Outputs[0]);
+        Assert.Equal(1, stats["FuseActivationIntoConv"]);
+        if (kind.StartsWith("Clip")) Assert.Equal((0f, 6f), (conv.GetFloat(FusedOps.AlphaAttr, -1), conv.GetFloat(FusedOps.BetaAttr, -1)));
+    }
+
+    [Fact]
+    public void ResidualAddThenReluFusesIntoOneConv()
+    {
+        var w = ConvModel(c: 4).Node("Add", ["c", "x"], ["s"]).Node("Relu", ["s"], ["y"]);
+        var (_, after, stats) = OptimizeAndCompare(w, [2, 4, 6, 6]);
+        var conv = Assert.Single(after.Nodes);
+        Assert.Equal(FusedOps.FusedConv, conv.OpType);
+        Assert.Equal("x", conv.Inputs[FusedOps.ResidualInput]);
+        Assert.Equal("Relu", FusedOps.ActivationOf(conv));
+        Assert.Equal(1, stats["FuseResidualAddIntoConv"]);
+    }
+
+    [Fact]
+    public void ReluThenAddDoesNotFuseTheAdd()
+    {
+        var w = ConvModel(c: 4).Node("Relu", ["c"], ["r"]).Node("Add", ["r", "x"], ["y"]);
+        var (_, after, _) = OptimizeAndCompare(w, [2, 4, 6, 6]);
+        Assert.Equal(["Add", FusedOps.FusedConv], after.Nodes.Select(n => n.OpType).Order());
+        Assert.False(after.Nodes.Single(n => n.OpType == FusedOps.FusedConv).HasInput(FusedOps.ResidualInput));
+    }
+
+    [Fact]
+    public void ConvWithTwoConsumersIsNotFused()
+    {
+        var w = ConvModel(c: 4).Node("Add", ["c", "x"], ["s"]).Node("Mul", ["s", "c"], ["y"]);
+        var (_, after, _) = OptimizeAndCompare(w, [2, 4, 6, 6]);
+        Assert.Equal(3, after.Nodes.Count);
+    }
+
+    [Fact]
+    public void MatMulAddReluBecomesFusedGemm()
+    {
+        var w = new OnnxTestWriter().Input("x", "N", 5).Output("y").Init("w", [5, 3], Random(15, 7)).Init("b", [3], Random(3, 8))
+            .Node("MatMul", ["x", "w"], ["m"]).Node("Add", ["m", "b"], ["a"]).Node("Relu", ["a"], ["y"]);
+        var (_, after, stats) = OptimizeAndCompare(w, [2, 5]);
+        var n = Assert.Single(after.Nodes);
+        Assert.Equal((FusedOps.FusedGemm, "Relu"), (n.OpType, FusedOps.ActivationOf(n)));
+        Assert.Equal(1, stats["MatMulAddToGemm"]);
+        Assert.Equal(1, stats["FuseActivationIntoGemm"]);
+    }
+
+    [Fact]
+    public void CanonicalConvHasExplicitAttributes()
+    {
+        var w = new OnnxTestWriter().Input("x", "N", 3, 7, 7).Output("y").Init("w", [2, 3, 3, 3], Random(54, 1))
+            .Node("Conv", ["x", "w"], ["y"], attrs: A(("auto_pad", "SAME_UPPER"), ("strides", new long[] { 2, 2 })));
+        var g = GpuSearch.Models.Onnx.OnnxImporter.LoadBytes(w.ToBytes());
+        new GraphOptimizer().Run(g);
+        var n = Assert.Single(g.Nodes);
+        Assert.Equal(FusedOps.FusedConv, n.OpType);
+        Assert.Equal([1L, 1L, 1L, 1L], n.GetInts("pads")!);
+        Assert.Equal([3L, 3L], n.GetInts("kernel_shape")!);
+        Assert.Equal([1L, 1L], n.GetInts("dilations")!);
+        Assert.Equal(1, n.GetInt("group", 0));
+        Assert.Equal("None", FusedOps.ActivationOf(n));
+        Assert.Equal("[N,2,4,4]", g.Value("y").Shape!.ToString());
+    }
+
+    [Fact]
+    public void ChannelShuffleReshapeGetsAConstantTarget()
+    {
+        // ShuffleNet: view(N, 2, C/2, H, W) with N, C, H, W read from x.size() and C/2 computed by Div.
+        var w = new OnnxTestWriter().Input("x", "N", 4, 3, 3).Output("y");
+        for (int i = 0; i < 4; i++)
+            w.Node("Shape", ["x"], [$"s{i}"]).Init(TestTensor.Longs($"i{i}", [], [i])).Node("Gather", [$"s{i}", $"i{i}"], [$"d{i}"], attrs: A(("axis", 0L)));
+        w.Init(TestTensor.Longs("two", [], [2])).Node("Div", ["d1", "two"], ["half"]).Init(TestTensor.Longs("ax", [1], [0]));
+        foreach (var v in new[] { "d0", "two", "half", "d2", "d3" }) w.Node("Unsqueeze", [v, "ax"], [$"u_{v}"]);
+        w.Node("Concat", ["u_d0", "u_two", "u_half", "u_d2", "u_d3"], ["shape"], attrs: A(("axis", 0L))).Node("Reshape", ["x", "shape"], ["y"]);
+        var g = GpuSearch.Models.Onnx.OnnxImporter.LoadBytes(w.ToBytes());
+        var stats = new GraphOptimizer().Run(g);
+        var n = Assert.Single(g.Nodes);
+        Assert.Equal("Reshape", n.OpType);
+        Assert.Equal([0L, 2L, 2L, 3L, 3L], g.ConstantOf(n.Inputs[1])!.Longs!);
+        Assert.Equal("[N,2,2,3,3]", g.Value("y").Shape!.ToString());
+        Assert.Equal(1, stats["ResolveSymbolicReshape"]);
+    }
+}
