@@ -8,5 +8,6 @@ var root = new RootCommand("gpusearch — image similarity search on GPUs: embed
     DevicesCommand.Create(),
     SmokeCommand.Create(),
     ModelInfoCommand.Create(),
+    RunOnnxCommand.Create(),
 };
 return CliRunner.Run(root, args);
