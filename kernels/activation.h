@@ -26,6 +26,7 @@
 #define ACT_ABS 15
 #define ACT_RECIPROCAL 16
 #define ACT_LOG 17
+#define ACT_ROUND_F16 18 // value rounded to the nearest fp16 (Cast to float16, kept in fp32 storage)
 
 inline float apply_act(float x, float a, float b) {
 #if ACT == ACT_NONE
@@ -65,6 +66,11 @@ inline float apply_act(float x, float a, float b) {
     return 1.0f / x;
 #elif ACT == ACT_LOG
     return log(x);
+#elif ACT == ACT_ROUND_F16
+    // OpenCL C allows half only behind a pointer (no cl_khr_fp16): round-trip through a 16-bit word.
+    ushort h;
+    vstore_half(x, 0, (half*)&h);
+    return vload_half(0, (const half*)&h);
 #else
 #error "unknown ACT"
 #endif

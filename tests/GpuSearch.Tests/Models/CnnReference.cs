@@ -26,6 +26,7 @@ internal static class CnnReference
         ActivationKind.Abs => Math.Abs(x),
         ActivationKind.Reciprocal => 1 / x,
         ActivationKind.Log => Math.Log(x),
+        ActivationKind.RoundToHalf => (double)(Half)(float)x,
         _ => throw new ArgumentOutOfRangeException(nameof(a)),
     };
 

@@ -72,7 +72,13 @@ internal sealed partial class Lowering
         string x = n.Input(0), y = n.Outputs[0];
         var to = Graph.Value(y).DataType;
         if (!to.IsFloating()) throw new NotSupportedException($"Cast to {to} of device data (only float targets)");
-        if (Graph.Value(x).DataType.IsFloating()) { Alias(y, x); return; }
+        if (Graph.Value(x).DataType.IsFloating())
+        {
+            // Narrowing to fp16 changes values even though the executor keeps fp32 storage.
+            if (to == TensorDataType.Float16 && Graph.Value(x).DataType != TensorDataType.Float16) LowerUnary(n, Activation.Of(ActivationKind.RoundToHalf));
+            else Alias(y, x);
+            return;
+        }
         var ints = Ints(x) ?? throw new NotSupportedException("Cast of integer data that is not known when planning");
         PlanConstants[y] = ConstTensor.FromFloats(Shape(y).Select(d => (long)d).ToArray(), ints.Select(i => (float)i).ToArray());
     }

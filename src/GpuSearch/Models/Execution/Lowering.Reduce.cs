@@ -100,7 +100,9 @@ internal sealed partial class Lowering
     private void LowerLayerNorm(GraphNode n)
     {
         string x = n.Input(0), sc = n.Input(1), bi = n.Input(2), y = n.Outputs[0];
-        if (n.Outputs.Skip(1).Any(o => o.Length > 0)) throw new NotSupportedException("LayerNormalization Mean/InvStdDev outputs");
+        string mo = n.Outputs.Count > 1 ? n.Outputs[1] : "", io = n.Outputs.Count > 2 ? n.Outputs[2] : "";
+        if ((mo.Length > 0) != (io.Length > 0)) throw new NotSupportedException("LayerNormalization with only one of Mean/InvStdDev");
+        bool stats = mo.Length > 0;
         var xs = Shape(x);
         int axis = Axis(n.GetInt("axis", -1), xs.Length, n);
         int rows = (int)Count(xs[..axis]), cols = (int)Count(xs[axis..]);
@@ -108,11 +110,13 @@ internal sealed partial class Lowering
         if (bi.Length > 0 && Count(Shape(bi)) != cols) throw new NotSupportedException("LayerNormalization bias that is not the full normalised shape");
         var eps = n.GetFloat("epsilon", 1e-5f);
         bool hasBias = bi.Length > 0;
-        Emit(n, [x, sc, bi], [y], (s, v) =>
+        Emit(n, [x, sc, bi], [y, mo, io], (s, v) =>
         {
             var X = v[x]; var S = v[sc]; var Y = v[y];
             DeviceSlice? B = hasBias ? v[bi] : null;
-            Normalization.LayerNorm(s, rows, cols, eps, X.Buffer, X.Offset, S.Buffer, S.Offset, B?.Buffer, B?.Offset ?? 0, Y.Buffer, Y.Offset);
+            (Compute.DeviceBuffer, long, Compute.DeviceBuffer, long)? st = null;
+            if (stats) { var M = v[mo]; var I = v[io]; st = (M.Buffer, M.Offset, I.Buffer, I.Offset); }
+            Normalization.LayerNorm(s, rows, cols, eps, X.Buffer, X.Offset, S.Buffer, S.Offset, B?.Buffer, B?.Offset ?? 0, Y.Buffer, Y.Offset, st);
         });
     }
 }

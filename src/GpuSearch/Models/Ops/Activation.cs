@@ -41,6 +41,8 @@ public enum ActivationKind
     Reciprocal = 16,
     /// <summary>ln x.</summary>
     Log = 17,
+    /// <summary>x rounded to the nearest fp16 value (Cast to float16 when tensors are stored as fp32).</summary>
+    RoundToHalf = 18,
 }
 
 /// <summary>An activation and its two parameters (alpha/beta, or min/max for <see cref="ActivationKind.Clip"/>).</summary>

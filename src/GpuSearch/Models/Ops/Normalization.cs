@@ -6,9 +6,13 @@ namespace GpuSearch.Models.Ops;
 /// <summary>LayerNormalization and unfused BatchNormalization (inference). Offsets are in elements.</summary>
 public static class Normalization
 {
-    /// <summary>LayerNormalization over the last <paramref name="cols"/> elements of each of <paramref name="rows"/> rows.</summary>
+    /// <summary>
+    /// LayerNormalization over the last <paramref name="cols"/> elements of each of <paramref name="rows"/> rows;
+    /// optionally also each row's mean and inverse standard deviation (<paramref name="stats"/>: both or neither).
+    /// </summary>
     public static void LayerNorm(ComputeStream stream, int rows, int cols, float epsilon, DeviceBuffer x, long xOffset,
-        DeviceBuffer scale, long scaleOffset, DeviceBuffer? bias, long biasOffset, DeviceBuffer y, long yOffset)
+        DeviceBuffer scale, long scaleOffset, DeviceBuffer? bias, long biasOffset, DeviceBuffer y, long yOffset,
+        (DeviceBuffer Mean, long MeanOffset, DeviceBuffer InvStdDev, long InvOffset)? stats = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         OpCheck.Positive("layernorm dims", rows, cols);
@@ -17,9 +21,16 @@ public static class Normalization
         OpCheck.Range(scale, scaleOffset, cols, nameof(scale));
         if (bias is not null) OpCheck.Range(bias, biasOffset, cols, nameof(bias));
         OpCheck.Range(y, yOffset, n, nameof(y));
-        var k = stream.Device.GetKernel("layernorm.cl", "layernorm_rows", new KernelDefines().Set("HAS_BIAS", bias is null ? 0 : 1));
+        if (stats is { } st)
+        {
+            OpCheck.Range(st.Mean, st.MeanOffset, rows, nameof(stats));
+            OpCheck.Range(st.InvStdDev, st.InvOffset, rows, nameof(stats));
+        }
+        var k = stream.Device.GetKernel("layernorm.cl", "layernorm_rows",
+            new KernelDefines().Set("HAS_BIAS", bias is null ? 0 : 1).Set("HAS_STATS", stats is null ? 0 : 1));
         stream.Launch(k, [rows], [Math.Min(64, rows)], new KernelArgs().Int(rows).Int(cols).Float(epsilon)
-            .Buffer(x).Long(xOffset).Buffer(scale).Long(scaleOffset).Buffer(bias ?? scale).Long(biasOffset).Buffer(y).Long(yOffset));
+            .Buffer(x).Long(xOffset).Buffer(scale).Long(scaleOffset).Buffer(bias ?? scale).Long(biasOffset).Buffer(y).Long(yOffset)
+            .Buffer(stats?.Mean ?? y).Long(stats?.MeanOffset ?? 0).Buffer(stats?.InvStdDev ?? y).Long(stats?.InvOffset ?? 0));
     }
 
     /// <summary>BatchNormalization on [N, C, inner]: per-channel scale, bias, running mean and variance (all length C).</summary>
