@@ -9,5 +9,6 @@ var root = new RootCommand("gpusearch — image similarity search on GPUs: embed
     SmokeCommand.Create(),
     ModelInfoCommand.Create(),
     KnnCommand.Create(),
+    RunOnnxCommand.Create(),
 };
 return CliRunner.Run(root, args);

@@ -1,0 +1,79 @@
+// activation.h — the activation functions shared by fused conv/GEMM epilogues and the unary tensor ops.
+// ACT selects one at compile time (values match GpuSearch.Models.Ops.ActivationKind); its two float
+// parameters (alpha/beta, or min/max for clip) are kernel arguments, so changing them never recompiles.
+#ifndef GPUSEARCH_ACTIVATION_H
+#define GPUSEARCH_ACTIVATION_H
+
+#ifndef ACT
+#define ACT 0
+#endif
+
+#define ACT_NONE 0
+#define ACT_RELU 1
+#define ACT_LEAKYRELU 2   // x >= 0 ? x : a*x
+#define ACT_CLIP 3        // min(max(x, a), b)
+#define ACT_SIGMOID 4
+#define ACT_HARDSIGMOID 5 // max(0, min(1, a*x + b))
+#define ACT_HARDSWISH 6   // x * max(0, min(1, x/6 + 1/2))
+#define ACT_SILU 7        // x * sigmoid(x)
+#define ACT_GELU 8        // 0.5 x (1 + erf(x / sqrt 2))
+#define ACT_TANH 9
+#define ACT_ERF 10
+#define ACT_SQRT 11
+#define ACT_EXP 12
+#define ACT_GELU_TANH 13  // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+#define ACT_NEG 14
+#define ACT_ABS 15
+#define ACT_RECIPROCAL 16
+#define ACT_LOG 17
+#define ACT_ROUND_F16 18 // value rounded to the nearest fp16 (Cast to float16, kept in fp32 storage)
+
+inline float apply_act(float x, float a, float b) {
+#if ACT == ACT_NONE
+    return x;
+#elif ACT == ACT_RELU
+    return fmax(x, 0.0f);
+#elif ACT == ACT_LEAKYRELU
+    return x >= 0.0f ? x : a * x;
+#elif ACT == ACT_CLIP
+    // fmin/fmax rather than clamp: ONNX allows min > max (result is max), and NaN must pass through.
+    return x != x ? x : fmin(fmax(x, a), b);
+#elif ACT == ACT_SIGMOID
+    return 1.0f / (1.0f + exp(-x));
+#elif ACT == ACT_HARDSIGMOID
+    return fmax(0.0f, fmin(1.0f, a * x + b));
+#elif ACT == ACT_HARDSWISH
+    return x * fmax(0.0f, fmin(1.0f, x * (1.0f / 6.0f) + 0.5f));
+#elif ACT == ACT_SILU
+    return x / (1.0f + exp(-x));
+#elif ACT == ACT_GELU
+    return 0.5f * x * (1.0f + erf(x * 0.70710678118654752f));
+#elif ACT == ACT_TANH
+    return tanh(x);
+#elif ACT == ACT_ERF
+    return erf(x);
+#elif ACT == ACT_SQRT
+    return sqrt(x);
+#elif ACT == ACT_EXP
+    return exp(x);
+#elif ACT == ACT_GELU_TANH
+    return 0.5f * x * (1.0f + tanh(0.79788456080286536f * (x + 0.044715f * x * x * x)));
+#elif ACT == ACT_NEG
+    return -x;
+#elif ACT == ACT_ABS
+    return fabs(x);
+#elif ACT == ACT_RECIPROCAL
+    return 1.0f / x;
+#elif ACT == ACT_LOG
+    return log(x);
+#elif ACT == ACT_ROUND_F16
+    // OpenCL C allows half only behind a pointer (no cl_khr_fp16): round-trip through a 16-bit word.
+    ushort h;
+    vstore_half(x, 0, (half*)&h);
+    return vload_half(0, (const half*)&h);
+#else
+#error "unknown ACT"
+#endif
+}
+
+#endif

@@ -1,0 +1,69 @@
+// broadcast.cl — numpy-broadcasting binary ops (Add, Sub, Mul, Div, Pow, Max, Min) and unary
+// activations on fp32 tensors. The host collapses the shapes to at most 6 dimensions and passes
+// the output dims plus each input's element strides (0 along a broadcast dimension) as arguments.
+// Launch: global (n), local (BCAST_GROUP).
+#include "common.h"
+#include "activation.h"
+
+// Which binary op: 0 add, 1 sub, 2 mul, 3 div, 4 pow, 5 max, 6 min (values of BroadcastOp).
+#ifndef BIN_OP
+#define BIN_OP 0
+#endif
+
+inline float bin_op(float a, float b) {
+#if BIN_OP == 0
+    return a + b;
+#elif BIN_OP == 1
+    return a - b;
+#elif BIN_OP == 2
+    return a * b;
+#elif BIN_OP == 3
+    return a / b;
+#elif BIN_OP == 4
+    // C99/OpenCL pow: negative bases with integral exponents give the signed result, as numpy does.
+    return pow(a, b);
+#elif BIN_OP == 5
+    return fmax(a, b);
+#elif BIN_OP == 6
+    return fmin(a, b);
+#else
+#error "unknown BIN_OP"
+#endif
+}
+
+// Output index i decomposed over dims d0..d5 (d5 innermost); each operand has its own strides.
+__kernel void binary_bcast(const idx_t n,
+                           const int d0, const int d1, const int d2, const int d3, const int d4, const int d5,
+                           const idx_t a0, const idx_t a1, const idx_t a2, const idx_t a3, const idx_t a4, const idx_t a5,
+                           const idx_t b0, const idx_t b1, const idx_t b2, const idx_t b3, const idx_t b4, const idx_t b5,
+                           const __global float* restrict a, const idx_t a_off,
+                           const __global float* restrict b, const idx_t b_off,
+                           __global float* restrict y, const idx_t y_off) {
+    const idx_t i = GID0;
+    if (i >= n) return;
+    idx_t r = i;
+    const idx_t i5 = r % d5; r /= d5;
+    const idx_t i4 = r % d4; r /= d4;
+    const idx_t i3 = r % d3; r /= d3;
+    const idx_t i2 = r % d2; r /= d2;
+    const idx_t i1 = r % d1; r /= d1;
+    const idx_t i0 = r;
+    const idx_t ia = a_off + i0 * a0 + i1 * a1 + i2 * a2 + i3 * a3 + i4 * a4 + i5 * a5;
+    const idx_t ib = b_off + i0 * b0 + i1 * b1 + i2 * b2 + i3 * b3 + i4 * b4 + i5 * b5;
+    y[y_off + i] = bin_op(a[ia], b[ib]);
+}
+
+// Same shapes, or b a single scalar (b_step 0): the common cases without index arithmetic.
+__kernel void binary_flat(const idx_t n, const __global float* restrict a, const idx_t a_off,
+                          const __global float* restrict b, const idx_t b_off, const int b_step,
+                          __global float* restrict y, const idx_t y_off) {
+    const idx_t i = GID0;
+    if (i < n) y[y_off + i] = bin_op(a[a_off + i], b[b_off + i * b_step]);
+}
+
+// y = act(x) elementwise; ACT and its parameters as in activation.h.
+__kernel void unary_act(const idx_t n, const __global float* restrict x, const idx_t x_off,
+                        __global float* restrict y, const idx_t y_off, const float act_a, const float act_b) {
+    const idx_t i = GID0;
+    if (i < n) y[y_off + i] = apply_act(x[x_off + i], act_a, act_b);
+}

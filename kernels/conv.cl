@@ -1,0 +1,174 @@
+// conv.cl — 2-D convolution, NCHW, as an implicit GEMM with a fused epilogue.
+// Per group g the convolution is the GEMM  Y_g[M/G × N·OH·OW] = W_g[M/G × K] · X̂_g[K × N·OH·OW]
+// with K = (C/G)·KH·KW and X̂ the im2col view of the input, never materialised: each work-group
+// gathers a TILE_K×TILE_N slice of X̂ (bounds-checked against the pads) and a TILE_K×TILE_M slice of
+// W into local memory, and each work-item accumulates WPT_M×WPT_N outputs in registers.
+// POINTWISE (1×1 kernel, stride 1, no pads) turns the gather into a plain row copy: the GEMM path.
+// Epilogue: + bias[co], + residual (same shape as Y, added before the activation), activation.
+// On a CPU device (PoCL) one work-item per group with WPT = TILE works best: the local tiles become
+// packed panels and the WPT_N loop vectorises; on a GPU use many work-items per group.
+// Launch: global (ceil(N·OH·OW/TILE_N)·THREADS_N, ceil((M/G)/TILE_M)·THREADS_M, G), local (THREADS_N, THREADS_M, 1).
+#include "common.h"
+#include "activation.h"
+#include "storage.h"
+
+#ifndef TILE_M
+#define TILE_M 64
+#endif
+#ifndef TILE_N
+#define TILE_N 64
+#endif
+#ifndef TILE_K
+#define TILE_K 16
+#endif
+#ifndef WPT_M
+#define WPT_M 4
+#endif
+#ifndef WPT_N
+#define WPT_N 4
+#endif
+#ifndef POINTWISE
+#define POINTWISE 0
+#endif
+#ifndef HAS_BIAS
+#define HAS_BIAS 0
+#endif
+#ifndef HAS_RES
+#define HAS_RES 0
+#endif
+
+#define THREADS_M (TILE_M / WPT_M)
+#define THREADS_N (TILE_N / WPT_N)
+#define THREADS (THREADS_M * THREADS_N)
+// Cooperative loads of the X̂ tile: whole rows per pass when there are more work-items than columns.
+#if THREADS >= TILE_N
+#define B_ROW_STEP (THREADS / TILE_N)
+#define B_COL_STEP TILE_N
+#else
+#define B_ROW_STEP 1
+#define B_COL_STEP THREADS
+#endif
+
+__kernel KERNEL_BOUNDS(THREADS)
+void conv2d(const int N, const int C, const int H, const int W, const int M, const int OH, const int OW,
+            const int KH, const int KW, const int SH, const int SW, const int PT, const int PL,
+            const int DH, const int DW, const int G,
+            const __global XT* restrict x, const idx_t x_off,
+            const __global WT* restrict w, const idx_t w_off,
+            const __global float* restrict bias, const idx_t b_off,
+            const __global XT* restrict res, const idx_t r_off,
+            __global XT* restrict y, const idx_t y_off,
+            const float act_a, const float act_b) {
+    __local float as[TILE_K][TILE_M];
+    __local float bs[TILE_K][TILE_N];
+    __local idx_t col_x[TILE_N];   // offset of x[b][g·C/G][0][0], or -1 past the end
+    __local idx_t col_y[TILE_N];   // offset of y[b][0][oh][ow]
+    __local int col_ih[TILE_N], col_iw[TILE_N];
+
+    const int tx = LID0, ty = LID1, tid = ty * THREADS_N + tx;
+    const int g = (int)get_group_id(2);
+    const int Cg = C / G, Mg = M / G, KK = KH * KW, Kg = Cg * KK;
+    const int OHW = OH * OW;
+    const idx_t HW = (idx_t)H * W;
+    const idx_t Ng = (idx_t)N * OHW;
+    const idx_t n0 = (idx_t)get_group_id(0) * TILE_N;
+    const int m0 = (int)get_group_id(1) * TILE_M;
+
+    // Per-column geometry once per work-group, so the gather below needs no divisions by OH·OW.
+    for (int nn = tid; nn < TILE_N; nn += THREADS) {
+        const idx_t n = n0 + nn;
+        if (n < Ng) {
+            const int b = (int)(n / OHW), r = (int)(n % OHW), oh = r / OW, ow = r % OW;
+            col_x[nn] = x_off + ((idx_t)b * C + (idx_t)g * Cg) * HW;
+            col_y[nn] = y_off + (idx_t)b * M * OHW + r;
+            col_ih[nn] = oh * SH - PT;
+            col_iw[nn] = ow * SW - PL;
+        } else {
+            col_x[nn] = -1; col_y[nn] = -1; col_ih[nn] = 0; col_iw[nn] = 0;
+        }
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+#if POINTWISE
+    // A tile that lies inside one image reads each channel row as one contiguous run.
+    const int contiguous = col_x[TILE_N - 1] >= 0 && col_x[TILE_N - 1] == col_x[0];
+    const int p0 = (int)((n0 % OHW));
+#endif
+#if THREADS >= TILE_N
+    const int b_row0 = tid / TILE_N, c0 = tid % TILE_N;
+#else
+    const int b_row0 = 0, c0 = tid;
+#endif
+
+    float acc[WPT_M][WPT_N];
+    for (int i = 0; i < WPT_M; i++)
+        for (int j = 0; j < WPT_N; j++) acc[i][j] = 0.0f;
+
+    const __global WT* wg = w + w_off + (idx_t)g * Mg * Kg;
+    for (int k0 = 0; k0 < Kg; k0 += TILE_K) {
+        for (int i = tid; i < TILE_M * TILE_K; i += THREADS) {
+            const int mm = i / TILE_K, kk = i % TILE_K;
+            const int m = m0 + mm, k = k0 + kk;
+            as[kk][mm] = (m < Mg && k < Kg) ? LDW(wg, (idx_t)m * Kg + k) : 0.0f;
+        }
+        for (int kk = b_row0; kk < TILE_K; kk += B_ROW_STEP) {
+            const int k = k0 + kk;
+            if (k >= Kg) {
+                for (int nn = c0; nn < TILE_N; nn += B_COL_STEP) bs[kk][nn] = 0.0f;
+                continue;
+            }
+#if POINTWISE
+            const idx_t coff = (idx_t)k * HW;
+            if (contiguous) {
+                const __global XT* row = x + col_x[0] + coff + p0;
+                for (int nn = c0; nn < TILE_N; nn += B_COL_STEP) bs[kk][nn] = LDX(row, nn);
+            } else {
+                for (int nn = c0; nn < TILE_N; nn += B_COL_STEP) {
+                    const idx_t base = col_x[nn];
+                    bs[kk][nn] = base >= 0 ? LDX(x, base + coff + col_ih[nn] * W + col_iw[nn]) : 0.0f;
+                }
+            }
+#else
+            const int ci = k / KK, kr = k % KK, kh = kr / KW, kw = kr % KW;
+            const idx_t coff = (idx_t)ci * HW;
+            const int dh = kh * DH, dw = kw * DW;
+            for (int nn = c0; nn < TILE_N; nn += B_COL_STEP) {
+                const idx_t base = col_x[nn];
+                const int ih = col_ih[nn] + dh, iw = col_iw[nn] + dw;
+                const int ok = base >= 0 && ih >= 0 && ih < H && iw >= 0 && iw < W;
+                bs[kk][nn] = ok ? LDX(x, base + coff + (idx_t)ih * W + iw) : 0.0f;
+            }
+#endif
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int kk = 0; kk < TILE_K; kk++) {
+            float ra[WPT_M], rb[WPT_N];
+            for (int i = 0; i < WPT_M; i++) ra[i] = as[kk][ty + i * THREADS_M];
+            for (int j = 0; j < WPT_N; j++) rb[j] = bs[kk][tx + j * THREADS_N];
+            for (int i = 0; i < WPT_M; i++)
+                for (int j = 0; j < WPT_N; j++) acc[i][j] = mad(ra[i], rb[j], acc[i][j]);
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+
+    for (int i = 0; i < WPT_M; i++) {
+        const int m = m0 + ty + i * THREADS_M;
+        if (m >= Mg) continue;
+        const int co = g * Mg + m;
+#if HAS_BIAS
+        const float bv = bias[b_off + co];
+#else
+        const float bv = 0.0f;
+#endif
+        for (int j = 0; j < WPT_N; j++) {
+            const int nn = tx + j * THREADS_N;
+            const idx_t yo = col_y[nn];
+            if (yo < 0) continue;
+            const idx_t o = yo + (idx_t)co * OHW;
+            float v = acc[i][j] + bv;
+#if HAS_RES
+            v += LDX(res, r_off + (o - y_off));
+#endif
+            STX(y, o, apply_act(v, act_a, act_b));
+        }
+    }
+}

@@ -1,0 +1,147 @@
+// depthwise.cl — depthwise 2-D convolution (group == C, M = C·multiplier), NCHW, fused epilogue.
+// Kernel size, stride and dilation are compile-time (KH, KW, SH, SW, DH, DW) so the tap loops unroll
+// and the taps stay in registers. One work-item computes one whole output row in chunks of DW_WPT
+// consecutive outputs; chunks clear of the left/right pads take a branch-free path that vectorises on
+// CPUs. Input rows that fall in the pads are skipped whole. Epilogue as in conv.cl: + bias, + residual,
+// activation. Launch: global (N·M·OH), local (DW_ROWS).
+#include "common.h"
+#include "activation.h"
+#include "storage.h"
+
+#ifndef DW_WPT
+#define DW_WPT 16
+#endif
+#ifndef KH
+#define KH 3
+#endif
+#ifndef KW
+#define KW 3
+#endif
+#ifndef SH
+#define SH 1
+#endif
+#ifndef SW
+#define SW 1
+#endif
+#ifndef DH
+#define DH 1
+#endif
+#ifndef DW
+#define DW 1
+#endif
+#ifndef HAS_BIAS
+#define HAS_BIAS 0
+#endif
+#ifndef HAS_RES
+#define HAS_RES 0
+#endif
+
+inline void dw_epilogue(float v, const idx_t o, const float bv, const __global XT* restrict res, const idx_t r_off,
+                        __global XT* restrict y, const idx_t y_off, const float act_a, const float act_b) {
+    v += bv;
+#if HAS_RES
+    v += LDX(res, r_off + o);
+#endif
+    STX(y, y_off + o, apply_act(v, act_a, act_b));
+}
+
+__kernel void depthwise2d(const int N, const int C, const int H, const int W, const int M, const int OH, const int OW,
+                          const int PT, const int PL,
+                          const __global XT* restrict x, const idx_t x_off,
+                          const __global WT* restrict w, const idx_t w_off,
+                          const __global float* restrict bias, const idx_t b_off,
+                          const __global XT* restrict res, const idx_t r_off,
+                          __global XT* restrict y, const idx_t y_off,
+                          const float act_a, const float act_b) {
+    const idx_t row = GID0;
+    if (row >= (idx_t)N * M * OH) return;
+    const int oh = (int)(row % OH);
+    const idx_t bc = row / OH;           // b·M + co
+    const int co = (int)(bc % M), b = (int)(bc / M);
+    const int ci = co / (M / C);
+    const __global XT* xp = x + x_off + ((idx_t)b * C + ci) * H * W;
+
+    float wr[KH][KW];
+    for (int kh = 0; kh < KH; kh++)
+        for (int kw = 0; kw < KW; kw++) wr[kh][kw] = LDW(w, w_off + ((idx_t)co * KH + kh) * KW + kw);
+#if HAS_BIAS
+    const float bv = bias[b_off + co];
+#else
+    const float bv = 0.0f;
+#endif
+    const int ih0 = oh * SH - PT;
+    const idx_t o_row = row * OW;
+    // First output whose whole window is right of the left pad, and one past the last clear of the right pad.
+    const int lo = min(OW, (PL + SW - 1) / SW);
+    const int hi_raw = (W - 1 - (KW - 1) * DW + PL) / SW + 1;
+    const int hi = max(lo, min(OW, W - 1 - (KW - 1) * DW + PL >= 0 ? hi_raw : 0));
+
+    int ow = 0;
+    // Interior chunks: no column checks.
+    for (ow = lo; ow + DW_WPT <= hi; ow += DW_WPT) {
+        float acc[DW_WPT];
+        for (int j = 0; j < DW_WPT; j++) acc[j] = 0.0f;
+        for (int kh = 0; kh < KH; kh++) {
+            const int ih = ih0 + kh * DH;
+            if (ih < 0 || ih >= H) continue;
+            const __global XT* xr = xp + (idx_t)ih * W + ow * SW - PL;
+            for (int kw = 0; kw < KW; kw++)
+                for (int j = 0; j < DW_WPT; j++) acc[j] = mad(wr[kh][kw], LDX(xr, j * SW + kw * DW), acc[j]);
+        }
+        for (int j = 0; j < DW_WPT; j++) dw_epilogue(acc[j], o_row + ow + j, bv, res, r_off, y, y_off, act_a, act_b);
+    }
+    // Left edge [0, lo) and the remainder [ow, OW): checked, one output at a time.
+    const int tail = ow;
+    for (int o = 0; o < OW; o++) {
+        if (o >= lo && o < tail) { o = tail - 1; continue; }
+        float acc = 0.0f;
+        for (int kh = 0; kh < KH; kh++) {
+            const int ih = ih0 + kh * DH;
+            if (ih < 0 || ih >= H) continue;
+            const __global XT* xr = xp + (idx_t)ih * W;
+            for (int kw = 0; kw < KW; kw++) {
+                const int iw = o * SW - PL + kw * DW;
+                if (iw >= 0 && iw < W) acc = mad(wr[kh][kw], LDX(xr, iw), acc);
+            }
+        }
+        dw_epilogue(acc, o_row + o, bv, res, r_off, y, y_off, act_a, act_b);
+    }
+}
+
+// One work-item per output element, taps fully unrolled with bounds as selects: no loops, so a CPU
+// runtime vectorises across work-items (PoCL) and a GPU coalesces along ow.
+// Launch: global (OW, OH, N·M), local (DW_LX, DW_LY, 1).
+__kernel void depthwise2d_px(const int N, const int C, const int H, const int W, const int M, const int OH, const int OW,
+                             const int PT, const int PL,
+                             const __global XT* restrict x, const idx_t x_off,
+                             const __global WT* restrict w, const idx_t w_off,
+                             const __global float* restrict bias, const idx_t b_off,
+                             const __global XT* restrict res, const idx_t r_off,
+                             __global XT* restrict y, const idx_t y_off,
+                             const float act_a, const float act_b) {
+    const int ow = (int)get_global_id(0), oh = (int)get_global_id(1);
+    const idx_t bc = (idx_t)get_global_id(2);
+    if (ow >= OW || oh >= OH || bc >= (idx_t)N * M) return;
+    const int co = (int)(bc % M), b = (int)(bc / M);
+    const int ci = co / (M / C);
+    const __global XT* xp = x + x_off + ((idx_t)b * C + ci) * H * W;
+    const __global WT* wp = w + w_off + (idx_t)co * KH * KW;
+    const int ih0 = oh * SH - PT, iw0 = ow * SW - PL;
+    float acc = 0.0f;
+    for (int kh = 0; kh < KH; kh++) {
+        const int ih = ih0 + kh * DH;
+        const int okh = ih >= 0 && ih < H;
+        for (int kw = 0; kw < KW; kw++) {
+            const int iw = iw0 + kw * DW;
+            const int ok = okh && iw >= 0 && iw < W;
+            const float v = ok ? LDX(xp, (idx_t)ih * W + iw) : 0.0f;
+            acc = mad(LDW(wp, kh * KW + kw), v, acc);
+        }
+    }
+#if HAS_BIAS
+    const float bv = bias[b_off + co];
+#else
+    const float bv = 0.0f;
+#endif
+    dw_epilogue(acc, (bc * OH + oh) * OW + ow, bv, res, r_off, y, y_off, act_a, act_b);
+}

@@ -1,0 +1,114 @@
+// Host side of kernels/conv.cl and kernels/depthwise.cl: checks, kernel choice, geometry, launch.
+using GpuSearch.Compute;
+
+namespace GpuSearch.Models.Ops;
+
+/// <summary>Which kernel a convolution runs on.</summary>
+public enum ConvAlgorithm
+{
+    /// <summary>Pick: depthwise kernel for depthwise shapes, GEMM path for 1×1, else implicit GEMM.</summary>
+    Auto,
+    /// <summary>Implicit GEMM with im2col gathered into local tiles.</summary>
+    ImplicitGemm,
+    /// <summary>1×1 stride-1 unpadded convolution as a plain GEMM over contiguous channel rows.</summary>
+    Pointwise,
+    /// <summary>Dedicated depthwise kernel.</summary>
+    Depthwise,
+}
+
+/// <summary>Optional parts of a convolution launch.</summary>
+/// <param name="Storage">Storage of input, output and residual.</param>
+/// <param name="WeightStorage">Storage of the weights.</param>
+/// <param name="Algorithm">Kernel choice.</param>
+/// <param name="Tiles">Tile configuration, <see cref="ConvTiles.For"/> the device if null.</param>
+public sealed record ConvOptions(TensorStorage Storage = TensorStorage.F32, TensorStorage WeightStorage = TensorStorage.F32,
+    ConvAlgorithm Algorithm = ConvAlgorithm.Auto, ConvTiles? Tiles = null)
+{
+    /// <summary>fp32 everything, automatic kernel choice.</summary>
+    public static ConvOptions Default { get; } = new();
+}
+
+/// <summary>Conv2D with a fused epilogue: <c>y = act(conv(x, w) + bias + residual)</c>. Offsets are in elements.</summary>
+public static class Conv2d
+{
+    /// <summary>The kernel <see cref="ConvAlgorithm.Auto"/> chooses for a shape.</summary>
+    public static ConvAlgorithm Choose(Conv2dShape s) =>
+        s.IsDepthwise ? ConvAlgorithm.Depthwise : s.IsPointwise && s.Group == 1 ? ConvAlgorithm.Pointwise : ConvAlgorithm.ImplicitGemm;
+
+    /// <summary>Enqueues the convolution on <paramref name="stream"/>.</summary>
+    /// <param name="stream">Stream to run on.</param>
+    /// <param name="shape">Geometry; validated.</param>
+    /// <param name="x">Input [N, C, H, W].</param>
+    /// <param name="xOffset">Element offset of x.</param>
+    /// <param name="w">Weights [M, C/group, KH, KW].</param>
+    /// <param name="wOffset">Element offset of w.</param>
+    /// <param name="bias">Bias [M] (fp32), or null.</param>
+    /// <param name="bOffset">Element offset of bias.</param>
+    /// <param name="residual">Tensor of the output's shape added before the activation, or null.</param>
+    /// <param name="rOffset">Element offset of residual.</param>
+    /// <param name="y">Output [N, M, OH, OW]; must not overlap x.</param>
+    /// <param name="yOffset">Element offset of y.</param>
+    /// <param name="activation">Activation applied last.</param>
+    /// <param name="options">Storage, kernel choice and tiles.</param>
+    public static void Run(ComputeStream stream, Conv2dShape shape, DeviceBuffer x, long xOffset, DeviceBuffer w, long wOffset,
+        DeviceBuffer? bias, long bOffset, DeviceBuffer? residual, long rOffset, DeviceBuffer y, long yOffset,
+        Activation activation = default, ConvOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(shape);
+        shape.Validate();
+        activation.Validate();
+        var o = options ?? ConvOptions.Default;
+        var tiles = o.Tiles ?? ConvTiles.For(stream.Device.Info);
+        tiles.Validate();
+        OpCheck.Range(x, xOffset, shape.InputCount, nameof(x), o.Storage);
+        OpCheck.Range(w, wOffset, shape.WeightCount, nameof(w), o.WeightStorage);
+        if (bias is not null) OpCheck.Range(bias, bOffset, shape.OutChannels, nameof(bias));
+        if (residual is not null) OpCheck.Range(residual, rOffset, shape.OutputCount, nameof(residual), o.Storage);
+        OpCheck.Range(y, yOffset, shape.OutputCount, nameof(y), o.Storage);
+
+        var alg = o.Algorithm == ConvAlgorithm.Auto ? Choose(shape) : o.Algorithm;
+        if (alg == ConvAlgorithm.Depthwise && !shape.IsDepthwise)
+            throw new ArgumentException($"Depthwise kernel requested for a non-depthwise shape (group {shape.Group}, C {shape.InChannels}, M {shape.OutChannels})", nameof(options));
+        if (alg == ConvAlgorithm.Pointwise && !shape.IsPointwise)
+            throw new ArgumentException("Pointwise kernel requested for a conv that is not 1×1, stride 1, unpadded", nameof(options));
+
+        var defines = new KernelDefines().Set("ACT", (int)activation.Kind)
+            .Set("HAS_BIAS", bias is null ? 0 : 1).Set("HAS_RES", residual is null ? 0 : 1)
+            .Set("X_F16", o.Storage == TensorStorage.F16 ? 1 : 0).Set("W_F16", o.WeightStorage == TensorStorage.F16 ? 1 : 0);
+        var s = shape;
+        if (alg == ConvAlgorithm.Depthwise)
+        {
+            // Kernel size, strides and dilations are compile-time in the depthwise kernel (unrolled taps).
+            defines.Set("DW_WPT", tiles.DepthwiseWidth).Set("KH", s.KernelH).Set("KW", s.KernelW)
+                .Set("SH", s.StrideH).Set("SW", s.StrideW).Set("DH", s.DilationH).Set("DW", s.DilationW);
+            var dk = stream.Device.GetKernel("depthwise.cl", tiles.DepthwisePerPixel ? "depthwise2d_px" : "depthwise2d", defines);
+            var dargs = new KernelArgs().Int(s.Batch).Int(s.InChannels).Int(s.Height).Int(s.Width).Int(s.OutChannels)
+                .Int(s.OutHeight).Int(s.OutWidth).Int(s.PadTop).Int(s.PadLeft);
+            AddTensors(dargs, x, xOffset, w, wOffset, bias, bOffset, residual, rOffset, y, yOffset, activation);
+            if (tiles.DepthwisePerPixel)
+                stream.Launch(dk, [s.OutWidth, s.OutHeight, (long)s.Batch * s.OutChannels], [Math.Min(32, s.OutWidth), Math.Max(1, tiles.DepthwiseRows / 32), 1], dargs);
+            else
+                stream.Launch(dk, [(long)s.Batch * s.OutChannels * s.OutHeight], [tiles.DepthwiseRows], dargs);
+            return;
+        }
+        var args = new KernelArgs().Int(s.Batch).Int(s.InChannels).Int(s.Height).Int(s.Width).Int(s.OutChannels)
+            .Int(s.OutHeight).Int(s.OutWidth).Int(s.KernelH).Int(s.KernelW).Int(s.StrideH).Int(s.StrideW)
+            .Int(s.PadTop).Int(s.PadLeft).Int(s.DilationH).Int(s.DilationW).Int(s.Group);
+        AddTensors(args, x, xOffset, w, wOffset, bias, bOffset, residual, rOffset, y, yOffset, activation);
+        defines.Set("TILE_M", tiles.TileM).Set("TILE_N", tiles.TileN).Set("TILE_K", tiles.TileK)
+            .Set("WPT_M", tiles.WorkPerThreadM).Set("WPT_N", tiles.WorkPerThreadN)
+            .Set("POINTWISE", alg == ConvAlgorithm.Pointwise ? 1 : 0);
+        var kernel = stream.Device.GetKernel("conv.cl", "conv2d", defines);
+        long pixels = (long)s.Batch * s.OutHeight * s.OutWidth;
+        long groupsN = (pixels + tiles.TileN - 1) / tiles.TileN;
+        long groupsM = (s.OutChannels / s.Group + tiles.TileM - 1) / tiles.TileM;
+        stream.Launch(kernel, [groupsN * tiles.ThreadsN, groupsM * tiles.ThreadsM, s.Group], [tiles.ThreadsN, tiles.ThreadsM, 1], args);
+    }
+
+    private static void AddTensors(KernelArgs args, DeviceBuffer x, long xOffset, DeviceBuffer w, long wOffset, DeviceBuffer? bias, long bOffset,
+        DeviceBuffer? residual, long rOffset, DeviceBuffer y, long yOffset, Activation activation) =>
+        // Absent bias/residual: the kernel never reads them (HAS_BIAS/HAS_RES = 0), but every argument must be set.
+        args.Buffer(x).Long(xOffset).Buffer(w).Long(wOffset).Buffer(bias ?? y).Long(bOffset)
+            .Buffer(residual ?? y).Long(rOffset).Buffer(y).Long(yOffset).Float(activation.Alpha).Float(activation.Beta);
+}

@@ -1,0 +1,79 @@
+// ONNX Gemm and MatMul on top of Compute.Ops.Gemm: the broadcast C (Gemm) is expanded into the output
+// first and GEMM's beta applies to it; MatMul's batch dims broadcast numpy-style, one GEMM per batch.
+using GpuSearch.Compute;
+using GpuSearch.Compute.Ops;
+
+namespace GpuSearch.Models.Ops;
+
+/// <summary>Matrix products on fp32 tensors. Offsets are in elements.</summary>
+public static class MatMul
+{
+    /// <summary>ONNX Gemm: <c>Y = alpha·op(A)·op(B) + beta·C</c>, C (if any) broadcastable to [M, N].</summary>
+    public static void Gemm(ComputeStream stream, int m, int n, int k, bool transA, bool transB, float alpha, float beta,
+        DeviceBuffer a, long aOffset, DeviceBuffer b, long bOffset, (int[] Shape, DeviceBuffer Buffer, long Offset)? c,
+        DeviceBuffer y, long yOffset)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        OpCheck.Range(y, yOffset, (long)m * n, nameof(y));
+        if (c is { } cc && beta != 0f)
+        {
+            Layout.Expand(stream, cc.Shape, [m, n], cc.Buffer, cc.Offset, y, yOffset);
+            Compute.Ops.Gemm.Run(stream, m, n, k, a, b, y, alpha, beta, transA, transB, aOffset, bOffset, yOffset);
+        }
+        else Compute.Ops.Gemm.Run(stream, m, n, k, a, b, y, alpha, 0f, transA, transB, aOffset, bOffset, yOffset);
+    }
+
+    /// <summary>numpy matmul's output shape (1-D operands promoted and their axis removed again).</summary>
+    public static int[] OutputShape(int[] aShape, int[] bShape)
+    {
+        var (a, b, batch) = Normalize(aShape, bShape);
+        var r = batch.ToList();
+        if (aShape.Length > 1) r.Add(a[^2]);
+        if (bShape.Length > 1) r.Add(b[^1]);
+        return r.ToArray();
+    }
+
+    private static (int[] A, int[] B, int[] Batch) Normalize(int[] aShape, int[] bShape)
+    {
+        ArgumentNullException.ThrowIfNull(aShape);
+        ArgumentNullException.ThrowIfNull(bShape);
+        if (aShape.Length == 0 || bShape.Length == 0) throw new ArgumentException("MatMul operands must have at least one axis");
+        var a = aShape.Length == 1 ? new[] { 1, aShape[0] } : aShape;
+        var b = bShape.Length == 1 ? new[] { bShape[0], 1 } : bShape;
+        if (a[^1] != b[^2]) throw new ArgumentException($"MatMul: inner dims differ ([{string.Join(",", aShape)}] × [{string.Join(",", bShape)}])");
+        var batch = Broadcast.OutputShape(a[..^2], b[..^2]);
+        return (a, b, batch);
+    }
+
+    /// <summary>numpy matmul of A and B into y (shape <see cref="OutputShape"/>).</summary>
+    public static void Run(ComputeStream stream, int[] aShape, DeviceBuffer a, long aOffset, int[] bShape, DeviceBuffer b, long bOffset,
+        DeviceBuffer y, long yOffset)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var (sa, sb, batch) = Normalize(aShape, bShape);
+        int m = sa[^2], k = sa[^1], n = sb[^1];
+        OpCheck.Range(a, aOffset, OpCheck.Count(sa), nameof(a));
+        OpCheck.Range(b, bOffset, OpCheck.Count(sb), nameof(b));
+        long nb = OpCheck.Count(batch);
+        OpCheck.Range(y, yOffset, nb * m * n, nameof(y));
+        if (nb == 0 || m == 0 || n == 0) return;
+        if (sb.Length == 2)
+        {
+            // B shared by every batch: A's batch folds into its rows, one GEMM.
+            Compute.Ops.Gemm.Run(stream, (int)(OpCheck.Count(sa.AsSpan(0, sa.Length - 1))), n, k, a, b, y,
+                aOffset: aOffset, bOffset: bOffset, cOffset: yOffset);
+            return;
+        }
+        var aStrides = Broadcast.StridesFor(sa[..^2], batch, nameof(aShape));
+        var bStrides = Broadcast.StridesFor(sb[..^2], batch, nameof(bShape));
+        var idx = new int[batch.Length];
+        for (long t = 0; t < nb; t++)
+        {
+            long ao = 0, bo = 0;
+            for (int i = 0; i < batch.Length; i++) { ao += idx[i] * aStrides[i]; bo += idx[i] * bStrides[i]; }
+            Compute.Ops.Gemm.Run(stream, m, n, k, a, b, y, aOffset: aOffset + ao * m * k, bOffset: bOffset + bo * k * n,
+                cOffset: yOffset + t * m * n);
+            for (int i = batch.Length - 1; i >= 0; i--) { if (++idx[i] < batch[i]) break; idx[i] = 0; }
+        }
+    }
+}

@@ -1,0 +1,91 @@
+// Host side of kernels/pool.cl: MaxPool, AveragePool and the global pools on NCHW fp32 tensors.
+using GpuSearch.Compute;
+
+namespace GpuSearch.Models.Ops;
+
+/// <summary>Geometry of a 2-D pooling window over [N, C, H, W].</summary>
+/// <param name="Batch">N.</param>
+/// <param name="Channels">C.</param>
+/// <param name="Height">H.</param>
+/// <param name="Width">W.</param>
+/// <param name="KernelH">Window height.</param>
+/// <param name="KernelW">Window width.</param>
+/// <param name="StrideH">Vertical stride.</param>
+/// <param name="StrideW">Horizontal stride.</param>
+/// <param name="PadTop">Pad above.</param>
+/// <param name="PadLeft">Pad left.</param>
+/// <param name="PadBottom">Pad below.</param>
+/// <param name="PadRight">Pad right.</param>
+/// <param name="DilationH">Vertical dilation (MaxPool only).</param>
+/// <param name="DilationW">Horizontal dilation (MaxPool only).</param>
+/// <param name="CeilMode">Output size rounds up instead of down.</param>
+public sealed record Pool2dShape(int Batch, int Channels, int Height, int Width, int KernelH, int KernelW,
+    int StrideH = 1, int StrideW = 1, int PadTop = 0, int PadLeft = 0, int PadBottom = 0, int PadRight = 0,
+    int DilationH = 1, int DilationW = 1, bool CeilMode = false)
+{
+    /// <summary>Output height.</summary>
+    public int OutHeight => OutSize(Height, KernelH, StrideH, PadTop, PadBottom, DilationH);
+    /// <summary>Output width.</summary>
+    public int OutWidth => OutSize(Width, KernelW, StrideW, PadLeft, PadRight, DilationW);
+
+    private int OutSize(int size, int k, int s, int p0, int p1, int d)
+    {
+        var span = size + p0 + p1 - (d * (k - 1) + 1);
+        var o = (CeilMode ? (span + s - 1) / s : span / s) + 1;
+        // ceil_mode: the last window must start inside the input or its leading pad (as PyTorch and ONNX do).
+        if (CeilMode && (o - 1) * s >= size + p0) o--;
+        return o;
+    }
+
+    internal void Validate()
+    {
+        OpCheck.Positive("pool dimensions", Batch, Channels, Height, Width, KernelH, KernelW, StrideH, StrideW, DilationH, DilationW);
+        if (PadTop < 0 || PadLeft < 0 || PadBottom < 0 || PadRight < 0) throw new ArgumentOutOfRangeException(nameof(PadTop), "Pool pads must be non-negative");
+        if (OutHeight <= 0 || OutWidth <= 0) throw new ArgumentException($"Pool output would be empty for input {Height}×{Width}, window {KernelH}×{KernelW}");
+    }
+}
+
+/// <summary>Pooling ops. Offsets are in elements.</summary>
+public static class Pool2d
+{
+    /// <summary>MaxPool; NaN propagates.</summary>
+    public static void Max(ComputeStream stream, Pool2dShape shape, DeviceBuffer x, long xOffset, DeviceBuffer y, long yOffset) =>
+        Run(stream, shape, x, xOffset, y, yOffset, true, false);
+
+    /// <summary>AveragePool; <paramref name="countIncludePad"/> makes pads count in the divisor.</summary>
+    public static void Average(ComputeStream stream, Pool2dShape shape, DeviceBuffer x, long xOffset, DeviceBuffer y, long yOffset,
+        bool countIncludePad) =>
+        Run(stream, shape, x, xOffset, y, yOffset, false, countIncludePad);
+
+    private static void Run(ComputeStream stream, Pool2dShape s, DeviceBuffer x, long xOffset, DeviceBuffer y, long yOffset, bool max, bool includePad)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(s);
+        s.Validate();
+        if (!max && (s.DilationH != 1 || s.DilationW != 1)) throw new NotSupportedException("AveragePool with dilations");
+        long nc = (long)s.Batch * s.Channels;
+        OpCheck.Range(x, xOffset, nc * s.Height * s.Width, nameof(x));
+        OpCheck.Range(y, yOffset, nc * s.OutHeight * s.OutWidth, nameof(y));
+        if (nc > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(s), "N·C exceeds 2^31");
+        var k = stream.Device.GetKernel("pool.cl", "pool2d",
+            new KernelDefines().Set("POOL_MAX", max ? 1 : 0).Set("COUNT_INCLUDE_PAD", includePad ? 1 : 0));
+        int lx = Math.Min(16, s.OutWidth);
+        stream.Launch(k, [s.OutWidth, s.OutHeight, nc], [lx, 1, 1], new KernelArgs()
+            .Int(s.Height).Int(s.Width).Int(s.OutHeight).Int(s.OutWidth).Int(s.KernelH).Int(s.KernelW).Int(s.StrideH).Int(s.StrideW)
+            .Int(s.PadTop).Int(s.PadLeft).Int(s.PadBottom).Int(s.PadRight).Int(s.DilationH).Int(s.DilationW).Int((int)nc)
+            .Buffer(x).Long(xOffset).Buffer(y).Long(yOffset));
+    }
+
+    /// <summary>GlobalMaxPool / GlobalAveragePool: one value per (n, c) plane of <paramref name="planeSize"/> elements.</summary>
+    public static void Global(ComputeStream stream, bool max, int planes, long planeSize, DeviceBuffer x, long xOffset, DeviceBuffer y, long yOffset)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(planes);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(planeSize);
+        OpCheck.Range(x, xOffset, planes * planeSize, nameof(x));
+        OpCheck.Range(y, yOffset, planes, nameof(y));
+        var k = stream.Device.GetKernel("pool.cl", "global_pool", new KernelDefines().Set("POOL_MAX", max ? 1 : 0));
+        stream.Launch(k, [planes], [Math.Min(64, planes)], new KernelArgs().Int(planes).Long(planeSize)
+            .Buffer(x).Long(xOffset).Buffer(y).Long(yOffset));
+    }
+}

@@ -1,0 +1,107 @@
+// Conv cases of the CNN op suite: implicit GEMM, pointwise and depthwise kernels, three tile
+// configurations, every epilogue activation, residual add and fp16 storage.
+using GpuSearch.Compute;
+using GpuSearch.Models.Ops;
+using GpuSearch.Tests.Support;
+
+namespace GpuSearch.Tests.Models;
+
+public sealed partial class CnnOpsTests
+{
+    private static readonly Dictionary<string, Conv2dShape> ConvShapes = new()
+    {
+        ["3x3-p1"] = new(2, 5, 9, 11, 7, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1),
+        ["3x3-s2-asym"] = new(1, 3, 13, 10, 9, 3, 3, 2, 2, 0, 1, 2, 1),
+        ["3x3-dil2"] = new(1, 4, 12, 12, 6, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2),
+        ["group3"] = new(2, 6, 7, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1, Group: 3),
+        ["5x3-s21"] = new(1, 3, 11, 8, 4, 5, 3, 2, 1, 2, 1, 2, 1),
+        ["1x1"] = new(3, 17, 5, 7, 13, 1, 1),
+        ["1x1-straddle"] = new(2, 70, 9, 9, 40, 1, 1),
+        ["1x1-s2"] = new(1, 8, 9, 9, 5, 1, 1, 2, 2),
+        ["dw3x3"] = new(2, 8, 10, 37, 8, 3, 3, 1, 1, 1, 1, 1, 1, Group: 8),
+        ["dw3x3-s2-mult2"] = new(1, 5, 9, 9, 10, 3, 3, 2, 2, 0, 0, 1, 1, Group: 5),
+        ["dw5x5-dil2"] = new(1, 4, 13, 21, 4, 5, 5, 1, 1, 4, 4, 4, 4, 2, 2, Group: 4),
+    };
+
+    private static readonly Dictionary<string, ConvTiles> TileSets = new()
+    {
+        ["cpu"] = ConvTiles.Cpu,
+        ["gpu"] = ConvTiles.Gpu,
+        ["small"] = new ConvTiles(16, 32, 8, 4, 8, 4, 4),
+    };
+
+    private static IEnumerable<string> ConvCases()
+    {
+        foreach (var s in ConvShapes.Keys)
+            foreach (var t in TileSets.Keys) yield return $"conv {s} auto {t} bias-relu";
+        foreach (var s in new[] { "1x1", "dw3x3", "dw3x3-s2-mult2" }) yield return $"conv {s} implicit cpu bias-relu";
+        foreach (var a in Enum.GetValues<ActivationKind>())
+        {
+            yield return $"conv 3x3-p1 auto cpu bias-{a}";
+            yield return $"conv dw3x3 auto cpu bias-{a}";
+        }
+        foreach (var s in new[] { "3x3-p1", "1x1-straddle", "dw3x3" })
+        {
+            yield return $"conv {s} auto cpu res-clip";
+            yield return $"conv {s} auto gpu res-clip";
+            yield return $"conv {s} auto cpu nobias-leaky";
+            yield return $"conv {s} auto cpu fp16-relu";
+            yield return $"conv {s} auto gpu fp16w-relu";
+        }
+    }
+
+    private static Activation ActFor(ActivationKind k) => k switch
+    {
+        ActivationKind.LeakyRelu => Activation.LeakyRelu(0.1f),
+        ActivationKind.Clip => Activation.Clip(-0.5f, 0.75f),
+        ActivationKind.HardSigmoid => Activation.HardSigmoid(0.3f, 0.4f),
+        _ => Activation.Of(k),
+    };
+
+    private static void RunConv(ComputeDevice d, string name)
+    {
+        var p = name.Split(' ');
+        var shape = ConvShapes[p[1]];
+        var alg = p[2] == "implicit" ? ConvAlgorithm.ImplicitGemm : ConvAlgorithm.Auto;
+        var tiles = TileSets[p[3]];
+        var epi = p[4];
+        var act = epi switch
+        {
+            "res-clip" => Activation.Clip(0f, 6f),
+            "nobias-leaky" => Activation.LeakyRelu(0.2f),
+            _ when epi.EndsWith("-relu") => Activation.Relu,
+            _ => ActFor(Enum.Parse<ActivationKind>(epi["bias-".Length..])),
+        };
+        bool hasBias = epi != "nobias-leaky", hasRes = epi == "res-clip";
+        bool halfX = epi == "fp16-relu", halfW = epi is "fp16-relu" or "fp16w-relu";
+        int seed = Seed(name);
+        // Sqrt/Log/Reciprocal need positive arguments: shift the bias so conv outputs stay well above 0.
+        bool positive = act.Kind is ActivationKind.Sqrt or ActivationKind.Log or ActivationKind.Reciprocal;
+        var x = Random(seed, shape.InputCount, positive ? 0f : -1f, 1f);
+        var w = Random(seed + 1, shape.WeightCount, positive ? 0f : -1f, 1f);
+        var bias = Random(seed + 2, shape.OutChannels, positive ? 0.5f : -1f, 1f);
+        var res = Random(seed + 3, shape.OutputCount, -3f, 3f);
+        if (halfX) { Round(x); Round(res); }
+        if (halfW) Round(w);
+
+        var storage = halfX ? TensorStorage.F16 : TensorStorage.F32;
+        using var xb = halfX ? UploadHalf(d, x) : Upload(d, x);
+        using var wb = halfW ? UploadHalf(d, w) : Upload(d, w);
+        using var bb = Upload(d, bias);
+        using var rb = halfX ? UploadHalf(d, res) : Upload(d, res);
+        using var y = new GuardedBuffer(d, shape.OutputCount, elementSize: halfX ? 2 : 4);
+        var opts = new ConvOptions(storage, halfW ? TensorStorage.F16 : TensorStorage.F32, alg, tiles);
+        Conv2d.Run(d.Stream, shape, xb, 0, wb, 0, hasBias ? bb : null, 0, hasRes ? rb : null, 0, y.Buffer, y.Offset, act, opts);
+        var got = halfX ? y.DownloadPayload<Half>(d.Stream).Select(h => (float)h).ToArray() : y.DownloadPayload<float>(d.Stream);
+        var want = CnnReference.Conv(shape, x, w, hasBias ? bias : null, hasRes ? res : null, act);
+        int k = shape.InChannels / shape.Group * shape.KernelH * shape.KernelW;
+        // fp32 accumulation over K terms of magnitude ≤ 1, then transcendental activations (a few ulp).
+        double atol = halfX ? 2e-3 : 2e-6 * Math.Sqrt(k) + 1e-6, rtol = halfX ? 1.5e-3 : 1e-5;
+        AssertClose(want, got, rtol, atol, name);
+    }
+
+    private static void Round(float[] a)
+    {
+        for (long i = 0; i < a.Length; i++) a[i] = (float)(Half)a[i];
+    }
+}
