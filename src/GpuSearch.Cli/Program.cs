@@ -10,5 +10,9 @@ var root = new RootCommand("gpusearch — image similarity search on GPUs: embed
     ModelInfoCommand.Create(),
     KnnCommand.Create(),
     RunOnnxCommand.Create(),
+    IndexCommand.Create(),
+    QueryCommand.Create(),
+    EvalCommand.Create(),
+    EmbedCommand.Create(),
 };
 return CliRunner.Run(root, args);
