@@ -38,16 +38,13 @@ public class KnnCorrectnessTests
     }
 
     [Theory]
-    [InlineData(Metric.Ip, VectorStorage.Fp32)]
-    [InlineData(Metric.Cosine, VectorStorage.Fp16)]
-    [InlineData(Metric.L2, VectorStorage.Int8)]
-    [InlineData(Metric.L2, VectorStorage.Fp32)]
-    public void LargeK_EqualReference(Metric metric, VectorStorage storage)
+    [MemberData(nameof(Cases))]
+    public void LargeK_EqualReference(Metric metric, VectorStorage storage, bool clustered)
     {
         const int n = 5003, d = 21, nq = 3; // large k uses the radix-select path; a smaller N keeps it quick
-        int seed = 500 + (int)metric * 10 + (int)storage;
-        var db = SearchData.ClusteredWithTies(n, d, seed);
-        var q = SearchData.ClusteredWithTies(nq, d, seed + 1);
+        int seed = 500 + (int)metric * 10 + (int)storage + (clustered ? 100 : 0);
+        var db = clustered ? SearchData.ClusteredWithTies(n, d, seed) : SearchData.Random(n, d, seed);
+        var q = clustered ? SearchData.ClusteredWithTies(nq, d, seed + 1) : SearchData.Random(nq, d, seed + 1);
         var ids = SearchData.Ids(n, seed);
         using var index = new FlatIndex(SearchData.Device, d, storage);
         index.Add(db, ids);
