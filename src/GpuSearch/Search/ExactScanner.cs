@@ -49,7 +49,7 @@ internal static class ExactScanner
         var dev = set.Device;
         var s = dev.Stream;
         var mirror = set.Mirror();
-        var kernels = new ScanKernels(dev, d, set.Storage, tuning.PickRowsPerWorkItem(dev.Info));
+        var kernels = new ScanKernels(dev, d, set.Storage, tuning.PickRowsPerWorkItem(dev.Info), tuning.PickSelectGroupSize(dev.Info));
         bool fused = kEff <= tuning.FusedMaxK;
         int kf = tuning.PickListCapacity(kEff);
         int qt = tuning.PickQueryTile(nq, dev.Info, fused ? kf : 0);

@@ -70,15 +70,15 @@ public class KnnCorrectnessTests
         using var index = new FlatIndex(SearchData.Device, d);
         index.Add(db, ids);
         var reference = ReferenceDb.Build(db, ids, d, VectorStorage.Fp32);
-        // RPW 1 is the GPU configuration (work-item = row); running it here keeps that code path tested.
-        foreach (var (fusedMax, rpw) in new[] { (256, 16), (4, 16), (256, 1), (4, 4) })
+        // RPW 1 and select groups of 256 are the GPU configuration; running them here keeps that code tested.
+        foreach (var (fusedMax, rpw, selWg) in new[] { (256, 16, 1), (4, 16, 1), (256, 1, 256), (4, 1, 256), (4, 4, 64) })
         {
-            index.Tuning = new ScanTuning { FusedMaxK = fusedMax, ScratchBytes = 64 * 1024, RowsPerWorkItem = rpw };
+            index.Tuning = new ScanTuning { FusedMaxK = fusedMax, ScratchBytes = 64 * 1024, RowsPerWorkItem = rpw, SelectGroupSize = selWg };
             foreach (var k in new[] { 1, 17, 100 })
             {
                 var got = index.Search(q, k, Metric.L2);
                 var (eIds, eScores) = ReferenceKnn.Search(reference, q, k, Metric.L2);
-                KnnAssert.Exact(eIds, eScores, got.Ids, got.Scores, k, $"nq={nq} fusedMax={fusedMax} rpw={rpw} k={k}");
+                KnnAssert.Exact(eIds, eScores, got.Ids, got.Scores, k, $"nq={nq} fusedMax={fusedMax} rpw={rpw} selWg={selWg} k={k}");
             }
         }
     }
