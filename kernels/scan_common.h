@@ -26,14 +26,15 @@
 #ifndef DTYPE
 #define DTYPE DTYPE_F32  // database storage type (common.h)
 #endif
-// Metric codes (runtime arguments: the branch sits outside the dot-product loop).
-// The dot product's multiply-add. Exact results need a fused multiply-add; PoCL's fma() builtin is an
-// out-of-line call that blocks vectorization, while a*b+c under -cl-mad-enable becomes llvm.fmuladd,
-// which targets with FMA (AVX-512, every CUDA GPU) emit as one fused instruction.
+// The dot product's multiply-add. The reference sums with fused multiply-adds. PoCL 3.1's fma()
+// builtin is an out-of-line call that blocks vectorization (measured 8x slower), while a*b+c under
+// -cl-mad-enable / FP_CONTRACT becomes llvm.fmuladd, which targets with FMA (AVX-512, every CUDA GPU;
+// NVRTC contracts by default) emit as one fused instruction - the exact-equality tests check this.
 #ifndef SCAN_FMA
 #define SCAN_FMA(a, b, c) ((a) * (b) + (c))
 #endif
 
+// Metric codes (runtime arguments: the branch sits outside the dot-product loop).
 #define METRIC_IP 0
 #define METRIC_COS 1
 #define METRIC_L2 2
@@ -45,8 +46,25 @@
 typedef float store_t;
 #define LOADX(p, i) ((p)[i])
 #elif DTYPE == DTYPE_F16
+#ifdef CUDA
 typedef half store_t;
 #define LOADX(p, i) vload_half((i), (p))
+#else
+// fp16 bits as ushort, widened with integer and power-of-two float operations (exact for every half):
+// PoCL's vload_half is an out-of-line call that keeps the dot-product loop scalar (measured ~4x slower).
+typedef ushort store_t;
+inline float half_bits_to_float(uint h)
+{
+    const uint em = h & 0x7FFFu;
+    // Normal: move exponent and mantissa into place and rebias by 2^112 (exact). Subnormal: m * 2^-24
+    // (exact: m < 1024). Inf/NaN: all-ones exponent.
+    float f = as_float((int)(em << 13)) * 5.192296858534828e33f;
+    f = em < 0x400u ? (float)em * 5.9604644775390625e-8f : f;
+    f = em >= 0x7C00u ? as_float((int)(0x7F800000u | ((em & 0x3FFu) << 13))) : f;
+    return as_float((int)(as_uint(f) | ((h & 0x8000u) << 16)));
+}
+#define LOADX(p, i) half_bits_to_float((p)[i])
+#endif
 #else
 typedef signed char store_t;
 #define LOADX(p, i) ((float)(p)[i])

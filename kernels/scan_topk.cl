@@ -62,13 +62,16 @@ __kernel KERNEL_BOUNDS(WG) void scan_topk(
     __local ulong cand[QT][ROWS];
     __local int ncand[QT];
     __local ulong thr[QT];
+    __local float thr_key[QT];
     __local int hits[QT];
 
     const int lid = LID0;
     const int qtile = (int)get_group_id(0);
     const int split = (int)get_group_id(1);
+    // Range search counts every hit above init_thr, so its float pre-test stays at that threshold.
+    const float init_key = init_thr == 0 ? as_float((int)0xFF800000u) : key_from_order((uint)(init_thr >> 32));
     for (int i = lid; i < QT * KF; i += WG) list[i / KF][i % KF] = 0;
-    for (int q = lid; q < QT; q += WG) { ncand[q] = 0; thr[q] = init_thr; hits[q] = 0; }
+    for (int q = lid; q < QT; q += WG) { ncand[q] = 0; thr[q] = init_thr; thr_key[q] = init_key; hits[q] = 0; }
     barrier(CLK_LOCAL_MEM_FENCE);
 
     const __global float* qr = queries + (idx_t)qtile * QT * d;
@@ -79,17 +82,22 @@ __kernel KERNEL_BOUNDS(WG) void scan_topk(
         float acc[QT][RPW];
         dot_tile(qr, db + (idx_t)t * ROWS * d + lid * RPW, d, acc);
 
-        for (int r = 0; r < RPW; r++)
+        // Filter: a cheap float test over the RPW rows (vectorizable: no branches, no 64-bit keys)
+        // rejects almost every (query, row) once the lists are full; survivors take the exact path.
+        // !(key < tk) also lets NaN keys through, which the exact composite maps to -inf.
+        const idx_t row0 = (idx_t)t * ROWS + lid * RPW;
+        for (int q = 0; q < QT; q++)
         {
-            const idx_t row = (idx_t)t * ROWS + lid * RPW + r;
-            const uint rank = ranks[row];
-            int valid = rank != DEAD_RANK;
-            if (valid && use_filter) valid = id_allowed(allow, allow_bits, ids[row]);
-            if (!valid) continue;
-            const float f = rowf[row], nn = rown[row];
-            for (int q = 0; q < QT; q++)
+            const float tk = thr_key[q], qn = qnorm[qtile * QT + q];
+            int any = 0;
+#pragma unroll
+            for (int r = 0; r < RPW; r++) any |= !(score_key(metric, acc[q][r], rowf[row0 + r], rown[row0 + r], qn) < tk);
+            if (!any) continue;
+            for (int r = 0; r < RPW; r++)
             {
-                const ulong c = make_comp(score_key(metric, acc[q][r], f, nn, qnorm[qtile * QT + q]), rank);
+                const uint rank = ranks[row0 + r];
+                if (rank == DEAD_RANK || (use_filter && !id_allowed(allow, allow_bits, ids[row0 + r]))) continue;
+                const ulong c = make_comp(score_key(metric, acc[q][r], rowf[row0 + r], rown[row0 + r], qn), rank);
                 if (c > thr[q])
                 {
                     const int slot = atomic_inc(&ncand[q]);
@@ -116,6 +124,7 @@ __kernel KERNEL_BOUNDS(WG) void scan_topk(
             ncand[q] = 0;
             const ulong kth = list[q][k - 1];
             thr[q] = kth > init_thr ? kth : init_thr;
+            if (!count_hits && thr[q] != 0) thr_key[q] = key_from_order((uint)(thr[q] >> 32));
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }

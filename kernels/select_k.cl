@@ -4,8 +4,12 @@
 // Composites are unique, so "at or above the k-th" is exactly k entries: no tie handling is needed.
 #include "scan_common.h"
 
+#ifndef GATHER_WG
+#define GATHER_WG 256    // work-group size of gather_selected (no local memory; any size works)
+#endif
 #ifndef SEL_WG
-#define SEL_WG 256       // work-group size of the select and sort kernels (host passes the same value)
+#define SEL_WG 256       // work-group size of the select and sort kernels (host passes the same value;
+                         // 1 on CPU devices, where work-items of a group run one after another anyway)
 #endif
 
 // One work-group per query. comp[q * ld + i], i < n. thresh[q] receives the k-th largest nonzero
@@ -28,7 +32,12 @@ __kernel KERNEL_BOUNDS(SEL_WG) void radix_select(const __global ulong* restrict 
         for (int i = lid; i < n; i += SEL_WG)
         {
             const ulong c = v[i];
+#if SEL_WG == 1
+            // One work-item per query (CPU devices): a plain increment, no atomic read-modify-write.
+            if (c != 0 && (c & mask) == prefix) hist[(uint)(c >> shift) & 255u]++;
+#else
             if (c != 0 && (c & mask) == prefix) atomic_inc(&hist[(uint)(c >> shift) & 255u]);
+#endif
         }
         barrier(CLK_LOCAL_MEM_FENCE);
         if (lid == 0)
@@ -65,7 +74,7 @@ __kernel KERNEL_BOUNDS(SEL_WG) void radix_select(const __global ulong* restrict 
 
 // out[q * kout + slot] for every entry >= thresh[q]; count[q] (zeroed by the host) ends as the number.
 // Order within out is arbitrary; sort_desc fixes it. Grid: dim0 = n entries, dim1 = queries.
-__kernel KERNEL_BOUNDS(SEL_WG) void gather_selected(const __global ulong* restrict comp, long ld, int n,
+__kernel KERNEL_BOUNDS(GATHER_WG) void gather_selected(const __global ulong* restrict comp, long ld, int n,
                                                     const __global ulong* restrict thresh, int kout,
                                                     __global int* restrict count, __global ulong* restrict out)
 {

@@ -65,7 +65,14 @@ public static class KnnCommand
                 : new ShardedIndex(devices, db.Cols, storage);
             var ids = new long[db.Rows];
             for (int i = 0; i < ids.Length; i++) ids[i] = i;
-            index.Add(db.Data, ids);
+            try
+            {
+                index.Add(db.Data, ids);
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidDataException($"{o.Base}: {e.Message}", e); // e.g. NaN values with --dtype int8
+            }
             var search = Stopwatch.StartNew();
             long hits;
             if (o.Range is { } t)

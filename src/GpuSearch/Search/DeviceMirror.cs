@@ -72,7 +72,9 @@ internal sealed class DeviceMirror : IDisposable
             yield return new ScanChunk(_db!, _scale!, _invNorm!, _sqNorm!, _ranks!, _ids!, 0, tiles);
             yield break;
         }
-        ReleaseResident();
+        // Streaming: the buffers become staging for one chunk at a time (kept across searches).
+        _uploadedRows = 0;
+        _rowsDirty = true;
         int chunkTiles = Math.Max(1, (_set.Options.StreamChunkRows + VectorSet.RowBlock - 1) / VectorSet.RowBlock);
         chunkTiles = (chunkTiles + VectorSet.SegmentTiles - 1) / VectorSet.SegmentTiles * VectorSet.SegmentTiles;
         chunkTiles = Math.Min(chunkTiles, (tiles + VectorSet.SegmentTiles - 1) / VectorSet.SegmentTiles * VectorSet.SegmentTiles);

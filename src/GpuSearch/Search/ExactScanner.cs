@@ -27,10 +27,29 @@ internal static class ExactScanner
         if (nq == 0) return (ids, scores, hits);
         if (kEff == 0) { Pad(ids, scores, 0, k, metric); return (ids, scores, hits); }
 
+        // Bound the per-call lists (a few Q×k composites on the device) by running query batches.
+        long perQuery = (long)kEff * 8 * 4 + (long)Math.Min(kEff, tuning.FusedMaxK) * 8 * 64;
+        int batch = (int)Math.Clamp(tuning.ScratchBytes / perQuery, 1, nq);
+        if (batch >= 32) batch = batch / 32 * 32;
+        for (int q0 = 0; q0 < nq; q0 += batch)
+        {
+            int bq = Math.Min(batch, nq - q0);
+            RunBatch(set, queries.Slice(q0 * d, bq * d), bq, kEff, metric, filter, rangeThreshold, tuning,
+                ids.AsSpan((int)((long)q0 * k)), scores.AsSpan((int)((long)q0 * k)), k, hits.AsSpan(q0, bq));
+        }
+        if (kEff < k) Pad(ids, scores, kEff, k, metric);
+        return (ids, scores, hits);
+    }
+
+    /// <summary>One batch of nq queries: results into row-major views with row stride k (first kEff columns).</summary>
+    private static void RunBatch(VectorSet set, ReadOnlySpan<float> queries, int nq, int kEff, Metric metric,
+        IdFilter? filter, float? rangeThreshold, ScanTuning tuning, Span<long> ids, Span<float> scores, int k, Span<int> hits)
+    {
+        int d = set.Dimension;
         var dev = set.Device;
         var s = dev.Stream;
         var mirror = set.Mirror();
-        var kernels = new ScanKernels(dev, d, set.Storage, tuning.PickRowsPerWorkItem(dev.Info));
+        var kernels = new ScanKernels(dev, d, set.Storage, tuning.PickRowsPerWorkItem(dev.Info), tuning.PickSelectGroupSize(dev.Info));
         bool fused = kEff <= tuning.FusedMaxK;
         int kf = tuning.PickListCapacity(kEff);
         int qt = tuning.PickQueryTile(nq, dev.Info, fused ? kf : 0);
@@ -108,14 +127,12 @@ internal static class ExactScanner
         kernels.Finish(s, running, (long)nq * kEff, metric, mirror.SortedIds(s), scoreBuf, idBuf);
         var outIds = s.Download<long>(idBuf, (long)nq * kEff);
         var outScores = s.Download<float>(scoreBuf, (long)nq * kEff);
-        s.Download<int>(hitBuf, hits);
+        s.Download<int>(hitBuf, hits[..nq]);
         for (int q = 0; q < nq; q++)
         {
-            Array.Copy(outIds, (long)q * kEff, ids, (long)q * k, kEff);
-            Array.Copy(outScores, (long)q * kEff, scores, (long)q * k, kEff);
+            outIds.AsSpan(q * kEff, kEff).CopyTo(ids.Slice(q * k, kEff));
+            outScores.AsSpan(q * kEff, kEff).CopyTo(scores.Slice(q * k, kEff));
         }
-        if (kEff < k) Pad(ids, scores, kEff, k, metric);
-        return (ids, scores, hits);
     }
 
     /// <summary>Fills columns [from, k) of every query with id -1 and the worst score.</summary>

@@ -14,15 +14,18 @@ internal readonly record struct ScanPredicate(DeviceBuffer Allow, long AllowBits
 internal sealed class ScanKernels
 {
     public const int MergeWg = 64;
-    public const int SelectWg = 256;
+    /// <summary>Work-group size of the select/sort kernels (ScanTuning.PickSelectGroupSize): 256 on GPUs; 1 on
+    /// CPU devices, where a group's work-items run serially and the histogram's local atomics only add cost.</summary>
+    private readonly int _selectWg;
+    private const int GatherWg = 256;
     private readonly ComputeDevice _device;
     private readonly int _d;
     private readonly VectorStorage _storage;
     private readonly int _rpw;
 
-    public ScanKernels(ComputeDevice device, int dimension, VectorStorage storage, int rowsPerWorkItem)
+    public ScanKernels(ComputeDevice device, int dimension, VectorStorage storage, int rowsPerWorkItem, int selectWg)
     {
-        _device = device; _d = dimension; _storage = storage; _rpw = rowsPerWorkItem;
+        _device = device; _d = dimension; _storage = storage; _rpw = rowsPerWorkItem; _selectWg = selectWg;
     }
 
     /// <summary>Work-group size of the scan kernels: one tile of rows, RPW rows per work-item.</summary>
@@ -35,7 +38,7 @@ internal sealed class ScanKernels
         _device.GetKernel("topk_merge.cl", entry, new KernelDefines().Set("MERGE_WG", MergeWg));
 
     private ComputeKernel Select(string entry) =>
-        _device.GetKernel("select_k.cl", entry, new KernelDefines().Set("SEL_WG", SelectWg));
+        _device.GetKernel("select_k.cl", entry, new KernelDefines().Set("SEL_WG", _selectWg).Set("GATHER_WG", GatherWg));
 
     private KernelArgs Common(QueryBuffers q, ScanChunk c, ScanPredicate p) => new KernelArgs()
         .Buffer(q.Queries).Buffer(c.Db).Buffer(p.Metric == Metric.Cosine ? c.InvNorm : c.Scale).Buffer(c.SqNorm)
@@ -92,7 +95,7 @@ internal sealed class ScanKernels
     public void RadixSelect(ComputeStream s, DeviceBuffer comp, long ld, int n, int nq, int k, DeviceBuffer thresh)
     {
         var args = new KernelArgs().Buffer(comp).Long(ld).Int(n).Int(k).Buffer(thresh);
-        s.Launch(Select("radix_select"), [(long)nq * SelectWg], [SelectWg], args);
+        s.Launch(Select("radix_select"), [(long)nq * _selectWg], [_selectWg], args);
     }
 
     /// <summary>Entries ≥ thresh into out[q*p ..] (zero-filled here), then sorted descending.</summary>
@@ -102,7 +105,7 @@ internal sealed class ScanKernels
         s.Fill(output, 0u, 0, (long)nq * p * 8);
         s.Fill(count, 0u, 0, (long)nq * 4);
         var g = new KernelArgs().Buffer(comp).Long(ld).Int(n).Buffer(thresh).Int(p).Buffer(count).Buffer(output);
-        s.Launch(Select("gather_selected"), [n, nq], [SelectWg, 1], g);
-        s.Launch(Select("sort_desc"), [(long)nq * SelectWg], [SelectWg], new KernelArgs().Buffer(output).Int(p));
+        s.Launch(Select("gather_selected"), [n, nq], [GatherWg, 1], g);
+        s.Launch(Select("sort_desc"), [(long)nq * _selectWg], [_selectWg], new KernelArgs().Buffer(output).Int(p));
     }
 }

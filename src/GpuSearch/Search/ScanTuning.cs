@@ -16,6 +16,10 @@ public sealed record ScanTuning
     /// work-item), 1 on GPUs (work-item = row). Must divide 64.</summary>
     public int? RowsPerWorkItem { get; init; }
 
+    /// <summary>Work-group size of the radix-select and sort kernels (SEL_WG); null = 1 on CPU devices (no local
+    /// atomics), 256 on GPUs.</summary>
+    public int? SelectGroupSize { get; init; }
+
     /// <summary>Work-groups to aim for per compute unit when splitting the database (load balance).</summary>
     public int GroupsPerComputeUnit { get; init; } = 8;
 
@@ -50,6 +54,14 @@ public sealed record ScanTuning
         if (rpw < 1 || VectorSet.RowBlock % rpw != 0)
             throw new ArgumentOutOfRangeException(nameof(RowsPerWorkItem), rpw, $"RPW must divide {VectorSet.RowBlock}");
         return rpw;
+    }
+
+    internal int PickSelectGroupSize(DeviceInfo info)
+    {
+        int wg = SelectGroupSize ?? (info.IsCpu ? 1 : 256);
+        if (wg < 1 || wg > info.MaxWorkGroupSize)
+            throw new ArgumentOutOfRangeException(nameof(SelectGroupSize), wg, $"Must be in [1, {info.MaxWorkGroupSize}]");
+        return wg;
     }
 
     internal int PickListCapacity(int k)

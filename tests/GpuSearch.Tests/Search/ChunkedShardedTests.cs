@@ -37,6 +37,17 @@ public class ChunkedShardedTests
         Assert.Equal(ra.Ids, rb.Ids);
         Assert.Equal(ra.Dropped, rb.Dropped);
         Assert.True(streamed.Set.Mirror().IsResident == false);
+
+        // Appends and removals after streamed searches keep both in step.
+        var extra = SearchData.ClusteredWithTies(700, D, 99);
+        var extraIds = Enumerable.Range(0, 700).Select(i => 1_000_000L + i).ToArray();
+        foreach (var index in new[] { resident, streamed })
+        {
+            index.Add(extra, extraIds);
+            index.Remove(ids.AsSpan(0, 500));
+        }
+        foreach (var k in new[] { 17, 1500 })
+            KnnAssert.Exact(resident.Search(q, k, metric), streamed.Search(q, k, metric), $"chunked after append/remove {metric}/{storage} k={k}");
     }
 
     [Theory]

@@ -38,16 +38,13 @@ public class KnnCorrectnessTests
     }
 
     [Theory]
-    [InlineData(Metric.Ip, VectorStorage.Fp32)]
-    [InlineData(Metric.Cosine, VectorStorage.Fp16)]
-    [InlineData(Metric.L2, VectorStorage.Int8)]
-    [InlineData(Metric.L2, VectorStorage.Fp32)]
-    public void LargeK_EqualReference(Metric metric, VectorStorage storage)
+    [MemberData(nameof(Cases))]
+    public void LargeK_EqualReference(Metric metric, VectorStorage storage, bool clustered)
     {
         const int n = 5003, d = 21, nq = 3; // large k uses the radix-select path; a smaller N keeps it quick
-        int seed = 500 + (int)metric * 10 + (int)storage;
-        var db = SearchData.ClusteredWithTies(n, d, seed);
-        var q = SearchData.ClusteredWithTies(nq, d, seed + 1);
+        int seed = 500 + (int)metric * 10 + (int)storage + (clustered ? 100 : 0);
+        var db = clustered ? SearchData.ClusteredWithTies(n, d, seed) : SearchData.Random(n, d, seed);
+        var q = clustered ? SearchData.ClusteredWithTies(nq, d, seed + 1) : SearchData.Random(nq, d, seed + 1);
         var ids = SearchData.Ids(n, seed);
         using var index = new FlatIndex(SearchData.Device, d, storage);
         index.Add(db, ids);
@@ -73,15 +70,15 @@ public class KnnCorrectnessTests
         using var index = new FlatIndex(SearchData.Device, d);
         index.Add(db, ids);
         var reference = ReferenceDb.Build(db, ids, d, VectorStorage.Fp32);
-        // RPW 1 is the GPU configuration (work-item = row); running it here keeps that code path tested.
-        foreach (var (fusedMax, rpw) in new[] { (256, 16), (4, 16), (256, 1), (4, 4) })
+        // RPW 1 and select groups of 256 are the GPU configuration; running them here keeps that code tested.
+        foreach (var (fusedMax, rpw, selWg) in new[] { (256, 16, 1), (4, 16, 1), (256, 1, 256), (4, 1, 256), (4, 4, 64) })
         {
-            index.Tuning = new ScanTuning { FusedMaxK = fusedMax, ScratchBytes = 64 * 1024, RowsPerWorkItem = rpw };
+            index.Tuning = new ScanTuning { FusedMaxK = fusedMax, ScratchBytes = 64 * 1024, RowsPerWorkItem = rpw, SelectGroupSize = selWg };
             foreach (var k in new[] { 1, 17, 100 })
             {
                 var got = index.Search(q, k, Metric.L2);
                 var (eIds, eScores) = ReferenceKnn.Search(reference, q, k, Metric.L2);
-                KnnAssert.Exact(eIds, eScores, got.Ids, got.Scores, k, $"nq={nq} fusedMax={fusedMax} rpw={rpw} k={k}");
+                KnnAssert.Exact(eIds, eScores, got.Ids, got.Scores, k, $"nq={nq} fusedMax={fusedMax} rpw={rpw} selWg={selWg} k={k}");
             }
         }
     }
