@@ -10,6 +10,10 @@ if (args.Length == 0 || args[0] is "-h" or "--help")
                [--peak-gbs G --peak-gflops F] [--qt N]
                exact k-NN vs FAISS IndexFlatIP/IndexFlatL2 in the same run; --faiss-blas DIR adds a second FAISS
                run with DIR's libblas.so.3 (bench/get_openblas.sh unpacks OpenBLAS without installing it)
+          decode [--dir DIR] [--size 224] [--repeat 3] [--device D] [--json]
+               JPEG images/s per core (full and DCT-scaled) vs tjbench and PIL on the same files; input pipeline images/s
+          preprocess [--device D] [--spec torchvision|FILE] [--size 640x480] [--images 64]
+               GPU preprocessing images/s vs the scalar C# reference
         """);
     return 2;
 }
@@ -18,7 +22,9 @@ try
     return args[0] switch
     {
         "knn" => KnnBench.Run(args[1..]),
-        _ => throw new ArgumentException($"Unknown benchmark '{args[0]}' (available: knn)"),
+        "decode" => DecodeBench.Run(args[1..]),
+        "preprocess" => PreprocessBench.Run(args[1..]),
+        _ => throw new ArgumentException($"Unknown benchmark '{args[0]}' (available: knn, decode, preprocess)"),
     };
 }
 catch (ArgumentException e)
