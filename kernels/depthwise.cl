@@ -147,7 +147,11 @@ __kernel void depthwise2d_px(const int N, const int C, const int H, const int W,
 }
 
 #ifndef DW_PLANE_MAX
-#define DW_PLANE_MAX 16384
+#ifdef CUDA
+#define DW_PLANE_MAX 8192   // 32 KiB: within CUDA's 48 KiB of static shared memory (GPUs use depthwise2d_px)
+#else
+#define DW_PLANE_MAX 16384  // 64 KiB: PoCL's local memory is ordinary memory
+#endif
 #endif
 
 // One work-group per (b, co) plane: the input plane is copied once into local memory with its pads
