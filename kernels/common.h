@@ -7,9 +7,13 @@
 #include "cuda_prelude.h"
 #define LOCAL_PTR
 #define KERNEL_BOUNDS(threads) __launch_bounds__(threads)
+// File-scope constant tables: __constant maps to nothing under CUDA (it also qualifies kernel
+// parameters), so a plain table would be a host variable that device code cannot read.
+#define CONST_TABLE __constant__ const
 #else
 #define LOCAL_PTR __local
 #define KERNEL_BOUNDS(threads)
+#define CONST_TABLE __constant
 #endif
 
 // Index type for buffers that may exceed 4 GiB elements: always 64-bit.

@@ -2,7 +2,10 @@
 // Included by common.h only when CUDA is defined (the CUDA backend defines it). Kernels must use the
 // underscored qualifiers (__kernel, __global, __local, __constant) and the helpers below, never
 // OpenCL vector types or built-ins not mapped here.
-#pragma once
+// An include guard, not #pragma once: KernelSource inlines this file into one text, where
+// #pragma once would sit in the main file (a warning under clang and NVRTC, and no effect).
+#ifndef GPUSEARCH_CUDA_PRELUDE_H
+#define GPUSEARCH_CUDA_PRELUDE_H
 
 #define __kernel extern "C" __global__
 #define __global
@@ -14,7 +17,9 @@
 typedef unsigned char uchar;
 typedef unsigned short ushort;
 typedef unsigned int uint;
-typedef unsigned long ulong;
+// OpenCL's ulong is 64-bit everywhere; `unsigned long` is 32-bit on Windows, and CUDA's 64-bit
+// atomics take unsigned long long.
+typedef unsigned long long ulong;
 // OpenCL's `half` is storage only in our kernels (vload_half/vstore_half); a 16-bit container suffices.
 typedef unsigned short half;
 
@@ -28,6 +33,38 @@ __device__ inline size_t get_group_id(int d) { return d == 0 ? blockIdx.x : d ==
 __device__ inline size_t get_local_size(int d) { return d == 0 ? blockDim.x : d == 1 ? blockDim.y : blockDim.z; }
 __device__ inline size_t get_num_groups(int d) { return d == 0 ? gridDim.x : d == 1 ? gridDim.y : gridDim.z; }
 __device__ inline size_t get_global_size(int d) { return get_num_groups(d) * get_local_size(d); }
+
+// OpenCL C predefines these limits; NVRTC has no <float.h>/<limits.h> without an include path.
+#ifndef FLT_MAX
+#define FLT_MAX 3.402823466e+38F
+#endif
+#ifndef FLT_MIN
+#define FLT_MIN 1.175494351e-38F
+#endif
+#ifndef FLT_EPSILON
+#define FLT_EPSILON 1.192092896e-07F
+#endif
+#ifndef MAXFLOAT
+#define MAXFLOAT FLT_MAX
+#endif
+#ifndef INFINITY
+#define INFINITY __builtin_huge_valf() // constant-foldable, so usable in CONST_TABLE initialisers
+#endif
+#ifndef NAN
+#define NAN __builtin_nanf("")
+#endif
+#ifndef INT_MAX
+#define INT_MAX 2147483647
+#endif
+#ifndef INT_MIN
+#define INT_MIN (-2147483647 - 1)
+#endif
+#ifndef UINT_MAX
+#define UINT_MAX 0xffffffffU
+#endif
+#ifndef LONG_MAX
+#define LONG_MAX 0x7fffffffffffffffLL
+#endif
 
 #define CLK_LOCAL_MEM_FENCE 1
 #define CLK_GLOBAL_MEM_FENCE 2
@@ -58,29 +95,34 @@ __device__ inline void vstore_half(float f, size_t i, half* p) {
 #define mad(a, b, c) fmaf((a), (b), (c))
 __device__ inline float clamp(float x, float lo, float hi) { return fminf(fmaxf(x, lo), hi); }
 __device__ inline int clamp(int x, int lo, int hi) { return min(max(x, lo), hi); }
+// OpenCL's classification built-ins, on the float's bits: CUDA's own isnan/isinf overloads and
+// __isnanf-style helpers differ between host compilers, and macros here leave them untouched.
+__device__ inline int gs_isnan(float x) { return (__float_as_uint(x) & 0x7fffffffu) > 0x7f800000u; }
+__device__ inline int gs_isinf(float x) { return (__float_as_uint(x) & 0x7fffffffu) == 0x7f800000u; }
+__device__ inline int gs_isfinite(float x) { return (__float_as_uint(x) & 0x7fffffffu) < 0x7f800000u; }
+#define isnan(x) gs_isnan(x)
+#define isinf(x) gs_isinf(x)
+#define isfinite(x) gs_isfinite(x)
 #define as_float(x) __int_as_float(x)
 #define as_int(x) __float_as_int(x)
 #define as_uint(x) ((uint)__float_as_int(x))
 #define convert_int_rte(x) __float2int_rn(x)
 
-#ifndef INFINITY
-#define INFINITY __int_as_float(0x7f800000)
-#endif
-#ifndef NAN
-#define NAN __int_as_float(0x7fffffff)
-#endif
-#ifndef FLT_MAX
-#define FLT_MAX 3.402823466e+38F
-#endif
-
 // Atomics on 32-bit integers in global or local memory.
 #define atomic_add(p, v) atomicAdd((p), (v))
+#define atomic_sub(p, v) atomicSub((p), (v))
 #define atomic_inc(p) atomicAdd((p), 1)
+#define atomic_dec(p) atomicSub((p), 1)
 #define atomic_max(p, v) atomicMax((p), (v))
 #define atomic_min(p, v) atomicMin((p), (v))
 #define atomic_cmpxchg(p, c, v) atomicCAS((p), (c), (v))
 #define atomic_xchg(p, v) atomicExch((p), (v))
+#define atomic_and(p, v) atomicAnd((p), (v))
+#define atomic_or(p, v) atomicOr((p), (v))
+#define atomic_xor(p, v) atomicXor((p), (v))
 
 // Last, so the helpers above are not marked __device__ twice: every `inline` function a kernel
 // file defines becomes a device function.
 #define inline __device__ inline
+
+#endif // GPUSEARCH_CUDA_PRELUDE_H

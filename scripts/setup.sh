@@ -2,7 +2,7 @@
 # Installs what the engine and its tests need on Debian 12 (idempotent: installs only what is missing).
 set -euo pipefail
 pkgs=(ocl-icd-libopencl1 pocl-opencl-icd clinfo libturbojpeg0 libpng16-16 libwebp7 libjpeg-turbo-progs webp
-      python3-numpy libonnx-testdata)
+      python3-numpy clang-14 libonnx-testdata)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
 if ((${#missing[@]})); then

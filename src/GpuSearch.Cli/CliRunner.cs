@@ -23,6 +23,7 @@ internal static class CliRunner
         var parse = root.Parse(args);
         try
         {
+            // System.CommandLine 3 would otherwise catch and print the exception itself (stack trace, exit 1).
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (Environment.GetEnvironmentVariable("GPUSEARCH_DEBUG") != "1" && IsUserFacing(e))

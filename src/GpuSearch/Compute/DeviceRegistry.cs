@@ -13,6 +13,7 @@ public sealed class DeviceRegistry
     /// <summary>Built-in backends in preference order.</summary>
     private static IEnumerable<IBackendProvider> DefaultProviders()
     {
+        yield return Cuda.CudaBackend.Instance;
         yield return OpenCL.OpenClBackend.Instance;
     }
 

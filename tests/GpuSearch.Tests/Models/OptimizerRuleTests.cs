@@ -201,4 +201,46 @@ public class OptimizerRuleTests
         Assert.Equal("[N,2,2,3,3]", g.Value("y").Shape!.ToString());
         Assert.Equal(1, stats["ResolveSymbolicReshape"]);
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void DecomposedLayerNormBecomesLayerNormalization(bool affine)
+    {
+        // torch < opset 17: ReduceMean, Sub, Pow 2, ReduceMean, Add eps, Sqrt, Div, Mul gamma, Add beta.
+        var w = new OnnxTestWriter().Input("x", "N", 3, 8).Output("y").Init("two", [], [2f]).Init("eps", [], [1e-5f])
+            .Node("ReduceMean", ["x"], ["m"], attrs: A(("axes", new long[] { -1 }))).Node("Sub", ["x", "m"], ["d"])
+            .Node("Pow", ["d", "two"], ["p"]).Node("ReduceMean", ["p"], ["v"], attrs: A(("axes", new long[] { -1 })))
+            .Node("Add", ["v", "eps"], ["ve"]).Node("Sqrt", ["ve"], ["s"]).Node("Div", ["d", "s"], affine ? ["n"] : ["y"]);
+        if (affine) w.Init("gamma", [8], Random(8, 11)).Init("beta", [8], Random(8, 12)).Node("Mul", ["n", "gamma"], ["ng"]).Node("Add", ["ng", "beta"], ["y"]);
+        var (_, after, stats) = OptimizeAndCompare(w, [2, 3, 8]);
+        var n = Assert.Single(after.Nodes);
+        Assert.Equal("LayerNormalization", n.OpType);
+        Assert.Equal((2L, 1e-5f), (n.GetInt("axis", 0), n.GetFloat("epsilon", 0)));
+        Assert.Equal("[N,3,8]", after.Value("y").Shape!.ToString());
+        Assert.Equal(1, stats["FuseLayerNormPattern"]);
+    }
+
+    [Theory]
+    [InlineData(true, new long[] { 1, 4, 1, 1 })]
+    [InlineData(false, new long[] { 4, 1, 1 })]
+    [InlineData(false, new long[] { 1 })]
+    public void ConstantBiasAddFoldsIntoTheConvBias(bool bias, long[] dims)
+    {
+        var w = ConvModel(bias: bias).Init("cb", dims, Random((int)dims.Aggregate(1L, (a, b) => a * b), 9)).Node("Add", ["c", "cb"], ["y"]);
+        var (_, after, stats) = OptimizeAndCompare(w, [2, 3, 6, 6]);
+        var conv = Assert.Single(after.Nodes);
+        Assert.True(conv.HasInput(2));
+        Assert.False(conv.HasInput(FusedOps.ResidualInput));
+        Assert.Equal(1, stats["FoldBiasAddIntoConv"]);
+    }
+
+    [Fact]
+    public void SpatialConstantAddIsNotABias()
+    {
+        var w = ConvModel().Init("cb", [1, 1, 6, 6], Random(36, 9)).Node("Add", ["c", "cb"], ["y"]);
+        var (_, after, stats) = OptimizeAndCompare(w, [2, 3, 6, 6]);
+        Assert.Equal(2, after.Nodes.Count);
+        Assert.Equal(0, stats["FoldBiasAddIntoConv"]);
+    }
 }

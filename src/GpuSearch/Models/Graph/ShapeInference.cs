@@ -14,7 +14,8 @@ public static partial class ShapeInference
     /// <summary>True when shape inference knows <paramref name="opType"/>.</summary>
     public static bool Knows(string opType) => Handlers.ContainsKey(opType);
 
-    /// <summary>Sorts the graph and infers every node's outputs. Declared shapes are overwritten by inferred ones.</summary>
+    /// <summary>Sorts the graph and infers every node's outputs. Inferred shapes replace declared ones; where a
+    /// node cannot be inferred its outputs keep what the model declared (or stay unknown).</summary>
     /// <exception cref="InvalidDataException">A node's inputs are inconsistent (names the node).</exception>
     public static void Run(ModelGraph g)
     {
@@ -26,8 +27,8 @@ public static partial class ShapeInference
             catch (UnknownInputShapeException)
             {
                 // An input's shape is not known yet (e.g. it comes from a Reshape whose target is folded
-                // later): leave this node's outputs unknown; the optimizer re-runs inference after folding.
-                foreach (var o in n.Outputs) if (o.Length > 0 && !g.Value(o).IsConstant) g.Value(o).Shape = null;
+                // later): leave this node's outputs as they are (unknown or declared); the optimizer re-runs
+                // inference after folding.
             }
             catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or OverflowException or KeyNotFoundException)
             {
@@ -69,8 +70,9 @@ public static partial class ShapeInference
         if (i >= n.Outputs.Count || n.Outputs[i].Length == 0) return;
         var v = g.GetOrAddValue(n.Outputs[i]);
         if (v.IsConstant) return;
-        v.DataType = dt;
-        v.Shape = shape;
+        if (dt != TensorDataType.Undefined) v.DataType = dt;
+        // An inferred shape wins; when inference cannot tell, a shape declared in the model (value_info) stays.
+        if (shape is not null) v.Shape = shape;
     }
 
     /// <summary>Integer data of input <paramref name="i"/> when it is a constant or a tracked shape tensor, else null.</summary>

@@ -69,7 +69,9 @@ public static class OnnxImporter
         OnnxAttributeType.Float => GraphAttribute.Of(a.F),
         OnnxAttributeType.Int => GraphAttribute.Of(a.I),
         OnnxAttributeType.String => GraphAttribute.Of(a.S),
-        OnnxAttributeType.Tensor => GraphAttribute.Of(OnnxTensorDecoder.Decode(a.T!, modelDir, $"{node.Describe()} attribute '{a.Name}' tensor")),
+        OnnxAttributeType.Tensor => GraphAttribute.Of(OnnxTensorDecoder.Decode(
+            a.T ?? throw new InvalidDataException($"{node.Describe()}: attribute '{a.Name}' is declared a tensor but has none"),
+            modelDir, $"{node.Describe()} attribute '{a.Name}' tensor")),
         OnnxAttributeType.Floats => GraphAttribute.Of(a.Floats.ToArray()),
         OnnxAttributeType.Ints => GraphAttribute.Of(a.Ints.ToArray()),
         OnnxAttributeType.Strings => new GraphAttribute { Kind = AttributeKind.Strings, Strings = a.Strings.ToArray() },

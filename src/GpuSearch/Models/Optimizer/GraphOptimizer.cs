@@ -14,7 +14,8 @@ public sealed class GraphOptimizer
     public GraphOptimizer(IEnumerable<IGraphRule>? rules = null) { Rules = (rules ?? DefaultRules()).ToList(); }
 
     /// <summary>
-    /// The standard pipeline. Order matters: BatchNorm folds into a plain Conv before the residual Add is fused,
+    /// The standard pipeline. Order matters: BatchNorm and constant bias Adds fold into a plain Conv before the
+    /// residual Add is fused,
     /// and the residual is fused before the activation (FusedConv computes act(conv + bias + residual)).
     /// </summary>
     public static IEnumerable<IGraphRule> DefaultRules() =>
@@ -25,7 +26,9 @@ public sealed class GraphOptimizer
         new ResolveSymbolicReshape(),
         new RemoveDeadNodes(),
         new FoldBatchNormIntoConv(),
+        new FoldBiasAddIntoConv(),
         new FuseGeluPattern(),
+        new FuseLayerNormPattern(),
         new FuseResidualAddIntoConv(),
         new FuseActivationIntoConv(),
         new MatMulAddToGemm(),

@@ -61,15 +61,42 @@ internal static class ReferenceRunner
                 float lo = has(1) ? input(1).data[0] : n.GetFloat("min", float.NegativeInfinity);
                 float hi = has(2) ? input(2).data[0] : n.GetFloat("max", float.PositiveInfinity);
                 return Map(x, v => MathF.Min(MathF.Max(v, lo), hi));
-            case "Add" or "Mul" or "Div" or "Sub":
+            case "Add" or "Mul" or "Div" or "Sub" or "Pow":
             {
                 var b = input(1);
-                var o = new float[x.data.Length];
-                // Tests only broadcast a scalar, a trailing vector or an equal-shaped tensor.
+                // Numpy broadcasting; the output takes the larger operand's shape (tests never grow both).
+                var (big, small, swap) = x.data.Length >= b.data.Length ? (x, b, false) : (b, x, true);
+                var o = new float[big.data.Length];
                 for (int i = 0; i < o.Length; i++)
                 {
-                    float p = x.data[i], q = b.data[i % b.data.Length];
-                    o[i] = n.OpType switch { "Add" => p + q, "Mul" => p * q, "Sub" => p - q, _ => p / q };
+                    float p = big.data[i], q = small.data[BroadcastIndex(i, big.dims, small.dims)];
+                    if (swap) (p, q) = (q, p);
+                    o[i] = n.OpType switch { "Add" => p + q, "Mul" => p * q, "Sub" => p - q, "Pow" => MathF.Pow(p, q), _ => p / q };
+                }
+                return (big.dims, o);
+            }
+            case "ReduceMean":
+            {
+                // Tests reduce the last axis only (keepdims).
+                long last = x.dims[^1], rows = x.data.Length / last;
+                var o = new float[rows];
+                for (long r = 0; r < rows; r++) { double s = 0; for (long k = 0; k < last; k++) s += x.data[r * last + k]; o[r] = (float)(s / last); }
+                return ([.. x.dims[..^1], 1], o);
+            }
+            case "LayerNormalization":
+            {
+                long last = x.dims[^1], rows = x.data.Length / last;
+                float eps = n.GetFloat("epsilon", 1e-5f);
+                var (gm, bt) = (input(1).data, has(2) ? input(2).data : null);
+                var o = new float[x.data.Length];
+                for (long r = 0; r < rows; r++)
+                {
+                    double mean = 0, v = 0;
+                    for (long k = 0; k < last; k++) mean += x.data[r * last + k];
+                    mean /= last;
+                    for (long k = 0; k < last; k++) v += Math.Pow(x.data[r * last + k] - mean, 2);
+                    v /= last;
+                    for (long k = 0; k < last; k++) o[r * last + k] = (float)((x.data[r * last + k] - mean) / Math.Sqrt(v + eps) * gm[k] + (bt?[k] ?? 0));
                 }
                 return (x.dims, o);
             }
@@ -91,6 +118,20 @@ internal static class ReferenceRunner
             }
             default: throw new NotSupportedException($"reference runner has no {n.OpType}");
         }
+    }
+
+    /// <summary>Flat index into a broadcast operand of shape <paramref name="small"/> for flat output index <paramref name="i"/>.</summary>
+    private static long BroadcastIndex(long i, long[] big, long[] small)
+    {
+        long idx = 0, stride = 1;
+        for (int k = big.Length - 1, s = small.Length - 1; k >= 0; k--, s--)
+        {
+            long c = i % big[k]; i /= big[k];
+            if (s < 0) continue;
+            if (small[s] != 1) idx += c * stride;
+            stride *= small[s];
+        }
+        return idx;
     }
 
     private static (long[], float[]) Map((long[] dims, float[] data) x, Func<float, float> f) => (x.dims, x.data.Select(f).ToArray());

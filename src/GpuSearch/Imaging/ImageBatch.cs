@@ -1,0 +1,86 @@
+// The data that flows out of the decode pipeline: requests in, batches of per-item results out.
+// A failed item stays in its batch, in its place, carrying why it failed — failures never stop a batch.
+namespace GpuSearch.Imaging;
+
+/// <summary>One file to decode, with the caller's id (carried through untouched).</summary>
+/// <param name="Id">Caller's id, e.g. a catalog row.</param>
+/// <param name="Path">File path.</param>
+public readonly record struct DecodeRequest(long Id, string Path);
+
+/// <summary>Why one file failed: its path, the typed reason and the message.</summary>
+/// <param name="Path">The file that failed.</param>
+/// <param name="Reason">Typed reason.</param>
+/// <param name="Message">Human-readable detail (the decoder's or the I/O layer's words).</param>
+public sealed record DecodeFailure(string Path, DecodeFailureReason Reason, string Message);
+
+/// <summary>The outcome for one request: exactly one of <see cref="Image"/> and <see cref="Failure"/> is set.</summary>
+public sealed class ImageBatchItem
+{
+    /// <summary>The request's id.</summary>
+    public long Id { get; }
+    /// <summary>The request's path.</summary>
+    public string Path { get; }
+    /// <summary>Position of the request in the input (0-based); batches deliver items in this order.</summary>
+    public long Sequence { get; }
+    /// <summary>The decoded image, or null when the item failed.</summary>
+    public DecodedImage? Image { get; }
+    /// <summary>The failure, or null when the item decoded.</summary>
+    public DecodeFailure? Failure { get; }
+    /// <summary>True when <see cref="Image"/> is set.</summary>
+    public bool Succeeded => Image is not null;
+
+    internal ImageBatchItem(DecodeRequest request, long sequence, DecodedImage? image, DecodeFailure? failure)
+    {
+        Id = request.Id; Path = request.Path; Sequence = sequence; Image = image; Failure = failure;
+    }
+}
+
+/// <summary>A batch of consecutive items, in input order; every batch but the last has the configured size.</summary>
+public sealed class ImageBatch
+{
+    /// <summary>0-based batch number.</summary>
+    public int Index { get; }
+    /// <summary>The items, decoded and failed, in input order.</summary>
+    public IReadOnlyList<ImageBatchItem> Items { get; }
+    /// <summary>The items that decoded.</summary>
+    public IEnumerable<ImageBatchItem> Succeeded => Items.Where(i => i.Succeeded);
+    /// <summary>The failures in this batch.</summary>
+    public IEnumerable<DecodeFailure> Failures => Items.Where(i => i.Failure is not null).Select(i => i.Failure!);
+
+    internal ImageBatch(int index, IReadOnlyList<ImageBatchItem> items) { Index = index; Items = items; }
+}
+
+/// <summary>Counters reported while the pipeline runs (from worker threads).</summary>
+/// <param name="Completed">Items finished, decoded or failed.</param>
+/// <param name="Failed">Items that failed.</param>
+/// <param name="BytesRead">File bytes read so far.</param>
+/// <param name="BatchesDelivered">Batches handed to the consumer.</param>
+/// <param name="Elapsed">Time since the run started.</param>
+public readonly record struct DecodeProgress(long Completed, long Failed, long BytesRead, int BatchesDelivered, TimeSpan Elapsed);
+
+/// <summary>Settings of a <see cref="DecodePipeline"/>.</summary>
+public sealed record DecodePipelineOptions
+{
+    /// <summary>Decode worker threads. Default: processor count.</summary>
+    public int WorkerCount { get; init; } = Environment.ProcessorCount;
+    /// <summary>Items per batch. Default 64.</summary>
+    public int BatchSize { get; init; } = 64;
+    /// <summary>Finished batches that may wait for the consumer. Default 2.</summary>
+    public int BatchCapacity { get; init; } = 2;
+    /// <summary>Options for every decode.</summary>
+    public DecodeOptions Decode { get; init; } = DecodeOptions.Default;
+    /// <summary>Files larger than this are failed unread (<see cref="DecodeFailureReason.TooLarge"/>). Default 256 MiB.</summary>
+    public long MaxFileBytes { get; init; } = 256L << 20;
+
+    /// <summary>The most items that can be decoded (or decoding) but not yet handed to the consumer — the pipeline's
+    /// memory bound in images: the waiting batches, the one being filled, and one per worker.</summary>
+    public int MaxItemsInFlight => checked(BatchSize * (BatchCapacity + 1) + WorkerCount);
+
+    internal void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(WorkerCount, 1, nameof(WorkerCount));
+        ArgumentOutOfRangeException.ThrowIfLessThan(BatchSize, 1, nameof(BatchSize));
+        ArgumentOutOfRangeException.ThrowIfLessThan(BatchCapacity, 1, nameof(BatchCapacity));
+        ArgumentNullException.ThrowIfNull(Decode);
+    }
+}

@@ -1,0 +1,152 @@
+// Data access for catalog.sqlite: every SQL statement the store runs lives here, so the store's
+// logic reads as a sequence of crash-safe steps rather than string building.
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace GpuSearch.Store;
+
+internal sealed record SegmentRecord(long Id, string Name, long Rows, long ByteLength, string? Checksum, bool Sealed);
+
+internal readonly record struct SegmentItem(long Id, string Path, long Row, bool Deleted);
+
+internal readonly record struct ChunkRecord(long FirstRow, long Rows, string Checksum);
+
+internal sealed class Catalog(SqliteConnection conn) : IDisposable
+{
+    public SqliteConnection Connection => conn;
+
+    public SqliteTransaction Begin() => conn.BeginTransaction();
+
+    public SqliteCommand Cmd(string sql, SqliteTransaction? tx = null, params (string Name, object? Value)[] args)
+    {
+        var c = conn.CreateCommand();
+        c.CommandText = sql;
+        c.Transaction = tx;
+        foreach (var (n, v) in args) c.Parameters.AddWithValue(n, v ?? DBNull.Value);
+        return c;
+    }
+
+    private readonly Dictionary<string, SqliteCommand> _prepared = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// A cached command for the per-item hot path (lookups and inserts run once per added item):
+    /// parsing SQL afresh for each row costs more than the insert itself. Not disposed by callers.
+    /// </summary>
+    private SqliteCommand Prepared(string sql, SqliteTransaction? tx, params (string Name, object? Value)[] args)
+    {
+        if (!_prepared.TryGetValue(sql, out var c))
+        {
+            c = conn.CreateCommand();
+            c.CommandText = sql;
+            foreach (var (n, _) in args) c.Parameters.Add(new SqliteParameter(n, DBNull.Value));
+            _prepared[sql] = c;
+        }
+        c.Transaction = tx;
+        for (int i = 0; i < args.Length; i++) c.Parameters[i].Value = args[i].Value ?? DBNull.Value;
+        return c;
+    }
+
+    public int Exec(string sql, SqliteTransaction? tx = null, params (string, object?)[] args)
+    {
+        using var c = Cmd(sql, tx, args);
+        return c.ExecuteNonQuery();
+    }
+
+    public object? Scalar(string sql, SqliteTransaction? tx = null, params (string, object?)[] args)
+    {
+        using var c = Cmd(sql, tx, args);
+        var v = c.ExecuteScalar();
+        return v is DBNull ? null : v;
+    }
+
+    public string? GetMeta(string key) => Scalar("SELECT value FROM meta WHERE key=$k", null, ("$k", key)) as string;
+
+    public void SetMeta(string key, string value, SqliteTransaction tx) =>
+        Exec("INSERT INTO meta(key,value) VALUES($k,$v) ON CONFLICT(key) DO UPDATE SET value=excluded.value", tx, ("$k", key), ("$v", value));
+
+    /// <summary>Reserves a segment id in its own committed transaction, so a name is never used twice even across crashes.</summary>
+    public long ReserveSegmentId()
+    {
+        using var tx = Begin();
+        long next = long.Parse(GetMetaIn("next_segment", tx) ?? "1", CultureInfo.InvariantCulture);
+        SetMeta("next_segment", (next + 1).ToString(CultureInfo.InvariantCulture), tx);
+        tx.Commit();
+        return next;
+    }
+
+    private string? GetMetaIn(string key, SqliteTransaction tx) => Scalar("SELECT value FROM meta WHERE key=$k", tx, ("$k", key)) as string;
+
+    public List<SegmentRecord> Segments()
+    {
+        using var c = Cmd("SELECT id,name,rows,byte_length,checksum,sealed FROM segments ORDER BY id");
+        using var r = c.ExecuteReader();
+        var list = new List<SegmentRecord>();
+        while (r.Read())
+            list.Add(new SegmentRecord(r.GetInt64(0), r.GetString(1), r.GetInt64(2), r.GetInt64(3), r.IsDBNull(4) ? null : r.GetString(4), r.GetInt64(5) != 0));
+        return list;
+    }
+
+    public void InsertSegment(SegmentRecord s, SqliteTransaction tx) =>
+        Exec("INSERT INTO segments(id,name,rows,byte_length,checksum,sealed) VALUES($id,$n,$r,$b,$c,$s)", tx,
+            ("$id", s.Id), ("$n", s.Name), ("$r", s.Rows), ("$b", s.ByteLength), ("$c", s.Checksum), ("$s", s.Sealed ? 1 : 0));
+
+    public void UpdateSegmentRows(long id, long rows, long byteLength, SqliteTransaction tx) =>
+        Exec("UPDATE segments SET rows=$r, byte_length=$b WHERE id=$id", tx, ("$r", rows), ("$b", byteLength), ("$id", id));
+
+    public void SealSegment(long id, string checksum, long byteLength) =>
+        Exec("UPDATE segments SET sealed=1, checksum=$c, byte_length=$b WHERE id=$id", null, ("$c", checksum), ("$b", byteLength), ("$id", id));
+
+    public void InsertChunk(long segment, long firstRow, long rows, string checksum, SqliteTransaction tx) =>
+        Exec("INSERT INTO chunks(segment,first_row,rows,checksum) VALUES($s,$f,$r,$c)", tx, ("$s", segment), ("$f", firstRow), ("$r", rows), ("$c", checksum));
+
+    public List<ChunkRecord> ChunksOf(long segment)
+    {
+        using var c = Cmd("SELECT first_row,rows,checksum FROM chunks WHERE segment=$s ORDER BY first_row", null, ("$s", segment));
+        using var r = c.ExecuteReader();
+        var list = new List<ChunkRecord>();
+        while (r.Read()) list.Add(new ChunkRecord(r.GetInt64(0), r.GetInt64(1), r.GetString(2)));
+        return list;
+    }
+
+    /// <summary>The live item at <paramref name="path"/>: its id and content hash.</summary>
+    public (long Id, string Hash)? FindLive(string path, SqliteTransaction? tx = null)
+    {
+        var c = Prepared("SELECT id, content_hash FROM items WHERE path=$p AND deleted=0", tx, ("$p", path));
+        using var r = c.ExecuteReader();
+        return r.Read() ? (r.GetInt64(0), r.GetString(1)) : null;
+    }
+
+    public long InsertItem(ItemToAdd item, string hash, long segment, long row, string added, SqliteTransaction tx) =>
+        (long)Prepared("INSERT INTO items(path,content_hash,size,added,labels,segment,row) VALUES($p,$h,$s,$a,$l,$seg,$row) RETURNING id", tx,
+            ("$p", item.Path), ("$h", hash), ("$s", item.Size), ("$a", added), ("$l", item.LabelsJson), ("$seg", segment), ("$row", row)).ExecuteScalar()!;
+
+    public bool Tombstone(long id, SqliteTransaction? tx = null) =>
+        Prepared("UPDATE items SET deleted=1 WHERE id=$id AND deleted=0", tx, ("$id", id)).ExecuteNonQuery() > 0;
+
+    public List<SegmentItem> ItemsOf(long segment)
+    {
+        using var c = Cmd("SELECT id,path,row,deleted FROM items WHERE segment=$s ORDER BY row", null, ("$s", segment));
+        using var r = c.ExecuteReader();
+        var list = new List<SegmentItem>();
+        while (r.Read()) list.Add(new SegmentItem(r.GetInt64(0), r.GetString(1), r.GetInt64(2), r.GetInt64(3) != 0));
+        return list;
+    }
+
+    public StoredItem? GetItem(string where, params (string, object?)[] args)
+    {
+        using var c = Cmd($"SELECT i.id,i.path,i.content_hash,i.size,i.added,i.labels,s.name,i.row,i.deleted FROM items i JOIN segments s ON s.id=i.segment WHERE {where}", null, args);
+        using var r = c.ExecuteReader();
+        if (!r.Read()) return null;
+        return new StoredItem(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetInt64(3),
+            DateTimeOffset.Parse(r.GetString(4), CultureInfo.InvariantCulture), r.IsDBNull(5) ? null : r.GetString(5),
+            r.GetString(6), r.GetInt64(7), r.GetInt64(8) != 0);
+    }
+
+    public long Count(bool liveOnly) => (long)Scalar(liveOnly ? "SELECT COUNT(*) FROM items WHERE deleted=0" : "SELECT COUNT(*) FROM items")!;
+
+    public void Dispose()
+    {
+        foreach (var c in _prepared.Values) c.Dispose();
+        conn.Dispose();
+    }
+}

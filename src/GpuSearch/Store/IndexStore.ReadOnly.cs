@@ -1,0 +1,37 @@
+// Read-only handles: for searching an index while another process adds to it. They take no lock and
+// run no recovery; every read is bounded by the catalog's committed row counts, so rows a writer has
+// written but not committed (or a crashed writer left behind) are never seen.
+namespace GpuSearch.Store;
+
+public sealed partial class IndexStore
+{
+    /// <summary>
+    /// Opens an index for reading only, alongside a writer if one is running. Add, Delete, Compact and
+    /// Repair throw <see cref="InvalidOperationException"/>. A compaction by the writer during a read
+    /// surfaces as an <see cref="IOException"/> asking to read again.
+    /// </summary>
+    /// <exception cref="FingerprintMismatchException">The index was built with a different model.</exception>
+    /// <exception cref="StoreCorruptException">The catalog cannot be read.</exception>
+    public static IndexStore OpenReadOnly(string folder, ModelFingerprint? expectedFingerprint = null)
+    {
+        folder = Path.GetFullPath(folder);
+        var catalogPath = Path.Combine(folder, CatalogFile);
+        if (!File.Exists(catalogPath)) throw new FileNotFoundException($"no index at {folder} ({CatalogFile} is missing)", catalogPath);
+        Catalog? cat = null;
+        try
+        {
+            cat = new Catalog(CatalogSchema.Connect(catalogPath, create: false, readOnly: true));
+            var meta = ReadMetadata(cat, catalogPath);
+            if (expectedFingerprint is not null && meta.Fingerprint.Canonical != expectedFingerprint.Canonical)
+                throw new FingerprintMismatchException(folder, meta.Fingerprint, expectedFingerprint);
+            return new IndexStore(folder, null, cat, meta);
+        }
+        catch (Exception e)
+        {
+            cat?.Dispose();
+            if (e is Microsoft.Data.Sqlite.SqliteException se)
+                throw new StoreCorruptException($"{catalogPath}: the catalog cannot be read (SQLite error {se.SqliteErrorCode}: {se.Message})", se);
+            throw;
+        }
+    }
+}

@@ -1,0 +1,207 @@
+// The index folder: catalog.sqlite (ids, paths, hashes, labels, fingerprint, segment bookkeeping)
+// plus segments/seg-NNNNNN.npy (vectors). This file holds lifetime (create/open/close) and the
+// append path; recovery, reads, compaction and verification live in the other IndexStore*.cs files.
+//
+// Crash-safety contract: an item is "reported added" when Add returns its id. By then its vector
+// bytes are fsynced in a segment and the catalog transaction that names them (and raises the
+// segment's committed row count) is durable. Anything past the committed count is garbage that the
+// next Open truncates away, so a re-run that skips Contains(path, hash) resumes without duplicates.
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+
+namespace GpuSearch.Store;
+
+/// <summary>A persistent, crash-safe vector index folder. Single writer; not thread-safe for concurrent calls.</summary>
+public sealed partial class IndexStore : IDisposable
+{
+    private const string CatalogFile = "catalog.sqlite";
+    private const string LockFile = "LOCK";
+    private readonly FileStream? _lock; // null for read-only handles, which never take the writer's lock
+    private readonly Catalog _catalog;
+    private readonly List<string> _recoveryLog = [];
+    private SegmentFile? _open;
+    private long _openId;
+    private long _openRows;
+
+    private IndexStore(string folder, FileStream? lockFile, Catalog catalog, IndexMetadata metadata)
+    {
+        Folder = folder;
+        _lock = lockFile;
+        IsReadOnly = lockFile is null;
+        _catalog = catalog;
+        Metadata = metadata;
+    }
+
+    /// <summary>The index folder.</summary>
+    public string Folder { get; }
+
+    /// <summary>Model fingerprint, dtype, width and segment size.</summary>
+    public IndexMetadata Metadata { get; }
+
+    /// <summary>True for handles from <see cref="OpenReadOnly"/>: reads only, no lock, no recovery.</summary>
+    public bool IsReadOnly { get; }
+
+    /// <summary>What Open had to repair after an unclean shutdown (empty after a clean one).</summary>
+    public IReadOnlyList<string> RecoveryLog => _recoveryLog;
+
+    /// <summary>Test hook: called at named points of multi-step operations to simulate a crash there.</summary>
+    internal Action<string>? FaultPoint { get; set; }
+
+    private string SegmentDir => Path.Combine(Folder, "segments");
+    private string SegmentPath(string name) => Path.Combine(SegmentDir, name);
+
+    /// <summary>Creates a new index in <paramref name="folder"/> (which must be absent or empty) and opens it.</summary>
+    /// <exception cref="IOException">The folder is not empty.</exception>
+    public static IndexStore Create(string folder, IndexMetadata metadata)
+    {
+        metadata.Validate();
+        folder = Path.GetFullPath(folder);
+        if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
+            throw new IOException($"cannot create an index in {folder}: the folder is not empty");
+        Directory.CreateDirectory(Path.Combine(folder, "segments"));
+        using (AcquireLock(folder))
+        using (var conn = CatalogSchema.Connect(Path.Combine(folder, CatalogFile), create: true))
+        {
+            var cat = new Catalog(conn);
+            using var tx = cat.Begin();
+            cat.Exec(CatalogSchema.Sql, tx);
+            cat.SetMeta("format_version", CatalogSchema.FormatVersion.ToString(CultureInfo.InvariantCulture), tx);
+            cat.SetMeta("fingerprint", metadata.Fingerprint.Canonical, tx);
+            cat.SetMeta("dim", metadata.Dim.ToString(CultureInfo.InvariantCulture), tx);
+            cat.SetMeta("dtype", metadata.StorageDType.Descr(), tx);
+            cat.SetMeta("segment_rows", metadata.SegmentCapacityRows.ToString(CultureInfo.InvariantCulture), tx);
+            cat.SetMeta("created", metadata.Created.UtcDateTime.ToString("O", CultureInfo.InvariantCulture), tx);
+            cat.SetMeta("next_segment", "1", tx);
+            tx.Commit(); // One transaction: a crash mid-create leaves no meta, which Open reports.
+        }
+        DurableFile.SyncDirectory(folder);
+        return Open(folder, metadata.Fingerprint);
+    }
+
+    /// <summary>
+    /// Opens an existing index, repairing what an unclean shutdown left (see <see cref="RecoveryLog"/>).
+    /// With <paramref name="expectedFingerprint"/>, an index built by another model is refused.
+    /// </summary>
+    /// <exception cref="FingerprintMismatchException">The index was built with a different model.</exception>
+    /// <exception cref="StoreCorruptException">The catalog cannot be read.</exception>
+    public static IndexStore Open(string folder, ModelFingerprint? expectedFingerprint = null)
+    {
+        folder = Path.GetFullPath(folder);
+        var catalogPath = Path.Combine(folder, CatalogFile);
+        if (!File.Exists(catalogPath)) throw new FileNotFoundException($"no index at {folder} ({CatalogFile} is missing)", catalogPath);
+        var lockFile = AcquireLock(folder);
+        Catalog? cat = null;
+        try
+        {
+            cat = new Catalog(CatalogSchema.Connect(catalogPath, create: false));
+            var meta = ReadMetadata(cat, catalogPath);
+            if (expectedFingerprint is not null && meta.Fingerprint.Canonical != expectedFingerprint.Canonical)
+                throw new FingerprintMismatchException(folder, meta.Fingerprint, expectedFingerprint);
+            var store = new IndexStore(folder, lockFile, cat, meta);
+            store.Recover();
+            return store;
+        }
+        catch (Exception e)
+        {
+            cat?.Dispose();
+            lockFile.Dispose();
+            if (e is SqliteException se)
+                throw new StoreCorruptException(
+                    $"{catalogPath}: the catalog cannot be read (SQLite error {se.SqliteErrorCode}: {se.Message}). " +
+                    "Ids, paths and labels are in the catalog; the vectors in segments/*.npy are still readable by numpy. " +
+                    "Run IndexStore.VerifyFolder for a recovery report, or rebuild the index.", se);
+            throw;
+        }
+    }
+
+    private static IndexMetadata ReadMetadata(Catalog cat, string catalogPath)
+    {
+        string Need(string key) => cat.GetMeta(key) ?? throw new StoreCorruptException(
+            $"{catalogPath}: meta '{key}' is missing (the index was never completely created); delete the folder and create it again");
+        int version = int.Parse(Need("format_version"), CultureInfo.InvariantCulture);
+        if (version > CatalogSchema.FormatVersion)
+            throw new StoreCorruptException($"{catalogPath}: index format {version} is newer than this build reads ({CatalogSchema.FormatVersion})");
+        var fp = ModelFingerprint.Parse(Need("fingerprint"));
+        var dtype = NpyDTypes.Parse(Need("dtype"), catalogPath);
+        int dim = int.Parse(Need("dim"), CultureInfo.InvariantCulture);
+        if (dim != fp.Dim) throw new StoreCorruptException($"{catalogPath}: meta dim {dim} disagrees with the fingerprint's {fp.Dim}");
+        return new IndexMetadata(fp, dtype, int.Parse(Need("segment_rows"), CultureInfo.InvariantCulture))
+        {
+            Created = DateTimeOffset.Parse(Need("created"), CultureInfo.InvariantCulture),
+        };
+    }
+
+    private static FileStream AcquireLock(string folder)
+    {
+        try
+        {
+            // FileShare.None takes an exclusive advisory lock (flock) on Unix; the kernel drops it when
+            // the process dies, so a kill -9 never leaves the index locked.
+            return new FileStream(Path.Combine(folder, LockFile), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new IOException($"the index at {folder} is open in another process (its LOCK file is held)", e);
+        }
+    }
+
+    /// <summary>Number of live (not deleted) items.</summary>
+    public long Count => _catalog.Count(liveOnly: true);
+
+    /// <summary>True when a live item has this path and content hash (a resumed run skips it).</summary>
+    public bool Contains(string path, string contentHash) =>
+        _catalog.FindLive(path) is { } hit && hit.Hash == ContentHash.Normalize(contentHash, path);
+
+    /// <summary>The item with id <paramref name="id"/> (live or tombstoned), or null.</summary>
+    public StoredItem? Get(long id) => _catalog.GetItem("i.id=$id", ("$id", id));
+
+    /// <summary>The live item at <paramref name="path"/>, or null.</summary>
+    public StoredItem? Get(string path) => _catalog.GetItem("i.path=$p AND i.deleted=0", ("$p", path));
+
+    /// <summary>Tombstones item <paramref name="id"/>; its row is dropped at the next <see cref="Compact"/>. False if absent or already deleted.</summary>
+    public bool Delete(long id)
+    {
+        ThrowIfReadOnly();
+        return _catalog.Tombstone(id);
+    }
+
+    /// <summary>Tombstones the live item at <paramref name="path"/>. False if there is none.</summary>
+    public bool Delete(string path)
+    {
+        ThrowIfReadOnly();
+        return _catalog.FindLive(path) is { } hit && _catalog.Tombstone(hit.Id);
+    }
+
+    private void ThrowIfReadOnly()
+    {
+        if (IsReadOnly) throw new InvalidOperationException($"the index at {Folder} was opened read-only");
+    }
+
+    /// <summary>Closes the files. Safe at any point: nothing committed depends on it.</summary>
+    public void Dispose()
+    {
+        if (_open is not null)
+        {
+            _open.WriteHeader(_openRows, sync: true);
+            _open.Dispose();
+            _open = null;
+        }
+        _catalog.Dispose();
+        _lock?.Dispose();
+    }
+
+    private static void ValidateLabels(string? json, string path)
+    {
+        if (json is null) return;
+        try
+        {
+            using var d = JsonDocument.Parse(json);
+            if (d.RootElement.ValueKind != JsonValueKind.Object) throw new ArgumentException($"labels for {path} must be a JSON object");
+        }
+        catch (JsonException e)
+        {
+            throw new ArgumentException($"labels for {path} are not valid JSON: {e.Message}", e);
+        }
+    }
+}
