@@ -72,6 +72,7 @@ void conv2d(const int N, const int C, const int H, const int W, const int M, con
     __local idx_t col_x[TILE_N];   // offset of x[b][g·C/G][0][0], or -1 past the end
     __local idx_t col_y[TILE_N];   // offset of y[b][0][oh][ow]
     __local int col_ih[TILE_N], col_iw[TILE_N];
+    __local int col_run[TILE_N];   // at the start of a run of columns on one input row: its length
 
     const int tx = LID0, ty = LID1, tid = ty * THREADS_N + tx;
     const int g = (int)get_group_id(2);
@@ -96,6 +97,17 @@ void conv2d(const int N, const int C, const int H, const int W, const int M, con
         }
     }
     barrier(CLK_LOCAL_MEM_FENCE);
+#if THREADS == 1 && !POINTWISE
+    // Runs of consecutive outputs on one output row read one input row at a fixed stride: the gather
+    // below copies each run in one loop with the bounds test as a select (vectorises on CPUs).
+    for (int s0 = 0; s0 < TILE_N;) {
+        int len = 1;
+        while (s0 + len < TILE_N && col_x[s0 + len] == col_x[s0] && col_ih[s0 + len] == col_ih[s0] &&
+               col_iw[s0 + len] == col_iw[s0] + len * SW) len++;
+        col_run[s0] = len;
+        s0 += len;
+    }
+#endif
 #if THREADS >= TILE_N
     const int b_row0 = tid / TILE_N, c0 = tid % TILE_N;
 #else
@@ -144,12 +156,29 @@ void conv2d(const int N, const int C, const int H, const int W, const int M, con
             const int ci = k / KK, kr = k % KK, kh = kr / KW, kw = kr % KW;
             const idx_t coff = (idx_t)ci * HW;
             const int dh = kh * DH, dw = kw * DW;
+#if THREADS == 1
+            for (int s0 = 0; s0 < TILE_N;) {
+                const int len = col_run[s0];
+                const int ih = col_ih[s0] + dh, iw0 = col_iw[s0] + dw;
+                if (col_x[s0] < 0 || ih < 0 || ih >= H) {
+                    for (int j = 0; j < len; j++) bs[kk][s0 + j] = 0.0f;
+                } else {
+                    const __global XT* row = x + col_x[s0] + coff + (idx_t)ih * W;
+                    for (int j = 0; j < len; j++) {
+                        const int iw = iw0 + j * SW;
+                        bs[kk][s0 + j] = iw >= 0 && iw < W ? LDX(row, iw) : 0.0f;
+                    }
+                }
+                s0 += len;
+            }
+#else
             for (int nn = c0; nn < TILE_N; nn += B_COL_STEP) {
                 const idx_t base = col_x[nn];
                 const int ih = col_ih[nn] + dh, iw = col_iw[nn] + dw;
                 const int ok = base >= 0 && ih >= 0 && ih < H && iw >= 0 && iw < W;
                 bs[kk][nn] = ok ? LDX(x, base + coff + (idx_t)ih * W + iw) : 0.0f;
             }
+#endif
 #endif
         }
         barrier(CLK_LOCAL_MEM_FENCE);
