@@ -5,6 +5,7 @@ usage: baselines.py torch ARCH BATCH SIZE        ARCH: a torchvision constructor
                                                  mobilenet_v2@0.35 (width multiplier), inception_v3
        baselines.py opencv MODEL.onnx BATCH SIZE
        baselines.py export ARCH OUT.onnx SIZE     (random weights, dynamic batch, opset 17)
+       baselines.py torchref ARCH IN.npy OUT.npy  (PyTorch's output for the same random weights: parity check)
 Prints one line: '<images/s> <best ms>'. Both use 2 threads (the machine's cores), best of several runs.
 """
 import sys
@@ -37,6 +38,12 @@ def torch_model(arch):
 
 def main():
     kind, what, a2, a3 = sys.argv[1:5]
+    if kind == "torchref":
+        import torch
+        with torch.no_grad():
+            y = torch_model(what)(torch.from_numpy(np.load(a2))).numpy()
+        np.save(a3, y.astype(np.float32))
+        return
     if kind == "export":
         import torch
         m = torch_model(what)
