@@ -145,3 +145,62 @@ __kernel void depthwise2d_px(const int N, const int C, const int H, const int W,
 #endif
     dw_epilogue(acc, (bc * OH + oh) * OW + ow, bv, res, r_off, y, y_off, act_a, act_b);
 }
+
+#ifndef DW_PLANE_MAX
+#ifdef CUDA
+#define DW_PLANE_MAX 8192   // 32 KiB: within CUDA's 48 KiB of static shared memory (GPUs use depthwise2d_px)
+#else
+#define DW_PLANE_MAX 16384  // 64 KiB: PoCL's local memory is ordinary memory
+#endif
+#endif
+
+// One work-group per (b, co) plane: the input plane is copied once into local memory with its pads
+// made explicit (zeros), so every output is computed without bounds checks, DW_WPT at a time along
+// the row (vectorises on CPUs). PW/PH are the padded width/height the host computed, PW including a
+// DW_WPT·SW margin so a row's last chunk may read past its end. Launch: global (N·M·DW_LOCAL), local (DW_LOCAL).
+__kernel void depthwise2d_plane(const int N, const int C, const int H, const int W, const int M, const int OH, const int OW,
+                                const int PT, const int PL, const int PH, const int PW,
+                                const __global XT* restrict x, const idx_t x_off,
+                                const __global WT* restrict w, const idx_t w_off,
+                                const __global float* restrict bias, const idx_t b_off,
+                                const __global XT* restrict res, const idx_t r_off,
+                                __global XT* restrict y, const idx_t y_off,
+                                const float act_a, const float act_b) {
+    __local float tile[DW_PLANE_MAX];
+    const idx_t bc = (idx_t)get_group_id(0);
+    const int tid = (int)get_local_id(0), nt = (int)get_local_size(0);
+    const int co = (int)(bc % M), b = (int)(bc / M);
+    const int ci = co / (M / C);
+    const __global XT* xp = x + x_off + ((idx_t)b * C + ci) * H * W;
+    for (int r = tid; r < PH; r += nt) {
+        const int ih = r - PT;
+        const int rowok = ih >= 0 && ih < H;
+        for (int c = 0; c < PW; c++) {
+            const int iw = c - PL;
+            tile[r * PW + c] = rowok && iw >= 0 && iw < W ? LDX(xp, (idx_t)ih * W + iw) : 0.0f;
+        }
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    float wr[KH][KW];
+    for (int kh = 0; kh < KH; kh++)
+        for (int kw = 0; kw < KW; kw++) wr[kh][kw] = LDW(w, w_off + ((idx_t)co * KH + kh) * KW + kw);
+#if HAS_BIAS
+    const float bv = bias[b_off + co];
+#else
+    const float bv = 0.0f;
+#endif
+    for (int oh = tid; oh < OH; oh += nt) {
+        const idx_t o_row = (bc * OH + oh) * OW;
+        for (int ow0 = 0; ow0 < OW; ow0 += DW_WPT) {
+            float acc[DW_WPT];
+            for (int j = 0; j < DW_WPT; j++) acc[j] = 0.0f;
+            for (int kh = 0; kh < KH; kh++) {
+                const LOCAL_PTR float* tr = tile + (oh * SH + kh * DH) * PW + ow0 * SW;
+                for (int kw = 0; kw < KW; kw++)
+                    for (int j = 0; j < DW_WPT; j++) acc[j] = mad(wr[kh][kw], tr[j * SW + kw * DW], acc[j]);
+            }
+            const int n = min(DW_WPT, OW - ow0);
+            for (int j = 0; j < n; j++) dw_epilogue(acc[j], o_row + ow0 + j, bv, res, r_off, y, y_off, act_a, act_b);
+        }
+    }
+}

@@ -70,3 +70,13 @@ __kernel void pad(const idx_t n,
     const idx_t src = ((((((idx_t)c0 * s1 + c1) * s2 + c2) * s3 + c3) * s4 + c4) * s5 + c5);
     y[y_off + i] = x[x_off + src];
 }
+
+// The common collapsed case of strided_copy (Concat along channels, contiguous slices): whole rows,
+// y[r·ys + c] = x[r·xs + c], with no index arithmetic per element. Launch: global (cols, rows).
+__kernel void copy_rows(const int rows, const int cols,
+                        const __global float* restrict x, const idx_t x_off, const idx_t xs,
+                        __global float* restrict y, const idx_t y_off, const idx_t ys) {
+    const int c = (int)get_global_id(0), r = (int)get_global_id(1);
+    if (c >= cols || r >= rows) return;
+    y[y_off + r * ys + c] = x[x_off + r * xs + c];
+}

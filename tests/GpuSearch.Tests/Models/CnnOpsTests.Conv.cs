@@ -28,6 +28,7 @@ public sealed partial class CnnOpsTests
         ["cpu"] = ConvTiles.Cpu,
         ["gpu"] = ConvTiles.Gpu,
         ["small"] = new ConvTiles(16, 32, 8, 4, 8, 4, 4),
+        ["subs"] = new ConvTiles(24, 16, 8, 4, 16, 8, 2, SubBlocksM: 3),
     };
 
     private static IEnumerable<string> ConvCases()
@@ -35,7 +36,8 @@ public sealed partial class CnnOpsTests
         foreach (var s in ConvShapes.Keys)
             foreach (var t in TileSets.Keys) yield return $"conv {s} auto {t} bias-relu";
         foreach (var s in new[] { "1x1", "dw3x3", "dw3x3-s2-mult2" }) yield return $"conv {s} implicit cpu bias-relu";
-        foreach (var a in Enum.GetValues<ActivationKind>())
+        // RoundToHalf is a Cast, not an epilogue: rounding amplifies accumulation-order differences to an fp16 ulp.
+        foreach (var a in Enum.GetValues<ActivationKind>().Where(k => k != ActivationKind.RoundToHalf))
         {
             yield return $"conv 3x3-p1 auto cpu bias-{a}";
             yield return $"conv dw3x3 auto cpu bias-{a}";

@@ -88,6 +88,23 @@ public sealed class ExecutionPlan
         foreach (var step in _lowering.Steps) step.Run(stream, b);
     }
 
+    /// <summary>Enqueues every step with a marker after each and returns device milliseconds per step (blocks).</summary>
+    internal List<(string Node, string OpType, double Ms)> EnqueueProfiled(ComputeStream stream, DeviceBuffer arena, WeightStore weights)
+    {
+        var b = new Bindings(this, arena, weights);
+        var marks = new List<ComputeEvent> { stream.Record() };
+        foreach (var step in _lowering.Steps)
+        {
+            step.Run(stream, b);
+            marks.Add(stream.Record());
+        }
+        var result = new List<(string, string, double)>();
+        for (int i = 0; i < _lowering.Steps.Count; i++)
+            result.Add((_lowering.Steps[i].Node, _lowering.Steps[i].OpType, marks[i + 1].ElapsedSince(marks[i])));
+        foreach (var m in marks) m.Dispose();
+        return result;
+    }
+
     private sealed class Bindings(ExecutionPlan plan, DeviceBuffer arena, WeightStore weights) : IPlanBindings
     {
         public DeviceSlice this[string name] => Weight(name, TensorStorage.F32);

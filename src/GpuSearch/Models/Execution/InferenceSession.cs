@@ -171,6 +171,22 @@ public sealed class InferenceSession : IDisposable
         }
     }
 
+    /// <summary>
+    /// Runs one planned batch (inputs already shaped for a single plan) with a marker after every step and
+    /// returns device milliseconds per step: where the time goes.
+    /// </summary>
+    public IReadOnlyList<(string Node, string OpType, double Ms)> Profile(IReadOnlyDictionary<string, HostTensor> inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        lock (_lock)
+        {
+            var plan = GetPlan(InputNames.ToDictionary(n => n, n => inputs[n].Shape));
+            foreach (var n in InputNames)
+                _device.Stream.Upload<float>(_arena!, inputs[n].Data, plan.Locate(n, _arena!)!.Value.Offset * 4);
+            return plan.EnqueueProfiled(_device.Stream, _arena!, _weights);
+        }
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {

@@ -21,6 +21,37 @@ internal sealed partial class Lowering
         int m = ta ? sa[1] : sa[0], k = ta ? sa[0] : sa[1], nn = tb ? sb[0] : sb[1];
         float alpha = n.GetFloat("alpha", 1f), beta = n.GetFloat("beta", 1f);
         var sc = c.Length > 0 ? Shape(c) : null;
+        if (!ta && Const(b) is { IsFloating: true } bc && (c.Length == 0 || Const(c) is { IsFloating: true }))
+        {
+            // Constant B (a Linear layer): fold transB and alpha into a plan-time [k×n] copy, and beta·C into a
+            // plan-time [m×n] residual, so the product runs on the CPU-tuned 1×1 GEMM path with the activation fused.
+            var bk = $"{b}@gemm_b";
+            if (!PlanConstants.ContainsKey(bk))
+            {
+                var src = bc.ToFloats();
+                var t = new float[(long)k * nn];
+                for (int i = 0; i < k; i++)
+                    for (int j = 0; j < nn; j++) t[(long)i * nn + j] = alpha * (tb ? src[(long)j * k + i] : src[(long)i * nn + j]);
+                PlanConstants[bk] = ConstTensor.FromFloats([k, nn], t);
+            }
+            string rk = "";
+            if (c.Length > 0 && beta != 0f)
+            {
+                rk = $"{c}@gemm_c{m}x{nn}";
+                var cv = Const(c)!.ToFloats();
+                var r = new float[(long)m * nn];
+                for (int i = 0; i < m; i++)
+                    for (int j = 0; j < nn; j++) r[(long)i * nn + j] = beta * cv[GemmCIndex(sc!, i, j)];
+                PlanConstants[rk] = ConstTensor.FromFloats([m, nn], r);
+            }
+            Emit(n, [a, bk, rk], [y], (s, v) =>
+            {
+                var A = v[a]; var B = v[bk]; var Y = v[y];
+                DeviceSlice? R = rk.Length > 0 ? v[rk] : null;
+                MatMul.Product(s, m, nn, k, A.Buffer, A.Offset, B.Buffer, B.Offset, R?.Buffer, R?.Offset ?? 0, Y.Buffer, Y.Offset, act, Tiles);
+            });
+            return;
+        }
         Emit(n, [a, b, c], [y], (s, v) =>
         {
             var A = v[a]; var B = v[b]; var Y = v[y];
@@ -30,6 +61,14 @@ internal sealed partial class Lowering
             if (!act.IsNone) Broadcast.Unary(s, act, (long)m * nn, Y.Buffer, Y.Offset, Y.Buffer, Y.Offset);
         });
     }
+
+    /// <summary>Flat index into C (shape <paramref name="cs"/>, broadcast to [m, n]) of element (i, j).</summary>
+    private static long GemmCIndex(int[] cs, int i, int j) => cs.Length switch
+    {
+        0 => 0,
+        1 => cs[0] == 1 ? 0 : j,
+        _ => (cs[^2] == 1 ? 0 : (long)i * cs[^1]) + (cs[^1] == 1 ? 0 : j),
+    };
 
     private void LowerMatMul(GraphNode n)
     {

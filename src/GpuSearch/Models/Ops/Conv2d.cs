@@ -31,6 +31,9 @@ public sealed record ConvOptions(TensorStorage Storage = TensorStorage.F32, Tens
 /// <summary>Conv2D with a fused epilogue: <c>y = act(conv(x, w) + bias + residual)</c>. Offsets are in elements.</summary>
 public static class Conv2d
 {
+    /// <summary>Largest padded plane (floats) the local-memory depthwise kernel takes (64 KiB).</summary>
+    public const int DepthwisePlaneMax = 16384;
+
     /// <summary>The kernel <see cref="ConvAlgorithm.Auto"/> chooses for a shape.</summary>
     public static ConvAlgorithm Choose(Conv2dShape s) =>
         s.IsDepthwise ? ConvAlgorithm.Depthwise : s.IsPointwise && s.Group == 1 ? ConvAlgorithm.Pointwise : ConvAlgorithm.ImplicitGemm;
@@ -86,7 +89,18 @@ public static class Conv2d
             var dargs = new KernelArgs().Int(s.Batch).Int(s.InChannels).Int(s.Height).Int(s.Width).Int(s.OutChannels)
                 .Int(s.OutHeight).Int(s.OutWidth).Int(s.PadTop).Int(s.PadLeft);
             AddTensors(dargs, x, xOffset, w, wOffset, bias, bOffset, residual, rOffset, y, yOffset, activation);
-            if (tiles.DepthwisePerPixel)
+            // Plane kernel (pads made explicit in local memory) when the padded plane fits; CPUs only.
+            int ph = (s.OutHeight - 1) * s.StrideH + (s.KernelH - 1) * s.DilationH + 1;
+            int pw = (s.OutWidth - 1 + tiles.DepthwiseWidth) * s.StrideW + (s.KernelW - 1) * s.DilationW + 1;
+            if (!tiles.DepthwisePerPixel && (long)ph * pw <= DepthwisePlaneMax)
+            {
+                var pk = stream.Device.GetKernel("depthwise.cl", "depthwise2d_plane", defines.Set("DW_PLANE_MAX", DepthwisePlaneMax));
+                var pargs = new KernelArgs().Int(s.Batch).Int(s.InChannels).Int(s.Height).Int(s.Width).Int(s.OutChannels)
+                    .Int(s.OutHeight).Int(s.OutWidth).Int(s.PadTop).Int(s.PadLeft).Int(ph).Int(pw);
+                AddTensors(pargs, x, xOffset, w, wOffset, bias, bOffset, residual, rOffset, y, yOffset, activation);
+                stream.Launch(pk, [(long)s.Batch * s.OutChannels], [1], pargs);
+            }
+            else if (tiles.DepthwisePerPixel)
                 stream.Launch(dk, [s.OutWidth, s.OutHeight, (long)s.Batch * s.OutChannels], [Math.Min(32, s.OutWidth), Math.Max(1, tiles.DepthwiseRows / 32), 1], dargs);
             else
                 stream.Launch(dk, [(long)s.Batch * s.OutChannels * s.OutHeight], [tiles.DepthwiseRows], dargs);
@@ -97,13 +111,14 @@ public static class Conv2d
             .Int(s.PadTop).Int(s.PadLeft).Int(s.DilationH).Int(s.DilationW).Int(s.Group);
         AddTensors(args, x, xOffset, w, wOffset, bias, bOffset, residual, rOffset, y, yOffset, activation);
         defines.Set("TILE_M", tiles.TileM).Set("TILE_N", tiles.TileN).Set("TILE_K", tiles.TileK)
-            .Set("WPT_M", tiles.WorkPerThreadM).Set("WPT_N", tiles.WorkPerThreadN)
+            .Set("WPT_M", tiles.WorkPerThreadM).Set("WPT_N", tiles.WorkPerThreadN).Set("SUBS", tiles.SubBlocksM)
             .Set("POINTWISE", alg == ConvAlgorithm.Pointwise ? 1 : 0);
         var kernel = stream.Device.GetKernel("conv.cl", "conv2d", defines);
         long pixels = (long)s.Batch * s.OutHeight * s.OutWidth;
         long groupsN = (pixels + tiles.TileN - 1) / tiles.TileN;
         long groupsM = (s.OutChannels / s.Group + tiles.TileM - 1) / tiles.TileM;
-        stream.Launch(kernel, [groupsN * tiles.ThreadsN, groupsM * tiles.ThreadsM, s.Group], [tiles.ThreadsN, tiles.ThreadsM, 1], args);
+        // Channel tiles along dim 0 (see conv.cl): neighbouring groups share an input tile.
+        stream.Launch(kernel, [groupsM * tiles.ThreadsN, groupsN * tiles.ThreadsM, s.Group], [tiles.ThreadsN, tiles.ThreadsM, 1], args);
     }
 
     private static void AddTensors(KernelArgs args, DeviceBuffer x, long xOffset, DeviceBuffer w, long wOffset, DeviceBuffer? bias, long bOffset,

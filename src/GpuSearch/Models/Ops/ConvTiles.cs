@@ -10,14 +10,15 @@ namespace GpuSearch.Models.Ops;
 /// <param name="DepthwiseWidth">Consecutive outputs per work-item in the depthwise kernel.</param>
 /// <param name="DepthwiseRows">Output rows per work-group in the row-wise depthwise kernel.</param>
 /// <param name="DepthwisePerPixel">Use the one-output-per-work-item depthwise kernel (GPUs) instead of the row-wise one (CPUs).</param>
+/// <param name="SubBlocksM">Sub-blocks a work-item covers one after another within its channel tile (reusing the packed input tile).</param>
 public sealed record ConvTiles(int TileM, int TileN, int TileK, int WorkPerThreadM, int WorkPerThreadN,
-    int DepthwiseWidth = 16, int DepthwiseRows = 16, bool DepthwisePerPixel = false)
+    int DepthwiseWidth = 16, int DepthwiseRows = 16, bool DepthwisePerPixel = false, int SubBlocksM = 1)
 {
     /// <summary>
     /// CPU (PoCL): one work-item per work-group whose register tile is the whole tile, so the local
     /// tiles act as packed panels and the pixel loop vectorises (measured fastest on AVX-512).
     /// </summary>
-    public static ConvTiles Cpu { get; } = new(8, 64, 64, 8, 64, 16, 16);
+    public static ConvTiles Cpu { get; } = new(32, 64, 64, 8, 64, 16, 16, SubBlocksM: 4);
 
     /// <summary>GPU: 256 work-items of 4×4 outputs over 64×64 tiles.</summary>
     public static ConvTiles Gpu { get; } = new(64, 64, 16, 4, 4, 8, 64, DepthwisePerPixel: true);
@@ -25,13 +26,14 @@ public sealed record ConvTiles(int TileM, int TileN, int TileK, int WorkPerThrea
     /// <summary>The default for a device kind.</summary>
     public static ConvTiles For(Compute.DeviceInfo info) => info.IsCpu ? Cpu : Gpu;
 
-    internal int ThreadsM => TileM / WorkPerThreadM;
+    internal int ThreadsM => TileM / SubBlocksM / WorkPerThreadM;
     internal int ThreadsN => TileN / WorkPerThreadN;
 
     internal void Validate()
     {
         OpCheck.Positive("conv tiles", TileM, TileN, TileK, WorkPerThreadM, WorkPerThreadN, DepthwiseWidth, DepthwiseRows);
-        if (TileM % WorkPerThreadM != 0 || TileN % WorkPerThreadN != 0)
+        OpCheck.Positive("conv sub-blocks", SubBlocksM);
+        if (TileM % (WorkPerThreadM * SubBlocksM) != 0 || TileN % WorkPerThreadN != 0)
             throw new ArgumentException($"Conv tiles {TileM}×{TileN} are not multiples of work per thread {WorkPerThreadM}×{WorkPerThreadN}");
         var threads = ThreadsM * ThreadsN;
         if (threads % TileN != 0 && TileN % threads != 0)

@@ -15,6 +15,14 @@ public static class Layout
         var n = OpCheck.Count(dims);
         if (n == 0) return;
         var (d, s) = StridedIndex.Collapse(dims, xs, ys);
+        // At most two dims left with unit inner strides: whole rows, no per-element index arithmetic.
+        if (d.Take(StridedIndex.MaxDims - 2).All(v => v == 1) && s[0][^1] == 1 && s[1][^1] == 1)
+        {
+            var rk = stream.Device.GetKernel("layout.cl", "copy_rows");
+            stream.Launch(rk, [d[^1], d[^2]], [Math.Min(Group, d[^1]), 1], new KernelArgs().Int(d[^2]).Int(d[^1])
+                .Buffer(x).Long(xOffset).Long(s[0][^2]).Buffer(y).Long(yOffset).Long(s[1][^2]));
+            return;
+        }
         var k = stream.Device.GetKernel("layout.cl", "strided_copy");
         var args = new KernelArgs().Long(n);
         foreach (var v in d) args.Int(v);

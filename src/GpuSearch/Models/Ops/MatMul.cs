@@ -1,5 +1,6 @@
-// ONNX Gemm and MatMul on top of Compute.Ops.Gemm: the broadcast C (Gemm) is expanded into the output
-// first and GEMM's beta applies to it; MatMul's batch dims broadcast numpy-style, one GEMM per batch.
+// ONNX Gemm and MatMul. Plain products (no transposes) run on the conv kernel's 1×1 GEMM path, which is
+// tuned for CPUs and has the fused epilogue; the general Gemm (transposes, alpha, broadcast C) runs on
+// Compute.Ops.Gemm with C expanded into the output first. MatMul's batch dims broadcast numpy-style.
 using GpuSearch.Compute;
 using GpuSearch.Compute.Ops;
 
@@ -21,6 +22,20 @@ public static class MatMul
             Compute.Ops.Gemm.Run(stream, m, n, k, a, b, y, alpha, beta, transA, transB, aOffset, bOffset, yOffset);
         }
         else Compute.Ops.Gemm.Run(stream, m, n, k, a, b, y, alpha, 0f, transA, transB, aOffset, bOffset, yOffset);
+    }
+
+    /// <summary>
+    /// <c>Y[m×n] = act(A[m×k]·B[k×n] + R)</c>, row-major, on the conv kernel's 1×1 GEMM path (A in the weight
+    /// role, B as a one-image k×1×n input); R (optional) has Y's shape.
+    /// </summary>
+    public static void Product(ComputeStream stream, int m, int n, int k, DeviceBuffer a, long aOffset, DeviceBuffer b, long bOffset,
+        DeviceBuffer? residual, long rOffset, DeviceBuffer y, long yOffset, Activation activation = default, ConvTiles? tiles = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        OpCheck.Positive("matmul dims", m, n, k);
+        var shape = new Conv2dShape(1, k, 1, n, m, 1, 1);
+        Conv2d.Run(stream, shape, b, bOffset, a, aOffset, null, 0, residual, rOffset, y, yOffset, activation,
+            new ConvOptions(Algorithm: ConvAlgorithm.Pointwise, Tiles: tiles));
     }
 
     /// <summary>numpy matmul's output shape (1-D operands promoted and their axis removed again).</summary>
@@ -59,9 +74,8 @@ public static class MatMul
         if (nb == 0 || m == 0 || n == 0) return;
         if (sb.Length == 2)
         {
-            // B shared by every batch: A's batch folds into its rows, one GEMM.
-            Compute.Ops.Gemm.Run(stream, (int)(OpCheck.Count(sa.AsSpan(0, sa.Length - 1))), n, k, a, b, y,
-                aOffset: aOffset, bOffset: bOffset, cOffset: yOffset);
+            // B shared by every batch: A's batch folds into its rows, one product.
+            Product(stream, (int)OpCheck.Count(sa.AsSpan(0, sa.Length - 1)), n, k, a, aOffset, b, bOffset, null, 0, y, yOffset);
             return;
         }
         var aStrides = Broadcast.StridesFor(sa[..^2], batch, nameof(aShape));
@@ -71,8 +85,7 @@ public static class MatMul
         {
             long ao = 0, bo = 0;
             for (int i = 0; i < batch.Length; i++) { ao += idx[i] * aStrides[i]; bo += idx[i] * bStrides[i]; }
-            Compute.Ops.Gemm.Run(stream, m, n, k, a, b, y, aOffset: aOffset + ao * m * k, bOffset: bOffset + bo * k * n,
-                cOffset: yOffset + t * m * n);
+            Product(stream, m, n, k, a, aOffset + ao * m * k, b, bOffset + bo * k * n, null, 0, y, yOffset + t * m * n);
             for (int i = batch.Length - 1; i >= 0; i--) { if (++idx[i] < batch[i]) break; idx[i] = 0; }
         }
     }

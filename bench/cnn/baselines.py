@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""CPU baselines for bench/cnn/run.sh: images/s of PyTorch and OpenCV DNN for one model and batch size.
+
+usage: baselines.py torch ARCH BATCH SIZE        ARCH: a torchvision constructor, e.g. mobilenet_v2,
+                                                 mobilenet_v2@0.35 (width multiplier), inception_v3
+       baselines.py opencv MODEL.onnx BATCH SIZE
+       baselines.py export ARCH OUT.onnx SIZE     (random weights, dynamic batch, opset 17)
+       baselines.py torchref ARCH IN.npy OUT.npy  (PyTorch's output for the same random weights: parity check)
+Prints one line: '<images/s> <best ms>'. Both use 2 threads (the machine's cores), best of several runs.
+"""
+import sys
+import time
+
+import numpy as np
+
+
+def timed(run, batch, min_runs=3, budget_s=3.0):
+    run()  # warm-up: allocation, layout conversion, first-touch
+    best, total, runs = float("inf"), 0.0, 0
+    while runs < min_runs or (total < budget_s and runs < 30):
+        t = time.perf_counter()
+        run()
+        dt = time.perf_counter() - t
+        best, total, runs = min(best, dt), total + dt, runs + 1
+    return batch / best, best * 1000
+
+
+def torch_model(arch):
+    import torch
+    import torchvision
+    name, _, width = arch.partition("@")
+    kwargs = {"width_mult": float(width)} if width else {}
+    if name == "inception_v3":
+        kwargs.update(aux_logits=False, init_weights=False)
+    torch.manual_seed(0)
+    return getattr(torchvision.models, name)(**kwargs).eval()
+
+
+def main():
+    kind, what, a2, a3 = sys.argv[1:5]
+    if kind == "torchref":
+        import torch
+        with torch.no_grad():
+            y = torch_model(what)(torch.from_numpy(np.load(a2))).numpy()
+        np.save(a3, y.astype(np.float32))
+        return
+    if kind == "export":
+        import torch
+        m = torch_model(what)
+        x = torch.randn(1, 3, int(a3), int(a3))
+        torch.onnx.export(m, x, a2, opset_version=17, input_names=["input"], output_names=["output"],
+                          dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+        return
+    batch, size = int(a2), int(a3)
+    x = np.random.default_rng(0).uniform(0, 1, (batch, 3, size, size)).astype(np.float32)
+    if kind == "torch":
+        import torch
+        torch.set_num_threads(2)
+        m = torch_model(what)
+        xt = torch.from_numpy(x)
+        with torch.no_grad():
+            ips, ms = timed(lambda: m(xt), batch)
+    elif kind == "opencv":
+        import cv2
+        sys.path.insert(0, __file__.rsplit("/", 3)[0] + "/tools")
+        from make_cnn_fixtures import opencv_compatible
+        cv2.setNumThreads(2)
+        net = cv2.dnn.readNetFromONNX(opencv_compatible(what))
+
+        def run():
+            net.setInput(x)
+            net.forward()
+        ips, ms = timed(run, batch)
+    else:
+        raise SystemExit(f"unknown kind {kind}")
+    print(f"{ips:.2f} {ms:.1f}")
+
+
+if __name__ == "__main__":
+    main()
