@@ -30,7 +30,7 @@ test: setup
 	@set -o pipefail; log=$$(mktemp); \
 	$(DOTNET) test GpuSearchEngine.sln -c Release -nologo --logger "console;verbosity=normal" 2>&1 | tee $$log; rc=$$?; \
 	p=$$(grep -cE '^\s+Passed ' $$log); f=$$(grep -cE '^\s+Failed ' $$log); s=$$(grep -cE '^\s+Skipped ' $$log); \
-	echo "Kernel tests on OpenCL devices: $$(grep -cE '^\s+Passed .*BackendOpsTests\.OpenCl\(' $$log) passed"; \
+	echo "Backend-ops kernel cases on OpenCL devices: $$(grep -cE '^\s+Passed .*\(device: "opencl' $$log) passed, $$(grep -cE '^\s+Failed .*\(device: "opencl' $$log) failed"; \
 	echo "$$p passed, $$f failed, $$s skipped"; rm -f $$log; exit $$rc
 
 # Self-contained single-file build for machines without the .NET SDK (the GPU machine).
