@@ -26,22 +26,9 @@ public sealed class BackendOpsTests
         yield return "gemm NN beta=0.5 small tiles";
     }
 
-    public static TheoryData<string, string> OpenClCases()
-    {
-        var data = new TheoryData<string, string>();
-        foreach (var d in Devices.OpenClIds)
-            foreach (var c in CaseNames()) data.Add(d, c);
-        return data;
-    }
+    public static TheoryData<string, string> OpenClCases() => OpCases.For(Devices.OpenClIds, CaseNames());
 
-    public static TheoryData<string, string> CudaCases()
-    {
-        var data = new TheoryData<string, string>();
-        foreach (var d in Devices.CudaIds)
-            foreach (var c in CaseNames()) data.Add(d, c);
-        if (Devices.CudaIds.Count == 0) data.Add("none", "none"); // the theory is skipped; xunit needs a row
-        return data;
-    }
+    public static TheoryData<string, string> CudaCases() => OpCases.For(Devices.CudaIds, CaseNames());
 
     [Fact]
     public void OpenClDeviceIsPresent()

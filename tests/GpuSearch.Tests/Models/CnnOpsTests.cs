@@ -12,22 +12,9 @@ public sealed partial class CnnOpsTests
     public static IEnumerable<string> CaseNames() =>
         ConvCases().Concat(PoolCases()).Concat(EltwiseCases()).Concat(NormCases()).Concat(LayoutCases()).Concat(MatMulCases());
 
-    public static TheoryData<string, string> OpenClCases()
-    {
-        var data = new TheoryData<string, string>();
-        foreach (var d in Devices.OpenClIds)
-            foreach (var c in CaseNames()) data.Add(d, c);
-        return data;
-    }
+    public static TheoryData<string, string> OpenClCases() => OpCases.For(Devices.OpenClIds, CaseNames());
 
-    public static TheoryData<string, string> CudaCases()
-    {
-        var data = new TheoryData<string, string>();
-        foreach (var d in Devices.CudaIds)
-            foreach (var c in CaseNames()) data.Add(d, c);
-        if (Devices.CudaIds.Count == 0) data.Add("none", "none"); // the theory is skipped; xunit needs a row
-        return data;
-    }
+    public static TheoryData<string, string> CudaCases() => OpCases.For(Devices.CudaIds, CaseNames());
 
     [Theory]
     [MemberData(nameof(OpenClCases))]
