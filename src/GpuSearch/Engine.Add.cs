@@ -36,7 +36,8 @@ public sealed partial class ImageSearchEngine
         var replaced = new Dictionary<string, long>(StringComparer.Ordinal);
         for (int i = 0; i < paths.Count; i++)
         {
-            var existing = _store.Get(paths[i]);
+            StoredItem? existing;
+            lock (_deviceLock) existing = _store.Get(paths[i]);
             if (existing is not null)
             {
                 string hash;

@@ -34,7 +34,7 @@ public sealed partial class ImageSearchEngine : IDisposable
     /// <summary>Embedding dimension.</summary>
     public int Dimension => _embedder.Dimension;
     /// <summary>Images in the index.</summary>
-    public long Count => _store.Count;
+    public long Count { get { lock (_deviceLock) return _store.Count; } }
     /// <summary>What <see cref="IndexStore.Open"/> repaired after an interrupted run (empty normally).</summary>
     public IReadOnlyList<string> RecoveryLog => _store.RecoveryLog;
 
@@ -104,17 +104,20 @@ public sealed partial class ImageSearchEngine : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
         if (embeddings.Length == 0 || embeddings.Length % Dimension != 0)
             throw new ArgumentException($"embeddings must hold Q × {Dimension} floats, got {embeddings.Length}", nameof(embeddings));
-        SearchResult r;
-        lock (_deviceLock) r = _index.Search(embeddings, k, Metric.Ip);
-        var result = new List<IReadOnlyList<SearchHit>>(r.QueryCount);
-        for (int q = 0; q < r.QueryCount; q++)
+        // The catalog's SQLite connection is not thread-safe, so paths are resolved under the same lock as the scan.
+        var result = new List<IReadOnlyList<SearchHit>>();
+        lock (_deviceLock)
         {
-            var hits = new List<SearchHit>(k);
-            var ids = r.IdsOf(q);
-            var scores = r.ScoresOf(q);
-            for (int i = 0; i < ids.Length; i++)
-                if (ids[i] >= 0) hits.Add(new SearchHit(ids[i], _store.Get(ids[i])?.Path ?? "", scores[i]));
-            result.Add(hits);
+            var r = _index.Search(embeddings, k, Metric.Ip);
+            for (int q = 0; q < r.QueryCount; q++)
+            {
+                var hits = new List<SearchHit>(k);
+                var ids = r.IdsOf(q);
+                var scores = r.ScoresOf(q);
+                for (int i = 0; i < ids.Length; i++)
+                    if (ids[i] >= 0) hits.Add(new SearchHit(ids[i], _store.Get(ids[i])?.Path ?? "", scores[i]));
+                result.Add(hits);
+            }
         }
         return result;
     }
@@ -171,14 +174,14 @@ public sealed partial class ImageSearchEngine : IDisposable
     public bool Delete(string path)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var item = _store.Get(Path.GetFullPath(path));
-        if (item is null) return false;
         lock (_deviceLock)
         {
+            var item = _store.Get(Path.GetFullPath(path));
+            if (item is null) return false;
             _store.Delete(item.Id);
             _index.Remove([item.Id]);
+            return true;
         }
-        return true;
     }
 
     /// <inheritdoc />

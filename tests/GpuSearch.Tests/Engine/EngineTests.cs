@@ -78,6 +78,13 @@ public sealed class EngineTests : IDisposable
                 Assert.True(hits[1].Score <= hits[0].Score && hits[2].Score <= hits[1].Score);
             }
 
+            // Searches from many threads at once give the same answers as one at a time.
+            var files = Directory.GetFiles(images, "*.*", SearchOption.AllDirectories).Where(f => f.EndsWith(".bmp") || f.EndsWith("testorig.jpg")).ToArray();
+            var sequential = files.Select(f => engine.Search(f, 4)).ToArray();
+            var parallel = new IReadOnlyList<SearchHit>[files.Length * 4];
+            Parallel.For(0, parallel.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i => parallel[i] = engine.Search(files[i % files.Length], 4));
+            for (int i = 0; i < parallel.Length; i++) Assert.Equal(sequential[i % files.Length], parallel[i]);
+
             // A re-run adds nothing and skips everything already in.
             var again = await engine.AddImagesAsync([images]);
             Assert.Equal(0, again.Added);
