@@ -12,11 +12,21 @@ setup:
 build: setup
 	$(DOTNET) build GpuSearchEngine.sln -c Release -nologo -v q
 
+DEMO ?= $(HOME)/.cache/gpusearch/demo
+PHOTOS := $(DEMO)/photos
+
+# Index real photos (Debian's opencv-doc samples) with the default model, print neighbours, write a contact sheet.
 demo: build
+	@bash scripts/fetch-default-model.sh
+	@bash scripts/fetch-demo-photos.sh
 	$(CLI) devices
-	$(CLI) smoke
+	$(CLI) index $(PHOTOS) --db $(DEMO)/index
+	$(CLI) query $(PHOTOS)/aloeL.jpg $(PHOTOS)/leuvenA.jpg $(PHOTOS)/graf1.png $(PHOTOS)/Blender_Suzanne1.jpg $(PHOTOS)/left01.jpg --db $(DEMO)/index -k 4
+	@mkdir -p out
+	$(CLI) query $(PHOTOS) --db $(DEMO)/index -k 6 --format html --out out/demo-results.html
 
 test: setup
+	@bash scripts/fetch-default-model.sh
 	@set -o pipefail; log=$$(mktemp); \
 	$(DOTNET) test GpuSearchEngine.sln -c Release -nologo --logger "console;verbosity=normal" 2>&1 | tee $$log; rc=$$?; \
 	p=$$(grep -cE '^\s+Passed ' $$log); f=$$(grep -cE '^\s+Failed ' $$log); s=$$(grep -cE '^\s+Skipped ' $$log); \

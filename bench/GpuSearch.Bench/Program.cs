@@ -1,3 +1,34 @@
 // gpusearch-bench: benchmark harness. Each benchmark reports ratios against a baseline measured in the same run.
-Console.Error.WriteLine("usage: gpusearch-bench <benchmark> [options]   (benchmarks are added per subsystem)");
-return 2;
+using GpuSearch.Bench;
+
+if (args.Length == 0 || args[0] is "-h" or "--help")
+{
+    Console.Error.WriteLine("""
+        usage: gpusearch-bench <benchmark> [options]
+          knn  [--n 200000[,1000000]] [--d 512] [--q 64[,1,1024]] [--k 20[,100]] [--metric ip|l2|cos]
+               [--dtype fp32|fp16|int8] [--device auto|cpu|opencl:N|cuda:N] [--repeat 3] [--faiss [--faiss-blas DIR]] [--json]
+               [--peak-gbs G --peak-gflops F] [--qt N]
+               exact k-NN vs FAISS IndexFlatIP/IndexFlatL2 in the same run; --faiss-blas DIR adds a second FAISS
+               run with DIR's libblas.so.3 (bench/get_openblas.sh unpacks OpenBLAS without installing it)
+          decode [--dir DIR] [--size 224] [--repeat 3] [--device D] [--json]
+               JPEG images/s per core (full and DCT-scaled) vs tjbench and PIL on the same files; input pipeline images/s
+          preprocess [--device D] [--spec torchvision|FILE] [--size 640x480] [--images 64]
+               GPU preprocessing images/s vs the scalar C# reference
+        """);
+    return 2;
+}
+try
+{
+    return args[0] switch
+    {
+        "knn" => KnnBench.Run(args[1..]),
+        "decode" => DecodeBench.Run(args[1..]),
+        "preprocess" => PreprocessBench.Run(args[1..]),
+        _ => throw new ArgumentException($"Unknown benchmark '{args[0]}' (available: knn, decode, preprocess)"),
+    };
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 2;
+}

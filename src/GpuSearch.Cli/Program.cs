@@ -8,6 +8,11 @@ var root = new RootCommand("gpusearch — image similarity search on GPUs: embed
     DevicesCommand.Create(),
     SmokeCommand.Create(),
     ModelInfoCommand.Create(),
+    KnnCommand.Create(),
     RunOnnxCommand.Create(),
+    IndexCommand.Create(),
+    QueryCommand.Create(),
+    EvalCommand.Create(),
+    EmbedCommand.Create(),
 };
 return CliRunner.Run(root, args);

@@ -46,12 +46,7 @@ internal static class DevicesCommand
             table.AddRow(d.Id, d.Backend.ToString(), d.IsCpu ? "cpu" : "gpu", Markup.Escape(d.Name),
                 $"{d.GlobalMemoryBytes / (1024.0 * 1024 * 1024):F1} GiB", d.ComputeUnits.ToString(),
                 d.MaxWorkGroupSize.ToString(), d.SupportsFp16 ? "yes" : "no", d.SupportsFp64 ? "yes" : "no");
-        var redirected = Console.IsOutputRedirected || output != Console.Out;
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(output), Ansi = redirected ? AnsiSupport.No : AnsiSupport.Detect,
-        });
-        if (redirected) console.Profile.Width = 200; // pipes and logs: don't wrap device names
+        var console = CliCommon.Console(output);
         console.Write(table);
         foreach (var b in reg.Backends.Where(b => b.UnavailableReason is not null))
             console.MarkupLine($"[yellow]{b.Backend} unavailable:[/] {Markup.Escape(b.UnavailableReason!)}");

@@ -36,7 +36,7 @@ public static class ModelInfoCommand
             output.WriteLine(JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
             return ExitCodes.Ok;
         }
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
+        var console = CliCommon.Console(output);
         console.MarkupLine($"[bold]{Markup.Escape(info.Path)}[/]");
         console.MarkupLine($"IR version {info.IrVersion}, opset {info.Opset}, producer {Markup.Escape(info.Producer.Length > 0 ? info.Producer : "(none)")}");
         var io = new Table().AddColumns("", "name", "dtype", "shape");

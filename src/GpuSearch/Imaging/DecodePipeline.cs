@@ -120,6 +120,7 @@ public sealed class DecodePipeline
         {
             token.ThrowIfCancellationRequested();
             var bytes = _read(req);
+            _options.OnFileRead?.Invoke(req, bytes);
             run.AddBytes(bytes.Length);
             var image = _decode(bytes, req);
             return run.Completed(new ImageBatchItem(req, seq, image, null));

@@ -72,6 +72,12 @@ public sealed record DecodePipelineOptions
     /// <summary>Files larger than this are failed unread (<see cref="DecodeFailureReason.TooLarge"/>). Default 256 MiB.</summary>
     public long MaxFileBytes { get; init; } = 256L << 20;
 
+    /// <summary>
+    /// Called on a worker thread with each file's bytes right after they are read, before decoding — e.g. to hash
+    /// exactly the content that gets decoded. Must be thread-safe; an exception fails that item.
+    /// </summary>
+    public Action<DecodeRequest, ReadOnlyMemory<byte>>? OnFileRead { get; init; }
+
     /// <summary>The most items that can be decoded (or decoding) but not yet handed to the consumer — the pipeline's
     /// memory bound in images: the waiting batches, the one being filled, and one per worker.</summary>
     public int MaxItemsInFlight => checked(BatchSize * (BatchCapacity + 1) + WorkerCount);

@@ -55,6 +55,9 @@ public sealed class InferenceSession : IDisposable
     /// <summary>The declared shape of an input (symbolic batch included).</summary>
     public TensorShape? InputShape(string name) => _graph.Value(name).Shape;
 
+    /// <summary>The inferred shape of an output (symbolic batch included).</summary>
+    public TensorShape? OutputShape(string name) => _graph.Value(name).Shape;
+
     /// <summary>The plan for these concrete input shapes, made on first use.</summary>
     public ExecutionPlan GetPlan(IReadOnlyDictionary<string, int[]> inputShapes)
     {

@@ -85,15 +85,7 @@ internal static unsafe class CuStatus
     }
 
     /// <summary>Turns "CuApi.F.MemAlloc(&amp;p, n)" into "cuMemAlloc" for messages.</summary>
-    internal static string ApiName(string call)
-    {
-        var s = call.Trim();
-        var paren = s.IndexOf('(');
-        if (paren > 0) s = s[..paren];
-        var dot = s.LastIndexOf('.');
-        if (dot >= 0) s = s[(dot + 1)..];
-        return s.StartsWith("cu", StringComparison.Ordinal) ? s : "cu" + s;
-    }
+    internal static string ApiName(string call) => NativeCallName.From(call, "cu");
 }
 
 /// <summary>A CUDA driver API call returned an error status.</summary>

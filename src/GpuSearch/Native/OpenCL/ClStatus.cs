@@ -48,15 +48,7 @@ internal static class ClStatus
     }
 
     /// <summary>Turns "F.CreateBuffer(ctx, ...)" into "clCreateBuffer" for messages.</summary>
-    internal static string ApiName(string call)
-    {
-        var s = call.Trim();
-        var paren = s.IndexOf('(');
-        if (paren > 0) s = s[..paren];
-        var dot = s.LastIndexOf('.');
-        if (dot >= 0) s = s[(dot + 1)..];
-        return s.StartsWith("cl", StringComparison.Ordinal) ? s : "cl" + s;
-    }
+    internal static string ApiName(string call) => NativeCallName.From(call, "cl");
 }
 
 /// <summary>An OpenCL call returned an error status.</summary>

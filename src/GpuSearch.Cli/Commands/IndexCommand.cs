@@ -1,0 +1,124 @@
+// `gpusearch index INPUTS --db DB`: embeds images into an index folder with a progress bar (images/s, ETA),
+// a summary of added/skipped/failed, and the failures written to a CSV. --json streams one NDJSON event per
+// committed batch, so a caller (or a crash test) knows exactly what was durably added.
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using Spectre.Console;
+
+namespace GpuSearch.Cli.Commands;
+
+internal static class IndexCommand
+{
+    public static Command Create()
+    {
+        var inputs = CliCommon.Inputs("Images to add");
+        var db = CliCommon.Db();
+        var model = CliCommon.Model();
+        var pre = CliCommon.Preprocess();
+        var outName = CliCommon.Output();
+        var batch = CliCommon.Batch();
+        var workers = CliCommon.Workers();
+        var device = CliCommon.Device();
+        var failures = new Option<string?>("--failures") { Description = "CSV listing failed files (default: DB/index-failures.csv)" };
+        var json = CliCommon.Json();
+        var cmd = new Command("index", "Add images to an index folder (created if missing); re-running resumes and skips what is in")
+        { inputs, db, model, pre, outName, batch, workers, device, failures, json };
+        cmd.SetAction((r, ct) => RunAsync(r.GetValue(inputs)!, new EngineOptions
+        {
+            Device = r.GetValue(device)!, ModelPath = r.GetValue(model), Preprocess = CliCommon.ParsePreprocess(r.GetValue(pre)),
+            OutputName = r.GetValue(outName), BatchSize = r.GetValue(batch), DecodeWorkers = r.GetValue(workers),
+        }, r.GetValue(db)!, r.GetValue(failures), r.GetValue(json), Console.Out, CancellationTokenSource.CreateLinkedTokenSource(ct, CliCommon.CtrlC()).Token));
+        return cmd;
+    }
+
+    public static async Task<int> RunAsync(string[] inputs, EngineOptions options, string db, string? failuresPath, bool json,
+        TextWriter output, CancellationToken ct)
+    {
+        using var engine = ImageSearchEngine.Open(db, options);
+        var console = CliCommon.Console(output);
+        foreach (var line in engine.RecoveryLog) Console.Error.WriteLine($"recovered: {line}");
+        var opts = new JsonSerializerOptions { WriteIndented = false };
+        IndexReport report;
+        try
+        {
+            if (json)
+            {
+                report = await engine.AddImagesAsync(inputs, null, ct, b =>
+                {
+                    output.WriteLine(JsonSerializer.Serialize(new { @event = "added", ids = b.Ids, paths = b.Paths }, opts));
+                    output.Flush();
+                });
+            }
+            else if (console.Profile.Capabilities.Interactive)
+            {
+                report = null!;
+                await console.Progress().AutoClear(false)
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new ElapsedTimeColumn())
+                    .StartAsync(async ctx =>
+                    {
+                        var task = ctx.AddTask("indexing", maxValue: 1);
+                        report = await engine.AddImagesAsync(inputs, new InlineProgress(p =>
+                        {
+                            task.MaxValue = Math.Max(1, p.Total);
+                            task.Value = p.Processed;
+                            task.Description = $"indexing {p.ImagesPerSecond,6:F1} img/s  +{p.Added} ={p.Skipped} !{p.Failed}";
+                        }), ct);
+                    });
+            }
+            else
+            {
+                // Not a terminal: a progress line on stderr every few seconds instead of a redrawn bar.
+                var last = Stopwatch.StartNew();
+                report = await engine.AddImagesAsync(inputs, new InlineProgress(p =>
+                {
+                    if (last.Elapsed.TotalSeconds < 3 && p.Processed < p.Total) return;
+                    last.Restart();
+                    var eta = p.ImagesPerSecond > 0 ? TimeSpan.FromSeconds((p.Total - p.Processed) / p.ImagesPerSecond) : TimeSpan.Zero;
+                    Console.Error.WriteLine($"indexing {p.Processed}/{p.Total}  {p.ImagesPerSecond:F1} img/s  ETA {eta:hh\\:mm\\:ss}  (+{p.Added} ={p.Skipped} !{p.Failed})");
+                }), ct);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine($"cancelled; everything reported added is committed ({engine.Count} images in {db})");
+            return ExitCodes.Failed;
+        }
+
+        failuresPath ??= Path.Combine(engine.Folder, "index-failures.csv");
+        if (report.Failures.Count > 0)
+        {
+            using var w = new StreamWriter(failuresPath);
+            w.WriteLine("path,reason,message");
+            foreach (var f in report.Failures) w.WriteLine($"{CliCommon.Csv(f.Path)},{f.Reason},{CliCommon.Csv(f.Message)}");
+        }
+        if (json)
+        {
+            output.WriteLine(JsonSerializer.Serialize(new
+            {
+                @event = "summary", added = report.Added, skipped = report.Skipped, failed = report.Failures.Count, total = engine.Count,
+                seconds = report.Elapsed.TotalSeconds, failures_file = report.Failures.Count > 0 ? failuresPath : null,
+                failures = report.Failures.Select(f => new { path = f.Path, reason = f.Reason, message = f.Message }),
+            }, opts));
+            return ExitCodes.Ok;
+        }
+        var t = new Table().AddColumns("added", "skipped", "failed", "in index", "time", "img/s");
+        t.AddRow(report.Added.ToString(), report.Skipped.ToString(), report.Failures.Count.ToString(), engine.Count.ToString(),
+            $"{report.Elapsed.TotalSeconds:F1} s", report.Elapsed.TotalSeconds > 0 ? $"{report.Added / report.Elapsed.TotalSeconds:F1}" : "-");
+        console.Write(t);
+        console.MarkupLine($"index: {Markup.Escape(engine.Folder)} on {Markup.Escape(engine.Device.Id)} ({Markup.Escape(engine.Device.Name)}), model {Markup.Escape(Path.GetFileName(engine.ModelPath))}, {engine.Dimension}-d");
+        if (report.Failures.Count > 0)
+        {
+            foreach (var g in report.Failures.GroupBy(f => f.Reason).OrderByDescending(g => g.Count()))
+                console.MarkupLine($"  [yellow]{g.Count()} {Markup.Escape(g.Key)}[/]: e.g. {Markup.Escape(g.First().Path)} — {Markup.Escape(g.First().Message)}");
+            console.MarkupLine($"failures listed in {Markup.Escape(failuresPath)}");
+        }
+        return ExitCodes.Ok;
+    }
+}
+
+/// <summary>IProgress that runs the callback on the reporting thread (Progress&lt;T&gt; would post to the pool).</summary>
+internal sealed class InlineProgress(Action<IndexProgress> report) : IProgress<IndexProgress>
+{
+    public void Report(IndexProgress value) => report(value);
+}

@@ -1,0 +1,114 @@
+// Bulk paths of the host API: indexing (decode on N threads → embed → commit → report) and bulk queries.
+// A batch is reported (onCommitted, progress) only after the store has made it durable, so a crash at any
+// point loses nothing reported; a re-run skips files whose path and content are already indexed.
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using GpuSearch.Embedding;
+using GpuSearch.Imaging;
+using GpuSearch.Store;
+
+namespace GpuSearch;
+
+public sealed partial class ImageSearchEngine
+{
+    /// <summary>
+    /// Adds image files (folders are scanned recursively; list files name one path per line). Files already indexed
+    /// with the same content are skipped; a file whose content changed replaces its old entry. Bad files are reported
+    /// in <see cref="IndexReport.Failures"/> and never stop the run.
+    /// </summary>
+    /// <param name="inputs">Files, folders or list files.</param>
+    /// <param name="progress">Receives progress after every committed batch.</param>
+    /// <param name="cancellationToken">Stops after the batch in flight; everything committed stays.</param>
+    /// <param name="onCommitted">Called after each batch is durable, with the ids and paths it added.</param>
+    public async Task<IndexReport> AddImagesAsync(IEnumerable<string> inputs, IProgress<IndexProgress>? progress = null,
+        CancellationToken cancellationToken = default, Action<AddedBatch>? onCommitted = null)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var paths = ImageFiles.Expand(inputs);
+        var sw = Stopwatch.StartNew();
+        long added = 0, skipped = 0;
+        var failures = new List<ImageFailure>();
+        void Report() => progress?.Report(new IndexProgress(paths.Count, added + skipped + failures.Count, added, skipped, failures.Count, sw.Elapsed));
+
+        // Files already indexed are hashed here to decide skip/replace; new files are hashed as they are read.
+        var todo = new List<DecodeRequest>();
+        var replaced = new Dictionary<string, long>(StringComparer.Ordinal);
+        for (int i = 0; i < paths.Count; i++)
+        {
+            var existing = _store.Get(paths[i]);
+            if (existing is not null)
+            {
+                string hash;
+                try { hash = ContentHash.OfFile(paths[i]); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    failures.Add(new ImageFailure(paths[i], "Io", e.Message));
+                    continue;
+                }
+                if (hash == existing.ContentHash) { skipped++; continue; }
+                replaced[paths[i]] = existing.Id;
+            }
+            todo.Add(new DecodeRequest(i, paths[i]));
+        }
+        Report();
+
+        var read = new ConcurrentDictionary<long, (string Hash, long Size)>();
+        var options = PipelineOptions with { OnFileRead = (req, bytes) => read[req.Id] = (ContentHash.Of(bytes.Span), bytes.Length) };
+        await foreach (var batch in EmbeddingPipeline.RunAsync(_embedder, _deviceLock, todo, options, cancellationToken))
+        {
+            failures.AddRange(batch.Failures.Values);
+            var good = batch.Embedded;
+            if (good.Count > 0)
+            {
+                long[] ids;
+                var items = good.Select((g, j) =>
+                    new ItemToAdd(g.Path, read[g.Id].Hash, read[g.Id].Size, batch.Vectors.AsMemory(j * Dimension, Dimension))).ToArray();
+                lock (_deviceLock)
+                {
+                    ids = _store.Add(items);
+                    var old = good.Where(g => replaced.ContainsKey(g.Path)).Select(g => replaced[g.Path]).ToArray();
+                    if (old.Length > 0) _index.Remove(old);
+                    _index.Add(batch.Vectors, ids);
+                }
+                added += ids.Length;
+                onCommitted?.Invoke(new AddedBatch(ids, good.Select(g => g.Path).ToArray()));
+            }
+            foreach (var item in batch.Items) read.TryRemove(item.Id, out _);
+            Report();
+        }
+        return new IndexReport(added, skipped, failures, sw.Elapsed);
+    }
+
+    private DecodePipelineOptions PipelineOptions => new()
+    {
+        BatchSize = _options.BatchSize, WorkerCount = _options.DecodeWorkers, Decode = DecodeOptions,
+    };
+
+    /// <summary>
+    /// Queries with many image files (folders and list files expanded), decoding on N threads and embedding in
+    /// batches; yields one outcome per file, in input order, failures included.
+    /// </summary>
+    public async IAsyncEnumerable<QueryOutcome> QueryImagesAsync(IEnumerable<string> inputs, int k,
+        IProgress<IndexProgress>? progress = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
+        var paths = ImageFiles.Expand(inputs);
+        var sw = Stopwatch.StartNew();
+        long done = 0, failed = 0;
+        var requests = paths.Select((p, i) => new DecodeRequest(i, p));
+        await foreach (var batch in EmbeddingPipeline.RunAsync(_embedder, _deviceLock, requests, PipelineOptions, cancellationToken))
+        {
+            var hits = batch.Embedded.Count > 0 ? Search(batch.Vectors, k) : [];
+            int next = 0;
+            foreach (var item in batch.Items)
+            {
+                done++;
+                if (batch.Failures.TryGetValue(item.Id, out var f)) { failed++; yield return new QueryOutcome(item.Path, [], f); }
+                else yield return new QueryOutcome(item.Path, hits[next++], null);
+            }
+            progress?.Report(new IndexProgress(paths.Count, done, done - failed, 0, failed, sw.Elapsed));
+        }
+    }
+}

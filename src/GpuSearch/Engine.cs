@@ -1,0 +1,204 @@
+// The host API apps embed: open an index folder with a model on a device, add images, embed, search.
+// Device work (preprocess, inference, scans) is serialised by one lock, so searches are thread-safe;
+// indexing is crash-safe because the store commits each batch before it is reported.
+using GpuSearch.Compute;
+using GpuSearch.Embedding;
+using GpuSearch.Imaging;
+using GpuSearch.Search;
+using GpuSearch.Store;
+
+namespace GpuSearch;
+
+/// <summary>
+/// An image similarity index: an index folder (SQLite catalog + .npy vectors), a CNN embedding model and an
+/// exact top-k scan on a compute device. Dispose it to release the device and the folder's lock.
+/// </summary>
+public sealed partial class ImageSearchEngine : IDisposable
+{
+    private readonly object _deviceLock = new();
+    private readonly ComputeDevice _device;
+    private readonly ImageEmbedder _embedder;
+    private readonly IndexStore _store;
+    private readonly FlatIndex _index;
+    private readonly EngineOptions _options;
+    private bool _disposed;
+
+    /// <summary>The index folder.</summary>
+    public string Folder { get; }
+    /// <summary>The model file that makes the embeddings.</summary>
+    public string ModelPath { get; }
+    /// <summary>What made the vectors; an index refuses to open with a different one.</summary>
+    public ModelFingerprint Fingerprint { get; }
+    /// <summary>The device everything runs on.</summary>
+    public DeviceInfo Device => _device.Info;
+    /// <summary>Embedding dimension.</summary>
+    public int Dimension => _embedder.Dimension;
+    /// <summary>Images in the index.</summary>
+    public long Count => _store.Count;
+    /// <summary>What <see cref="IndexStore.Open"/> repaired after an interrupted run (empty normally).</summary>
+    public IReadOnlyList<string> RecoveryLog => _store.RecoveryLog;
+
+    private ImageSearchEngine(string folder, EngineOptions options, string modelPath, ComputeDevice device,
+        ImageEmbedder embedder, IndexStore store, FlatIndex index, ModelFingerprint fingerprint)
+    {
+        Folder = folder; _options = options; ModelPath = modelPath; _device = device;
+        _embedder = embedder; _store = store; _index = index; Fingerprint = fingerprint;
+    }
+
+    /// <summary>
+    /// Opens the index in <paramref name="folder"/>, creating it if <see cref="EngineOptions.CreateIfMissing"/>.
+    /// The model and preprocessing come from <paramref name="options"/>, else from the index, else the defaults;
+    /// opening an index with a different model is refused with both fingerprints in the message.
+    /// </summary>
+    public static ImageSearchEngine Open(string folder, EngineOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        options ??= new EngineOptions();
+        folder = Path.GetFullPath(folder);
+        var exists = File.Exists(Path.Combine(folder, "catalog.sqlite"));
+        if (!exists && !options.CreateIfMissing)
+            throw new DirectoryNotFoundException($"{folder} holds no index (create one with `gpusearch index ... --db {folder}`)");
+        var saved = exists ? EngineConfig.TryRead(folder) : null;
+        var modelPath = Path.GetFullPath(options.ModelPath ?? saved?.ModelPath ?? DefaultModel.RequirePath());
+        if (!File.Exists(modelPath)) throw new FileNotFoundException($"Model not found: {modelPath}", modelPath);
+        var spec = options.Preprocess ?? (options.ModelPath is null ? saved?.Preprocess : null) ?? PreprocessFor(modelPath);
+        var output = options.OutputName ?? saved?.OutputName;
+
+        var device = DeviceRegistry.Default.Open(options.Device);
+        ImageEmbedder? embedder = null;
+        IndexStore? store = null;
+        FlatIndex? index = null;
+        try
+        {
+            embedder = new ImageEmbedder(device, modelPath, spec, output, options.BatchSize);
+            var fingerprint = ModelFingerprint.ForModelFile(modelPath, PreprocessSpecJson.Write(spec), embedder.OutputName, "float32", embedder.Dimension);
+            store = exists ? IndexStore.Open(folder, fingerprint) : IndexStore.Create(folder, new IndexMetadata(fingerprint));
+            new EngineConfig(modelPath, embedder.OutputName, spec).Write(folder);
+            index = new FlatIndex(device, embedder.Dimension);
+            foreach (var batch in store.ReadLive()) index.Add(batch.ToFloat32(), batch.Ids);
+            return new ImageSearchEngine(folder, options, modelPath, device, embedder, store, index, fingerprint);
+        }
+        catch
+        {
+            index?.Dispose();
+            store?.Dispose();
+            embedder?.Dispose();
+            device.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The preprocessing for a model: its sidecar <c>&lt;model&gt;.preprocess.json</c> or <c>preprocess.json</c> beside it,
+    /// the default model's own, else torchvision's ImageNet preset.</summary>
+    public static PreprocessSpec PreprocessFor(string modelPath)
+    {
+        foreach (var sidecar in new[] { Path.ChangeExtension(modelPath, ".preprocess.json"), Path.Combine(Path.GetDirectoryName(modelPath)!, "preprocess.json") })
+            if (File.Exists(sidecar)) return PreprocessSpecJson.Read(File.ReadAllText(sidecar));
+        return Path.GetFullPath(modelPath) == Path.GetFullPath(DefaultModel.ModelPath) ? DefaultModel.Preprocess : PreprocessPresets.Torchvision;
+    }
+
+    /// <summary>Searches with ready embeddings (row-major, Q × <see cref="Dimension"/>, L2-normalised): exact top-k by cosine.</summary>
+    public IReadOnlyList<IReadOnlyList<SearchHit>> Search(ReadOnlySpan<float> embeddings, int k)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
+        if (embeddings.Length == 0 || embeddings.Length % Dimension != 0)
+            throw new ArgumentException($"embeddings must hold Q × {Dimension} floats, got {embeddings.Length}", nameof(embeddings));
+        SearchResult r;
+        lock (_deviceLock) r = _index.Search(embeddings, k, Metric.Ip);
+        var result = new List<IReadOnlyList<SearchHit>>(r.QueryCount);
+        for (int q = 0; q < r.QueryCount; q++)
+        {
+            var hits = new List<SearchHit>(k);
+            var ids = r.IdsOf(q);
+            var scores = r.ScoresOf(q);
+            for (int i = 0; i < ids.Length; i++)
+                if (ids[i] >= 0) hits.Add(new SearchHit(ids[i], _store.Get(ids[i])?.Path ?? "", scores[i]));
+            result.Add(hits);
+        }
+        return result;
+    }
+
+    /// <summary>Embeds one image file and returns its <paramref name="k"/> nearest indexed images.</summary>
+    /// <exception cref="ImageDecodeException">The file is not a readable image.</exception>
+    public IReadOnlyList<SearchHit> Search(string imagePath, int k)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var img = ImageDecoder.DecodeFile(imagePath, DecodeOptions);
+        if (_embedder.CheckSize(img.Width, img.Height) is { } why) throw new ArgumentException($"{imagePath}: {why}", nameof(imagePath));
+        var v = new float[Dimension];
+        lock (_deviceLock) _embedder.Embed([img], v);
+        return Search(v, k)[0];
+    }
+
+    /// <summary>Embeddings of image files: one L2-normalised row per image that decoded, plus the failures.</summary>
+    public EmbedResult Embed(IReadOnlyList<string> imagePaths)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(imagePaths);
+        var ok = new List<(string Path, DecodedImage Image)>();
+        var failures = new List<ImageFailure>();
+        foreach (var p in imagePaths)
+        {
+            if (TryDecode(p, out var img, out var failure)) ok.Add((p, img!));
+            else failures.Add(failure!);
+        }
+        var vectors = new float[ok.Count * Dimension];
+        lock (_deviceLock) _embedder.Embed(ok.Select(x => x.Image).ToArray(), vectors);
+        return new EmbedResult(ok.Select(x => x.Path).ToArray(), vectors, Dimension, failures);
+    }
+
+    private DecodeOptions DecodeOptions => new() { MaxPixels = _options.MaxPixels };
+
+    /// <summary>Decodes a file and checks the preprocessing fits the model; a failure carries the reason.</summary>
+    private bool TryDecode(string path, out DecodedImage? image, out ImageFailure? failure)
+    {
+        image = null;
+        failure = null;
+        try
+        {
+            image = ImageDecoder.DecodeFile(path, DecodeOptions);
+            if (_embedder.CheckSize(image.Width, image.Height) is { } why) failure = new ImageFailure(path, "Preprocess", why);
+        }
+        catch (ImageDecodeException e) { failure = new ImageFailure(path, e.Reason.ToString(), e.Message); }
+        catch (IOException e) { failure = new ImageFailure(path, "Io", e.Message); }
+        catch (UnauthorizedAccessException e) { failure = new ImageFailure(path, "Io", e.Message); }
+        if (failure is not null) image = null;
+        return image is not null;
+    }
+
+    /// <summary>Deletes an image from the index by path; returns false if it was not there.</summary>
+    public bool Delete(string path)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var item = _store.Get(Path.GetFullPath(path));
+        if (item is null) return false;
+        lock (_deviceLock)
+        {
+            _store.Delete(item.Id);
+            _index.Remove([item.Id]);
+        }
+        return true;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        lock (_deviceLock)
+        {
+            _index.Dispose();
+            _store.Dispose();
+            _embedder.Dispose();
+            _device.Dispose();
+        }
+    }
+}
+
+/// <summary>Embeddings of a set of files.</summary>
+/// <param name="Paths">Files that embedded, in input order.</param>
+/// <param name="Vectors">Row-major Paths.Count × Dim, L2-normalised.</param>
+/// <param name="Dim">Embedding dimension.</param>
+/// <param name="Failures">Files that did not.</param>
+public sealed record EmbedResult(IReadOnlyList<string> Paths, float[] Vectors, int Dim, IReadOnlyList<ImageFailure> Failures);

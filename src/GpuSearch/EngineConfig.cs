@@ -1,0 +1,45 @@
+// engine.json in an index folder: which model file, output and preprocessing made the vectors, so a later
+// `gpusearch query --db DB` needs no --model. The store's fingerprint is what guards consistency; this file
+// only says where to find the model.
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GpuSearch.Imaging;
+
+namespace GpuSearch;
+
+internal sealed record EngineConfig(string ModelPath, string OutputName, PreprocessSpec Preprocess)
+{
+    public const string FileName = "engine.json";
+
+    public static EngineConfig? TryRead(string folder)
+    {
+        var path = Path.Combine(folder, FileName);
+        if (!File.Exists(path)) return null;
+        try
+        {
+            var root = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+            return new EngineConfig(
+                root["model"]!.GetValue<string>(),
+                root["output"]!.GetValue<string>(),
+                PreprocessSpecJson.Read(root["preprocess"]!.ToJsonString()));
+        }
+        catch (Exception e) when (e is JsonException or NullReferenceException or InvalidOperationException or FormatException)
+        {
+            throw new InvalidDataException($"{path} is damaged ({e.Message}); pass --model and --preprocess to override it", e);
+        }
+    }
+
+    public void Write(string folder)
+    {
+        var root = new JsonObject
+        {
+            ["model"] = ModelPath,
+            ["output"] = OutputName,
+            ["preprocess"] = JsonNode.Parse(PreprocessSpecJson.Write(Preprocess)),
+        };
+        var path = Path.Combine(folder, FileName);
+        var tmp = path + ".tmp";
+        File.WriteAllText(tmp, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        File.Move(tmp, path, overwrite: true);
+    }
+}

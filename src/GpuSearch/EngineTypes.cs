@@ -1,0 +1,68 @@
+// Options, progress and results of the host API (Engine.cs).
+using GpuSearch.Imaging;
+
+namespace GpuSearch;
+
+/// <summary>How an <see cref="ImageSearchEngine"/> is opened. Unset values come from the index, then from defaults.</summary>
+public sealed record EngineOptions
+{
+    /// <summary>Device selection: auto, cpu, cuda:N, opencl:N.</summary>
+    public string Device { get; init; } = "auto";
+    /// <summary>ONNX model; null = the index's model, else the default model.</summary>
+    public string? ModelPath { get; init; }
+    /// <summary>Preprocessing; null = the index's, else the model's sidecar <c>*.preprocess.json</c>, else a default.</summary>
+    public PreprocessSpec? Preprocess { get; init; }
+    /// <summary>Model output used as the embedding; null = <c>embedding</c> if present, else the first output.</summary>
+    public string? OutputName { get; init; }
+    /// <summary>Images per inference batch.</summary>
+    public int BatchSize { get; init; } = 32;
+    /// <summary>Decode threads (default: processor count).</summary>
+    public int DecodeWorkers { get; init; } = Environment.ProcessorCount;
+    /// <summary>Largest image accepted, in pixels (checked before decoding).</summary>
+    public long MaxPixels { get; init; } = DecodeOptions.Default.MaxPixels;
+    /// <summary>Create the index when the folder holds none (false: opening a missing index is an error).</summary>
+    public bool CreateIfMissing { get; init; } = true;
+}
+
+/// <summary>Progress of <see cref="ImageSearchEngine.AddImagesAsync"/>.</summary>
+/// <param name="Total">Images to consider (after expanding folders).</param>
+/// <param name="Processed">Images handled so far (added + skipped + failed).</param>
+/// <param name="Added">Images embedded and committed to the index.</param>
+/// <param name="Skipped">Images already in the index with the same content.</param>
+/// <param name="Failed">Images that could not be read or decoded.</param>
+/// <param name="Elapsed">Time since the call started.</param>
+public readonly record struct IndexProgress(long Total, long Processed, long Added, long Skipped, long Failed, TimeSpan Elapsed)
+{
+    /// <summary>Images embedded per second so far.</summary>
+    public double ImagesPerSecond => Elapsed.TotalSeconds > 0 ? Added / Elapsed.TotalSeconds : 0;
+}
+
+/// <summary>An image that could not be indexed or queried, and why.</summary>
+/// <param name="Path">The file.</param>
+/// <param name="Reason">Short machine-readable reason (e.g. Truncated, Corrupt, TooLarge, Io).</param>
+/// <param name="Message">Human-readable detail.</param>
+public sealed record ImageFailure(string Path, string Reason, string Message);
+
+/// <summary>Items committed by one batch of an add; reported only after they are durable.</summary>
+/// <param name="Ids">Assigned ids.</param>
+/// <param name="Paths">Their paths, in the same order.</param>
+public sealed record AddedBatch(IReadOnlyList<long> Ids, IReadOnlyList<string> Paths);
+
+/// <summary>Outcome of an add.</summary>
+/// <param name="Added">Images added.</param>
+/// <param name="Skipped">Images already present (same path and content).</param>
+/// <param name="Failures">Images that failed, with reasons.</param>
+/// <param name="Elapsed">Wall time.</param>
+public sealed record IndexReport(long Added, long Skipped, IReadOnlyList<ImageFailure> Failures, TimeSpan Elapsed);
+
+/// <summary>One search result.</summary>
+/// <param name="Id">Item id.</param>
+/// <param name="Path">Item path as indexed.</param>
+/// <param name="Score">Cosine similarity (embeddings are L2-normalised; 1 = identical direction).</param>
+public sealed record SearchHit(long Id, string Path, float Score);
+
+/// <summary>The results of one query image.</summary>
+/// <param name="QueryPath">The query file.</param>
+/// <param name="Hits">Best first; empty when the query failed.</param>
+/// <param name="Failure">Why the query failed, if it did.</param>
+public sealed record QueryOutcome(string QueryPath, IReadOnlyList<SearchHit> Hits, ImageFailure? Failure);
