@@ -47,6 +47,12 @@
 #define SUB_M (TILE_M / SUBS)
 #define THREADS_M (SUB_M / WPT_M)
 #define THREADS_N (TILE_N / WPT_N)
+// fma, not mad: PoCL expands mad to a multiply and an add, while fma becomes one vfmadd on FMA CPUs.
+#ifdef CUDA
+#define FMA(a, b, c) fmaf((a), (b), (c))
+#else
+#define FMA(a, b, c) fma((a), (b), (c))
+#endif
 #define THREADS (THREADS_M * THREADS_N)
 // Cooperative loads of the X̂ tile: whole rows per pass when there are more work-items than columns.
 #if THREADS >= TILE_N
@@ -121,7 +127,9 @@ void conv2d(const int N, const int C, const int H, const int W, const int M, con
     const int ms = m0 + sub * SUB_M;
     if (ms >= Mg) break;
     float acc[WPT_M][WPT_N];
+#pragma unroll
     for (int i = 0; i < WPT_M; i++)
+#pragma unroll
         for (int j = 0; j < WPT_N; j++) acc[i][j] = 0.0f;
 
     for (int k0 = 0; k0 < Kg; k0 += TILE_K) {
@@ -186,14 +194,20 @@ void conv2d(const int N, const int C, const int H, const int W, const int M, con
         const int kmax = min(TILE_K, Kg - k0);
         for (int kk = 0; kk < kmax; kk++) {
             float ra[WPT_M], rb[WPT_N];
+            // Fully unrolled so the register tile stays in registers (PoCL's LLVM keeps it on the stack otherwise).
+#pragma unroll
             for (int i = 0; i < WPT_M; i++) ra[i] = as[kk][ty + i * THREADS_M];
+#pragma unroll
             for (int j = 0; j < WPT_N; j++) rb[j] = bs[kk][tx + j * THREADS_N];
+#pragma unroll
             for (int i = 0; i < WPT_M; i++)
-                for (int j = 0; j < WPT_N; j++) acc[i][j] = mad(ra[i], rb[j], acc[i][j]);
+#pragma unroll
+                for (int j = 0; j < WPT_N; j++) acc[i][j] = FMA(ra[i], rb[j], acc[i][j]);
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
 
+    // Not unrolled: the activation inlined WPT_M·WPT_N times would make compile times explode.
     for (int i = 0; i < WPT_M; i++) {
         const int m = ms + ty + i * THREADS_M;
         if (m >= Mg) continue;

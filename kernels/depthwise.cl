@@ -36,6 +36,13 @@
 #define HAS_RES 0
 #endif
 
+// fma, not mad: PoCL expands mad to a multiply and an add, while fma becomes one vfmadd on FMA CPUs.
+#ifdef CUDA
+#define DW_FMA(a, b, c) fmaf((a), (b), (c))
+#else
+#define DW_FMA(a, b, c) fma((a), (b), (c))
+#endif
+
 inline void dw_epilogue(float v, const idx_t o, const float bv, const __global XT* restrict res, const idx_t r_off,
                         __global XT* restrict y, const idx_t y_off, const float act_a, const float act_b) {
     v += bv;
@@ -193,11 +200,15 @@ __kernel void depthwise2d_plane(const int N, const int C, const int H, const int
         const idx_t o_row = (bc * OH + oh) * OW;
         for (int ow0 = 0; ow0 < OW; ow0 += DW_WPT) {
             float acc[DW_WPT];
+#pragma unroll
             for (int j = 0; j < DW_WPT; j++) acc[j] = 0.0f;
+#pragma unroll
             for (int kh = 0; kh < KH; kh++) {
                 const LOCAL_PTR float* tr = tile + (oh * SH + kh * DH) * PW + ow0 * SW;
+#pragma unroll
                 for (int kw = 0; kw < KW; kw++)
-                    for (int j = 0; j < DW_WPT; j++) acc[j] = mad(wr[kh][kw], tr[j * SW + kw * DW], acc[j]);
+#pragma unroll
+                    for (int j = 0; j < DW_WPT; j++) acc[j] = DW_FMA(wr[kh][kw], tr[j * SW + kw * DW], acc[j]);
             }
             const int n = min(DW_WPT, OW - ow0);
             for (int j = 0; j < n; j++) dw_epilogue(acc[j], o_row + ow0 + j, bv, res, r_off, y, y_off, act_a, act_b);

@@ -12,6 +12,7 @@ namespace GpuSearch.Cli.Commands;
 /// <summary>The run-onnx subcommand (public so tests can call <see cref="Run"/> directly).</summary>
 public static class RunOnnxCommand
 {
+    /// <summary>The command definition.</summary>
     public static Command Create()
     {
         var model = new Argument<FileInfo>("MODEL") { Description = "Path of an .onnx model" };
@@ -34,6 +35,7 @@ public static class RunOnnxCommand
         return cmd;
     }
 
+    /// <summary>Runs <paramref name="model"/> on the NAME=file.npy inputs and writes every output to <paramref name="outDir"/>.</summary>
     public static int Run(FileInfo model, string[] inputSpecs, DirectoryInfo outDir, string deviceSelection, bool fp16Weights, bool json, TextWriter output)
     {
         if (!model.Exists) throw new FileNotFoundException($"model file '{model.FullName}' does not exist");

@@ -119,6 +119,8 @@ public sealed class ExecutionTests
         var want = TinyReference(x, 11, w, b);
         for (int i = 0; i < want.Length; i++) Assert.True(Math.Abs(want[i] - y.Data[i]) <= 1e-5 + 1e-5 * Math.Abs(want[i]), $"[{i}] {want[i]} vs {y.Data[i]}");
         Assert.Equal(3, s.Plans.Count); // 4, 2, 1
+        Assert.False(s.InputShape("x")![0].IsKnown);  // planning bound concrete batches; the declared shape stays symbolic
+        Assert.False(s.OutputShape("y")![0].IsKnown);
         Assert.All(s.Plans.Values, p => Assert.True(p.ArenaBytes <= p.UnsharedBytes));
     }
 

@@ -15,6 +15,8 @@ public sealed class InferenceSession : IDisposable
     private readonly Dictionary<string, ExecutionPlan> _plans = new(StringComparer.Ordinal);
     private readonly object _lock = new();
     private readonly int[] _batchSizes;
+    // Planning binds concrete shapes into the graph, so the model's own (symbolic) shapes are kept here.
+    private readonly Dictionary<string, TensorShape?> _declaredShapes;
     private DeviceBuffer? _arena;
     private bool _disposed;
 
@@ -50,13 +52,14 @@ public sealed class InferenceSession : IDisposable
         OutputNames = graph.Outputs.ToArray();
         HasDynamicBatch = InputNames.Count > 0 && InputNames.All(n => graph.Value(n).Shape is { Rank: > 0 } s && !s[0].IsKnown);
         _batchSizes = Options.BatchSizes.Where(b => b > 0).Append(1).Distinct().OrderDescending().ToArray();
+        _declaredShapes = InputNames.Concat(OutputNames).Distinct().ToDictionary(n => n, n => graph.Value(n).Shape, StringComparer.Ordinal);
     }
 
     /// <summary>The declared shape of an input (symbolic batch included).</summary>
-    public TensorShape? InputShape(string name) => _graph.Value(name).Shape;
+    public TensorShape? InputShape(string name) => _declaredShapes.GetValueOrDefault(name);
 
     /// <summary>The inferred shape of an output (symbolic batch included).</summary>
-    public TensorShape? OutputShape(string name) => _graph.Value(name).Shape;
+    public TensorShape? OutputShape(string name) => _declaredShapes.GetValueOrDefault(name);
 
     /// <summary>The plan for these concrete input shapes, made on first use.</summary>
     public ExecutionPlan GetPlan(IReadOnlyDictionary<string, int[]> inputShapes)
@@ -150,7 +153,7 @@ public sealed class InferenceSession : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
         var name = InputNames[0];
         var outName = outputName ?? OutputNames[0];
-        var rest = (_graph.Value(name).Shape ?? throw new InvalidOperationException("input has no shape")).Dims.Skip(1)
+        var rest = (InputShape(name) ?? throw new InvalidOperationException("input has no shape")).Dims.Skip(1)
             .Select(d => d.IsKnown ? (int)d.Value : throw new InvalidOperationException($"input '{name}' has a dynamic non-batch dimension")).ToArray();
         lock (_lock)
         {
