@@ -134,41 +134,28 @@ public sealed partial class ImageSearchEngine : IDisposable
         return Search(v, k)[0];
     }
 
-    /// <summary>Embeddings of image files: one L2-normalised row per image that decoded, plus the failures.</summary>
+    /// <summary>
+    /// Embeddings of image files (decoded on <see cref="EngineOptions.DecodeWorkers"/> threads): one L2-normalised row per
+    /// image that decoded, in input order, plus the failures with the same reasons indexing reports.
+    /// </summary>
     public EmbedResult Embed(IReadOnlyList<string> imagePaths)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(imagePaths);
-        var ok = new List<(string Path, DecodedImage Image)>();
+        var paths = new List<string>();
+        var vectors = new List<float>();
         var failures = new List<ImageFailure>();
-        foreach (var p in imagePaths)
+        var requests = imagePaths.Select((p, i) => new DecodeRequest(i, p));
+        foreach (var batch in EmbeddingPipeline.RunAsync(_embedder, _deviceLock, requests, PipelineOptions).ToBlockingEnumerable())
         {
-            if (TryDecode(p, out var img, out var failure)) ok.Add((p, img!));
-            else failures.Add(failure!);
+            paths.AddRange(batch.Embedded.Select(e => e.Path));
+            vectors.AddRange(batch.Vectors);
+            failures.AddRange(batch.Items.Where(i => batch.Failures.ContainsKey(i.Id)).Select(i => batch.Failures[i.Id]));
         }
-        var vectors = new float[ok.Count * Dimension];
-        lock (_deviceLock) _embedder.Embed(ok.Select(x => x.Image).ToArray(), vectors);
-        return new EmbedResult(ok.Select(x => x.Path).ToArray(), vectors, Dimension, failures);
+        return new EmbedResult(paths, vectors.ToArray(), Dimension, failures);
     }
 
     private DecodeOptions DecodeOptions => new() { MaxPixels = _options.MaxPixels };
-
-    /// <summary>Decodes a file and checks the preprocessing fits the model; a failure carries the reason.</summary>
-    private bool TryDecode(string path, out DecodedImage? image, out ImageFailure? failure)
-    {
-        image = null;
-        failure = null;
-        try
-        {
-            image = ImageDecoder.DecodeFile(path, DecodeOptions);
-            if (_embedder.CheckSize(image.Width, image.Height) is { } why) failure = new ImageFailure(path, "Preprocess", why);
-        }
-        catch (ImageDecodeException e) { failure = new ImageFailure(path, e.Reason.ToString(), e.Message); }
-        catch (IOException e) { failure = new ImageFailure(path, "Io", e.Message); }
-        catch (UnauthorizedAccessException e) { failure = new ImageFailure(path, "Io", e.Message); }
-        if (failure is not null) image = null;
-        return image is not null;
-    }
 
     /// <summary>Deletes an image from the index by path; returns false if it was not there.</summary>
     public bool Delete(string path)

@@ -85,6 +85,16 @@ public sealed class EngineTests : IDisposable
             Parallel.For(0, parallel.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i => parallel[i] = engine.Search(files[i % files.Length], 4));
             for (int i = 0; i < parallel.Length; i++) Assert.Equal(sequential[i % files.Length], parallel[i]);
 
+            // Embed returns rows for the images that decode, in input order, and the failures with their reasons.
+            var orig = Path.Combine(images, "testorig.jpg");
+            var embedded = engine.Embed([Path.Combine(images, "broken.jpg"), orig]);
+            Assert.Equal([orig], embedded.Paths);
+            Assert.Equal(engine.Dimension, embedded.Vectors.Length);
+            Assert.Equal("Truncated", Assert.Single(embedded.Failures).Reason);
+            var self = engine.Search(embedded.Vectors, 1)[0][0];
+            Assert.Equal(Path.GetFullPath(orig), self.Path);
+            Assert.InRange(self.Score, 0.999f, 1.001f);
+
             // A re-run adds nothing and skips everything already in.
             var again = await engine.AddImagesAsync([images]);
             Assert.Equal(0, again.Added);

@@ -103,7 +103,6 @@ internal sealed unsafe class OpenClStream : ComputeStream
 
 internal sealed unsafe class OpenClEvent(ClEventHandle ev) : ComputeEvent
 {
-    private readonly long _hostTicks = Stopwatch.GetTimestamp();
     private long _hostDoneTicks;
 
     public override void Wait()
