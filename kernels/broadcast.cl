@@ -41,13 +41,7 @@ __kernel void binary_bcast(const idx_t n,
                            __global float* restrict y, const idx_t y_off) {
     const idx_t i = GID0;
     if (i >= n) return;
-    idx_t r = i;
-    const idx_t i5 = r % d5; r /= d5;
-    const idx_t i4 = r % d4; r /= d4;
-    const idx_t i3 = r % d3; r /= d3;
-    const idx_t i2 = r % d2; r /= d2;
-    const idx_t i1 = r % d1; r /= d1;
-    const idx_t i0 = r;
+    UNRAVEL6(i, d1, d2, d3, d4, d5);
     const idx_t ia = a_off + i0 * a0 + i1 * a1 + i2 * a2 + i3 * a3 + i4 * a4 + i5 * a5;
     const idx_t ib = b_off + i0 * b0 + i1 * b1 + i2 * b2 + i3 * b3 + i4 * b4 + i5 * b5;
     y[y_off + i] = bin_op(a[ia], b[ib]);

@@ -30,6 +30,20 @@ typedef long idx_t;
 #define DTYPE_F16 1
 #define DTYPE_I8 2
 
+// Declares i0..i5, the coordinates of linear index i over dims (d0, d1, d2, d3, d4, d5), d5 innermost; d0 is
+// implied. A macro rather than a function so kernels keep the coordinates as plain registers.
+#define UNRAVEL6(i, d1, d2, d3, d4, d5)              \
+    idx_t i0, i1, i2, i3, i4, i5;                    \
+    {                                                \
+        idx_t r_ = (i);                              \
+        i5 = r_ % (d5); r_ /= (d5);                  \
+        i4 = r_ % (d4); r_ /= (d4);                  \
+        i3 = r_ % (d3); r_ /= (d3);                  \
+        i2 = r_ % (d2); r_ /= (d2);                  \
+        i1 = r_ % (d1); r_ /= (d1);                  \
+        i0 = r_;                                     \
+    }
+
 inline float load_f16(const __global half* p, idx_t i) { return vload_half(i, p); }
 inline void store_f16(__global half* p, idx_t i, float v) { vstore_half(v, i, p); }
 

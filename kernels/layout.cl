@@ -19,13 +19,7 @@ __kernel void strided_copy(const idx_t n,
                            __global float* restrict y, const idx_t y_off) {
     const idx_t i = GID0;
     if (i >= n) return;
-    idx_t r = i;
-    const idx_t i5 = r % d5; r /= d5;
-    const idx_t i4 = r % d4; r /= d4;
-    const idx_t i3 = r % d3; r /= d3;
-    const idx_t i2 = r % d2; r /= d2;
-    const idx_t i1 = r % d1; r /= d1;
-    const idx_t i0 = r;
+    UNRAVEL6(i, d1, d2, d3, d4, d5);
     (void)d0;
     y[y_off + i0 * ys0 + i1 * ys1 + i2 * ys2 + i3 * ys3 + i4 * ys4 + i5 * ys5] =
         x[x_off + i0 * xs0 + i1 * xs1 + i2 * xs2 + i3 * xs3 + i4 * xs4 + i5 * xs5];
