@@ -44,7 +44,7 @@ public sealed partial class ImageSearchEngine
                 try { hash = ContentHash.OfFile(paths[i]); }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    failures.Add(new ImageFailure(paths[i], "Io", e.Message));
+                    failures.Add(new ImageFailure(paths[i], nameof(DecodeFailureReason.IoError), e.Message));
                     continue;
                 }
                 if (hash == existing.ContentHash) { skipped++; continue; }

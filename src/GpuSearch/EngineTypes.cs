@@ -39,7 +39,7 @@ public readonly record struct IndexProgress(long Total, long Processed, long Add
 
 /// <summary>An image that could not be indexed or queried, and why.</summary>
 /// <param name="Path">The file.</param>
-/// <param name="Reason">Short machine-readable reason (e.g. Truncated, Corrupt, TooLarge, Io).</param>
+/// <param name="Reason">Short machine-readable reason (a <see cref="GpuSearch.Imaging.DecodeFailureReason"/> name such as Truncated, Corrupt, TooLarge, IoError; or Preprocess).</param>
 /// <param name="Message">Human-readable detail.</param>
 public sealed record ImageFailure(string Path, string Reason, string Message);
 
