@@ -30,6 +30,30 @@ public abstract class ComputeDevice : IDisposable
     /// <summary>Backend allocation.</summary>
     protected abstract DeviceBuffer AllocateCore(long bytes);
 
+    /// <summary>
+    /// Allocates host memory for <see cref="ComputeStream.UploadAsync"/> and <see cref="ComputeStream.DownloadAsync"/>
+    /// (page-locked where the backend can, see <see cref="PinnedHostBuffer.IsPageLocked"/>).
+    /// </summary>
+    /// <exception cref="DeviceOutOfMemoryException">The host memory cannot be had (page-locked memory is scarcer than ordinary memory).</exception>
+    public PinnedHostBuffer AllocatePinned(long bytes)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bytes);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(bytes, PinnedHostBuffer.MaxBytes);
+        try
+        {
+            return AllocatePinnedCore(bytes);
+        }
+        catch (OutOfMemoryException e)
+        {
+            throw new DeviceOutOfMemoryException($"Allocating {bytes:N0} bytes of host memory for transfers to {Info.Id} failed: {e.Message}",
+                "AllocatePinned", "HOST_OUT_OF_MEMORY") { RequestedBytes = bytes };
+        }
+    }
+
+    /// <summary>Backend host allocation; the default is page-aligned native memory.</summary>
+    protected virtual PinnedHostBuffer AllocatePinnedCore(long bytes) => new AlignedHostBuffer(this, bytes);
+
     /// <summary>Creates an independent in-order stream (queue).</summary>
     public abstract ComputeStream CreateStream();
 

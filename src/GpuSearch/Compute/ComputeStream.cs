@@ -1,5 +1,6 @@
-// An in-order queue of transfers and kernel launches. Launch geometry follows OpenCL: a global
-// size in work-items and a local (work-group) size; backends round the global size up.
+// An in-order queue of transfers and kernel launches. Asynchronous transfers from pinned host memory
+// and cross-stream waits on events let an upload stream run beside the compute stream. Launch geometry
+// follows OpenCL: a global size in work-items and a local (work-group) size; backends round it up.
 using System.Runtime.InteropServices;
 
 namespace GpuSearch.Compute;
@@ -28,6 +29,58 @@ public abstract class ComputeStream : IDisposable
         src.CheckRange(srcOffsetBytes, bytes.Length, nameof(srcOffsetBytes));
         if (bytes.Length == 0) return;
         DownloadCore(src, bytes, srcOffsetBytes);
+    }
+
+    /// <summary>
+    /// Enqueues a copy of <paramref name="byteCount"/> bytes from pinned host memory and returns at once. The host
+    /// bytes must stay unchanged until an event recorded after this call has completed; commands enqueued later on
+    /// this stream see the data, other streams after <see cref="Wait"/> on such an event.
+    /// </summary>
+    public void UploadAsync(DeviceBuffer dst, PinnedHostBuffer src, long srcOffsetBytes, long byteCount, long dstOffsetBytes = 0)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        ArgumentNullException.ThrowIfNull(dst);
+        ArgumentNullException.ThrowIfNull(src);
+        CheckSameDevice(src, nameof(src));
+        src.CheckRange(srcOffsetBytes, byteCount, nameof(srcOffsetBytes));
+        dst.CheckRange(dstOffsetBytes, byteCount, nameof(dstOffsetBytes));
+        if (byteCount == 0) return;
+        src.NoteUse(this);
+        UploadAsyncCore(dst, src.Pointer + (nint)srcOffsetBytes, byteCount, dstOffsetBytes);
+    }
+
+    /// <summary>
+    /// Enqueues a copy of <paramref name="byteCount"/> bytes into pinned host memory and returns at once; the bytes
+    /// are there once an event recorded after this call has completed (or after <see cref="Synchronize"/>).
+    /// </summary>
+    public void DownloadAsync(DeviceBuffer src, PinnedHostBuffer dst, long srcOffsetBytes, long byteCount, long dstOffsetBytes = 0)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        ArgumentNullException.ThrowIfNull(src);
+        ArgumentNullException.ThrowIfNull(dst);
+        CheckSameDevice(dst, nameof(dst));
+        src.CheckRange(srcOffsetBytes, byteCount, nameof(srcOffsetBytes));
+        dst.CheckRange(dstOffsetBytes, byteCount, nameof(dstOffsetBytes));
+        if (byteCount == 0) return;
+        dst.NoteUse(this);
+        DownloadAsyncCore(src, dst.Pointer + (nint)dstOffsetBytes, byteCount, srcOffsetBytes);
+    }
+
+    /// <summary>
+    /// Makes every command enqueued on this stream from now on wait, on the device, until <paramref name="ev"/>
+    /// (recorded on any stream of the same device) has completed. The host does not block.
+    /// </summary>
+    public void Wait(ComputeEvent ev)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        ArgumentNullException.ThrowIfNull(ev);
+        WaitCore(ev);
+    }
+
+    private void CheckSameDevice(PinnedHostBuffer host, string paramName)
+    {
+        if (!ReferenceEquals(host.Device, Device))
+            throw new ArgumentException($"The pinned host buffer belongs to {host.Device.Info.Id}, not {Device.Info.Id}", paramName);
     }
 
     /// <summary>Downloads the whole buffer (or <paramref name="count"/> elements) into a new array.</summary>
@@ -97,6 +150,12 @@ public abstract class ComputeStream : IDisposable
     protected abstract void UploadCore(DeviceBuffer dst, ReadOnlySpan<byte> src, long dstOffset);
     /// <summary>Backend transfer.</summary>
     protected abstract void DownloadCore(DeviceBuffer src, Span<byte> dst, long srcOffset);
+    /// <summary>Backend asynchronous upload from pinned memory at <paramref name="src"/>.</summary>
+    protected abstract void UploadAsyncCore(DeviceBuffer dst, nint src, long count, long dstOffset);
+    /// <summary>Backend asynchronous download into pinned memory at <paramref name="dst"/>.</summary>
+    protected abstract void DownloadAsyncCore(DeviceBuffer src, nint dst, long count, long srcOffset);
+    /// <summary>Backend cross-stream wait.</summary>
+    protected abstract void WaitCore(ComputeEvent ev);
     /// <summary>Backend fill.</summary>
     protected abstract void FillCore(DeviceBuffer dst, uint pattern, long offset, long count);
     /// <summary>Backend copy.</summary>

@@ -93,6 +93,37 @@ public static unsafe class FakeCudaScenarios
         AssertReleased();
     }
 
+    public static void AsyncTransfersAndStreamWaits(Action<string> log)
+    {
+        using (var device = Open())
+        {
+            using var upload = device.CreateStream();
+            var compute = device.Stream;
+            using var buf = device.Allocate(4096);
+            using var host = device.AllocatePinned(4096);
+            using var back = device.AllocatePinned(4096);
+            Assert.True(host.IsPageLocked);
+            Assert.Equal(2, Hook("fake_live_host_allocations"));
+            var src = host.AsSpan<float>();
+            for (int i = 0; i < src.Length; i++) src[i] = i * 0.25f;
+            upload.UploadAsync(buf, host, 64, 1024, dstOffsetBytes: 128);
+            using var uploaded = upload.Record();
+            int waits = Hook("fake_stream_waits");
+            compute.Wait(uploaded);
+            Assert.Equal(waits + 1, Hook("fake_stream_waits"));
+            compute.DownloadAsync(buf, back, 128, 1024, dstOffsetBytes: 8);
+            using var done = compute.Record();
+            done.Wait();
+            Assert.Equal(src.Slice(16, 256).ToArray(), back.AsSpan<float>().Slice(2, 256).ToArray());
+            // Ranges are checked on both sides before anything is enqueued.
+            Assert.Throws<ArgumentOutOfRangeException>(() => upload.UploadAsync(buf, host, 4000, 200));
+            Assert.Throws<ArgumentOutOfRangeException>(() => compute.DownloadAsync(buf, back, 0, 200, dstOffsetBytes: 3900));
+            log("async upload, cross-stream wait and async download ok");
+        }
+        Assert.Equal(0, Hook("fake_live_host_allocations"));
+        AssertReleased();
+    }
+
     private static uint Tail(ComputeStream s, DeviceBuffer b)
     {
         var r = new uint[1];

@@ -19,6 +19,7 @@ public sealed class FakeCudaTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     [FakeCudaFact] public void Enumerates() => FakeCudaHost.Run(nameof(FakeCudaScenarios.Enumerates), output.WriteLine);
     [FakeCudaFact] public void MemoryRoundTrips() => FakeCudaHost.Run(nameof(FakeCudaScenarios.MemoryRoundTrips), output.WriteLine);
+    [FakeCudaFact] public void AsyncTransfersAndStreamWaits() => FakeCudaHost.Run(nameof(FakeCudaScenarios.AsyncTransfersAndStreamWaits), output.WriteLine);
     [FakeCudaFact] public void OutOfMemoryRecovers() => FakeCudaHost.Run(nameof(FakeCudaScenarios.OutOfMemoryRecovers), output.WriteLine);
     [FakeCudaFact] public void BuildsAndLaunches() => FakeCudaHost.Run(nameof(FakeCudaScenarios.BuildsAndLaunches), output.WriteLine);
     [FakeCudaFact] public void CompileErrorNamesFileAndLine() => FakeCudaHost.Run(nameof(FakeCudaScenarios.CompileErrorNamesFileAndLine), output.WriteLine);

@@ -46,6 +46,15 @@ internal sealed unsafe class CudaDevice : ComputeDevice
         return new CudaBuffer(this, bytes, new CuMemoryHandle(Context, ptr));
     }
 
+    protected override PinnedHostBuffer AllocatePinnedCore(long bytes)
+    {
+        using var scope = Enter();
+        void* p = null;
+        var st = CuApi.F.MemHostAlloc(&p, (nuint)bytes, 0);
+        if (st != CuStatus.Success) throw CuStatus.Create(st, "cuMemHostAlloc", bytes);
+        return new CudaHostBuffer(this, bytes, new CuHostMemoryHandle(Context, (nint)p));
+    }
+
     public override ComputeStream CreateStream() => new CudaStream(this);
 
     public override (long Free, long Total)? MemoryInfo
@@ -141,4 +150,12 @@ internal sealed class CudaBuffer(CudaDevice device, long length, CuMemoryHandle 
     public ulong Address(long offset = 0) => Memory.Pointer + (ulong)offset;
 
     protected override void Free() => Memory.Dispose();
+}
+
+/// <summary>Page-locked host memory of one device's context.</summary>
+internal sealed class CudaHostBuffer(CudaDevice device, long length, CuHostMemoryHandle memory) : PinnedHostBuffer(device, length)
+{
+    public override bool IsPageLocked => true;
+    protected internal override nint Pointer => memory.DangerousGetHandle();
+    protected override void Free() => memory.Dispose();
 }

@@ -1,6 +1,6 @@
 // A CUDA stream: transfers, fills, copies and launches are enqueued in order on it. Uploads and
-// downloads are async copies followed by a stream synchronize, so they are ordered after earlier
-// kernels on the same stream and return only when the host memory may be reused or read.
+// downloads from managed memory are async copies followed by a stream synchronize, so they return only
+// when the host memory may be reused or read; the *Async forms from page-locked memory do not wait.
 using GpuSearch.Native.Cuda;
 
 namespace GpuSearch.Compute.Cuda;
@@ -50,6 +50,28 @@ internal sealed unsafe class CudaStream : ComputeStream
             CuStatus.ThrowIfFailed(CuApi.F.MemcpyDtoHAsync(p, s.Address(srcOffset), (nuint)dst.Length, S), "cuMemcpyDtoHAsync");
             CuStatus.ThrowIfFailed(CuApi.F.StreamSynchronize(S), "cuStreamSynchronize");
         }
+    }
+
+    // Page-locked memory: the copy engines read and write it directly, so these return at once.
+    protected override void UploadAsyncCore(DeviceBuffer dst, nint src, long count, long dstOffset)
+    {
+        var d = Own(dst, "Upload destination");
+        using var scope = _device.Enter();
+        CuStatus.ThrowIfFailed(CuApi.F.MemcpyHtoDAsync(d.Address(dstOffset), (void*)src, (nuint)count, S), "cuMemcpyHtoDAsync");
+    }
+
+    protected override void DownloadAsyncCore(DeviceBuffer src, nint dst, long count, long srcOffset)
+    {
+        var s = Own(src, "Download source");
+        using var scope = _device.Enter();
+        CuStatus.ThrowIfFailed(CuApi.F.MemcpyDtoHAsync((void*)dst, s.Address(srcOffset), (nuint)count, S), "cuMemcpyDtoHAsync");
+    }
+
+    protected override void WaitCore(ComputeEvent ev)
+    {
+        var e = ev as CudaEvent ?? throw new ArgumentException("The event was not recorded on a CUDA stream", nameof(ev));
+        using var scope = _device.Enter();
+        CuStatus.ThrowIfFailed(CuApi.F.StreamWaitEvent(S, e.Handle, 0), "cuStreamWaitEvent");
     }
 
     protected override void FillCore(DeviceBuffer dst, uint pattern, long offset, long count)

@@ -36,6 +36,26 @@ internal sealed unsafe class OpenClStream : ComputeStream
             ThrowIfFailed(ClApi.F.EnqueueReadBuffer(Q, M(src), ClApi.True, (nuint)srcOffset, (nuint)dst.Length, p, 0, null, null));
     }
 
+    // Non-blocking transfers; the flush hands them to the device now instead of at the next wait, so they
+    // run while the host prepares the next batch.
+    protected override void UploadAsyncCore(DeviceBuffer dst, nint src, long count, long dstOffset)
+    {
+        ThrowIfFailed(ClApi.F.EnqueueWriteBuffer(Q, M(dst), ClApi.False, (nuint)dstOffset, (nuint)count, (void*)src, 0, null, null));
+        ThrowIfFailed(ClApi.F.Flush(Q));
+    }
+
+    protected override void DownloadAsyncCore(DeviceBuffer src, nint dst, long count, long srcOffset)
+    {
+        ThrowIfFailed(ClApi.F.EnqueueReadBuffer(Q, M(src), ClApi.False, (nuint)srcOffset, (nuint)count, (void*)dst, 0, null, null));
+        ThrowIfFailed(ClApi.F.Flush(Q));
+    }
+
+    protected override void WaitCore(ComputeEvent ev)
+    {
+        var h = (ev as OpenClEvent ?? throw new ArgumentException("The event was not recorded on an OpenCL stream", nameof(ev))).Handle;
+        ThrowIfFailed(ClApi.F.EnqueueBarrierWithWaitList(Q, 1, &h, null));
+    }
+
     protected override void FillCore(DeviceBuffer dst, uint pattern, long offset, long count) =>
         ThrowIfFailed(ClApi.F.EnqueueFillBuffer(Q, M(dst), &pattern, 4, (nuint)offset, (nuint)count, 0, null, null));
 
@@ -104,6 +124,8 @@ internal sealed unsafe class OpenClStream : ComputeStream
 internal sealed unsafe class OpenClEvent(ClEventHandle ev) : ComputeEvent
 {
     private long _hostDoneTicks;
+
+    internal nint Handle => ev.DangerousGetHandle();
 
     public override void Wait()
     {

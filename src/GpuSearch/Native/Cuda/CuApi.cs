@@ -44,6 +44,8 @@ internal static unsafe class CuApi
         public readonly delegate* unmanaged<ulong*, nuint, int> MemAlloc;
         public readonly delegate* unmanaged<ulong, int> MemFree;
         public readonly delegate* unmanaged<nuint*, nuint*, int> MemGetInfo;
+        public readonly delegate* unmanaged<void**, nuint, uint, int> MemHostAlloc;
+        public readonly delegate* unmanaged<void*, int> MemFreeHost;
         public readonly delegate* unmanaged<ulong, void*, nuint, nint, int> MemcpyHtoDAsync;
         public readonly delegate* unmanaged<void*, ulong, nuint, nint, int> MemcpyDtoHAsync;
         public readonly delegate* unmanaged<ulong, ulong, nuint, nint, int> MemcpyDtoDAsync;
@@ -51,6 +53,7 @@ internal static unsafe class CuApi
         public readonly delegate* unmanaged<nint*, uint, int> StreamCreate;
         public readonly delegate* unmanaged<nint, int> StreamSynchronize;
         public readonly delegate* unmanaged<nint, int> StreamDestroy;
+        public readonly delegate* unmanaged<nint, nint, uint, int> StreamWaitEvent;
         public readonly delegate* unmanaged<nint*, uint, int> EventCreate;
         public readonly delegate* unmanaged<nint, nint, int> EventRecord;
         public readonly delegate* unmanaged<nint, int> EventSynchronize;
@@ -82,6 +85,8 @@ internal static unsafe class CuApi
             MemAlloc = (delegate* unmanaged<ulong*, nuint, int>)p.Export("cuMemAlloc_v2");
             MemFree = (delegate* unmanaged<ulong, int>)p.Export("cuMemFree_v2");
             MemGetInfo = (delegate* unmanaged<nuint*, nuint*, int>)p.Export("cuMemGetInfo_v2");
+            MemHostAlloc = (delegate* unmanaged<void**, nuint, uint, int>)p.Export("cuMemHostAlloc");
+            MemFreeHost = (delegate* unmanaged<void*, int>)p.Export("cuMemFreeHost");
             MemcpyHtoDAsync = (delegate* unmanaged<ulong, void*, nuint, nint, int>)p.Export("cuMemcpyHtoDAsync_v2");
             MemcpyDtoHAsync = (delegate* unmanaged<void*, ulong, nuint, nint, int>)p.Export("cuMemcpyDtoHAsync_v2");
             MemcpyDtoDAsync = (delegate* unmanaged<ulong, ulong, nuint, nint, int>)p.Export("cuMemcpyDtoDAsync_v2");
@@ -89,6 +94,7 @@ internal static unsafe class CuApi
             StreamCreate = (delegate* unmanaged<nint*, uint, int>)p.Export("cuStreamCreate");
             StreamSynchronize = (delegate* unmanaged<nint, int>)p.Export("cuStreamSynchronize");
             StreamDestroy = (delegate* unmanaged<nint, int>)p.Export("cuStreamDestroy_v2");
+            StreamWaitEvent = (delegate* unmanaged<nint, nint, uint, int>)p.Export("cuStreamWaitEvent");
             EventCreate = (delegate* unmanaged<nint*, uint, int>)p.Export("cuEventCreate");
             EventRecord = (delegate* unmanaged<nint, nint, int>)p.Export("cuEventRecord");
             EventSynchronize = (delegate* unmanaged<nint, int>)p.Export("cuEventSynchronize");

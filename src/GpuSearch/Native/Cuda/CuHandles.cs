@@ -99,6 +99,12 @@ internal sealed unsafe class CuMemoryHandle(CuContextHandle context, ulong ptr) 
     protected override int Destroy(nint h) => CuApi.F.MemFree((ulong)h);
 }
 
+/// <summary>Page-locked host memory from cuMemHostAlloc.</summary>
+internal sealed unsafe class CuHostMemoryHandle(CuContextHandle context, nint ptr) : CuChildHandle(context, ptr)
+{
+    protected override int Destroy(nint h) => CuApi.F.MemFreeHost((void*)h);
+}
+
 /// <summary>A stream from cuStreamCreate.</summary>
 internal sealed unsafe class CuStreamHandle(CuContextHandle context, nint stream) : CuChildHandle(context, stream)
 {

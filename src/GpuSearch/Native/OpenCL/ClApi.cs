@@ -46,6 +46,7 @@ internal static unsafe class ClApi
         public readonly delegate* unmanaged<nint, nint, uint, nuint, nuint*, void*, int> GetKernelWorkGroupInfo;
         public readonly delegate* unmanaged<nint, nint, uint, nuint*, nuint*, nuint*, uint, nint*, nint*, int> EnqueueNDRangeKernel;
         public readonly delegate* unmanaged<nint, uint, nint*, nint*, int> EnqueueMarkerWithWaitList;
+        public readonly delegate* unmanaged<nint, uint, nint*, nint*, int> EnqueueBarrierWithWaitList;
         public readonly delegate* unmanaged<nint, int> Finish;
         public readonly delegate* unmanaged<nint, int> Flush;
         public readonly delegate* unmanaged<uint, nint*, int> WaitForEvents;
@@ -80,6 +81,7 @@ internal static unsafe class ClApi
             GetKernelWorkGroupInfo = (delegate* unmanaged<nint, nint, uint, nuint, nuint*, void*, int>)p.Export("clGetKernelWorkGroupInfo");
             EnqueueNDRangeKernel = (delegate* unmanaged<nint, nint, uint, nuint*, nuint*, nuint*, uint, nint*, nint*, int>)p.Export("clEnqueueNDRangeKernel");
             EnqueueMarkerWithWaitList = (delegate* unmanaged<nint, uint, nint*, nint*, int>)p.Export("clEnqueueMarkerWithWaitList");
+            EnqueueBarrierWithWaitList = (delegate* unmanaged<nint, uint, nint*, nint*, int>)p.Export("clEnqueueBarrierWithWaitList");
             Finish = (delegate* unmanaged<nint, int>)p.Export("clFinish");
             Flush = (delegate* unmanaged<nint, int>)p.Export("clFlush");
             WaitForEvents = (delegate* unmanaged<uint, nint*, int>)p.Export("clWaitForEvents");
@@ -103,5 +105,5 @@ internal static unsafe class ClApi
     public const uint ProgramBinarySizes = 0x1165, ProgramBinaries = 0x1166;
     public const uint KernelWorkGroupSize = 0x11B0;
     public const uint ProfilingCommandStart = 0x1282, ProfilingCommandEnd = 0x1283;
-    public const uint True = 1;
+    public const uint True = 1, False = 0;
 }

@@ -21,7 +21,7 @@ enum { OK = 0, INVALID_VALUE = 1, OUT_OF_MEMORY = 2, INVALID_DEVICE = 101, INVAL
        INVALID_CONTEXT = 201, INVALID_HANDLE = 400, NOT_FOUND = 500 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static int primary_token, stream_token, refcount, live_allocs, launches;
+static int primary_token, stream_token, refcount, live_allocs, live_host_allocs, launches, stream_waits;
 static size_t total_mem = (size_t)1 << 30, used_mem;
 static __thread CUcontext stack[64];
 static __thread int depth;
@@ -117,6 +117,22 @@ CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total) {
     return OK;
 }
 
+// Page-locked host memory: plain malloc here, counted so the tests can see every buffer freed.
+CUresult cuMemHostAlloc(void **pp, size_t size, unsigned int flags) {
+    if (!has_ctx()) return INVALID_CONTEXT;
+    if (size == 0 || flags > 0xF) return INVALID_VALUE;
+    *pp = malloc(size);
+    if (!*pp) return OUT_OF_MEMORY;
+    __atomic_add_fetch(&live_host_allocs, 1, __ATOMIC_SEQ_CST);
+    return OK;
+}
+CUresult cuMemFreeHost(void *p) {
+    if (!has_ctx()) return INVALID_CONTEXT;
+    free(p);
+    __atomic_sub_fetch(&live_host_allocs, 1, __ATOMIC_SEQ_CST);
+    return OK;
+}
+
 static CUresult check(CUdeviceptr p, size_t n, CUstream s) {
     if (!has_ctx()) return INVALID_CONTEXT;
     if (s != &stream_token) return INVALID_HANDLE; // the binding always passes its own stream
@@ -158,6 +174,13 @@ CUresult cuEventRecord(CUevent e, CUstream s) {
     if (!has_ctx()) return INVALID_CONTEXT;
     if (s != &stream_token) return INVALID_HANDLE;
     ((event *)e)->t = now_ms(); ((event *)e)->recorded = 1; return OK;
+}
+CUresult cuStreamWaitEvent(CUstream s, CUevent e, unsigned int flags) {
+    if (!has_ctx()) return INVALID_CONTEXT;
+    if (s != &stream_token || flags != 0) return INVALID_VALUE;
+    if (!((event *)e)->recorded) return INVALID_HANDLE; // the binding only waits on recorded events
+    __atomic_add_fetch(&stream_waits, 1, __ATOMIC_SEQ_CST);
+    return OK;
 }
 CUresult cuEventSynchronize(CUevent e) { return ((event *)e)->recorded ? OK : INVALID_HANDLE; }
 CUresult cuEventElapsedTime(float *ms, CUevent start, CUevent end) {
@@ -246,6 +269,8 @@ CUresult cuGetErrorString(CUresult e, const char **s) {
 int fake_primary_refcount(void) { return refcount; }
 int fake_live_allocations(void) { return live_allocs; }
 int fake_launches(void) { return launches; }
+int fake_live_host_allocations(void) { return live_host_allocs; }
+int fake_stream_waits(void) { return stream_waits; }
 void fake_last_geometry(unsigned *grid, unsigned *block) {
     for (int i = 0; i < 3; i++) { grid[i] = last_grid[i]; block[i] = last_block[i]; }
 }
