@@ -1,5 +1,6 @@
 // The batch loop shared by indexing, bulk queries and `gpusearch embed`: decode on N threads (bounded
-// memory), reject images the preprocessing cannot fit to the model, embed the rest in one device pass.
+// memory), reject images the preprocessing cannot fit to the model, embed the rest on the device with
+// one batch in flight while the next is uploaded.
 using System.Runtime.CompilerServices;
 using GpuSearch.Imaging;
 
@@ -26,20 +27,87 @@ public static class EmbeddingPipeline
         ArgumentNullException.ThrowIfNull(embedder);
         ArgumentNullException.ThrowIfNull(deviceLock);
         var pipeline = new DecodePipeline(options);
-        await foreach (var batch in pipeline.RunAsync(requests, null, cancellationToken).WithCancellation(cancellationToken))
+        // One decoded batch stays on the device while the next is submitted, so the next batch's upload and the
+        // host work between batches (catalog writes by the caller) overlap this batch's forward pass.
+        InFlight? previous = null;
+        try
         {
-            var failures = new Dictionary<long, ImageFailure>();
-            var good = new List<ImageBatchItem>();
-            foreach (var item in batch.Items)
+            await foreach (var batch in pipeline.RunAsync(requests, null, cancellationToken).WithCancellation(cancellationToken))
             {
-                if (FailureOf(embedder, item) is { } f) failures[item.Id] = f;
-                else good.Add(item);
+                var current = Submit(embedder, deviceLock, batch);
+                EmbeddedBatch? done = null;
+                try
+                {
+                    if (previous is not null) done = Finish(embedder, deviceLock, previous);
+                }
+                catch
+                {
+                    Drop(deviceLock, current);
+                    throw;
+                }
+                previous = current;
+                if (done is not null) yield return done;
             }
-            var vectors = new float[good.Count * embedder.Dimension];
-            if (good.Count > 0)
-                lock (deviceLock) embedder.Embed(good.Select(g => g.Image!).ToArray(), vectors);
-            yield return new EmbeddedBatch(batch.Items, good, vectors, failures);
+            if (previous is not null)
+            {
+                var done = Finish(embedder, deviceLock, previous);
+                previous = null;
+                yield return done;
+            }
         }
+        finally
+        {
+            if (previous is not null) Drop(deviceLock, previous);
+        }
+    }
+
+    private static void Drop(object deviceLock, InFlight f)
+    {
+        lock (deviceLock) foreach (var p in f.Parts) p.Dispose();
+    }
+
+    private sealed record InFlight(ImageBatch Batch, List<ImageBatchItem> Good, Dictionary<long, ImageFailure> Failures, List<PendingEmbedding> Parts);
+
+    private static InFlight Submit(ImageEmbedder embedder, object deviceLock, ImageBatch batch)
+    {
+        var failures = new Dictionary<long, ImageFailure>();
+        var good = new List<ImageBatchItem>();
+        foreach (var item in batch.Items)
+        {
+            if (FailureOf(embedder, item) is { } f) failures[item.Id] = f;
+            else good.Add(item);
+        }
+        var parts = new List<PendingEmbedding>();
+        var images = good.Select(g => g.Image!).ToArray();
+        lock (deviceLock)
+        {
+            try
+            {
+                for (int start = 0; start < images.Length; start += embedder.MaxBatch)
+                    parts.Add(embedder.Submit(new ArraySegment<DecodedImage>(images, start, Math.Min(embedder.MaxBatch, images.Length - start))));
+            }
+            catch
+            {
+                foreach (var p in parts) p.Dispose();
+                throw;
+            }
+        }
+        return new InFlight(batch, good, failures, parts);
+    }
+
+    private static EmbeddedBatch Finish(ImageEmbedder embedder, object deviceLock, InFlight f)
+    {
+        var vectors = new float[f.Good.Count * embedder.Dimension];
+        int row = 0;
+        lock (deviceLock)
+        {
+            foreach (var p in f.Parts)
+            {
+                embedder.Complete(p, vectors.AsSpan(row * embedder.Dimension, p.Count * embedder.Dimension));
+                row += p.Count;
+            }
+        }
+        return new EmbeddedBatch(f.Batch.Items, f.Good, vectors, f.Failures);
     }
 
     /// <summary>The failure of a pipeline item (decode error, or a size the model cannot take), or null when usable.</summary>

@@ -1,6 +1,7 @@
 // Turns decoded images into L2-normalised embeddings on one device: GPU preprocessing into a batch tensor,
-// the model's forward pass with our kernels, one download of [batch, dim]. Not thread-safe; the engine
-// serialises device work.
+// the model's forward pass with our kernels, one download of [batch, dim]. Pixels are staged in pinned
+// memory and uploaded on a second stream that the device stream waits on by event, so a batch's upload
+// runs while the previous batch computes. Not thread-safe; the engine serialises device work.
 using GpuSearch.Compute;
 using GpuSearch.Imaging;
 using GpuSearch.Models.Execution;
@@ -13,7 +14,22 @@ public sealed class ImageEmbedder : IDisposable
     private readonly InferenceSession _session;
     private readonly GpuPreprocessor _pre;
     private readonly int _maxBatch;
+    private readonly ComputeStream _upload;
+    private readonly Stack<BatchSlot> _freeSlots = new();
+    private readonly List<BatchSlot> _slots = new();
     private DeviceBuffer? _tensor, _out;
+    private long _submitted;
+
+    private bool _disposed;
+
+    /// <summary>Pinned staging memory per in-flight batch (a bigger batch of pixels is uploaded in parts).</summary>
+    internal long StagingBytes { get; set; } = 64L << 20;
+    /// <summary>Batches submitted and not yet completed or dropped.</summary>
+    internal int InFlight { get; private set; }
+    /// <summary>Per-batch memory sets made so far (one per batch that was in flight at the same time).</summary>
+    internal int SlotCount => _slots.Count;
+    /// <summary>Test seam: notes each submit and each wait for a result, in order.</summary>
+    internal Action<string>? Trace { get; set; }
 
     /// <summary>The device everything runs on.</summary>
     public ComputeDevice Device { get; }
@@ -23,6 +39,8 @@ public sealed class ImageEmbedder : IDisposable
     public int Dimension { get; }
     /// <summary>Input height and width the model expects.</summary>
     public (int Width, int Height) InputSize { get; }
+    /// <summary>Most images one <see cref="Submit"/> takes (the batch size given at construction).</summary>
+    public int MaxBatch => _maxBatch;
     /// <summary>The preprocessing applied to every image.</summary>
     public PreprocessSpec Spec => _pre.Spec;
 
@@ -54,10 +72,12 @@ public sealed class ImageEmbedder : IDisposable
             if (outShape is not { Rank: 2 } || !outShape[1].IsKnown)
                 throw new NotSupportedException($"{modelPath}: output '{OutputName}' must be [N,D], it is {outShape}");
             Dimension = (int)outShape[1].Value;
-            _pre = new GpuPreprocessor(device, spec);
+            _upload = device.CreateStream();
+            _pre = new GpuPreprocessor(device, spec, device.Stream, tableStream: _upload);
         }
         catch
         {
+            _upload?.Dispose();
             _session.Dispose();
             throw;
         }
@@ -73,30 +93,165 @@ public sealed class ImageEmbedder : IDisposable
 
     /// <summary>
     /// Embeds <paramref name="images"/> (each must pass <see cref="CheckSize"/>) into <paramref name="output"/>
-    /// (images.Count × D floats), each row L2-normalised (a zero vector stays zero).
+    /// (images.Count × D floats), each row L2-normalised (a zero vector stays zero). Batches of the model's
+    /// batch size are pipelined: the next one uploads while the previous one computes.
     /// </summary>
     public void Embed(IReadOnlyList<DecodedImage> images, Span<float> output)
     {
         ArgumentNullException.ThrowIfNull(images);
         if (output.Length != (long)images.Count * Dimension)
             throw new ArgumentException($"output must hold {images.Count}×{Dimension} floats, it holds {output.Length}", nameof(output));
+        for (int i = 0; i < images.Count; i++)
+            if (CheckSize(images[i].Width, images[i].Height) is { } why) throw new ArgumentException($"image {i}: {why}", nameof(images));
+        var all = images as DecodedImage[] ?? images.ToArray();
+        var inFlight = new Queue<(PendingEmbedding Batch, int Start)>();
+        try
+        {
+            for (int start = 0; start < all.Length; start += _maxBatch)
+            {
+                int n = Math.Min(_maxBatch, all.Length - start);
+                inFlight.Enqueue((Submit(new ArraySegment<DecodedImage>(all, start, n)), start));
+                if (inFlight.Count == 2) CompleteOldest(inFlight, output);
+            }
+            while (inFlight.Count > 0) CompleteOldest(inFlight, output);
+        }
+        finally
+        {
+            foreach (var (batch, _) in inFlight) batch.Dispose();
+        }
+    }
+
+    private void CompleteOldest(Queue<(PendingEmbedding Batch, int Start)> inFlight, Span<float> output)
+    {
+        var (batch, start) = inFlight.Peek();
+        Complete(batch, output.Slice(start * Dimension, batch.Count * Dimension));
+        inFlight.Dequeue();
+    }
+
+    /// <summary>
+    /// Enqueues up to the embedder's batch size of images and returns without waiting for the device: the pixels
+    /// are staged in pinned memory and uploaded on a transfer stream, and the device stream waits for that upload
+    /// before it preprocesses and runs the model. Call <see cref="Complete"/> for the vectors; submitting the next
+    /// batch first lets its upload overlap this batch's compute.
+    /// </summary>
+    /// <exception cref="ArgumentException">No images, more than the batch size, or an image the preprocessing cannot fit to the model.</exception>
+    public PendingEmbedding Submit(IReadOnlyList<DecodedImage> images)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(images);
+        if (images.Count < 1 || images.Count > _maxBatch)
+            throw new ArgumentException($"a batch holds 1 to {_maxBatch} images, got {images.Count}", nameof(images));
+        long largest = 0, total = 0;
+        for (int i = 0; i < images.Count; i++)
+        {
+            var img = images[i];
+            if (CheckSize(img.Width, img.Height) is { } why) throw new ArgumentException($"image {i}: {why}", nameof(images));
+            largest = Math.Max(largest, img.Pixels.LongLength);
+            total += img.Pixels.LongLength;
+        }
         var (w, h) = InputSize;
         _tensor ??= _pre.AllocateBatch(_maxBatch, w, h);
         _out ??= Device.Allocate((long)_maxBatch * Dimension * 4);
-        for (int start = 0; start < images.Count; start += _maxBatch)
+        if (!_freeSlots.TryPop(out var slot)) _slots.Add(slot = new BatchSlot());
+        try
         {
-            int n = Math.Min(_maxBatch, images.Count - start);
-            for (int i = 0; i < n; i++)
-            {
-                var img = images[start + i];
-                if (CheckSize(img.Width, img.Height) is { } why) throw new ArgumentException($"image {start + i}: {why}", nameof(images));
-                _pre.Run(img.Pixels, img.Width, img.Height, _tensor, i);
-            }
+            slot.EnsureStaging(Device, Math.Min(total, Math.Max(StagingBytes, largest)));
+            slot.EnsureResult(Device, (long)images.Count * Dimension * 4);
+            EnqueueGroups(images, slot);
+            int n = images.Count;
+            var compute = Device.Stream;
             _session.Run(_tensor, 0, n, _out, 0, OutputName);
-            var dst = output.Slice(start * Dimension, n * Dimension);
-            Device.Stream.Download<float>(_out, dst);
+            compute.DownloadAsync(_out, slot.Result!, 0, (long)n * Dimension * 4);
+            slot.Done?.Dispose();
+            slot.Done = compute.Record();
         }
+        catch
+        {
+            Device.Stream.Synchronize(); // nothing of this batch may still touch the slot's memory
+            slot.Done?.Dispose();
+            slot.Done = null;
+            _freeSlots.Push(slot);
+            throw;
+        }
+        var pending = new PendingEmbedding(this, slot, images.Count, _submitted++);
+        InFlight++;
+        Trace?.Invoke($"submit {pending.Sequence}");
+        return pending;
+    }
+
+    /// <summary>
+    /// Stages the images in the slot's pinned memory and uploads them on the transfer stream, as many at a time as
+    /// fit; the device stream waits for each upload, then preprocesses those images into the batch tensor.
+    /// </summary>
+    private void EnqueueGroups(IReadOnlyList<DecodedImage> images, BatchSlot slot)
+    {
+        var compute = Device.Stream;
+        var staging = slot.Staging!;
+        var offsets = new long[images.Count];
+        for (int i = 0; i < images.Count;)
+        {
+            int first = i;
+            long used = 0;
+            while (i < images.Count && used + images[i].Pixels.LongLength <= staging.Length)
+            {
+                var px = images[i].Pixels;
+                px.CopyTo(staging.Span.Slice((int)used, px.Length));
+                offsets[i] = used;
+                used += px.LongLength;
+                _pre.Prepare(images[i].Width, images[i].Height); // new weight tables go up on the transfer stream
+                i++;
+            }
+            _upload.UploadAsync(slot.DevicePixels!, staging, 0, used);
+            using (var uploaded = _upload.Record())
+            {
+                compute.Wait(uploaded);
+                for (int j = first; j < i; j++)
+                    _pre.Run(slot.DevicePixels!, offsets[j], images[j].Width, images[j].Height, 3 * images[j].Width, _tensor!, j);
+                if (i == images.Count) break;
+                // A batch larger than the staging memory: before refilling it, the host waits for this upload and
+                // the transfer stream waits (on the device) for the kernels that read the device copy.
+                uploaded.Wait();
+            }
+            using var consumed = compute.Record();
+            _upload.Wait(consumed);
+        }
+    }
+
+    /// <summary>Waits for a submitted batch and writes its L2-normalised vectors (Count × D floats) to <paramref name="output"/>.</summary>
+    /// <exception cref="InvalidOperationException">The batch was already completed or dropped, or belongs to another embedder.</exception>
+    public void Complete(PendingEmbedding batch, Span<float> output)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(batch);
+        if (!ReferenceEquals(batch.Owner, this)) throw new InvalidOperationException("The batch was submitted to another embedder");
+        var slot = batch.Slot ?? throw new InvalidOperationException($"Batch {batch.Sequence} was already completed or dropped");
+        if (output.Length != (long)batch.Count * Dimension)
+            throw new ArgumentException($"output must hold {batch.Count}×{Dimension} floats, it holds {output.Length}", nameof(output));
+        Trace?.Invoke($"wait {batch.Sequence}");
+        slot.Done!.Wait();
+        slot.Result!.AsSpan<float>()[..output.Length].CopyTo(output);
         Normalize(output, Dimension);
+        Return(batch);
+    }
+
+    /// <summary>Drops a batch that will not be completed, once the device no longer uses its memory.</summary>
+    internal void Release(PendingEmbedding batch)
+    {
+        if (batch.Slot is not { } slot) return;
+        if (!_disposed)
+        {
+            try { slot.Done?.Wait(); }
+            catch (ComputeException) { } // the device failed; the batch is lost either way
+        }
+        Return(batch);
+    }
+
+    private void Return(PendingEmbedding batch)
+    {
+        var slot = batch.Slot!;
+        batch.Slot = null;
+        InFlight--;
+        if (!_disposed) _freeSlots.Push(slot);
     }
 
     /// <summary>L2-normalises each row of a row-major matrix in place, in double for stability.</summary>
@@ -116,6 +271,18 @@ public sealed class ImageEmbedder : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
+        // Queued work may still read or write the slots: let both streams drain first.
+        if (!Device.IsDisposed)
+        {
+            try { Device.Stream.Synchronize(); _upload.Synchronize(); }
+            catch (ComputeException) { }
+        }
+        foreach (var slot in _slots) slot.Dispose(); // batches still pending lose their results
+        _slots.Clear();
+        _freeSlots.Clear();
+        _upload.Dispose();
         _tensor?.Dispose();
         _out?.Dispose();
         _pre.Dispose();

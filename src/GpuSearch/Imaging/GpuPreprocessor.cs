@@ -13,9 +13,9 @@ public sealed class GpuPreprocessor : IDisposable
     public const int LocalX = 16, LocalY = 8;
 
     /// <summary>How many source sizes keep their weight tables on the device before the cache is flushed.</summary>
-    public const int MaxCachedPlans = 32;
+    public const int MaxCachedPlans = 128;
 
-    private readonly ComputeStream _stream;
+    private readonly ComputeStream _stream, _tableStream;
     private readonly ComputeKernel _horizontal, _vertical;
     private readonly Dictionary<(int, int), PlanBuffers> _plans = new();
     private DeviceBuffer? _window, _staging;
@@ -34,17 +34,25 @@ public sealed class GpuPreprocessor : IDisposable
     /// <param name="device">Device to run on.</param>
     /// <param name="spec">What to do; validated here.</param>
     /// <param name="stream">Stream to enqueue on (default: the device's default stream).</param>
+    /// <param name="tableStream">
+    /// Stream that uploads a new source size's weight tables (default: <paramref name="stream"/>). The upload blocks
+    /// until the tables are on the device, which on the run stream means until the work queued ahead has finished;
+    /// an otherwise idle or transfer-only stream avoids that stall.
+    /// </param>
     /// <exception cref="ArgumentException">The spec is invalid; the message names the field.</exception>
-    public GpuPreprocessor(ComputeDevice device, PreprocessSpec spec, ComputeStream? stream = null)
+    public GpuPreprocessor(ComputeDevice device, PreprocessSpec spec, ComputeStream? stream = null, ComputeStream? tableStream = null)
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
         if (stream is not null && stream.Device != device)
             throw new ArgumentException("The stream belongs to a different device", nameof(stream));
+        if (tableStream is not null && tableStream.Device != device)
+            throw new ArgumentException("The table stream belongs to a different device", nameof(tableStream));
         Device = device;
         Spec = spec;
         _stream = stream ?? device.Stream;
+        _tableStream = tableStream ?? _stream;
         var defines = new KernelDefines()
             .Set("RESAMPLE_U8", spec.Resize?.Arithmetic == ResampleArithmetic.Float ? 0 : 1)
             .Set("OUT_DTYPE", spec.DType == TensorDType.Fp16 ? "DTYPE_F16" : "DTYPE_F32");
@@ -145,6 +153,9 @@ public sealed class GpuPreprocessor : IDisposable
     /// <summary>The host plan for a source size (cached with its device tables).</summary>
     public PreprocessPlan Plan(int width, int height) => GetPlan(width, height).Plan;
 
+    /// <summary>Makes sure the weight tables for this source size are on the device (a no-op when cached).</summary>
+    public void Prepare(int width, int height) => GetPlan(width, height);
+
     private PlanBuffers GetPlan(int width, int height)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -169,7 +180,7 @@ public sealed class GpuPreprocessor : IDisposable
     private DeviceBuffer Upload<T>(T[] data) where T : unmanaged
     {
         var b = Device.Allocate(Math.Max(data.Length, 1) * (long)System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
-        _stream.Upload<T>(b, data);
+        _tableStream.Upload<T>(b, data); // blocking: the tables are on the device when this returns, for any stream
         return b;
     }
 
