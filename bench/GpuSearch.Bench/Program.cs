@@ -12,6 +12,8 @@ if (args.Length == 0 || args[0] is "-h" or "--help")
                run with DIR's libblas.so.3 (bench/get_openblas.sh unpacks OpenBLAS without installing it)
           decode [--dir DIR] [--size 224] [--repeat 3] [--device D] [--json]
                JPEG images/s per core (full and DCT-scaled) vs tjbench and PIL on the same files; input pipeline images/s
+          embed [--dir DIR] [--model M --spec S] [--batch 32] [--images 256] [--repeat 3] [--device D] [--json]
+               decoded images to vectors with the next batch's upload beside compute vs one batch at a time
           preprocess [--device D] [--spec torchvision|FILE] [--size 640x480] [--images 64]
                GPU preprocessing images/s vs the scalar C# reference
         """);
@@ -24,7 +26,8 @@ try
         "knn" => KnnBench.Run(args[1..]),
         "decode" => DecodeBench.Run(args[1..]),
         "preprocess" => PreprocessBench.Run(args[1..]),
-        _ => throw new ArgumentException($"Unknown benchmark '{args[0]}' (available: knn, decode, preprocess)"),
+        "embed" => EmbedBench.Run(args[1..]),
+        _ => throw new ArgumentException($"Unknown benchmark '{args[0]}' (available: knn, decode, preprocess, embed)"),
     };
 }
 catch (ArgumentException e)
