@@ -3,6 +3,7 @@
 
 usage: baselines.py torch ARCH BATCH SIZE        ARCH: a torchvision constructor, e.g. mobilenet_v2,
                                                  mobilenet_v2@0.35 (width multiplier), inception_v3
+       baselines.py torchgpu ARCH BATCH SIZE fp32|fp16   (PyTorch eager on CUDA, channels_last, CUDA-event timing)
        baselines.py opencv MODEL.onnx BATCH SIZE
        baselines.py export ARCH OUT.onnx SIZE     (random weights, dynamic batch, opset 17)
        baselines.py torchref ARCH IN.npy OUT.npy  (PyTorch's output for the same random weights: parity check)
@@ -36,6 +37,31 @@ def torch_model(arch):
     return getattr(torchvision.models, name)(**kwargs).eval()
 
 
+def torch_gpu(arch, batch, size, dtype):
+    """PyTorch eager on the GPU as users run it for throughput: channels_last, fp16 or fp32, no autograd.
+    Best of several timed passes after warm-up (cuDNN autotuning), timed with CUDA events."""
+    import torch
+    if not torch.cuda.is_available():
+        raise SystemExit("torchgpu: no CUDA device")
+    torch.backends.cudnn.benchmark = True
+    dt = torch.float16 if dtype == "fp16" else torch.float32
+    m = torch_model(arch).cuda().to(dt).to(memory_format=torch.channels_last)
+    x = torch.rand(batch, 3, size, size, device="cuda", dtype=dt).to(memory_format=torch.channels_last)
+    best = float("inf")
+    with torch.no_grad():
+        for _ in range(5):
+            m(x)
+        torch.cuda.synchronize()
+        for _ in range(20):
+            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            start.record()
+            m(x)
+            end.record()
+            end.synchronize()
+            best = min(best, start.elapsed_time(end))
+    return batch / (best / 1000), best
+
+
 def main():
     kind, what, a2, a3 = sys.argv[1:5]
     if kind == "torchref":
@@ -50,6 +76,10 @@ def main():
         x = torch.randn(1, 3, int(a3), int(a3))
         torch.onnx.export(m, x, a2, opset_version=17, input_names=["input"], output_names=["output"],
                           dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+        return
+    if kind == "torchgpu":
+        ips, ms = torch_gpu(what, int(a2), int(a3), sys.argv[5])
+        print(f"{ips:.2f} {ms:.2f}")
         return
     batch, size = int(a2), int(a3)
     x = np.random.default_rng(0).uniform(0, 1, (batch, 3, size, size)).astype(np.float32)
