@@ -19,7 +19,6 @@ public sealed class ImageEmbedder : IDisposable
     private readonly List<BatchSlot> _slots = new();
     private DeviceBuffer? _tensor, _out;
     private long _submitted;
-
     private bool _disposed;
 
     /// <summary>Pinned staging memory per in-flight batch (a bigger batch of pixels is uploaded in parts).</summary>
@@ -167,7 +166,9 @@ public sealed class ImageEmbedder : IDisposable
         }
         catch
         {
-            Device.Stream.Synchronize(); // nothing of this batch may still touch the slot's memory
+            // Nothing of this batch may still touch the slot's memory when it goes back to the pool.
+            try { _upload.Synchronize(); Device.Stream.Synchronize(); }
+            catch (ComputeException) { } // the device failed: the original error is the one to report
             slot.Done?.Dispose();
             slot.Done = null;
             _freeSlots.Push(slot);
