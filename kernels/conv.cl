@@ -45,6 +45,15 @@
 #define SUBS 1
 #endif
 #define SUB_M (TILE_M / SUBS)
+// ACC_LOCAL (one work-item per group, K deeper than TILE_K): gather each K tile once for all sub-blocks and
+// keep their accumulators in local memory between tiles, instead of re-gathering the tile per sub-block.
+// On a CPU the gather (bounds tests, short runs on small deep-layer images) costs several times the FMAs.
+#ifndef ACC_LOCAL
+#define ACC_LOCAL 0
+#endif
+#if ACC_LOCAL && (TILE_M / SUBS / WPT_M) * (TILE_N / WPT_N) != 1
+#error ACC_LOCAL needs one work-item per work-group
+#endif
 #define THREADS_M (SUB_M / WPT_M)
 #define THREADS_N (TILE_N / WPT_N)
 // fma, not mad: PoCL expands mad to a multiply and an add, while fma becomes one vfmadd on FMA CPUs.
@@ -62,6 +71,125 @@
 #define B_ROW_STEP 1
 #define B_COL_STEP THREADS
 #endif
+
+// Multiply-accumulates kmax rows of the packed tiles into acc. Fully unrolled so the register tile stays in
+// registers (PoCL's LLVM keeps it on the stack otherwise).
+#define MAC_TILE(kmax)                                                                   \
+    for (int kk = 0; kk < (kmax); kk++) {                                                \
+        float ra[WPT_M], rb[WPT_N];                                                      \
+        _Pragma("unroll") for (int i = 0; i < WPT_M; i++) ra[i] = as[kk][ty + i * THREADS_M]; \
+        _Pragma("unroll") for (int j = 0; j < WPT_N; j++) rb[j] = bs[kk][tx + j * THREADS_N]; \
+        _Pragma("unroll") for (int i = 0; i < WPT_M; i++)                                \
+            _Pragma("unroll") for (int j = 0; j < WPT_N; j++) acc[i][j] = FMA(ra[i], rb[j], acc[i][j]); \
+    }
+
+// Rows [ms, ms + SUB_M) × [k0, k0 + TILE_K) of the group's weights into as (zero outside).
+inline void load_a(LOCAL_PTR float* as, const __global WT* restrict wg, const int ms, const int k0, const int Mg,
+                   const int Kg, const int tid) {
+    for (int i = tid; i < SUB_M * TILE_K; i += THREADS) {
+        const int mm = i / TILE_K, kk = i % TILE_K;
+        const int m = ms + mm, k = k0 + kk;
+        as[kk * SUB_M + mm] = (m < Mg && k < Kg) ? LDW(wg, (idx_t)m * Kg + k) : 0.0f;
+    }
+}
+
+// Rows [k0, k0 + TILE_K) of the im2col matrix X̂ for the group's TILE_N columns into bs (zero outside).
+inline void gather_b(LOCAL_PTR float* bs, const int k0, const int Kg, const __global XT* restrict x, const idx_t HW,
+                     const int H, const int W, const int KK, const int KW, const int SW, const int DH, const int DW,
+                     const int OHW, const idx_t y_off, LOCAL_PTR const idx_t* col_x, LOCAL_PTR const idx_t* col_y,
+                     LOCAL_PTR const int* col_ih, LOCAL_PTR const int* col_iw, LOCAL_PTR const int* col_run,
+                     const int b_row0, const int c0) {
+    for (int kk = b_row0; kk < TILE_K; kk += B_ROW_STEP) {
+        LOCAL_PTR float* brow = bs + kk * TILE_N;
+        const int k = k0 + kk;
+        if (k >= Kg) {
+            for (int nn = c0; nn < TILE_N; nn += B_COL_STEP) brow[nn] = 0.0f;
+            continue;
+        }
+#if POINTWISE
+        // Columns run contiguously within an image: copy each image's run of the tile as one segment.
+        const idx_t coff = (idx_t)k * HW;
+        for (int seg = 0; seg < TILE_N;) {
+            if (col_x[seg] < 0) {
+                for (int nn = seg + c0; nn < TILE_N; nn += B_COL_STEP) brow[nn] = 0.0f;
+                break;
+            }
+            const int p0 = (int)((col_y[seg] - y_off) % OHW);
+            const int len = min(TILE_N - seg, OHW - p0);
+            const __global XT* row = x + col_x[seg] + coff + p0 - seg;
+            for (int nn = seg + c0; nn < seg + len; nn += B_COL_STEP) brow[nn] = LDX(row, nn);
+            seg += len;
+        }
+#else
+        const int ci = k / KK, kr = k % KK, kh = kr / KW, kw = kr % KW;
+        const idx_t coff = (idx_t)ci * HW;
+        const int dh = kh * DH, dw = kw * DW;
+#if THREADS == 1
+        for (int s0 = 0; s0 < TILE_N;) {
+            const int len = col_run[s0];
+            const int ih = col_ih[s0] + dh, iw0 = col_iw[s0] + dw;
+            if (col_x[s0] < 0 || ih < 0 || ih >= H) {
+                for (int j = 0; j < len; j++) brow[s0 + j] = 0.0f;
+            } else {
+                const __global XT* row = x + col_x[s0] + coff + (idx_t)ih * W;
+                for (int j = 0; j < len; j++) {
+                    const int iw = iw0 + j * SW;
+                    brow[s0 + j] = iw >= 0 && iw < W ? LDX(row, iw) : 0.0f;
+                }
+            }
+            s0 += len;
+        }
+#else
+        for (int nn = c0; nn < TILE_N; nn += B_COL_STEP) {
+            const idx_t base = col_x[nn];
+            const int ih = col_ih[nn] + dh, iw = col_iw[nn] + dw;
+            const int ok = base >= 0 && ih >= 0 && ih < H && iw >= 0 && iw < W;
+            brow[nn] = ok ? LDX(x, base + coff + (idx_t)ih * W + iw) : 0.0f;
+        }
+#endif
+#endif
+    }
+}
+
+// Epilogue of one sub-block: + bias, + residual, activation, store. Not unrolled: the activation inlined
+// WPT_M·WPT_N times would make compile times explode.
+inline void store_tile(float acc[WPT_M][WPT_N], const int ms, const int tx, const int ty, const int Mg, const int g,
+                       const int OHW, const int contiguous, LOCAL_PTR const idx_t* col_y,
+                       const __global float* restrict bias, const idx_t b_off, const __global XT* restrict res,
+                       const idx_t r_off, __global XT* restrict y, const idx_t y_off, const float act_a, const float act_b) {
+    for (int i = 0; i < WPT_M; i++) {
+        const int m = ms + ty + i * THREADS_M;
+        if (m >= Mg) continue;
+        const int co = g * Mg + m;
+#if HAS_BIAS
+        const float bv = bias[b_off + co];
+#else
+        const float bv = 0.0f;
+#endif
+        if (contiguous) {
+            const idx_t o0 = col_y[0] + (idx_t)co * OHW;
+            for (int j = 0; j < WPT_N; j++) {
+                float v = acc[i][j] + bv;
+#if HAS_RES
+                v += LDX(res, r_off + (o0 - y_off) + j);
+#endif
+                STX(y, o0 + j, apply_act(v, act_a, act_b));
+            }
+            continue;
+        }
+        for (int j = 0; j < WPT_N; j++) {
+            const int nn = tx + j * THREADS_N;
+            const idx_t yo = col_y[nn];
+            if (yo < 0) continue;
+            const idx_t o = yo + (idx_t)co * OHW;
+            float v = acc[i][j] + bv;
+#if HAS_RES
+            v += LDX(res, r_off + (o - y_off));
+#endif
+            STX(y, o, apply_act(v, act_a, act_b));
+        }
+    }
+}
 
 __kernel KERNEL_BOUNDS(THREADS)
 void conv2d(const int N, const int C, const int H, const int W, const int M, const int OH, const int OW,
@@ -123,122 +251,61 @@ void conv2d(const int N, const int C, const int H, const int W, const int M, con
     // Output columns of a tile inside one image are contiguous: store them as a run (vectorises).
     const int contiguous = THREADS_N == 1 && col_y[TILE_N - 1] >= 0 && col_y[TILE_N - 1] - col_y[0] == TILE_N - 1;
     const __global WT* wg = w + w_off + (idx_t)g * Mg * Kg;
-    for (int sub = 0; sub < SUBS; sub++) {
-    const int ms = m0 + sub * SUB_M;
-    if (ms >= Mg) break;
-    float acc[WPT_M][WPT_N];
-#pragma unroll
-    for (int i = 0; i < WPT_M; i++)
-#pragma unroll
-        for (int j = 0; j < WPT_N; j++) acc[i][j] = 0.0f;
-
+#define GATHER_B(k0) gather_b(&bs[0][0], (k0), Kg, x, HW, H, W, KK, KW, SW, DH, DW, OHW, y_off, \
+                              col_x, col_y, col_ih, col_iw, col_run, b_row0, c0)
+#define STORE_TILE(ms) store_tile(acc, (ms), tx, ty, Mg, g, OHW, contiguous, col_y, bias, b_off, res, r_off, y, y_off, act_a, act_b)
+#if ACC_LOCAL
+    __local float accs[SUBS][WPT_M][WPT_N];
+    for (int sb = 0; sb < SUBS; sb++)
+        for (int i = 0; i < WPT_M; i++)
+            for (int j = 0; j < WPT_N; j++) accs[sb][i][j] = 0.0f;
     for (int k0 = 0; k0 < Kg; k0 += TILE_K) {
-        for (int i = tid; i < SUB_M * TILE_K; i += THREADS) {
-            const int mm = i / TILE_K, kk = i % TILE_K;
-            const int m = ms + mm, k = k0 + kk;
-            as[kk][mm] = (m < Mg && k < Kg) ? LDW(wg, (idx_t)m * Kg + k) : 0.0f;
-        }
-        // With a single K tile the packed input tile of the previous sub-block is still valid.
-        if (sub == 0 || Kg > TILE_K)
-        for (int kk = b_row0; kk < TILE_K; kk += B_ROW_STEP) {
-            const int k = k0 + kk;
-            if (k >= Kg) {
-                for (int nn = c0; nn < TILE_N; nn += B_COL_STEP) bs[kk][nn] = 0.0f;
-                continue;
-            }
-#if POINTWISE
-            // Columns run contiguously within an image: copy each image's run of the tile as one segment.
-            const idx_t coff = (idx_t)k * HW;
-            for (int seg = 0; seg < TILE_N;) {
-                if (col_x[seg] < 0) {
-                    for (int nn = seg + c0; nn < TILE_N; nn += B_COL_STEP) bs[kk][nn] = 0.0f;
-                    break;
-                }
-                const int p0 = (int)((col_y[seg] - y_off) % OHW);
-                const int len = min(TILE_N - seg, OHW - p0);
-                const __global XT* row = x + col_x[seg] + coff + p0 - seg;
-                for (int nn = seg + c0; nn < seg + len; nn += B_COL_STEP) bs[kk][nn] = LDX(row, nn);
-                seg += len;
-            }
-#else
-            const int ci = k / KK, kr = k % KK, kh = kr / KW, kw = kr % KW;
-            const idx_t coff = (idx_t)ci * HW;
-            const int dh = kh * DH, dw = kw * DW;
-#if THREADS == 1
-            for (int s0 = 0; s0 < TILE_N;) {
-                const int len = col_run[s0];
-                const int ih = col_ih[s0] + dh, iw0 = col_iw[s0] + dw;
-                if (col_x[s0] < 0 || ih < 0 || ih >= H) {
-                    for (int j = 0; j < len; j++) bs[kk][s0 + j] = 0.0f;
-                } else {
-                    const __global XT* row = x + col_x[s0] + coff + (idx_t)ih * W;
-                    for (int j = 0; j < len; j++) {
-                        const int iw = iw0 + j * SW;
-                        bs[kk][s0 + j] = iw >= 0 && iw < W ? LDX(row, iw) : 0.0f;
-                    }
-                }
-                s0 += len;
-            }
-#else
-            for (int nn = c0; nn < TILE_N; nn += B_COL_STEP) {
-                const idx_t base = col_x[nn];
-                const int ih = col_ih[nn] + dh, iw = col_iw[nn] + dw;
-                const int ok = base >= 0 && ih >= 0 && ih < H && iw >= 0 && iw < W;
-                bs[kk][nn] = ok ? LDX(x, base + coff + (idx_t)ih * W + iw) : 0.0f;
-            }
-#endif
-#endif
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
-        // The last tile may be partial: small K (first layers, thin 1×1s) must not pay for TILE_K.
+        GATHER_B(k0);
         const int kmax = min(TILE_K, Kg - k0);
-        for (int kk = 0; kk < kmax; kk++) {
-            float ra[WPT_M], rb[WPT_N];
-            // Fully unrolled so the register tile stays in registers (PoCL's LLVM keeps it on the stack otherwise).
-#pragma unroll
-            for (int i = 0; i < WPT_M; i++) ra[i] = as[kk][ty + i * THREADS_M];
-#pragma unroll
-            for (int j = 0; j < WPT_N; j++) rb[j] = bs[kk][tx + j * THREADS_N];
+        for (int sub = 0; sub < SUBS; sub++) {
+            const int ms = m0 + sub * SUB_M;
+            if (ms >= Mg) break;
+            load_a(&as[0][0], wg, ms, k0, Mg, Kg, tid); // one work-item: no barriers needed on this path
+            float acc[WPT_M][WPT_N];
 #pragma unroll
             for (int i = 0; i < WPT_M; i++)
 #pragma unroll
-                for (int j = 0; j < WPT_N; j++) acc[i][j] = FMA(ra[i], rb[j], acc[i][j]);
+                for (int j = 0; j < WPT_N; j++) acc[i][j] = accs[sub][i][j];
+            MAC_TILE(kmax);
+#pragma unroll
+            for (int i = 0; i < WPT_M; i++)
+#pragma unroll
+                for (int j = 0; j < WPT_N; j++) accs[sub][i][j] = acc[i][j];
         }
-        barrier(CLK_LOCAL_MEM_FENCE);
     }
-
-    // Not unrolled: the activation inlined WPT_M·WPT_N times would make compile times explode.
-    for (int i = 0; i < WPT_M; i++) {
-        const int m = ms + ty + i * THREADS_M;
-        if (m >= Mg) continue;
-        const int co = g * Mg + m;
-#if HAS_BIAS
-        const float bv = bias[b_off + co];
+    for (int sub = 0; sub < SUBS; sub++) {
+        const int ms = m0 + sub * SUB_M;
+        if (ms >= Mg) break;
+        float acc[WPT_M][WPT_N];
+        for (int i = 0; i < WPT_M; i++)
+            for (int j = 0; j < WPT_N; j++) acc[i][j] = accs[sub][i][j];
+        STORE_TILE(ms);
+    }
 #else
-        const float bv = 0.0f;
-#endif
-        if (contiguous) {
-            const idx_t o0 = col_y[0] + (idx_t)co * OHW;
-            for (int j = 0; j < WPT_N; j++) {
-                float v = acc[i][j] + bv;
-#if HAS_RES
-                v += LDX(res, r_off + (o0 - y_off) + j);
-#endif
-                STX(y, o0 + j, apply_act(v, act_a, act_b));
-            }
-            continue;
+    for (int sub = 0; sub < SUBS; sub++) {
+        const int ms = m0 + sub * SUB_M;
+        if (ms >= Mg) break;
+        float acc[WPT_M][WPT_N];
+#pragma unroll
+        for (int i = 0; i < WPT_M; i++)
+#pragma unroll
+            for (int j = 0; j < WPT_N; j++) acc[i][j] = 0.0f;
+
+        for (int k0 = 0; k0 < Kg; k0 += TILE_K) {
+            load_a(&as[0][0], wg, ms, k0, Mg, Kg, tid);
+            // With a single K tile the packed input tile of the previous sub-block is still valid.
+            if (sub == 0 || Kg > TILE_K) GATHER_B(k0);
+            barrier(CLK_LOCAL_MEM_FENCE);
+            // The last tile may be partial: small K (first layers, thin 1×1s) must not pay for TILE_K.
+            MAC_TILE(min(TILE_K, Kg - k0));
+            barrier(CLK_LOCAL_MEM_FENCE);
         }
-        for (int j = 0; j < WPT_N; j++) {
-            const int nn = tx + j * THREADS_N;
-            const idx_t yo = col_y[nn];
-            if (yo < 0) continue;
-            const idx_t o = yo + (idx_t)co * OHW;
-            float v = acc[i][j] + bv;
-#if HAS_RES
-            v += LDX(res, r_off + (o - y_off));
+        STORE_TILE(ms);
+    }
 #endif
-            STX(y, o, apply_act(v, act_a, act_b));
-        }
-    }
-    }
 }

@@ -21,6 +21,9 @@ public sealed partial class CnnOpsTests
         ["dw3x3"] = new(2, 8, 10, 37, 8, 3, 3, 1, 1, 1, 1, 1, 1, Group: 8),
         ["dw3x3-s2-mult2"] = new(1, 5, 9, 9, 10, 3, 3, 2, 2, 0, 0, 1, 1, Group: 5),
         ["dw5x5-dil2"] = new(1, 4, 13, 21, 4, 5, 5, 1, 1, 4, 4, 4, 4, 2, 2, Group: 4),
+        // K = 180 per group: deeper than the "panels" tiles' 64-deep panel, so 3 panels, the last partial.
+        ["3x3-deep"] = new(2, 20, 6, 5, 14, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1),
+        ["group2-deep"] = new(1, 40, 5, 7, 10, 3, 3, PadTop: 1, PadLeft: 0, PadBottom: 1, PadRight: 2, Group: 2),
     };
 
     private static readonly Dictionary<string, ConvTiles> TileSets = new()
@@ -29,6 +32,9 @@ public sealed partial class CnnOpsTests
         ["gpu"] = ConvTiles.Gpu,
         ["small"] = new ConvTiles(16, 32, 8, 4, 8, 4, 4),
         ["subs"] = new ConvTiles(24, 16, 8, 4, 16, 8, 2, SubBlocksM: 3),
+        // One work-item, three sub-blocks, 64-deep panels: K > 64 takes the local-accumulator path (ACC_LOCAL).
+        ["panels"] = new ConvTiles(12, 16, 8, 4, 16, SubBlocksM: 3, PanelDepth: 64),
+        ["panels-deep"] = new ConvTiles(12, 16, 8, 4, 16, SubBlocksM: 3, PanelDepth: 64, DeepTileM: 20),
     };
 
     private static IEnumerable<string> ConvCases()
@@ -36,6 +42,13 @@ public sealed partial class CnnOpsTests
         foreach (var s in ConvShapes.Keys)
             foreach (var t in TileSets.Keys) yield return $"conv {s} auto {t} bias-relu";
         foreach (var s in new[] { "1x1", "dw3x3", "dw3x3-s2-mult2" }) yield return $"conv {s} implicit cpu bias-relu";
+        foreach (var s in new[] { "3x3-deep", "group2-deep", "1x1-straddle" })
+        {
+            yield return $"conv {s} implicit panels res-clip";
+            yield return $"conv {s} implicit panels fp16-relu";
+        }
+        yield return "conv 1x1-straddle auto panels bias-relu"; // pointwise gather with local accumulators
+        foreach (var s in new[] { "3x3-deep", "group2-deep" }) yield return $"conv {s} implicit panels-deep bias-relu";
         // RoundToHalf is a Cast, not an epilogue: rounding amplifies accumulation-order differences to an fp16 ulp.
         foreach (var a in Enum.GetValues<ActivationKind>().Where(k => k != ActivationKind.RoundToHalf))
         {

@@ -31,9 +31,6 @@ public sealed record ConvOptions(TensorStorage Storage = TensorStorage.F32, Tens
 /// <summary>Conv2D with a fused epilogue: <c>y = act(conv(x, w) + bias + residual)</c>. Offsets are in elements.</summary>
 public static class Conv2d
 {
-    /// <summary>Deepest K tile (input channels × taps) a CPU work-group packs at once.</summary>
-    public const int MaxPanelDepth = 1152;
-
     /// <summary>Largest padded plane (floats) the local-memory depthwise kernel takes (64 KiB).</summary>
     public const int DepthwisePlaneMax = 16384;
 
@@ -113,15 +110,23 @@ public static class Conv2d
             .Int(s.OutHeight).Int(s.OutWidth).Int(s.KernelH).Int(s.KernelW).Int(s.StrideH).Int(s.StrideW)
             .Int(s.PadTop).Int(s.PadLeft).Int(s.DilationH).Int(s.DilationW).Int(s.Group);
         AddTensors(args, x, xOffset, w, wOffset, bias, bOffset, residual, rOffset, y, yOffset, activation);
-        // One work-item per group (CPU tiles): deepen the K tile to the whole K (up to MaxPanelDepth, within local
-        // memory) so the gathered input panel is packed once and reused by every channel sub-block.
+        // One work-item per group (CPU tiles): deepen the K tile to the whole K (up to PanelDepth, within local
+        // memory) so the gathered input panel is packed once and reused by every channel sub-block. Deeper K
+        // (ResNet's late 3×3 convs): gather each panel once and keep the sub-blocks' accumulators in local memory.
+        bool accLocal = false;
         if (tiles.ThreadsM * tiles.ThreadsN == 1)
         {
             int kg = s.InChannels / s.Group * s.KernelH * s.KernelW;
             long perRow = (tiles.TileM / tiles.SubBlocksM + tiles.TileN) * 4L;
-            int cap = (int)Math.Min(MaxPanelDepth, (stream.Device.Info.LocalMemoryBytes - 8192) / perRow / 64 * 64);
+            long accBytes = (long)Math.Max(tiles.TileM, tiles.DeepTileM) * tiles.TileN * 4;
+            int cap = (int)Math.Min(tiles.PanelDepth, (stream.Device.Info.LocalMemoryBytes - 8192 - accBytes) / perRow / 64 * 64);
             if (kg > tiles.TileK && cap > tiles.TileK) tiles = tiles with { TileK = (int)Math.Min(OpCheck.RoundUp(kg, 64), cap) };
+            accLocal = kg > tiles.TileK && tiles.SubBlocksM > 1;
+            // Each gathered panel then serves more channels: the gather, not the FMAs, dominates on a CPU.
+            if (accLocal && tiles.DeepTileM > tiles.TileM)
+                tiles = tiles with { TileM = tiles.DeepTileM, SubBlocksM = tiles.DeepTileM / (tiles.TileM / tiles.SubBlocksM) };
         }
+        defines.Set("ACC_LOCAL", accLocal ? 1 : 0);
         defines.Set("TILE_M", tiles.TileM).Set("TILE_N", tiles.TileN).Set("TILE_K", tiles.TileK)
             .Set("WPT_M", tiles.WorkPerThreadM).Set("WPT_N", tiles.WorkPerThreadN).Set("SUBS", tiles.SubBlocksM)
             .Set("POINTWISE", alg == ConvAlgorithm.Pointwise ? 1 : 0);

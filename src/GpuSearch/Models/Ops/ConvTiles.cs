@@ -11,14 +11,20 @@ namespace GpuSearch.Models.Ops;
 /// <param name="DepthwiseRows">Output rows per work-group in the row-wise depthwise kernel.</param>
 /// <param name="DepthwisePerPixel">Use the one-output-per-work-item depthwise kernel (GPUs) instead of the row-wise one (CPUs).</param>
 /// <param name="SubBlocksM">Sub-blocks a work-item covers one after another within its channel tile (reusing the packed input tile).</param>
+/// <param name="PanelDepth">
+/// Deepest K tile (input channels × taps) a one-work-item configuration packs at once (a multiple of 64); a deeper K is
+/// gathered a panel at a time, each panel once for all sub-blocks, whose accumulators then wait in local memory.
+/// </param>
+/// <param name="DeepTileM">Output channels per work-group on that deeper-than-a-panel path (more sub-blocks per gathered panel); 0 = <paramref name="TileM"/>.</param>
 public sealed record ConvTiles(int TileM, int TileN, int TileK, int WorkPerThreadM, int WorkPerThreadN,
-    int DepthwiseWidth = 16, int DepthwiseRows = 16, bool DepthwisePerPixel = false, int SubBlocksM = 1)
+    int DepthwiseWidth = 16, int DepthwiseRows = 16, bool DepthwisePerPixel = false, int SubBlocksM = 1, int PanelDepth = 1152,
+    int DeepTileM = 0)
 {
     /// <summary>
     /// CPU (PoCL): one work-item per work-group whose register tile is the whole tile, so the local
     /// tiles act as packed panels and the pixel loop vectorises (measured fastest on AVX-512).
     /// </summary>
-    public static ConvTiles Cpu { get; } = new(32, 64, 64, 8, 64, 16, 16, SubBlocksM: 4);
+    public static ConvTiles Cpu { get; } = new(32, 64, 64, 8, 64, 16, 16, SubBlocksM: 4, DeepTileM: 128);
 
     /// <summary>GPU: 256 work-items of 4×4 outputs over 64×64 tiles.</summary>
     public static ConvTiles Gpu { get; } = new(64, 64, 16, 4, 4, 8, 64, DepthwisePerPixel: true);
@@ -32,7 +38,10 @@ public sealed record ConvTiles(int TileM, int TileN, int TileK, int WorkPerThrea
     internal void Validate()
     {
         OpCheck.Positive("conv tiles", TileM, TileN, TileK, WorkPerThreadM, WorkPerThreadN, DepthwiseWidth, DepthwiseRows);
-        OpCheck.Positive("conv sub-blocks", SubBlocksM);
+        OpCheck.Positive("conv sub-blocks", SubBlocksM, PanelDepth);
+        if (PanelDepth % 64 != 0) throw new ArgumentException($"Conv panel depth {PanelDepth} is not a multiple of 64");
+        if (DeepTileM < 0 || (DeepTileM > 0 && DeepTileM % (TileM / SubBlocksM) != 0))
+            throw new ArgumentException($"Conv deep tile {DeepTileM} is not a multiple of the sub-block height {TileM / SubBlocksM}");
         if (TileM % (WorkPerThreadM * SubBlocksM) != 0 || TileN % WorkPerThreadN != 0)
             throw new ArgumentException($"Conv tiles {TileM}×{TileN} are not multiples of work per thread {WorkPerThreadM}×{WorkPerThreadN}");
         var threads = ThreadsM * ThreadsN;
