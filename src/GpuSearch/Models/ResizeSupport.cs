@@ -18,16 +18,33 @@ internal static class ResizeSupport
         if (g.Opset >= 11 && CoordinateProblem(g, n) is { } c) return c;
         if (g.Opset >= 11 && mode == "nearest" && !ResizeCoordinateMath.RoundingNames.ContainsKey(n.GetString("nearest_mode", "round_prefer_floor")))
             return $"attribute nearest_mode='{n.GetString("nearest_mode", "")}' is not supported ({string.Join(", ", ResizeCoordinateMath.RoundingNames.Keys)})";
-        // Output size must be known when planning: scales/sizes have to be constants (inputs 1.. from opset 10).
+        // Output size must be known when planning: scales must be constant (or fold to one); sizes may also be
+        // shape arithmetic (torch's interpolate(size=...) concatenates Shape(x)[0:2] with the constant H, W).
         int si = ResizeTarget.ScalesInput(g.Opset);
-        for (int i = si; i < n.Inputs.Count; i++)
-            if (n.HasInput(i) && !SupportedOps.IsConstantExpression(g, n.Inputs[i]))
-                return $"input {i} ('{n.Inputs[i]}') is not a constant (scales/sizes must be constant or foldable)";
+        if (n.HasInput(si) && !SupportedOps.IsConstantExpression(g, n.Inputs[si]))
+            return $"input {si} ('{n.Inputs[si]}') is not a constant (scales must be constant or foldable)";
+        if (g.Opset >= 11 && n.HasInput(ResizeTarget.SizesInput) && !IsShapeArithmetic(g, n.Inputs[ResizeTarget.SizesInput]))
+            return $"input {ResizeTarget.SizesInput} ('{n.Inputs[ResizeTarget.SizesInput]}') is not a constant or shape arithmetic (sizes must be known when planning)";
         var scales = n.HasInput(si) ? g.ConstantOf(n.Inputs[si])?.ToFloats() : null;
         var sizes = g.Opset >= 11 && n.HasInput(ResizeTarget.SizesInput) ? g.ConstantOf(n.Inputs[ResizeTarget.SizesInput])?.ToLongs() : null;
         if (n.GetInt("antialias", 0) != 0 && mode == "linear" && Shrinks(g, n, scales, sizes))
             return "attribute antialias=1 is not supported when an axis shrinks (no antialiasing filter)";
         return ShapeProblem(g, n, scales, sizes);
+    }
+
+    // Computed only from constants and Shape nodes (whose values are known once the batch is bound); whether
+    // it really evaluates on the host is checked when planning, which names the input if not.
+    private static bool IsShapeArithmetic(ModelGraph g, string value)
+    {
+        var producers = g.Producers();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        bool Visit(string v)
+        {
+            if (v.Length == 0 || g.ConstantOf(v) is not null) return true;
+            if (!seen.Add(v) || !producers.TryGetValue(v, out var p)) return false;
+            return p.OpType is "Constant" or "Shape" || p.Inputs.All(Visit);
+        }
+        return Visit(value);
     }
 
     private static string? CoordinateProblem(ModelGraph g, GraphNode n)

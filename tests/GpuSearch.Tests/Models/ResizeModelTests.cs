@@ -73,7 +73,7 @@ public sealed class ResizeModelTests
     [Theory]
     [InlineData(13, "scales", new float[] { 1, 1, 0.6f, 1.7f }, "[N,3,5,17]")]   // floor(9·0.6), floor(10·1.7)
     [InlineData(10, "scales", new float[] { 1, 1, 2, 3 }, "[N,3,18,30]")]        // opset 10: (X, scales)
-    [InlineData(13, "sizes", new float[] { 1, 3, 4, 7 }, "[N,3,4,7]")]           // the symbolic batch survives sizes
+    [InlineData(13, "sizes", new float[] { 1, 3, 4, 7 }, "[1,3,4,7]")]           // constant sizes fix N, as the spec says
     public void ShapeFollowsScalesOrSizesWithASymbolicBatch(long opset, string kind, float[] values, string expected)
     {
         var w = X(opset, "N", 3, 9, 10);
@@ -81,6 +81,19 @@ public sealed class ResizeModelTests
         else w.Init(TestTensor.Longs("t", [4], values.Select(v => (long)v).ToArray()));
         string[] inputs = opset < 11 ? ["x", "t"] : kind == "scales" ? ["x", "", "t"] : ["x", "", "", "t"];
         Assert.Equal(expected, Infer(w.Node("Resize", inputs, ["y"])));
+    }
+
+    [Fact]
+    public void SizesFromTheInputShapeKeepTheSymbolicBatch()
+    {
+        // torch's interpolate(size=(4, 7)): sizes = Concat(Shape(x)[0:2], [4, 7]).
+        var w = X(13, "N", 3, 9, 10).Init(TestTensor.Longs("st", [1], [0])).Init(TestTensor.Longs("en", [1], [2]))
+            .Init(TestTensor.Longs("hw", [2], [4, 7]))
+            .Node("Shape", ["x"], ["s"]).Node("Slice", ["s", "st", "en"], ["nc"]).Node("Concat", ["nc", "hw"], ["sz"], attrs: A(("axis", 0L)))
+            .Node("Resize", ["x", "", "", "sz"], ["y"]);
+        Assert.Equal("[N,3,4,7]", Infer(w));
+        var m = ModelLoader.Prepare(OnnxImporter.LoadBytes(w.ToBytes()));
+        Assert.Equal("[N,3,4,7]", m.Graph.Value("y").Shape!.ToString());
     }
 
     [Theory]

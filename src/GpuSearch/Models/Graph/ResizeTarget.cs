@@ -20,15 +20,23 @@ public sealed record ResizeTarget(IReadOnlyList<Dim> OutDims, double[] Scales)
     /// contents of its scales and sizes inputs (null or empty = not given).
     /// </summary>
     /// <exception cref="InvalidDataException">Malformed: both or neither given, wrong lengths, bad axes.</exception>
-    public static ResizeTarget Resolve(GraphNode n, TensorShape x, float[]? scales, long[]? sizes)
+    public static ResizeTarget Resolve(GraphNode n, TensorShape x, float[]? scales, long[]? sizes) =>
+        Resolve(n, x, scales, sizes?.Select(Dim.Known).ToArray());
+
+    /// <summary>
+    /// As <see cref="Resolve(GraphNode, TensorShape, float[], long[])"/>, with sizes that may hold symbols: torch
+    /// exports <c>interpolate(size=...)</c> as Concat(Shape(x)[0:2], constant H, W), whose batch entry is the
+    /// input's own symbolic batch.
+    /// </summary>
+    public static ResizeTarget Resolve(GraphNode n, TensorShape x, float[]? scales, IReadOnlyList<Dim>? sizes)
     {
         ArgumentNullException.ThrowIfNull(n);
         ArgumentNullException.ThrowIfNull(x);
-        bool hasScales = scales is { Length: > 0 }, hasSizes = sizes is { Length: > 0 };
+        bool hasScales = scales is { Length: > 0 }, hasSizes = sizes is { Count: > 0 };
         if (hasScales == hasSizes)
             throw new InvalidDataException($"{n.Describe()}: Resize needs exactly one of scales and sizes (got {(hasScales ? "both" : "neither")})");
         var axes = Axes(n, x.Rank);
-        int given = hasScales ? scales!.Length : sizes!.Length;
+        int given = hasScales ? scales!.Length : sizes!.Count;
         if (given != axes.Length)
             throw new InvalidDataException($"{n.Describe()}: {given} {(hasScales ? "scales" : "sizes")} for {axes.Length} resized axes (rank {x.Rank})");
         var outDims = x.Dims.ToArray();
@@ -51,9 +59,10 @@ public sealed record ResizeTarget(IReadOnlyList<Dim> OutDims, double[] Scales)
             for (int k = 0; k < axes.Length; k++)
             {
                 int a = axes[k];
-                if (sizes![k] <= 0) throw new InvalidDataException($"{n.Describe()}: size {sizes[k]} for axis {a} is not positive");
-                outDims[a] = x[a].IsKnown ? Dim.Known(sizes[k]) : x[a];
-                used[a] = x[a].IsKnown ? sizes[k] / (double)x[a].Value : double.NaN;
+                var size = sizes![k];
+                if (size.IsKnown && size.Value <= 0) throw new InvalidDataException($"{n.Describe()}: size {size} for axis {a} is not positive");
+                outDims[a] = size;
+                used[a] = size == x[a] ? 1.0 : size.IsKnown && x[a].IsKnown ? size.Value / (double)x[a].Value : double.NaN;
             }
             return new ResizeTarget(outDims, used);
         }
@@ -61,8 +70,8 @@ public sealed record ResizeTarget(IReadOnlyList<Dim> OutDims, double[] Scales)
         // then out = round-half-up(in · scale).
         if (policy is not ("not_larger" or "not_smaller"))
             throw new InvalidDataException($"{n.Describe()}: keep_aspect_ratio_policy '{policy}' is not one of stretch, not_larger, not_smaller");
-        if (axes.Any(a => !x[a].IsKnown)) return new ResizeTarget(outDims.Select((d, i) => axes.Contains(i) ? Dim.Symbolic("?") : d).ToArray(), used);
-        var ratios = axes.Select((a, k) => sizes![k] / (double)x[a].Value).ToArray();
+        if (axes.Any(a => !x[a].IsKnown) || sizes!.Any(d => !d.IsKnown)) return new ResizeTarget(outDims.Select((d, i) => axes.Contains(i) ? Dim.Symbolic("?") : d).ToArray(), used);
+        var ratios = axes.Select((a, k) => sizes![k].Value / (double)x[a].Value).ToArray();
         double one = policy == "not_larger" ? ratios.Min() : ratios.Max();
         foreach (var a in axes)
         {

@@ -81,7 +81,9 @@ public static partial class ShapeInference
         int si = ResizeTarget.ScalesInput(g.Opset);
         float[]? scales = null;
         if (n.HasInput(si)) scales = g.Value(n.Inputs[si]).Constant?.ToFloats() ?? throw new UnknownInputShapeException();
-        var sizes = g.Opset < 11 ? null : ConstLongs(g, n, ResizeTarget.SizesInput);
+        Dim[]? sizes = null;
+        if (g.Opset >= 11 && n.HasInput(ResizeTarget.SizesInput))
+            sizes = IntsOf(g, n, ResizeTarget.SizesInput) ?? throw new UnknownInputShapeException();
         SetOut(g, n, 0, In(g, n, 0).DataType, new TensorShape(ResizeTarget.Resolve(n, x, scales, sizes).OutDims));
     }
 }
