@@ -30,7 +30,7 @@ public static class SupportedOps
         ["Concat"] = None, ["Slice"] = None, ["Pad"] = CheckPad,
         ["Softmax"] = None, ["ReduceMean"] = None, ["ReduceL2"] = None, ["LayerNormalization"] = None,
         ["Constant"] = CheckConstant, ["Identity"] = None, ["Dropout"] = None, ["Cast"] = CheckCast,
-        ["Shape"] = None, ["Gather"] = None, ["Resize"] = CheckResize,
+        ["Shape"] = None, ["Gather"] = None, ["Resize"] = ResizeSupport.Check,
     };
 
     /// <summary>True when <paramref name="opType"/> is in the supported list.</summary>
@@ -91,16 +91,6 @@ public static class SupportedOps
     {
         var to = (TensorDataType)n.GetInt("to", 0);
         return to.IsFloating() || to.IsIntegral() ? null : $"attribute to={to} is not a supported dtype";
-    }
-
-    private static string? CheckResize(ModelGraph g, GraphNode n)
-    {
-        var mode = n.GetString("mode", "nearest");
-        if (mode is not ("nearest" or "linear")) return $"attribute mode='{mode}' is not supported (nearest, linear)";
-        // Output size must be known when planning: scales/sizes have to be constants (inputs 1.. from opset 10).
-        for (int i = 1; i < n.Inputs.Count; i++)
-            if (n.HasInput(i) && !IsConstantExpression(g, n.Inputs[i])) return $"input {i} ('{n.Inputs[i]}') is not a constant (scales/sizes must be constant)";
-        return null;
     }
 
     /// <summary>True when <paramref name="value"/> is an initializer or computed only from constants (foldable).</summary>

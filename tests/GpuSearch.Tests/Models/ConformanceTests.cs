@@ -22,7 +22,7 @@ public sealed class ConformanceTests(ITestOutputHelper output)
         "Conv", "BatchNormalization", "Relu", "LeakyRelu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Erf", "Gelu",
         "Add", "Sub", "Mul", "Div", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Gemm", "MatMul",
         "Flatten", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Concat", "Slice", "Pad", "Softmax",
-        "ReduceMean", "ReduceL2", "Pow", "Sqrt", "LayerNormalization", "Constant", "Identity", "Cast",
+        "ReduceMean", "ReduceL2", "Pow", "Sqrt", "LayerNormalization", "Constant", "Identity", "Cast", "Resize",
     ];
 
     /// <summary>Tests of listed ops we do not run (a pattern over the test name), and why.</summary>
@@ -34,6 +34,9 @@ public sealed class ConformanceTests(ITestOutputHelper output)
         (new("training_mode"), "BatchNormalization in training mode (batch statistics): inference only"),
         (new("with_argmax"), "MaxPool's Indices output"),
         (new("^test_identity_(opt|sequence)$"), "optional/sequence types: tensors only"),
+        (new("^test_resize_.*cubic"), "Resize mode=cubic: only nearest and linear (the issue's bonus item)"),
+        (new("^test_resize_tf_crop_and_resize"), "Resize coordinate_transformation_mode=tf_crop_and_resize: roi cropping is not supported"),
+        (new("^test_resize_.*antialias"), "Resize antialias=1 while downscaling: no antialiasing filter"),
     ];
 
     private const double RelTol = 1e-4, AbsTol = 1e-5;

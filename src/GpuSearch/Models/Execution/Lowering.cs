@@ -41,6 +41,7 @@ internal sealed partial class Lowering
         AddTensorOps(h);
         AddReductions(h);
         AddMatMul(h);
+        AddResize(h);
         return h;
     }
 

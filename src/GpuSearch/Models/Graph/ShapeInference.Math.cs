@@ -76,21 +76,14 @@ public static partial class ShapeInference
     private static void InferResize(ModelGraph g, GraphNode n)
     {
         var x = ShapeOf(g, n, 0);
-        // Opset 10: (X, scales). Opset ≥ 11: (X, roi, scales, sizes).
-        int scalesIdx = g.Opset < 11 ? 1 : 2, sizesIdx = 3;
-        var sizes = ConstLongs(g, n, sizesIdx);
-        var scalesT = n.HasInput(scalesIdx) ? g.Value(n.Inputs[scalesIdx]).Constant : null;
-        TensorShape outShape;
-        if (sizes is { Length: > 0 })
-            outShape = new TensorShape(sizes.Select((s, i) => i == 0 && !x[0].IsKnown ? x[0] : Dim.Known(s)));
-        else if (scalesT is { ElementCount: > 0 })
-        {
-            var scales = scalesT.ToFloats();
-            if (scales.Length != x.Rank) throw new InvalidDataException($"{n.Describe()}: {scales.Length} scales for rank {x.Rank}");
-            outShape = new TensorShape(x.Dims.Select((d, i) =>
-                scales[i] == 1f ? d : d.IsKnown ? Dim.Known((long)Math.Floor(d.Value * (double)scales[i])) : Dim.Symbolic("?")));
-        }
-        else throw new NotSupportedException($"{n.Describe()}: Resize needs constant scales or sizes");
-        SetOut(g, n, 0, In(g, n, 0).DataType, outShape);
+        // Scales are float data (only a constant will do: one computed from constants is waited for, as the
+        // optimizer re-runs inference after folding); sizes may also come from shape arithmetic.
+        int si = ResizeTarget.ScalesInput(g.Opset);
+        float[]? scales = null;
+        if (n.HasInput(si)) scales = g.Value(n.Inputs[si]).Constant?.ToFloats() ?? throw new UnknownInputShapeException();
+        Dim[]? sizes = null;
+        if (g.Opset >= 11 && n.HasInput(ResizeTarget.SizesInput))
+            sizes = IntsOf(g, n, ResizeTarget.SizesInput) ?? throw new UnknownInputShapeException();
+        SetOut(g, n, 0, In(g, n, 0).DataType, new TensorShape(ResizeTarget.Resolve(n, x, scales, sizes).OutDims));
     }
 }
