@@ -26,14 +26,10 @@ def timed(run, batch, min_runs=3, budget_s=3.0):
 
 
 def torch_model(arch):
-    import torch
-    import torchvision
-    name, _, width = arch.partition("@")
-    kwargs = {"width_mult": float(width)} if width else {}
-    if name == "inception_v3":
-        kwargs.update(aux_logits=False, init_weights=False)
-    torch.manual_seed(0)
-    return getattr(torchvision.models, name)(**kwargs).eval()
+    # tools/torchvision_export.py builds (and exports) the same way for the parity tests.
+    sys.path.insert(0, __file__.rsplit("/", 3)[0] + "/tools")
+    from torchvision_export import build
+    return build(arch, seed=0)
 
 
 def main():
@@ -45,11 +41,9 @@ def main():
         np.save(a3, y.astype(np.float32))
         return
     if kind == "export":
-        import torch
-        m = torch_model(what)
-        x = torch.randn(1, 3, int(a3), int(a3))
-        torch.onnx.export(m, x, a2, opset_version=17, input_names=["input"], output_names=["output"],
-                          dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+        sys.path.insert(0, __file__.rsplit("/", 3)[0] + "/tools")
+        from torchvision_export import export
+        export(torch_model(what), a2, 17, int(a3), output_name="output")
         return
     batch, size = int(a2), int(a3)
     x = np.random.default_rng(0).uniform(0, 1, (batch, 3, size, size)).astype(np.float32)
