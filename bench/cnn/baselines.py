@@ -6,15 +6,17 @@ usage: baselines.py torch ARCH BATCH SIZE        ARCH: a torchvision constructor
        baselines.py opencv MODEL.onnx BATCH SIZE
        baselines.py export ARCH OUT.onnx SIZE     (random weights, dynamic batch, opset 17)
        baselines.py torchref ARCH IN.npy OUT.npy  (PyTorch's output for the same random weights: parity check)
-Prints one line: '<images/s> <best ms>'. Both use 2 threads (the machine's cores), best of several runs.
+Prints one line: '<images/s> <best ms>'. Both use 2 threads (the machine's cores), best of several runs
+(at least $BENCH_RUNS, default 3, after a warm-up: run.sh lowers it for batch 256, where one run takes minutes).
 """
+import os
 import sys
 import time
 
 import numpy as np
 
 
-def timed(run, batch, min_runs=3, budget_s=3.0):
+def timed(run, batch, min_runs=int(os.environ.get("BENCH_RUNS", "3")), budget_s=3.0):
     run()  # warm-up: allocation, layout conversion, first-touch
     best, total, runs = float("inf"), 0.0, 0
     while runs < min_runs or (total < budget_s and runs < 30):
