@@ -2,7 +2,7 @@
 """Export torchvision architectures (random weights) to ONNX with a dynamic batch, for checking that the
 engine's ONNX front end (reader, shape inference, optimizer, validator) covers what torch exports.
 
-Not used by the tests (CI must not need Python). Needs Debian's python3-torch and python3-torchvision.
+Not used by the tests (they use tools/make_torchvision_parity.py). Needs Debian's python3-torch and python3-torchvision.
 
     python3 tools/export_torchvision.py OUT_DIR [--opset 13] [arch ...]
     for f in OUT_DIR/*.onnx; do dotnet src/GpuSearch.Cli/bin/Debug/net10.0/gpusearch.dll model-info "$f"; done
@@ -10,8 +10,12 @@ Not used by the tests (CI must not need Python). Needs Debian's python3-torch an
 import argparse
 import os
 
+import sys
+
 import torch
-import torchvision
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torchvision_export import build, export  # noqa: E402
 
 DEFAULT = ["resnet50", "mobilenet_v3_small", "efficientnet_b0", "regnet_y_400mf", "convnext_tiny",
            "squeezenet1_1", "densenet121", "shufflenet_v2_x1_0", "vit_b_16"]
@@ -27,11 +31,9 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     torch.set_num_threads(1)  # the CI machine has 2 cores shared with others
     for arch in a.arch:
-        model = getattr(torchvision.models, arch)(weights=None).eval()
-        x = torch.randn(1, 3, a.size, a.size)
         path = os.path.join(a.out, f"{arch}_op{a.opset}.onnx")
-        torch.onnx.export(model, x, path, opset_version=a.opset, input_names=["input"], output_names=["logits"],
-                          dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}}, do_constant_folding=False)
+        # Unfolded, so the front end sees the shape arithmetic torch emits, not just what survives folding.
+        export(build(arch), path, a.opset, a.size, constant_folding=False)
         print(path)
 
 

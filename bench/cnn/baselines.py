@@ -7,15 +7,17 @@ usage: baselines.py torch ARCH BATCH SIZE        ARCH: a torchvision constructor
        baselines.py opencv MODEL.onnx BATCH SIZE
        baselines.py export ARCH OUT.onnx SIZE     (random weights, dynamic batch, opset 17)
        baselines.py torchref ARCH IN.npy OUT.npy  (PyTorch's output for the same random weights: parity check)
-Prints one line: '<images/s> <best ms>'. Both use 2 threads (the machine's cores), best of several runs.
+Prints one line: '<images/s> <best ms>'. Both use 2 threads (the machine's cores), best of several runs
+(at least $BENCH_RUNS, default 3, after a warm-up: run.sh lowers it for batch 256, where one run takes minutes).
 """
+import os
 import sys
 import time
 
 import numpy as np
 
 
-def timed(run, batch, min_runs=3, budget_s=3.0):
+def timed(run, batch, min_runs=int(os.environ.get("BENCH_RUNS", "3")), budget_s=3.0):
     run()  # warm-up: allocation, layout conversion, first-touch
     best, total, runs = float("inf"), 0.0, 0
     while runs < min_runs or (total < budget_s and runs < 30):
@@ -27,14 +29,10 @@ def timed(run, batch, min_runs=3, budget_s=3.0):
 
 
 def torch_model(arch):
-    import torch
-    import torchvision
-    name, _, width = arch.partition("@")
-    kwargs = {"width_mult": float(width)} if width else {}
-    if name == "inception_v3":
-        kwargs.update(aux_logits=False, init_weights=False)
-    torch.manual_seed(0)
-    return getattr(torchvision.models, name)(**kwargs).eval()
+    # tools/torchvision_export.py builds (and exports) the same way for the parity tests.
+    sys.path.insert(0, __file__.rsplit("/", 3)[0] + "/tools")
+    from torchvision_export import build
+    return build(arch, seed=0)
 
 
 def torch_gpu(arch, batch, size, dtype):
@@ -71,11 +69,9 @@ def main():
         np.save(a3, y.astype(np.float32))
         return
     if kind == "export":
-        import torch
-        m = torch_model(what)
-        x = torch.randn(1, 3, int(a3), int(a3))
-        torch.onnx.export(m, x, a2, opset_version=17, input_names=["input"], output_names=["output"],
-                          dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+        sys.path.insert(0, __file__.rsplit("/", 3)[0] + "/tools")
+        from torchvision_export import export
+        export(torch_model(what), a2, 17, int(a3), output_name="output")
         return
     if kind == "torchgpu":
         ips, ms = torch_gpu(what, int(a2), int(a3), sys.argv[5])

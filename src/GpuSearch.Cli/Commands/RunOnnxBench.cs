@@ -10,9 +10,10 @@ namespace GpuSearch.Cli.Commands;
 /// <summary>Throughput and profile reports of run-onnx.</summary>
 public static class RunOnnxBench
 {
-    /// <summary>Times each batch size (warm-up run first; best of several timed runs of at least ~2 s in total) and prints images/s.</summary>
-    public static void Run(FileInfo model, string[] inputSpecs, string deviceSelection, bool fp16Weights, string? batches, bool profile, TextWriter output)
+    /// <summary>Times each batch size (warm-up run first; best of at least <paramref name="minRuns"/> timed runs and of at least ~2 s in total) and prints images/s.</summary>
+    public static void Run(FileInfo model, string[] inputSpecs, string deviceSelection, bool fp16Weights, string? batches, bool profile, TextWriter output, int minRuns = 3)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(minRuns, 1);
         var inputs = inputSpecs.Select(s => s.Split('=', 2)).ToDictionary(p => p[0], p => Npy.Read(p[1]), StringComparer.Ordinal);
         using var dev = DeviceRegistry.Default.Open(deviceSelection);
         var sizes = (batches ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(int.Parse).ToArray();
@@ -27,7 +28,7 @@ public static class RunOnnxBench
             session.Run(feed); // plans, compiles kernels, uploads weights
             double best = double.MaxValue, total = 0;
             int runs = 0;
-            while (runs < 3 || (total < 2000 && runs < 50))
+            while (runs < minRuns || (total < 2000 && runs < 50))
             {
                 var sw = Stopwatch.StartNew();
                 session.Run(feed);

@@ -32,3 +32,12 @@ internal sealed class OnnxTestDataFactAttribute : FactAttribute
         if (!Directory.Exists(Root)) Skip = $"{Root} is absent (apt-get install libonnx-testdata; scripts/setup.sh installs it)";
     }
 }
+
+/// <summary>A theory skipped unless /usr/bin/python3 can import torch and torchvision (to make the parity fixtures).</summary>
+internal sealed class TorchvisionTheoryAttribute : TheoryAttribute
+{
+    public TorchvisionTheoryAttribute()
+    {
+        if (TorchvisionFixtures.SkipReason is { } why) Skip = why;
+    }
+}
