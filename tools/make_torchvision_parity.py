@@ -4,7 +4,8 @@
     /usr/bin/python3 tools/make_torchvision_parity.py ARCH OPSET OUT_DIR
     /usr/bin/python3 tools/make_torchvision_parity.py --many ROOT ARCH:OPSET [ARCH:OPSET ...]
 
-OUT_DIR gets model.onnx (random weights after torch.manual_seed(0), dynamic batch, input 'input', output
+OUT_DIR gets model.onnx (random weights after torch.manual_seed(0), BatchNorm statistics estimated on random
+images so activations stay near unit scale, dynamic batch, input 'input', output
 'logits'), input.npy (2 different fixed-seed 224x224 images, ImageNet-normalised, so batch independence is
 checked), expected.npy (PyTorch's float32 logits under no_grad) and meta.json (versions, arch, opset).
 --many writes ROOT/ARCH_opOPSET for each pair in one process, which saves importing torch once per model.
@@ -40,11 +41,31 @@ def images():
     return ((x - mean) / std).astype(np.float32)
 
 
+def calibrate_batchnorm(model):
+    """Random weights with BatchNorm's initial running statistics (mean 0, variance 1) let activations shrink
+    or grow layer after layer (EfficientNet-B0's logits end near 1e-13), and an error in whatever vanished
+    would not show in the output. Estimating the statistics on random images, as training would, keeps every
+    layer's output near unit scale. Train mode only for these passes; the fixture is made in eval mode."""
+    bns = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    if not bns:
+        return
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average over the calibration batches
+    g = torch.Generator().manual_seed(SEED + 1)
+    model.train()
+    with torch.no_grad():
+        for _ in range(2):
+            model(torch.randn(8, 3, SIZE, SIZE, generator=g))
+    model.eval()
+
+
 def make(arch, opset, out_dir):
     out_dir = os.path.abspath(out_dir)
     parent = os.path.dirname(out_dir)
     os.makedirs(parent, exist_ok=True)
     model = build(arch, SEED)
+    calibrate_batchnorm(model)
     x = images()
     with torch.no_grad():
         y = model(torch.from_numpy(x)).numpy().astype(np.float32)

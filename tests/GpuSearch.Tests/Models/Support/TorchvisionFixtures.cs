@@ -13,7 +13,7 @@ internal static class TorchvisionFixtures
     /// <summary>Debian's interpreter: the pyenv python3 on PATH has no torch.</summary>
     public const string Python = "/usr/bin/python3";
 
-    /// <summary>Overrides the cache root (the torch version folder is still appended).</summary>
+    /// <summary>Overrides the cache root (the torch version and generator hash folders are still appended).</summary>
     public const string CacheEnv = "GPUSEARCH_TORCHVISION_CACHE";
 
     public static string Script => Path.Combine(SharedData.RepoRoot, "tools", "make_torchvision_parity.py");
@@ -37,7 +37,17 @@ internal static class TorchvisionFixtures
             var env = Environment.GetEnvironmentVariable(CacheEnv);
             var root = !string.IsNullOrEmpty(env) ? env
                 : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "gpusearch", "torchvision-parity");
-            return Path.Combine(root, Versions);
+            return Path.Combine(root, Versions, GeneratorHash);
+        }
+    }
+
+    /// <summary>Hash of the generating scripts: a change to how fixtures are made must not reuse old ones.</summary>
+    private static string GeneratorHash
+    {
+        get
+        {
+            var text = string.Concat(new[] { Script, Path.Combine(Path.GetDirectoryName(Script)!, "torchvision_export.py") }.Select(File.ReadAllText));
+            return "gen-" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..12].ToLowerInvariant();
         }
     }
 
