@@ -1,4 +1,4 @@
-// CNN op suite in the backend-ops style: every conv/pool/broadcast/normalisation/layout/matmul kernel
+// CNN op suite in the backend-ops style: every conv/pool/broadcast/normalisation/layout/matmul/resize kernel
 // on every device against the scalar references in CnnReference, with guard regions around outputs,
 // odd sizes that are not tile multiples and fixed seeds. One test per (device, case).
 using GpuSearch.Compute;
@@ -10,7 +10,7 @@ namespace GpuSearch.Tests.Models;
 public sealed partial class CnnOpsTests
 {
     public static IEnumerable<string> CaseNames() =>
-        ConvCases().Concat(PoolCases()).Concat(EltwiseCases()).Concat(NormCases()).Concat(LayoutCases()).Concat(MatMulCases());
+        ConvCases().Concat(PoolCases()).Concat(EltwiseCases()).Concat(NormCases()).Concat(LayoutCases()).Concat(MatMulCases()).Concat(ResizeCases());
 
     public static TheoryData<string, string> OpenClCases() => OpCases.For(Devices.OpenClIds, CaseNames());
 
@@ -37,6 +37,7 @@ public sealed partial class CnnOpsTests
             case "softmax" or "layernorm" or "batchnorm" or "reduce": RunNorm(d, name); break;
             case "transpose" or "slice" or "concat" or "pad" or "expand": RunLayout(d, name); break;
             case "gemm" or "matmul": RunMatMul(d, name); break;
+            case "resize": RunResize(d, name); break;
             default: throw new ArgumentException($"unknown case {name}");
         }
     }

@@ -120,7 +120,7 @@ public sealed class ResizeModelTests
         var x = CnnOpsTests.Random(5, 3 * 60, -2f, 2f);
         var y = s.Run(new Dictionary<string, HostTensor> { ["x"] = new(x, [3, 2, 5, 6]) })["y"];
         Assert.Equal([3, 2, 7, 3], y.Shape);
-        var want = ResizeOpsTests.Reference(x, 6, 5, 6, 7, 3, 1.5f, 0.5f, mode, opset < 11 ? "asymmetric" : coord, opset < 11 ? "opset10" : "round_prefer_floor");
+        var want = CnnOpsTests.ResizeReference(x, 6, 5, 6, 7, 3, 1.5f, 0.5f, mode, opset < 11 ? "asymmetric" : coord, opset < 11 ? "opset10" : "round_prefer_floor");
         CnnOpsTests.AssertClose(want, y.Data, 1e-6, 1e-6, $"opset {opset} {mode} {coord}");
     }
 }

@@ -1,4 +1,4 @@
-// Backend-ops cases of ONNX Resize (kernels/resize.cl): every interpolation × coordinate transformation ×
+// Resize cases of the CNN op suite (kernels/resize.cl): every interpolation × coordinate transformation ×
 // nearest rounding on up-, down- and mixed-scaled shapes, on every device, against a per-pixel scalar
 // reference written straight from the ONNX spec formulas (not through ResizeCoordinateMath), with guard
 // regions around input and output.
@@ -8,10 +8,10 @@ using GpuSearch.Tests.Support;
 
 namespace GpuSearch.Tests.Models;
 
-public sealed class ResizeOpsTests
+public sealed partial class CnnOpsTests
 {
     // (N, C, H, W, OH, OW, scaleH, scaleW): the scale is the one the coordinate transform sees.
-    private static readonly Dictionary<string, (int N, int C, int H, int W, int OH, int OW, double SH, double SW)> Shapes = new()
+    private static readonly Dictionary<string, (int N, int C, int H, int W, int OH, int OW, double SH, double SW)> ResizeShapes = new()
     {
         ["up2x3"] = (2, 3, 5, 4, 10, 12, 2, 3),
         ["down0.6"] = (1, 2, 9, 11, 5, 6, 0.6f, 0.6f),
@@ -19,42 +19,28 @@ public sealed class ResizeOpsTests
         ["sizes-to-1x9"] = (2, 2, 6, 4, 1, 9, 1 / 6.0, 9 / 4.0),
     };
 
-    private static readonly string[] Coords = ["half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn", "half_pixel_symmetric"];
-    private static readonly string[] Roundings = ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil", "opset10"];
+    private static readonly string[] ResizeCoords = ["half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn", "half_pixel_symmetric"];
+    private static readonly string[] ResizeRoundings = ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil", "opset10"];
 
-    public static IEnumerable<string> CaseNames()
+    private static IEnumerable<string> ResizeCases()
     {
-        foreach (var s in Shapes.Keys)
-            foreach (var c in Coords)
+        foreach (var s in ResizeShapes.Keys)
+            foreach (var c in ResizeCoords)
             {
-                yield return $"linear {c} - {s}";
-                foreach (var r in Roundings) yield return $"nearest {c} {r} {s}";
+                yield return $"resize linear {c} - {s}";
+                foreach (var r in ResizeRoundings) yield return $"resize nearest {c} {r} {s}";
             }
     }
 
-    public static TheoryData<string, string> OpenClCases() => OpCases.For(Devices.OpenClIds, CaseNames());
-
-    public static TheoryData<string, string> CudaCases() => OpCases.For(Devices.CudaIds, CaseNames());
-
-    [Theory]
-    [MemberData(nameof(OpenClCases))]
-    [Trait("Backend", "OpenCL")]
-    public void OpenCl(string device, string op) => Run(Devices.Get(device), op);
-
-    [CudaTheory]
-    [MemberData(nameof(CudaCases))]
-    [Trait("Backend", "CUDA")]
-    public void Cuda(string device, string op) => Run(Devices.Get(device), op);
-
-    private static void Run(ComputeDevice d, string name)
+    private static void RunResize(ComputeDevice d, string name)
     {
-        var p = name.Split(' ');
-        var (n, c, h, w, oh, ow, sh, sw) = Shapes[p[3]];
+        var p = name.Split(' ')[1..];
+        var (n, c, h, w, oh, ow, sh, sw) = ResizeShapes[p[3]];
         var shape = new Resize2dShape(n, c, h, w, oh, ow, sh, sw,
             p[0] == "linear" ? ResizeInterpolation.Linear : ResizeInterpolation.Nearest,
             ResizeCoordinateMath.CoordinateNames[p[1]],
             p[2] switch { "-" => ResizeRounding.RoundPreferFloor, "opset10" => ResizeRounding.Opset10, var r => ResizeCoordinateMath.RoundingNames[r] });
-        var x = CnnOpsTests.Random(CnnOpsTests.Seed(name), (long)n * c * h * w, -3f, 3f);
+        var x = Random(Seed(name), (long)n * c * h * w, -3f, 3f);
         using var xb = new GuardedBuffer(d, x.Length);
         xb.Upload<float>(d.Stream, x);
         var table = Resize2d.Table(shape);
@@ -62,13 +48,13 @@ public sealed class ResizeOpsTests
         tb.Upload<float>(d.Stream, table);
         using var yb = new GuardedBuffer(d, (long)n * c * oh * ow);
         Resize2d.Run(d.Stream, shape, xb.Buffer, xb.Offset, tb.Buffer, tb.Offset, yb.Buffer, yb.Offset);
-        var want = Reference(x, n * c, h, w, oh, ow, sh, sw, p[0], p[1], p[2]);
+        var want = ResizeReference(x, n * c, h, w, oh, ow, sh, sw, p[0], p[1], p[2]);
         // Nearest copies exactly; linear is a handful of float multiply-adds.
-        CnnOpsTests.AssertClose(want, yb.DownloadPayload<float>(d.Stream), p[0] == "nearest" ? 0 : 1e-6, p[0] == "nearest" ? 0 : 1e-6, name);
+        AssertClose(want, yb.DownloadPayload<float>(d.Stream), p[0] == "nearest" ? 0 : 1e-6, p[0] == "nearest" ? 0 : 1e-6, name);
     }
 
     /// <summary>Per output pixel, straight from the ONNX Resize operator description.</summary>
-    internal static double[] Reference(float[] x, int planes, int h, int w, int oh, int ow, double sh, double sw,
+    internal static double[] ResizeReference(float[] x, int planes, int h, int w, int oh, int ow, double sh, double sw,
         string mode, string coord, string rounding)
     {
         var y = new double[(long)planes * oh * ow];
@@ -76,10 +62,10 @@ public sealed class ResizeOpsTests
             for (int i = 0; i < oh; i++)
                 for (int j = 0; j < ow; j++)
                 {
-                    double si = Original(coord, i, sh, h, oh), sj = Original(coord, j, sw, w, ow);
+                    double si = ResizeOriginal(coord, i, sh, h, oh), sj = ResizeOriginal(coord, j, sw, w, ow);
                     double v;
                     if (mode == "nearest")
-                        v = x[((long)pl * h + Pick(rounding, si, sh, h)) * w + Pick(rounding, sj, sw, w)];
+                        v = x[((long)pl * h + ResizePick(rounding, si, sh, h)) * w + ResizePick(rounding, sj, sw, w)];
                     else
                     {
                         // Linear: the two neighbours of the coordinate, out-of-range neighbours edge-padded.
@@ -94,7 +80,7 @@ public sealed class ResizeOpsTests
     }
 
     // The spec's length_resized is lenIn · scale, unfloored (the test scales make it exact for sizes).
-    private static double Original(string coord, int xr, double scale, int lenIn, int lenOut) => coord switch
+    private static double ResizeOriginal(string coord, int xr, double scale, int lenIn, int lenOut) => coord switch
     {
         "half_pixel" => (xr + 0.5) / scale - 0.5,
         "pytorch_half_pixel" => lenIn * scale > 1 ? (xr + 0.5) / scale - 0.5 : 0,
@@ -105,7 +91,7 @@ public sealed class ResizeOpsTests
         _ => throw new ArgumentException(coord),
     };
 
-    private static int Pick(string rounding, double v, double scale, int len)
+    private static int ResizePick(string rounding, double v, double scale, int len)
     {
         double r = rounding switch
         {
