@@ -2,7 +2,7 @@
 // pixel samples is decided on the host (Resize2d.Table, in double precision, per the spec's coordinate
 // transformation and rounding modes): a table of (i0, i1, w) per output row, then per output column.
 // Nearest copies x[i0]; linear blends (1 - w)·x[i0] + w·x[i1] along each axis.
-// Launch: global (OW, OH, N·C).
+// Launch: global N·C·OH·OW in one dimension (a 3-D grid would cap N·C at CUDA's 65,535 in z).
 #include "common.h"
 
 #ifndef RESIZE_LINEAR
@@ -13,9 +13,12 @@ __kernel void resize2d(const int H, const int W, const int OH, const int OW, con
                        const __global float* restrict x, const idx_t x_off,
                        const __global float* restrict tab, const idx_t tab_off,
                        __global float* restrict y, const idx_t y_off) {
-    const int ow = (int)get_global_id(0), oh = (int)get_global_id(1);
-    const idx_t nc = (idx_t)get_global_id(2);
-    if (ow >= OW || oh >= OH || nc >= NC) return;
+    const idx_t i = GID0;
+    if (i >= (idx_t)NC * OH * OW) return;
+    const int ow = (int)(i % OW);
+    const idx_t r = i / OW;
+    const int oh = (int)(r % OH);
+    const idx_t nc = r / OH;
     const __global float* th = tab + tab_off + 3 * (idx_t)oh;
     const __global float* tw = tab + tab_off + 3 * ((idx_t)OH + ow);
     const __global float* xp = x + x_off + nc * H * W;

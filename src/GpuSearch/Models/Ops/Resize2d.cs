@@ -62,7 +62,7 @@ public static class Resize2d
         OpCheck.Range(y, yOffset, nc * s.OutHeight * s.OutWidth, nameof(y));
         var k = stream.Device.GetKernel("resize.cl", "resize2d",
             new KernelDefines().Set("RESIZE_LINEAR", s.Interpolation == ResizeInterpolation.Linear ? 1 : 0));
-        stream.Launch(k, [s.OutWidth, s.OutHeight, nc], [Math.Min(16, s.OutWidth), 1, 1], new KernelArgs()
+        stream.Launch(k, [nc * s.OutHeight * s.OutWidth], [64], new KernelArgs()
             .Int(s.Height).Int(s.Width).Int(s.OutHeight).Int(s.OutWidth).Int((int)nc)
             .Buffer(x).Long(xOffset).Buffer(table).Long(tableOffset).Buffer(y).Long(yOffset));
     }
