@@ -122,8 +122,9 @@ public static class Conv2d
             int cap = (int)Math.Min(tiles.PanelDepth, (stream.Device.Info.LocalMemoryBytes - 8192 - accBytes) / perRow / 64 * 64);
             if (kg > tiles.TileK && cap > tiles.TileK) tiles = tiles with { TileK = (int)Math.Min(OpCheck.RoundUp(kg, 64), cap) };
             accLocal = kg > tiles.TileK && tiles.SubBlocksM > 1;
-            // Each gathered panel then serves more channels: the gather, not the FMAs, dominates on a CPU.
-            if (accLocal && tiles.DeepTileM > tiles.TileM)
+            // Each gathered panel then serves more channels: the gather, not the FMAs, dominates on a CPU (for
+            // pointwise convs the "gather" is a row copy, and their tuned TileM stays).
+            if ((accLocal || alg != ConvAlgorithm.Pointwise) && tiles.DeepTileM > tiles.TileM)
                 tiles = tiles with { TileM = tiles.DeepTileM, SubBlocksM = tiles.DeepTileM / (tiles.TileM / tiles.SubBlocksM) };
         }
         defines.Set("ACC_LOCAL", accLocal ? 1 : 0);

@@ -15,7 +15,10 @@ namespace GpuSearch.Models.Ops;
 /// Deepest K tile (input channels × taps) a one-work-item configuration packs at once (a multiple of 64); a deeper K is
 /// gathered a panel at a time, each panel once for all sub-blocks, whose accumulators then wait in local memory.
 /// </param>
-/// <param name="DeepTileM">Output channels per work-group on that deeper-than-a-panel path (more sub-blocks per gathered panel); 0 = <paramref name="TileM"/>.</param>
+/// <param name="DeepTileM">
+/// Output channels per one-work-item group whenever the input is gathered (not a pointwise row copy) or K is
+/// deeper than a panel: more sub-blocks per gathered panel; 0 = <paramref name="TileM"/>.
+/// </param>
 public sealed record ConvTiles(int TileM, int TileN, int TileK, int WorkPerThreadM, int WorkPerThreadN,
     int DepthwiseWidth = 16, int DepthwiseRows = 16, bool DepthwisePerPixel = false, int SubBlocksM = 1, int PanelDepth = 1152,
     int DeepTileM = 0)
