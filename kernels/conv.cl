@@ -9,7 +9,8 @@
 // packed panels and the WPT_N loop vectorises; on a GPU use many work-items per group.
 // Work-group dim 0 walks the output-channel tiles and dim 1 the pixel tiles, so consecutive groups reuse
 // the same input tile while it is still in cache (on a CPU that halves DRAM traffic for thin layers).
-// Launch: global (ceil((M/G)/TILE_M)·THREADS_N, ceil(N·OH·OW/TILE_N)·THREADS_M, G), local (THREADS_N, THREADS_M, 1).
+// Launch: global (ceil((M/G)/TILE_M)·THREADS_N, ceil(N·OH·OW/TILE_N)·THREADS_M, G), local (THREADS_N, THREADS_M, 1);
+// with PIXELS_DIM0 the two tile counts swap places: (ceil(N·OH·OW/TILE_N)·THREADS_N, ceil((M/G)/TILE_M)·THREADS_M, G).
 #include "common.h"
 #include "activation.h"
 #include "storage.h"
@@ -48,6 +49,11 @@
 // ACC_LOCAL (one work-item per group, K deeper than TILE_K): gather each K tile once for all sub-blocks and
 // keep their accumulators in local memory between tiles, instead of re-gathering the tile per sub-block.
 // On a CPU the gather (bounds tests, short runs on small deep-layer images) costs several times the FMAs.
+// PIXELS_DIM0 (GPUs): pixel tiles along dim 0, whose grid may be 2^31 − 1 groups on CUDA; dims 1 and 2 stop
+// at 65,535 there, which a batch of 256 299×299 images would pass.
+#ifndef PIXELS_DIM0
+#define PIXELS_DIM0 0
+#endif
 #ifndef ACC_LOCAL
 #define ACC_LOCAL 0
 #endif
@@ -214,8 +220,13 @@ void conv2d(const int N, const int C, const int H, const int W, const int M, con
     const int OHW = OH * OW;
     const idx_t HW = (idx_t)H * W;
     const idx_t Ng = (idx_t)N * OHW;
+#if PIXELS_DIM0
+    const idx_t n0 = (idx_t)get_group_id(0) * TILE_N;
+    const int m0 = (int)get_group_id(1) * TILE_M;
+#else
     const idx_t n0 = (idx_t)get_group_id(1) * TILE_N;
     const int m0 = (int)get_group_id(0) * TILE_M;
+#endif
 
     // Per-column geometry once per work-group, so the gather below needs no divisions by OH·OW.
     for (int nn = tid; nn < TILE_N; nn += THREADS) {

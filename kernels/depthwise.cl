@@ -117,7 +117,7 @@ __kernel void depthwise2d(const int N, const int C, const int H, const int W, co
 
 // One work-item per output element, taps fully unrolled with bounds as selects: no loops, so a CPU
 // runtime vectorises across work-items (PoCL) and a GPU coalesces along ow.
-// Launch: global (OW, OH, N·M), local (DW_LX, DW_LY, 1).
+// Launch: global N·M·OH·OW in one dimension, ow fastest (a 3-D grid would cap N·M at CUDA's 65,535 in z).
 __kernel void depthwise2d_px(const int N, const int C, const int H, const int W, const int M, const int OH, const int OW,
                              const int PT, const int PL,
                              const __global XT* restrict x, const idx_t x_off,
@@ -126,9 +126,12 @@ __kernel void depthwise2d_px(const int N, const int C, const int H, const int W,
                              const __global XT* restrict res, const idx_t r_off,
                              __global XT* restrict y, const idx_t y_off,
                              const float act_a, const float act_b) {
-    const int ow = (int)get_global_id(0), oh = (int)get_global_id(1);
-    const idx_t bc = (idx_t)get_global_id(2);
-    if (ow >= OW || oh >= OH || bc >= (idx_t)N * M) return;
+    const idx_t i = GID0;
+    if (i >= (idx_t)N * M * OH * OW) return;
+    const int ow = (int)(i % OW);
+    const idx_t r_ = i / OW;
+    const int oh = (int)(r_ % OH);
+    const idx_t bc = r_ / OH;
     const int co = (int)(bc % M), b = (int)(bc / M);
     const int ci = co / (M / C);
     const __global XT* xp = x + x_off + ((idx_t)b * C + ci) * H * W;

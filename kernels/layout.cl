@@ -66,11 +66,12 @@ __kernel void pad(const idx_t n,
 }
 
 // The common collapsed case of strided_copy (Concat along channels, contiguous slices): whole rows,
-// y[r·ys + c] = x[r·xs + c], with no index arithmetic per element. Launch: global (cols, rows).
+// y[r·ys + c] = x[r·xs + c]. Launch: global rows·cols in one dimension (CUDA caps a grid's y at 65,535).
 __kernel void copy_rows(const int rows, const int cols,
                         const __global float* restrict x, const idx_t x_off, const idx_t xs,
                         __global float* restrict y, const idx_t y_off, const idx_t ys) {
-    const int c = (int)get_global_id(0), r = (int)get_global_id(1);
-    if (c >= cols || r >= rows) return;
+    const idx_t i = GID0;
+    if (i >= (idx_t)rows * cols) return;
+    const idx_t r = i / cols, c = i % cols;
     y[y_off + r * ys + c] = x[x_off + r * xs + c];
 }

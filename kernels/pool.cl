@@ -1,7 +1,7 @@
 // pool.cl — 2-D pooling on NCHW fp32: MaxPool (with dilations), AveragePool (count_include_pad
 // either way), and the global max/average pools. ceil_mode only changes the output size, which the
 // host computes; a window that starts inside the padded input but runs past it is clipped here.
-// Launch (windowed): global (OW, OH, N·C); (global): global (N·C).
+// Launch (windowed): global N·C·OH·OW in one dimension, ow fastest (CUDA caps grid z at 65,535); (global): global (N·C).
 #include "common.h"
 
 #ifndef POOL_MAX
@@ -16,9 +16,12 @@ __kernel void pool2d(const int H, const int W, const int OH, const int OW, const
                      const int DH, const int DW, const int NC,
                      const __global float* restrict x, const idx_t x_off,
                      __global float* restrict y, const idx_t y_off) {
-    const int ow = (int)get_global_id(0), oh = (int)get_global_id(1);
-    const idx_t nc = (idx_t)get_global_id(2);
-    if (ow >= OW || oh >= OH || nc >= NC) return;
+    const idx_t i = GID0;
+    if (i >= (idx_t)NC * OH * OW) return;
+    const int ow = (int)(i % OW);
+    const idx_t r_ = i / OW;
+    const int oh = (int)(r_ % OH);
+    const idx_t nc = r_ / OH;
     const __global float* xp = x + x_off + nc * H * W;
     const int h0 = oh * SH - PT, w0 = ow * SW - PL;
 #if POOL_MAX

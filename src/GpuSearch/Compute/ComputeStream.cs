@@ -137,8 +137,12 @@ public abstract class ComputeStream : IDisposable
         if (threads > Device.Info.MaxWorkGroupSize)
             throw new ArgumentOutOfRangeException(nameof(local),
                 $"Launch of {kernel.Name}: work-group of {threads} exceeds {Device.Info.Id}'s maximum {Device.Info.MaxWorkGroupSize}");
+        LaunchObserver?.Invoke(kernel.Name, rounded.ToArray(), local.ToArray());
         LaunchCore(kernel, rounded, local, args);
     }
+
+    /// <summary>Test seam: sees every launch on this stream (kernel, rounded global size, local size) before it is enqueued.</summary>
+    internal Action<string, long[], int[]>? LaunchObserver { get; set; }
 
     /// <summary>Records a marker; elapsed time between two markers is measured on the device where possible.</summary>
     public abstract ComputeEvent Record();

@@ -29,7 +29,8 @@ internal static class ExactScanner
 
         // Bound the per-call lists (a few Q×k composites on the device) by running query batches.
         long perQuery = (long)kEff * 8 * 4 + (long)Math.Min(kEff, tuning.FusedMaxK) * 8 * 64;
-        int batch = (int)Math.Clamp(tuning.ScratchBytes / perQuery, 1, nq);
+        // At most 32,768 queries a pass: some scan kernels put the queries on grid dim 1, which CUDA caps at 65,535.
+        int batch = (int)Math.Clamp(tuning.ScratchBytes / perQuery, 1, Math.Min(nq, 32768));
         if (batch >= 32) batch = batch / 32 * 32;
         for (int q0 = 0; q0 < nq; q0 += batch)
         {

@@ -101,7 +101,7 @@ public static class Conv2d
                 stream.Launch(pk, [(long)s.Batch * s.OutChannels], [1], pargs);
             }
             else if (tiles.DepthwisePerPixel)
-                stream.Launch(dk, [s.OutWidth, s.OutHeight, (long)s.Batch * s.OutChannels], [Math.Min(32, s.OutWidth), Math.Max(1, tiles.DepthwiseRows / 32), 1], dargs);
+                stream.Launch(dk, [(long)s.Batch * s.OutChannels * s.OutHeight * s.OutWidth], [tiles.DepthwiseRows], dargs);
             else
                 stream.Launch(dk, [(long)s.Batch * s.OutChannels * s.OutHeight], [tiles.DepthwiseRows], dargs);
             return;
@@ -127,7 +127,9 @@ public static class Conv2d
             if ((accLocal || alg != ConvAlgorithm.Pointwise) && tiles.DeepTileM > tiles.TileM)
                 tiles = tiles with { TileM = tiles.DeepTileM, SubBlocksM = tiles.DeepTileM / (tiles.TileM / tiles.SubBlocksM) };
         }
-        defines.Set("ACC_LOCAL", accLocal ? 1 : 0);
+        // GPU tiles: pixel tiles along dim 0, the only grid dimension CUDA lets pass 65,535 groups.
+        bool pixelsDim0 = tiles.ThreadsM * tiles.ThreadsN > 1;
+        defines.Set("ACC_LOCAL", accLocal ? 1 : 0).Set("PIXELS_DIM0", pixelsDim0 ? 1 : 0);
         defines.Set("TILE_M", tiles.TileM).Set("TILE_N", tiles.TileN).Set("TILE_K", tiles.TileK)
             .Set("WPT_M", tiles.WorkPerThreadM).Set("WPT_N", tiles.WorkPerThreadN).Set("SUBS", tiles.SubBlocksM)
             .Set("POINTWISE", alg == ConvAlgorithm.Pointwise ? 1 : 0);
@@ -135,8 +137,9 @@ public static class Conv2d
         long pixels = (long)s.Batch * s.OutHeight * s.OutWidth;
         long groupsN = (pixels + tiles.TileN - 1) / tiles.TileN;
         long groupsM = (s.OutChannels / s.Group + tiles.TileM - 1) / tiles.TileM;
-        // Channel tiles along dim 0 (see conv.cl): neighbouring groups share an input tile.
-        stream.Launch(kernel, [groupsM * tiles.ThreadsN, groupsN * tiles.ThreadsM, s.Group], [tiles.ThreadsN, tiles.ThreadsM, 1], args);
+        // CPU: channel tiles along dim 0 (see conv.cl), so neighbouring groups share an input tile.
+        if (pixelsDim0) stream.Launch(kernel, [groupsN * tiles.ThreadsN, groupsM * tiles.ThreadsM, s.Group], [tiles.ThreadsN, tiles.ThreadsM, 1], args);
+        else stream.Launch(kernel, [groupsM * tiles.ThreadsN, groupsN * tiles.ThreadsM, s.Group], [tiles.ThreadsN, tiles.ThreadsM, 1], args);
     }
 
     private static void AddTensors(KernelArgs args, DeviceBuffer x, long xOffset, DeviceBuffer w, long wOffset, DeviceBuffer? bias, long bOffset,

@@ -8,7 +8,7 @@ namespace GpuSearch.Models.Ops;
 /// <param name="WorkPerThreadM">Output channels per work-item.</param>
 /// <param name="WorkPerThreadN">Output pixels per work-item.</param>
 /// <param name="DepthwiseWidth">Consecutive outputs per work-item in the depthwise kernel.</param>
-/// <param name="DepthwiseRows">Output rows per work-group in the row-wise depthwise kernel.</param>
+/// <param name="DepthwiseRows">Output rows per work-group in the row-wise depthwise kernel; the work-group size of the per-pixel one.</param>
 /// <param name="DepthwisePerPixel">Use the one-output-per-work-item depthwise kernel (GPUs) instead of the row-wise one (CPUs).</param>
 /// <param name="SubBlocksM">Sub-blocks a work-item covers one after another within its channel tile (reusing the packed input tile).</param>
 /// <param name="PanelDepth">

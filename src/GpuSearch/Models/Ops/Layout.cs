@@ -19,7 +19,7 @@ public static class Layout
         if (d.Take(StridedIndex.MaxDims - 2).All(v => v == 1) && s[0][^1] == 1 && s[1][^1] == 1)
         {
             var rk = stream.Device.GetKernel("layout.cl", "copy_rows");
-            stream.Launch(rk, [d[^1], d[^2]], [Math.Min(Group, d[^1]), 1], new KernelArgs().Int(d[^2]).Int(d[^1])
+            stream.Launch(rk, [(long)d[^1] * d[^2]], [Group], new KernelArgs().Int(d[^2]).Int(d[^1])
                 .Buffer(x).Long(xOffset).Long(s[0][^2]).Buffer(y).Long(yOffset).Long(s[1][^2]));
             return;
         }

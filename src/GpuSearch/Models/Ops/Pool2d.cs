@@ -69,8 +69,7 @@ public static class Pool2d
         if (nc > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(s), "N·C exceeds 2^31");
         var k = stream.Device.GetKernel("pool.cl", "pool2d",
             new KernelDefines().Set("POOL_MAX", max ? 1 : 0).Set("COUNT_INCLUDE_PAD", includePad ? 1 : 0));
-        int lx = Math.Min(16, s.OutWidth);
-        stream.Launch(k, [s.OutWidth, s.OutHeight, nc], [lx, 1, 1], new KernelArgs()
+        stream.Launch(k, [nc * s.OutHeight * s.OutWidth], [64], new KernelArgs()
             .Int(s.Height).Int(s.Width).Int(s.OutHeight).Int(s.OutWidth).Int(s.KernelH).Int(s.KernelW).Int(s.StrideH).Int(s.StrideW)
             .Int(s.PadTop).Int(s.PadLeft).Int(s.PadBottom).Int(s.PadRight).Int(s.DilationH).Int(s.DilationW).Int((int)nc)
             .Buffer(x).Long(xOffset).Buffer(y).Long(yOffset));
