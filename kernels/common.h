@@ -30,6 +30,13 @@ typedef long idx_t;
 #define DTYPE_F16 1
 #define DTYPE_I8 2
 
+// Declares ow, oh and PLANE (n·C + c) of flat index i over [planes, OH, OW], ow fastest. For the one-dimensional
+// launches that keep per-pixel kernels clear of CUDA's 65,535-group cap on grid dimensions 1 and 2.
+#define UNRAVEL_PLANE_HW(i, OH, OW, PLANE)            \
+    const int ow = (int)((i) % (OW));                 \
+    const int oh = (int)(((i) / (OW)) % (OH));        \
+    const idx_t PLANE = (i) / (OW) / (OH);
+
 // Declares i0..i5, the coordinates of linear index i over dims (d0, d1, d2, d3, d4, d5), d5 innermost; d0 is
 // implied. A macro rather than a function so kernels keep the coordinates as plain registers.
 #define UNRAVEL6(i, d1, d2, d3, d4, d5)              \

@@ -128,10 +128,7 @@ __kernel void depthwise2d_px(const int N, const int C, const int H, const int W,
                              const float act_a, const float act_b) {
     const idx_t i = GID0;
     if (i >= (idx_t)N * M * OH * OW) return;
-    const int ow = (int)(i % OW);
-    const idx_t r_ = i / OW;
-    const int oh = (int)(r_ % OH);
-    const idx_t bc = r_ / OH;
+    UNRAVEL_PLANE_HW(i, OH, OW, bc)
     const int co = (int)(bc % M), b = (int)(bc / M);
     const int ci = co / (M / C);
     const __global XT* xp = x + x_off + ((idx_t)b * C + ci) * H * W;

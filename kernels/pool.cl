@@ -18,10 +18,7 @@ __kernel void pool2d(const int H, const int W, const int OH, const int OW, const
                      __global float* restrict y, const idx_t y_off) {
     const idx_t i = GID0;
     if (i >= (idx_t)NC * OH * OW) return;
-    const int ow = (int)(i % OW);
-    const idx_t r_ = i / OW;
-    const int oh = (int)(r_ % OH);
-    const idx_t nc = r_ / OH;
+    UNRAVEL_PLANE_HW(i, OH, OW, nc)
     const __global float* xp = x + x_off + nc * H * W;
     const int h0 = oh * SH - PT, w0 = ow * SW - PL;
 #if POOL_MAX

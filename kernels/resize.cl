@@ -15,10 +15,7 @@ __kernel void resize2d(const int H, const int W, const int OH, const int OW, con
                        __global float* restrict y, const idx_t y_off) {
     const idx_t i = GID0;
     if (i >= (idx_t)NC * OH * OW) return;
-    const int ow = (int)(i % OW);
-    const idx_t r = i / OW;
-    const int oh = (int)(r % OH);
-    const idx_t nc = r / OH;
+    UNRAVEL_PLANE_HW(i, OH, OW, nc)
     const __global float* th = tab + tab_off + 3 * (idx_t)oh;
     const __global float* tw = tab + tab_off + 3 * ((idx_t)OH + ow);
     const __global float* xp = x + x_off + nc * H * W;
