@@ -3,6 +3,8 @@
 // In churn mode it also deletes every fifth item right after adding it ("DELETING" before the call,
 // "DELETED" after) and compacts every fourth batch, so kills also land inside deletes and compactions.
 // Usage: GpuSearch.StoreCrashChild <index-folder> <total> <seed> [append|churn]
+// GPUSEARCH_CRASH_CHILD_PACE_MS=N sleeps N ms after each batch, so a killer polling a busy machine still
+// lands mid-run (unpaced, 500 items can finish between two of its polls).
 using System.Globalization;
 using GpuSearch.Store;
 using GpuSearch.StoreCrashChild;
@@ -17,6 +19,7 @@ int total = int.Parse(args[1], CultureInfo.InvariantCulture);
 var rng = new Random(int.Parse(args[2], CultureInfo.InvariantCulture));
 bool churn = args.Length == 4 && args[3] == "churn";
 var stdout = Console.Out;
+int paceMs = int.TryParse(Environment.GetEnvironmentVariable("GPUSEARCH_CRASH_CHILD_PACE_MS"), CultureInfo.InvariantCulture, out var pace) ? pace : 0;
 
 // The test creates the index first; creating it here when absent makes manual runs one command.
 using var store = Directory.Exists(folder)
@@ -48,6 +51,7 @@ while (next < total)
     // Reported only now: Add has returned, so these items must survive any kill from here on.
     for (int k = 0; k < ids.Length; k++) stdout.Write($"ADDED {ids[k]} {batch[k].Item.Path}\n");
     added += ids.Length;
+    if (paceMs > 0) Thread.Sleep(paceMs);
     if (!churn) continue;
     for (int k = 0; k < ids.Length; k++)
     {

@@ -52,24 +52,25 @@ public sealed class IndexKillTests(ITestOutputHelper log) : IDisposable
         var reported = new List<(long Id, string Path)>();
         var rng = new Random(20261122);
         int kills = 0;
-        for (int cycle = 0; cycle < 10 && kills < 5; cycle++)
+        for (int cycle = 0; cycle < 12 && kills < 5; cycle++)
         {
             var (p, added) = Start(images, db, model);
             // Kill points (seeded): half the cycles die at a random time during start-up or the first batches,
-            // the others a random moment after the first commit they report.
+            // the others once a random few items have been reported. Counts, not delays, bound how far a cycle
+            // gets: the small model indexes a few hundred images a second, so a delay after the first report
+            // could let it finish the whole set.
             var clock = Stopwatch.StartNew();
             bool afterCommit = cycle % 2 == 1;
             var at = TimeSpan.FromMilliseconds(rng.Next(300, 2500));
-            var extra = TimeSpan.FromMilliseconds(rng.Next(0, 250));
+            int killAt = rng.Next(1, 10);
             while (clock.Elapsed < TimeSpan.FromSeconds(60) && !p.HasExited)
             {
                 int n;
                 lock (added) n = added.Count;
                 // Never let one cycle run far: a crash test that lets the indexer finish tests nothing.
-                if (afterCommit ? n > 0 : clock.Elapsed >= at || n >= 9) break;
-                await Task.Delay(5);
+                if (afterCommit ? n >= killAt : clock.Elapsed >= at || n >= 6) break;
+                await Task.Delay(2);
             }
-            if (afterCommit) await Task.Delay(extra);
             if (!p.HasExited) { p.Kill(entireProcessTree: true); kills++; }
             await p.WaitForExitAsync();
             p.WaitForExit(); // flush the output readers

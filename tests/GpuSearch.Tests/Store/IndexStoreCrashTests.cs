@@ -182,6 +182,8 @@ public class IndexStoreCrashTests(ITestOutputHelper output) : StoreTestBase
             : null;
         var appHost = Path.ChangeExtension(dll, OperatingSystem.IsWindows() ? ".exe" : null);
         var psi = new ProcessStartInfo(host ?? appHost) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // A child meant to be killed is paced, so the kill lands mid-run even when this thread is scheduled late.
+        if (killAfterLines >= 0) psi.Environment["GPUSEARCH_CRASH_CHILD_PACE_MS"] = "5";
         if (host is not null) psi.ArgumentList.Add(dll);
         foreach (var a in new[] { IndexDir, total.ToString(CultureInfo.InvariantCulture), seed.ToString(CultureInfo.InvariantCulture), mode })
             psi.ArgumentList.Add(a);
