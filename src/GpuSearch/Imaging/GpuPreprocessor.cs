@@ -61,10 +61,14 @@ public sealed class GpuPreprocessor : IDisposable
         _vertical = program.GetKernel("preprocess_resample_v");
     }
 
-    /// <summary>The output image size for a source of the given size (fixed for specs that end in a crop or exact resize).</summary>
+    /// <summary>
+    /// The output image size for a source of the given size (fixed for specs that end in a crop or exact resize).
+    /// Host arithmetic only, so any thread may ask (decode workers check sizes outside the device lock); it does
+    /// not touch the plan cache or the device.
+    /// </summary>
     public (int Width, int Height) OutputSize(int width, int height)
     {
-        var plan = GetPlan(width, height).Plan;
+        var plan = new PreprocessPlan(Spec, width, height);
         return (plan.OutputWidth, plan.OutputHeight);
     }
 
