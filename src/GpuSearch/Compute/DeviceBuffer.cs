@@ -21,9 +21,14 @@ public abstract class DeviceBuffer : IDisposable
     public void CheckRange(long offset, long count, string paramName = "offset")
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
-        if (offset < 0 || count < 0 || offset > Length - count)
-            throw new ArgumentOutOfRangeException(paramName,
-                $"Range [{offset}, {offset + count}) lies outside the buffer of {Length} bytes");
+        ThrowIfOutside(offset, count, Length, paramName, "the buffer");
+    }
+
+    /// <summary>Throws unless [offset, offset + count) lies within <paramref name="length"/> bytes of <paramref name="what"/>.</summary>
+    internal static void ThrowIfOutside(long offset, long count, long length, string paramName, string what)
+    {
+        if (offset < 0 || count < 0 || offset > length - count)
+            throw new ArgumentOutOfRangeException(paramName, $"Range [{offset}, {offset + count}) lies outside {what} of {length} bytes");
     }
 
     /// <inheritdoc />

@@ -54,9 +54,7 @@ public abstract unsafe class PinnedHostBuffer : IDisposable
     internal void CheckRange(long offset, long count, string paramName)
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
-        if (offset < 0 || count < 0 || offset > Length - count)
-            throw new ArgumentOutOfRangeException(paramName,
-                $"Range [{offset}, {offset + count}) lies outside the pinned host buffer of {Length} bytes");
+        DeviceBuffer.ThrowIfOutside(offset, count, Length, paramName, "the pinned host buffer");
     }
 
     /// <summary>Remembers the stream of the latest transfer so Dispose can wait for it.</summary>
