@@ -13,7 +13,6 @@ internal static class ResizeSupport
     public static string? Check(ModelGraph g, GraphNode n)
     {
         var mode = n.GetString("mode", "nearest");
-        if (mode == "cubic") return "attribute mode='cubic' is not supported (nearest, linear)";
         if (mode is not ("nearest" or "linear")) return $"attribute mode='{mode}' is not supported (nearest, linear)";
         if (g.Opset >= 11 && CoordinateProblem(g, n) is { } c) return c;
         if (g.Opset >= 11 && mode == "nearest" && !ResizeCoordinateMath.RoundingNames.ContainsKey(n.GetString("nearest_mode", "round_prefer_floor")))
@@ -23,28 +22,14 @@ internal static class ResizeSupport
         int si = ResizeTarget.ScalesInput(g.Opset);
         if (n.HasInput(si) && !SupportedOps.IsConstantExpression(g, n.Inputs[si]))
             return $"input {si} ('{n.Inputs[si]}') is not a constant (scales must be constant or foldable)";
-        if (g.Opset >= 11 && n.HasInput(ResizeTarget.SizesInput) && !IsShapeArithmetic(g, n.Inputs[ResizeTarget.SizesInput]))
+        // Whether shape arithmetic really evaluates on the host is checked when planning, which names the input if not.
+        if (g.Opset >= 11 && n.HasInput(ResizeTarget.SizesInput) && !SupportedOps.IsComputedFrom(g, n.Inputs[ResizeTarget.SizesInput], shapeIsLeaf: true))
             return $"input {ResizeTarget.SizesInput} ('{n.Inputs[ResizeTarget.SizesInput]}') is not a constant or shape arithmetic (sizes must be known when planning)";
         var scales = n.HasInput(si) ? g.ConstantOf(n.Inputs[si])?.ToFloats() : null;
         var sizes = g.Opset >= 11 && n.HasInput(ResizeTarget.SizesInput) ? g.ConstantOf(n.Inputs[ResizeTarget.SizesInput])?.ToLongs() : null;
         if (n.GetInt("antialias", 0) != 0 && mode == "linear" && Shrinks(g, n, scales, sizes))
             return "attribute antialias=1 is not supported when an axis shrinks (no antialiasing filter)";
         return ShapeProblem(g, n, scales, sizes);
-    }
-
-    // Computed only from constants and Shape nodes (whose values are known once the batch is bound); whether
-    // it really evaluates on the host is checked when planning, which names the input if not.
-    private static bool IsShapeArithmetic(ModelGraph g, string value)
-    {
-        var producers = g.Producers();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        bool Visit(string v)
-        {
-            if (v.Length == 0 || g.ConstantOf(v) is not null) return true;
-            if (!seen.Add(v) || !producers.TryGetValue(v, out var p)) return false;
-            return p.OpType is "Constant" or "Shape" || p.Inputs.All(Visit);
-        }
-        return Visit(value);
     }
 
     private static string? CoordinateProblem(ModelGraph g, GraphNode n)

@@ -94,18 +94,22 @@ public static class SupportedOps
     }
 
     /// <summary>True when <paramref name="value"/> is an initializer or computed only from constants (foldable).</summary>
-    public static bool IsConstantExpression(ModelGraph g, string value)
+    public static bool IsConstantExpression(ModelGraph g, string value) => value.Length > 0 && IsComputedFrom(g, value, shapeIsLeaf: false);
+
+    /// <summary>
+    /// True when <paramref name="value"/> is computed only from constants and, with <paramref name="shapeIsLeaf"/>,
+    /// from Shape nodes too (whose values are known once the batch is bound).
+    /// </summary>
+    internal static bool IsComputedFrom(ModelGraph g, string value, bool shapeIsLeaf)
     {
         var producers = g.Producers();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         bool Visit(string v)
         {
-            if (v.Length == 0) return true;
-            if (g.ConstantOf(v) is not null) return true;
-            if (!seen.Add(v)) return false;
-            if (!producers.TryGetValue(v, out var p)) return false;
-            return p.OpType == "Constant" || p.Inputs.All(Visit);
+            if (v.Length == 0 || g.ConstantOf(v) is not null) return true;
+            if (!seen.Add(v) || !producers.TryGetValue(v, out var p)) return false;
+            return p.OpType == "Constant" || (shapeIsLeaf && p.OpType == "Shape") || p.Inputs.All(Visit);
         }
-        return value.Length > 0 && Visit(value);
+        return Visit(value);
     }
 }
