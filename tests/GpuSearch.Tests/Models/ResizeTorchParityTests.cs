@@ -1,28 +1,17 @@
 // PyTorch parity of Resize as torch exports it: F.interpolate (nearest, bilinear with align_corners off and
 // on, by scale_factor and by size) exported at opsets 11, 13 and 17 with a dynamic batch, run by our
 // executor and compared with PyTorch's own output at 1e-5. The fixtures are generated at test time by
-// Debian's python3-torch into a temp folder (nothing binary is committed); skipped where torch is absent.
-using System.Diagnostics;
+// Debian's python3-torch into a temp folder (nothing binary is committed); skipped, like the torchvision
+// parity tests, where /usr/bin/python3 cannot import torch and torchvision.
 using GpuSearch.Models;
 using GpuSearch.Models.Execution;
+using GpuSearch.Tests.Models.Support;
 using GpuSearch.Tests.Support;
 
 namespace GpuSearch.Tests.Models;
 
-/// <summary>A theory skipped unless /usr/bin/python3 can import torch (checked by path: importing is slow).</summary>
-internal sealed class TorchTheoryAttribute : TheoryAttribute
-{
-    public TorchTheoryAttribute()
-    {
-        if (!File.Exists(ResizeTorchParityTests.Python)) Skip = $"{ResizeTorchParityTests.Python} is absent";
-        else if (!Directory.Exists("/usr/lib/python3/dist-packages/torch")) Skip = "python3-torch is not installed (apt-get install python3-torch)";
-    }
-}
-
 public sealed class ResizeTorchParityTests
 {
-    internal const string Python = "/usr/bin/python3";
-
     private const string Script = """
         import sys, os, warnings, numpy as np, torch, torch.nn.functional as F
         warnings.filterwarnings("ignore")
@@ -64,7 +53,7 @@ public sealed class ResizeTorchParityTests
         return d;
     }
 
-    [TorchTheory]
+    [TorchvisionTheory]
     [MemberData(nameof(Cases))]
     public void InterpolateMatchesPyTorch(string name, int opset)
     {
@@ -79,23 +68,20 @@ public sealed class ResizeTorchParityTests
         CnnOpsTests.AssertClose(want.Data.Select(v => (double)v).ToArray(), got.Data, 1e-5, 1e-5, $"{name} opset {opset}");
     }
 
-    // One folder per script version, reused by later runs; a half-written one (no "done") is redone.
+    // One folder per script version, reused by later runs; a half-written one (no "done") is redone. The lock
+    // keeps two test processes from writing the same folder at once.
     private static string Generate()
     {
         var tag = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Script)))[..12];
         var dir = Path.Combine(Path.GetTempPath(), $"gpusearch-resize-torch-{tag}");
         if (File.Exists(Path.Combine(dir, "done"))) return dir;
         Directory.CreateDirectory(dir);
+        using var held = TorchvisionFixtures.Lock(dir + ".lock");
+        if (File.Exists(Path.Combine(dir, "done"))) return dir; // made by another process while we waited
         var script = Path.Combine(dir, "generate.py");
         File.WriteAllText(script, Script);
-        var psi = new ProcessStartInfo(Python) { RedirectStandardError = true, RedirectStandardOutput = true };
-        psi.ArgumentList.Add(script);
-        psi.ArgumentList.Add(dir);
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"fixture generation failed ({p.ExitCode}): {stderr.Result}");
+        var (code, _, stderr) = TorchvisionFixtures.Run(TimeSpan.FromMinutes(10), script, dir);
+        if (code != 0) throw new InvalidOperationException($"fixture generation failed ({code}): {stderr}");
         return dir;
     }
 }

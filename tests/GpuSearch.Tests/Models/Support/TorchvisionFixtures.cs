@@ -41,15 +41,14 @@ internal static class TorchvisionFixtures
         }
     }
 
-    /// <summary>Hash of the generating scripts: a change to how fixtures are made must not reuse old ones.</summary>
-    private static string GeneratorHash
+    /// <summary>Hash of the generating scripts (read once): a change to how fixtures are made must not reuse old ones.</summary>
+    private static string GeneratorHash => Generator.Value;
+
+    private static readonly Lazy<string> Generator = new(() =>
     {
-        get
-        {
-            var text = string.Concat(new[] { Script, Path.Combine(Path.GetDirectoryName(Script)!, "torchvision_export.py") }.Select(File.ReadAllText));
-            return "gen-" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..12].ToLowerInvariant();
-        }
-    }
+        var text = string.Concat(new[] { Script, Path.Combine(Path.GetDirectoryName(Script)!, "torchvision_export.py") }.Select(File.ReadAllText));
+        return "gen-" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..12].ToLowerInvariant();
+    });
 
     /// <summary>The fixture folder for ARCH at OPSET, generated first when absent. Throws with the script's stderr on failure.</summary>
     public static string Get(string arch, int opset, Action<string> log)
@@ -70,7 +69,7 @@ internal static class TorchvisionFixtures
     private static bool IsComplete(string dir) => Files.All(f => File.Exists(Path.Combine(dir, f)));
 
     /// <summary>An exclusive lock: .NET takes flock(LOCK_EX) for FileShare.None on Unix, released when the handle closes (even if killed).</summary>
-    private static FileStream Lock(string path)
+    internal static FileStream Lock(string path)
     {
         var deadline = DateTime.UtcNow.AddMinutes(15);
         while (true)
@@ -97,7 +96,8 @@ internal static class TorchvisionFixtures
         }
     }
 
-    private static (int Code, string Stdout, string Stderr) Run(TimeSpan timeout, params string[] args)
+    /// <summary>Runs <see cref="Python"/> with <paramref name="args"/>, killing it past <paramref name="timeout"/>.</summary>
+    internal static (int Code, string Stdout, string Stderr) Run(TimeSpan timeout, params string[] args)
     {
         var psi = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) psi.ArgumentList.Add(a);
