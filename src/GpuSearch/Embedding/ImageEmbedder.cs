@@ -82,10 +82,15 @@ public sealed class ImageEmbedder : IDisposable
         }
     }
 
-    /// <summary>Size the preprocessing gives an image of this size, or an error message when it is not the model's input size.</summary>
+    /// <summary>
+    /// Null when the preprocessing turns an image of this size into the model's input size, else why not (also for a
+    /// side the preprocessing cannot take at all, so one such image fails alone instead of stopping a batch).
+    /// </summary>
     public string? CheckSize(int width, int height)
     {
-        var (w, h) = _pre.OutputSize(width, height);
+        int w, h;
+        try { (w, h) = _pre.OutputSize(width, height); }
+        catch (ArgumentOutOfRangeException e) { return e.Message; }
         return (w, h) == InputSize ? null
             : $"preprocessing turns {width}×{height} into {w}×{h}, but the model takes {InputSize.Width}×{InputSize.Height}; use a spec with a fixed output size (crop or exact resize)";
     }

@@ -145,5 +145,13 @@ public sealed class PipelinedEmbedderTests : IDisposable
         var wrongSize = Assert.Throws<ArgumentException>(() => unresized.Submit([new DecodedImage(4, 4, new byte[48], 4, 4, ImageFormat.Png)]));
         Assert.Contains("image 0", wrongSize.Message);
         Assert.Equal((0, 0), (unresized.InFlight, unresized.SlotCount));
+
+        // A side beyond what preprocessing takes (65535) is a reason, not an exception: the pipeline reports such
+        // an image as failed and goes on with the batch.
+        var why = e.CheckSize(70_000, 1);
+        Assert.NotNull(why);
+        Assert.Contains("70000", why);
+        var huge = Assert.Throws<ArgumentException>(() => e.Submit([new DecodedImage(70_000, 1, new byte[210_000], 70_000, 1, ImageFormat.Png)]));
+        Assert.Contains("image 0", huge.Message);
     }
 }
