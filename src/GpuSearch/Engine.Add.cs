@@ -25,6 +25,7 @@ public sealed partial class ImageSearchEngine
         CancellationToken cancellationToken = default, Action<AddedBatch>? onCommitted = null)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfReadOnly();
         var paths = ImageFiles.Expand(inputs);
         var sw = Stopwatch.StartNew();
         long added = 0, skipped = 0;

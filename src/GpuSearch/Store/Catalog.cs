@@ -17,6 +17,9 @@ internal sealed class Catalog(SqliteConnection conn) : IDisposable
 
     public SqliteTransaction Begin() => conn.BeginTransaction();
 
+    /// <summary>A deferred transaction: one consistent snapshot for several reads, taking no write lock (works read-only).</summary>
+    public SqliteTransaction BeginRead() => conn.BeginTransaction(deferred: true);
+
     public SqliteCommand Cmd(string sql, SqliteTransaction? tx = null, params (string Name, object? Value)[] args)
     {
         var c = conn.CreateCommand();
@@ -76,9 +79,9 @@ internal sealed class Catalog(SqliteConnection conn) : IDisposable
 
     private string? GetMetaIn(string key, SqliteTransaction tx) => Scalar("SELECT value FROM meta WHERE key=$k", tx, ("$k", key)) as string;
 
-    public List<SegmentRecord> Segments()
+    public List<SegmentRecord> Segments(SqliteTransaction? tx = null)
     {
-        using var c = Cmd("SELECT id,name,rows,byte_length,checksum,sealed FROM segments ORDER BY id");
+        using var c = Cmd("SELECT id,name,rows,byte_length,checksum,sealed FROM segments ORDER BY id", tx);
         using var r = c.ExecuteReader();
         var list = new List<SegmentRecord>();
         while (r.Read())
@@ -99,9 +102,9 @@ internal sealed class Catalog(SqliteConnection conn) : IDisposable
     public void InsertChunk(long segment, long firstRow, long rows, string checksum, SqliteTransaction tx) =>
         Exec("INSERT INTO chunks(segment,first_row,rows,checksum) VALUES($s,$f,$r,$c)", tx, ("$s", segment), ("$f", firstRow), ("$r", rows), ("$c", checksum));
 
-    public List<ChunkRecord> ChunksOf(long segment)
+    public List<ChunkRecord> ChunksOf(long segment, SqliteTransaction? tx = null)
     {
-        using var c = Cmd("SELECT first_row,rows,checksum FROM chunks WHERE segment=$s ORDER BY first_row", null, ("$s", segment));
+        using var c = Cmd("SELECT first_row,rows,checksum FROM chunks WHERE segment=$s ORDER BY first_row", tx, ("$s", segment));
         using var r = c.ExecuteReader();
         var list = new List<ChunkRecord>();
         while (r.Read()) list.Add(new ChunkRecord(r.GetInt64(0), r.GetInt64(1), r.GetString(2)));
@@ -123,14 +126,35 @@ internal sealed class Catalog(SqliteConnection conn) : IDisposable
     public bool Tombstone(long id, SqliteTransaction? tx = null) =>
         Prepared("UPDATE items SET deleted=1 WHERE id=$id AND deleted=0", tx, ("$id", id)).ExecuteNonQuery() > 0;
 
-    public List<SegmentItem> ItemsOf(long segment)
+    public List<SegmentItem> ItemsOf(long segment, SqliteTransaction? tx = null)
     {
-        using var c = Cmd("SELECT id,path,row,deleted FROM items WHERE segment=$s ORDER BY row", null, ("$s", segment));
+        using var c = Cmd("SELECT id,path,row,deleted FROM items WHERE segment=$s ORDER BY row", tx, ("$s", segment));
         using var r = c.ExecuteReader();
         var list = new List<SegmentItem>();
         while (r.Read()) list.Add(new SegmentItem(r.GetInt64(0), r.GetString(1), r.GetInt64(2), r.GetInt64(3) != 0));
         return list;
     }
+
+    /// <summary>Per segment: the lowest item row and one past the highest item row or chunk row the catalog names.</summary>
+    public Dictionary<long, (long MinItemRow, long ItemEnd, long ChunkEnd)> RowEvidence(SqliteTransaction? tx = null)
+    {
+        var map = new Dictionary<long, (long, long, long)>();
+        using (var c = Cmd("SELECT segment, MIN(row), MAX(row) + 1 FROM items GROUP BY segment", tx))
+        using (var r = c.ExecuteReader())
+            while (r.Read()) if (!r.IsDBNull(0)) map[r.GetInt64(0)] = (Long(r, 1), Long(r, 2), 0);
+        using (var c = Cmd("SELECT segment, MAX(first_row + rows) FROM chunks GROUP BY segment", tx))
+        using (var r = c.ExecuteReader())
+            while (r.Read())
+            {
+                if (r.IsDBNull(0)) continue;
+                var (min, end, _) = map.TryGetValue(r.GetInt64(0), out var v) ? v : (0, 0, 0);
+                map[r.GetInt64(0)] = (min, end, Long(r, 1));
+            }
+        return map;
+    }
+
+    // A damaged table can hand back NULL where the schema says NOT NULL; Verify reports that, this must not throw.
+    private static long Long(SqliteDataReader r, int i) => r.IsDBNull(i) ? 0 : r.GetInt64(i);
 
     public StoredItem? GetItem(string where, params (string, object?)[] args)
     {

@@ -20,6 +20,7 @@ public sealed partial class IndexStore : IDisposable
     private readonly FileStream? _lock; // null for read-only handles, which never take the writer's lock
     private readonly Catalog _catalog;
     private readonly List<string> _recoveryLog = [];
+    private readonly Quarantine _quarantine;
     private SegmentFile? _open;
     private long _openId;
     private long _openRows;
@@ -31,6 +32,7 @@ public sealed partial class IndexStore : IDisposable
         IsReadOnly = lockFile is null;
         _catalog = catalog;
         Metadata = metadata;
+        _quarantine = new Quarantine(folder);
     }
 
     /// <summary>The index folder.</summary>
@@ -44,6 +46,12 @@ public sealed partial class IndexStore : IDisposable
 
     /// <summary>What Open had to repair after an unclean shutdown (empty after a clean one).</summary>
     public IReadOnlyList<string> RecoveryLog => _recoveryLog;
+
+    /// <summary>
+    /// Where this handle moved what it took out of the index (<c>quarantine/&lt;UTC time&gt;/</c> inside the folder),
+    /// or null when it moved nothing. The store never deletes data it cannot prove uncommitted.
+    /// </summary>
+    public string? QuarantineFolder => _quarantine.Folder;
 
     /// <summary>Test hook: called at named points of multi-step operations to simulate a crash there.</summary>
     internal Action<string>? FaultPoint { get; set; }
@@ -80,11 +88,13 @@ public sealed partial class IndexStore : IDisposable
     }
 
     /// <summary>
-    /// Opens an existing index, repairing what an unclean shutdown left (see <see cref="RecoveryLog"/>).
+    /// Opens an existing index, repairing what an unclean shutdown left (see <see cref="RecoveryLog"/>): uncommitted
+    /// leftovers are moved to <see cref="QuarantineFolder"/>, never deleted; a row count the catalog's own items
+    /// contradict is restored when the rows verify, else that segment is left untouched.
     /// With <paramref name="expectedFingerprint"/>, an index built by another model is refused.
     /// </summary>
     /// <exception cref="FingerprintMismatchException">The index was built with a different model.</exception>
-    /// <exception cref="StoreCorruptException">The catalog cannot be read.</exception>
+    /// <exception cref="StoreCorruptException">The catalog cannot be read, or its meta contradicts its segments.</exception>
     public static IndexStore Open(string folder, ModelFingerprint? expectedFingerprint = null)
     {
         folder = Path.GetFullPath(folder);
