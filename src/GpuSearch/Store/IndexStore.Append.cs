@@ -82,7 +82,7 @@ public sealed partial class IndexStore
             }
             _catalog.InsertChunk(_openId, _openRows, chunk.Count, SegmentChunkCheck.Hash(bytes), tx);
             _catalog.UpdateSegmentRows(_openId, newRows, SegmentFile.ExpectedLength(newRows, Metadata.Dim, Metadata.StorageDType), tx);
-            tx.Commit();
+            _catalog.Commit(tx);
         }
         _openRows = newRows;
         for (int k = 0; k < chunk.Count; k++) ids[chunk[k].Index] = assigned[k];
@@ -106,7 +106,7 @@ public sealed partial class IndexStore
         {
             using var tx = _catalog.Begin();
             _catalog.InsertSegment(new SegmentRecord(id, name, 0, SegmentFile.HeaderBytes, null, false), tx);
-            tx.Commit();
+            _catalog.Commit(tx);
         }
         catch
         {

@@ -82,7 +82,7 @@ public sealed partial class IndexStore
                 _catalog.Exec("DELETE FROM chunks WHERE segment=$s", tx, ("$s", old.Id));
                 _catalog.Exec("DELETE FROM segments WHERE id=$s", tx, ("$s", old.Id));
             }
-            tx.Commit();
+            _catalog.Commit(tx);
         }
         FaultPoint?.Invoke("compact:committed");
 

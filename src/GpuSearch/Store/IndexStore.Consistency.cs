@@ -85,7 +85,7 @@ public sealed partial class IndexStore
             using (var tx = _catalog.Begin())
             {
                 _catalog.UpdateSegmentRows(s.Id, st.EvidenceRows, need, tx);
-                tx.Commit();
+                _catalog.Commit(tx);
             }
             _recoveryLog.Add($"{s.Name}: the catalog recorded {s.Rows} committed rows but its items and verified checksums name {st.EvidenceRows}; " +
                 $"restored the count to {st.EvidenceRows} (nothing cut)");

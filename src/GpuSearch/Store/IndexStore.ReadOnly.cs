@@ -21,7 +21,7 @@ public sealed partial class IndexStore
         Catalog? cat = null;
         try
         {
-            cat = new Catalog(CatalogSchema.Connect(catalogPath, create: false, readOnly: true));
+            cat = new Catalog(CatalogSchema.Connect(catalogPath, create: false, readOnly: true), catalogPath);
             var meta = ReadMetadata(cat, catalogPath);
             if (expectedFingerprint is not null && meta.Fingerprint.Canonical != expectedFingerprint.Canonical)
                 throw new FingerprintMismatchException(folder, meta.Fingerprint, expectedFingerprint);
@@ -34,7 +34,8 @@ public sealed partial class IndexStore
         catch (Exception e)
         {
             cat?.Dispose();
-            if (e is Microsoft.Data.Sqlite.SqliteException se)
+            var se = e as Microsoft.Data.Sqlite.SqliteException ?? (e as CatalogException)?.InnerException as Microsoft.Data.Sqlite.SqliteException;
+            if (se is not null)
                 throw new StoreCorruptException($"{catalogPath}: the catalog cannot be read (SQLite error {se.SqliteErrorCode}: {se.Message})", se);
             throw;
         }

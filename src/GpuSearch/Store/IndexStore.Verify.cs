@@ -28,10 +28,10 @@ public sealed partial class IndexStore
                 issues.Add(new VerifyIssue(VerifySeverity.Info, f!, "file is not named by the catalog", "harmless; removed at the next open", [], []));
             return new VerifyReport(Folder, issues, _catalog.Count(liveOnly: true), segments.Count);
         }
-        catch (Microsoft.Data.Sqlite.SqliteException e)
+        catch (CatalogException e)
         {
             // The damaged pages hold items or segments: what we could not read is not verifiable.
-            if (catalogOk) issues.Add(CatalogIssue($"SQLite error {e.SqliteErrorCode}: {e.Message}"));
+            if (catalogOk) issues.Add(CatalogIssue($"SQLite error {e.SqliteErrorCode}: {e.InnerException!.Message}"));
             return new VerifyReport(Folder, issues, -1, 0);
         }
     }
@@ -51,7 +51,7 @@ public sealed partial class IndexStore
             using var store = Open(folder, expectedFingerprint);
             return store.Verify();
         }
-        catch (Exception e) when (e is StoreCorruptException or InvalidDataException or FileNotFoundException or Microsoft.Data.Sqlite.SqliteException)
+        catch (Exception e) when (e is StoreCorruptException or CatalogException or InvalidDataException or FileNotFoundException or Microsoft.Data.Sqlite.SqliteException)
         {
             var segDir = Path.Combine(folder, "segments");
             var readable = Directory.Exists(segDir)
@@ -87,7 +87,7 @@ public sealed partial class IndexStore
         using (var tx = _catalog.Begin())
         {
             foreach (var id in ids) _catalog.Tombstone(id, tx);
-            tx.Commit();
+            _catalog.Commit(tx);
         }
         // Segments with damaged rows are left to compaction (they now hold tombstones, so it rewrites them
         // from their verified rows); only segments whose rows all verify get their framing fixed in place.

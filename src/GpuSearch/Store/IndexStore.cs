@@ -53,6 +53,9 @@ public sealed partial class IndexStore : IDisposable
     /// </summary>
     public string? QuarantineFolder => _quarantine.Folder;
 
+    /// <summary>Test hook: the catalog, e.g. to cap its size with <c>PRAGMA max_page_count</c> and so simulate a full disk.</summary>
+    internal Catalog CatalogForTests => _catalog;
+
     /// <summary>Test hook: called at named points of multi-step operations to simulate a crash there.</summary>
     internal Action<string>? FaultPoint { get; set; }
 
@@ -71,7 +74,7 @@ public sealed partial class IndexStore : IDisposable
         using (AcquireLock(folder))
         using (var conn = CatalogSchema.Connect(Path.Combine(folder, CatalogFile), create: true))
         {
-            var cat = new Catalog(conn);
+            var cat = new Catalog(conn, Path.Combine(folder, CatalogFile));
             using var tx = cat.Begin();
             cat.Exec(CatalogSchema.Sql, tx);
             cat.SetMeta("format_version", CatalogSchema.FormatVersion.ToString(CultureInfo.InvariantCulture), tx);
@@ -81,7 +84,7 @@ public sealed partial class IndexStore : IDisposable
             cat.SetMeta("segment_rows", metadata.SegmentCapacityRows.ToString(CultureInfo.InvariantCulture), tx);
             cat.SetMeta("created", metadata.Created.UtcDateTime.ToString("O", CultureInfo.InvariantCulture), tx);
             cat.SetMeta("next_segment", "1", tx);
-            tx.Commit(); // One transaction: a crash mid-create leaves no meta, which Open reports.
+            cat.Commit(tx); // One transaction: a crash mid-create leaves no meta, which Open reports.
         }
         DurableFile.SyncDirectory(folder);
         return Open(folder, metadata.Fingerprint);
@@ -104,7 +107,7 @@ public sealed partial class IndexStore : IDisposable
         Catalog? cat = null;
         try
         {
-            cat = new Catalog(CatalogSchema.Connect(catalogPath, create: false));
+            cat = new Catalog(CatalogSchema.Connect(catalogPath, create: false), catalogPath);
             var meta = ReadMetadata(cat, catalogPath);
             if (expectedFingerprint is not null && meta.Fingerprint.Canonical != expectedFingerprint.Canonical)
                 throw new FingerprintMismatchException(folder, meta.Fingerprint, expectedFingerprint);
@@ -116,7 +119,9 @@ public sealed partial class IndexStore : IDisposable
         {
             cat?.Dispose();
             lockFile.Dispose();
-            if (e is SqliteException se)
+            // A disk that fills up during recovery is not a damaged catalog: that one stays a CatalogException.
+            var se = e as SqliteException ?? (e is CatalogException { IsDiskFull: false } ce ? (SqliteException)ce.InnerException! : null);
+            if (se is not null)
                 throw new StoreCorruptException(
                     $"{catalogPath}: the catalog cannot be read (SQLite error {se.SqliteErrorCode}: {se.Message}). " +
                     "Ids, paths and labels are in the catalog; the vectors in segments/*.npy are still readable by numpy. " +
