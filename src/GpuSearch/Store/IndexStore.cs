@@ -149,17 +149,28 @@ public sealed partial class IndexStore : IDisposable
 
     private static FileStream AcquireLock(string folder)
     {
+        var path = Path.Combine(folder, LockFile);
         try
         {
             // FileShare.None takes an exclusive advisory lock (flock) on Unix; the kernel drops it when
             // the process dies, so a kill -9 never leaves the index locked.
-            return new FileStream(Path.Combine(folder, LockFile), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
-        catch (IOException e)
+        catch (IOException e) when (IsLockHeld(e))
         {
             throw new IOException($"the index at {folder} is open in another process (its LOCK file is held)", e);
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Anything else is the real cause (read-only medium, permissions, missing folder): say so, not "in use".
+            throw new IOException($"cannot open {path} to lock the index for writing: {e.Message}. " +
+                "Reading (query, eval, verify) needs no lock; to add, delete or repair, use writable storage", e);
+        }
     }
+
+    /// <summary>flock's EWOULDBLOCK (errno 11 on Linux, 35 on macOS), which .NET reports as the HResult of a sharing violation on Unix.</summary>
+    private static bool IsLockHeld(IOException e) =>
+        OperatingSystem.IsWindows() ? (e.HResult & 0xFFFF) == 32 : e.HResult == (OperatingSystem.IsMacOS() ? 35 : 11);
 
     /// <summary>Number of live (not deleted) items.</summary>
     public long Count => _catalog.Count(liveOnly: true);
