@@ -16,6 +16,7 @@ namespace GpuSearch;
 public sealed partial class ImageSearchEngine : IDisposable
 {
     private readonly object _deviceLock = new();
+    private readonly SemaphoreSlim _addGate = new(1, 1); // one AddImagesAsync at a time; a second waits its turn
     private readonly ComputeDevice _device;
     private readonly ImageEmbedder _embedder;
     private readonly IndexStore _store;
