@@ -187,6 +187,16 @@ internal sealed class Catalog(SqliteConnection conn, string path) : IDisposable
             r.GetString(6), r.GetInt64(7), r.GetInt64(8) != 0);
     });
 
+    /// <summary>Id and path of every live item, in id order.</summary>
+    public List<(long Id, string Path)> LiveItems() => Guard(() =>
+    {
+        using var c = Cmd("SELECT id, path FROM items WHERE deleted=0 ORDER BY id");
+        using var r = c.ExecuteReader();
+        var list = new List<(long, string)>();
+        while (r.Read()) list.Add((r.GetInt64(0), r.GetString(1)));
+        return list;
+    });
+
     public long Count(bool liveOnly) => (long)Scalar(liveOnly ? "SELECT COUNT(*) FROM items WHERE deleted=0" : "SELECT COUNT(*) FROM items")!;
 
     public void Dispose()

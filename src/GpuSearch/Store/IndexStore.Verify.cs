@@ -7,7 +7,8 @@ namespace GpuSearch.Store;
 /// <param name="DroppedIds">Ids of items whose vectors were damaged and are now deleted.</param>
 /// <param name="PathsToReAdd">Their paths: a re-run adds them again (with new ids).</param>
 /// <param name="Compaction">The compaction that removed the damaged segments.</param>
-public sealed record RepairResult(IReadOnlyList<long> DroppedIds, IReadOnlyList<string> PathsToReAdd, CompactionResult Compaction);
+/// <param name="Quarantined">What was moved into the index's <c>quarantine/</c> folder (paths relative to the index), never deleted.</param>
+public sealed record RepairResult(IReadOnlyList<long> DroppedIds, IReadOnlyList<string> PathsToReAdd, CompactionResult Compaction, IReadOnlyList<string> Quarantined);
 
 public sealed partial class IndexStore
 {
@@ -25,7 +26,7 @@ public sealed partial class IndexStore
             foreach (var s in segments) VerifySegment(s, issues);
             var named = segments.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
             foreach (var f in Directory.EnumerateFiles(SegmentDir).Select(Path.GetFileName).Where(n => !named.Contains(n!)))
-                issues.Add(new VerifyIssue(VerifySeverity.Info, f!, "file is not named by the catalog", "harmless; removed at the next open", [], []));
+                issues.Add(new VerifyIssue(VerifySeverity.Info, f!, "file is not named by the catalog", "harmless; moved to quarantine/ at the next writable open", [], []));
             return new VerifyReport(Folder, issues, _catalog.Count(liveOnly: true), segments.Count);
         }
         catch (CatalogException e)
@@ -48,7 +49,8 @@ public sealed partial class IndexStore
         folder = Path.GetFullPath(folder);
         try
         {
-            using var store = Open(folder, expectedFingerprint);
+            // Read-only: verifying never changes the index (no recovery, no lock), so it also runs beside a writer.
+            using var store = OpenReadOnly(folder, expectedFingerprint);
             return store.Verify();
         }
         catch (Exception e) when (e is StoreCorruptException or CatalogException or InvalidDataException or FileNotFoundException or Microsoft.Data.Sqlite.SqliteException)
@@ -70,9 +72,11 @@ public sealed partial class IndexStore
 
     /// <summary>
     /// Makes the index healthy again, keeping every row that verifies: items whose vectors are damaged
-    /// or lost are deleted (their paths are returned for re-adding), segments holding them are compacted
-    /// down to their intact rows, and sealed files whose rows verify but whose header, length or
-    /// whole-file checksum are off are rewritten and re-sealed.
+    /// or lost are dropped from the catalog (their ids and paths are returned for re-adding, and listed in
+    /// the quarantine's README.txt), segments holding them are rewritten with their intact rows and the
+    /// originals moved to <see cref="QuarantineFolder"/>; sealed files whose rows verify but whose header,
+    /// length or whole-file checksum are off are re-framed (trailing bytes saved to quarantine first) and re-sealed.
+    /// Nothing is deleted.
     /// </summary>
     /// <exception cref="StoreCorruptException">The catalog itself is damaged (repair cannot help).</exception>
     public RepairResult Repair()
@@ -81,6 +85,7 @@ public sealed partial class IndexStore
         var report = Verify();
         var catalogIssue = report.Issues.FirstOrDefault(i => i.Severity == VerifySeverity.Error && i.Subject == "catalog");
         if (catalogIssue is not null) throw new StoreCorruptException($"catalog damaged, repair cannot help: {catalogIssue.Problem}");
+        int movedBefore = _quarantine.Moved.Count;
         var damaged = report.Issues.Where(i => i.Severity == VerifySeverity.Error).ToList();
         var ids = damaged.SelectMany(i => i.AffectedIds).Distinct().ToList();
         var paths = damaged.SelectMany(i => i.AffectedPaths).Distinct().ToList();
@@ -96,12 +101,19 @@ public sealed partial class IndexStore
         foreach (var s in _catalog.Segments().Where(s => s.Sealed && sealedFix.Contains(s.Name) && File.Exists(SegmentPath(s.Name))))
         {
             // Rows verified by their chunks; only framing is off. Rewrite it, then re-seal.
+            long expected = SegmentFile.ExpectedLength(s.Rows, Metadata.Dim, Metadata.StorageDType);
+            if (new FileInfo(SegmentPath(s.Name)).Length > expected) _quarantine.SaveTail(SegmentPath(s.Name), expected, $"past-row-{s.Rows}");
             using (var f = SegmentFile.OpenExisting(SegmentPath(s.Name), Metadata.StorageDType, Metadata.Dim)) f.TruncateTo(s.Rows);
             _catalog.SealSegment(s.Id, SegmentFile.Checksum(SegmentPath(s.Name)), SegmentFile.ExpectedLength(s.Rows, Metadata.Dim, Metadata.StorageDType));
         }
         // A damaged open segment stops taking rows: compaction replaces it with a sealed copy of its intact rows.
         if (_open is not null && damaged.Any(i => i.Subject == SegmentFile.NameFor(_openId) && i.AffectedIds.Count > 0)) SealOpenSegment();
-        return new RepairResult(ids, paths, Compact());
+        var compaction = CompactSegments(quarantineReplaced: true);
+        var moved = _quarantine.Moved.Skip(movedBefore).ToList();
+        if (moved.Count > 0 || ids.Count > 0)
+            _quarantine.WriteNote($"repair: moved {string.Join(", ", moved)}; dropped {ids.Count} items whose vectors were damaged or lost " +
+                "(re-add these paths to restore them):\n" + string.Join("\n", ids.Zip(paths, (id, p) => $"  {id}\t{p}")));
+        return new RepairResult(ids, paths, compaction, moved);
     }
 
     private bool VerifyCatalog(List<VerifyIssue> issues)

@@ -12,6 +12,10 @@ internal sealed class Quarantine(string indexFolder)
     public const string FolderName = "quarantine";
 
     private string? _dir;
+    private readonly List<string> _moved = [];
+
+    /// <summary>Paths (relative to the index folder) of everything this handle moved into quarantine, in order.</summary>
+    public IReadOnlyList<string> Moved => _moved;
 
     /// <summary>This run's folder (created on first use), or null when nothing was moved.</summary>
     public string? Folder => _dir;
@@ -35,6 +39,7 @@ internal sealed class Quarantine(string indexFolder)
         File.Move(file, dst);
         DurableFile.SyncDirectory(_dir!);
         DurableFile.SyncDirectory(Path.GetDirectoryName(file)!);
+        _moved.Add(Path.GetRelativePath(indexFolder, dst));
         return dst;
     }
 
@@ -53,6 +58,7 @@ internal sealed class Quarantine(string indexFolder)
             outFs.Flush(flushToDisk: true);
         }
         DurableFile.SyncDirectory(_dir!);
+        _moved.Add(Path.GetRelativePath(indexFolder, dst));
         return dst;
     }
 
