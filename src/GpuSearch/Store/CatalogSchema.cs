@@ -48,15 +48,15 @@ internal static partial class CatalogSchema
     /// <summary>Opens a connection with the settings every store connection uses.</summary>
     public static SqliteConnection Connect(string file, bool create, bool readOnly = false)
     {
-        if (!readOnly || CanWriteBeside(file)) return ConnectTo(file, create, readOnly);
+        if (!readOnly || CanWriteBeside(file)) return ConnectTo(file, file, create, readOnly);
         // A read-only medium: a WAL database needs its -shm file even to read, and that cannot be created there,
         // so open the file as immutable. That would ignore a -wal file's commits (a stale view): with one
         // present, try the normal way (SQLite reads it when the -shm exists too) and otherwise refuse.
         var wal = file + "-wal";
         if (!File.Exists(wal) || new FileInfo(wal).Length == 0)
-            return ConnectTo(new Uri(file).AbsoluteUri + "?immutable=1", create: false, readOnly: true);
-        try { return ConnectTo(file, create, readOnly); }
-        catch (SqliteException e)
+            return ConnectTo(file, new Uri(file).AbsoluteUri + "?immutable=1", create: false, readOnly: true);
+        try { return ConnectTo(file, file, create, readOnly); }
+        catch (CatalogException e)
         {
             throw new IOException($"{wal} holds commits that cannot be read on a read-only medium (SQLite error {e.SqliteErrorCode}); " +
                 "copy the index to writable storage and open it there", e);
@@ -72,7 +72,7 @@ internal static partial class CatalogSchema
     [LibraryImport("libc", EntryPoint = "access", StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Access(string path, int mode);
 
-    private static SqliteConnection ConnectTo(string dataSource, bool create, bool readOnly)
+    private static SqliteConnection ConnectTo(string file, string dataSource, bool create, bool readOnly)
     {
         var cs = new SqliteConnectionStringBuilder
         {
@@ -83,14 +83,22 @@ internal static partial class CatalogSchema
             Pooling = false,
         }.ToString();
         var c = new SqliteConnection(cs);
-        c.Open();
-        using var cmd = c.CreateCommand();
-        // WAL: readers do not block the writer, and a commit is one append + fsync of the -wal file.
-        // synchronous=FULL makes each commit durable against power loss, not just process death.
-        cmd.CommandText = readOnly
-            ? "PRAGMA busy_timeout=5000;" // a reader must not try to change the journal mode
-            : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;";
-        cmd.ExecuteNonQuery();
-        return c;
+        try
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            // WAL: readers do not block the writer, and a commit is one append + fsync of the -wal file.
+            // synchronous=FULL makes each commit durable against power loss, not just process death.
+            cmd.CommandText = readOnly
+                ? "PRAGMA busy_timeout=5000;" // a reader must not try to change the journal mode
+                : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;";
+            cmd.ExecuteNonQuery();
+            return c;
+        }
+        catch (SqliteException e)
+        {
+            c.Dispose();
+            throw new CatalogException(file, e); // e.g. a full disk while creating the catalog
+        }
     }
 }
