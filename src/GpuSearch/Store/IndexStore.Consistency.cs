@@ -36,7 +36,7 @@ public sealed partial class IndexStore
         {
             var s = st.Record;
             if (st.MinItemRow < 0)
-                throw new StoreCorruptException($"{CatalogPath}: items of {s.Name} name row {st.MinItemRow}, outside the segment; the catalog is damaged. Nothing was changed; run `gpusearch verify`");
+                throw new StoreCorruptException($"{CatalogPath}: items of {s.Name} name row {st.MinItemRow}, outside the segment; the catalog is damaged. Nothing was changed; run `gpusearch verify`") { CatalogReadable = true };
             long byCount = SegmentFile.ExpectedLength(s.Rows, Metadata.Dim, Metadata.StorageDType);
             long byEvidence = SegmentFile.ExpectedLength(st.EvidenceRows, Metadata.Dim, Metadata.StorageDType);
             if (s.ByteLength == byCount || s.ByteLength == byEvidence) continue;
@@ -46,7 +46,7 @@ public sealed partial class IndexStore
             throw new StoreCorruptException(
                 $"{CatalogPath}: meta says dtype {Metadata.StorageDType.Descr()} and dim {Metadata.Dim}, so the {s.Rows} committed rows of {s.Name} " +
                 $"take {byCount} bytes, but the catalog recorded {s.ByteLength}{header}. The catalog's meta or row count is damaged; " +
-                "nothing was changed (opening it would misread or cut the vectors). Run `gpusearch verify`");
+                "nothing was changed (opening it would misread or cut the vectors). Run `gpusearch verify`") { CatalogReadable = true };
         }
     }
 
@@ -56,7 +56,7 @@ public sealed partial class IndexStore
         foreach (var st in states.Where(st => st.EvidenceRows > st.Record.Rows))
             throw new StoreCorruptException(
                 $"{CatalogPath}: {st.Record.Name} records {st.Record.Rows} committed rows but its items and checksums name rows up to {st.EvidenceRows - 1}; " +
-                "the catalog's row count is damaged. Nothing was changed; `gpusearch repair` restores the count from the rows that verify");
+                "the catalog's row count is damaged. Nothing was changed; `gpusearch repair` restores the count from the rows that verify") { CatalogReadable = true };
     }
 
     /// <summary>

@@ -63,7 +63,10 @@ public sealed partial class IndexStore
                     catch (InvalidDataException) { return null; }
                 }).OfType<string>().ToList()
                 : [];
-            var recovery = readable.Count == 0
+            var recovery = e is StoreCorruptException { CatalogReadable: true }
+                ? "SQLite reads the catalog but it contradicts itself, so it was not opened; ids, paths, labels and vectors are all still on disk. " +
+                  "A wrong row count: `gpusearch repair` restores it from the rows that verify. A wrong meta value: correct it with sqlite3 (the message names it) or rebuild"
+                : readable.Count == 0
                 ? "no readable segment files; rebuild the index"
                 : $"ids, paths and labels are lost; vectors remain readable by numpy in {string.Join(", ", readable)}. Rebuild the index from the images (re-running the add resumes nothing, it re-embeds all)";
             return new VerifyReport(folder, [new VerifyIssue(VerifySeverity.Error, "catalog", e.Message, recovery, [], [])], -1, 0);
@@ -142,7 +145,7 @@ public sealed partial class IndexStore
 
         if (items.Count != s.Rows || (items.Count > 0 && (items[0].Row != 0 || items[^1].Row != s.Rows - 1)))
             Add(VerifySeverity.Error, $"catalog names {items.Count} items (rows {items.FirstOrDefault().Row}..{items.LastOrDefault().Row}) but records {s.Rows} rows",
-                "catalog row bookkeeping is inconsistent; Repair drops this segment's items so a re-run re-adds them", live);
+                "catalog row bookkeeping is inconsistent; Repair restores the row count when the rows its items name verify, else drops this segment's items so a re-run re-adds them", live);
 
         var path = SegmentPath(s.Name);
         if (!File.Exists(path))

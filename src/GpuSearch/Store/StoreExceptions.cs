@@ -30,6 +30,9 @@ public sealed class StoreCorruptException : IOException
 {
     /// <summary>Creates the exception.</summary>
     public StoreCorruptException(string message, Exception? inner = null) : base(message, inner) { }
+
+    /// <summary>True when SQLite reads the catalog fine but it contradicts itself (ids, paths and vectors are all still there).</summary>
+    internal bool CatalogReadable { get; init; }
 }
 
 /// <summary>

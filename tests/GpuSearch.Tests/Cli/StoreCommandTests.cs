@@ -59,6 +59,30 @@ public class StoreCommandTests : StoreTestBase
     }
 
     [Fact]
+    public void Verify_flags_a_decremented_row_count_and_repair_restores_it_keeping_every_item()
+    {
+        using (var s = IndexStore.Create(IndexDir, Meta(capacity: 100))) s.Add(Items(0, 10));
+        using (var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(IndexDir, "catalog.sqlite")};Pooling=False"))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "UPDATE segments SET rows = 4 WHERE id = 1";
+            Assert.Equal(1, cmd.ExecuteNonQuery());
+        }
+        var human = new StringWriter();
+        Assert.Equal(1, VerifyCommand.Run(IndexDir, json: false, human));
+        Assert.Contains("records 4 committed rows", human.ToString());
+        Assert.Contains("`gpusearch repair` restores it", human.ToString());
+        Assert.DoesNotContain("are lost", human.ToString());
+
+        var repair = Json(w => RepairCommand.Run(IndexDir, json: true, w), 0);
+        Assert.Contains(repair.GetProperty("recovered").EnumerateArray(), l => l.GetString()!.Contains("restored the count to 10"));
+        Assert.Equal(0, repair.GetProperty("dropped_ids").GetArrayLength());
+        using var ro = IndexStore.OpenReadOnly(IndexDir);
+        Assert.Equal(10, ro.ReadAll().Ids.Length);
+    }
+
+    [Fact]
     public void Compact_drops_deleted_rows()
     {
         var ids = Build();
