@@ -10,11 +10,16 @@ public sealed partial class IndexStore
 {
     private sealed record SegmentSnapshot(SegmentRecord Segment, List<SegmentItem> Items, List<ChunkRecord> Chunks);
 
-    /// <summary>Segments with their items and chunks, read in one snapshot so a writer's commit cannot split them.</summary>
-    private List<SegmentSnapshot> ReadSnapshot()
+    /// <summary>
+    /// One segment with its items and chunks, read in one snapshot so a writer's commit cannot split them (an item past
+    /// the row count is then damage, not a race); null when the segment is gone (a compaction replaced it meanwhile).
+    /// One segment at a time keeps memory bounded by the largest segment, not the index.
+    /// </summary>
+    private SegmentSnapshot? ReadSnapshot(long segmentId)
     {
         using var tx = _catalog.BeginRead();
-        return _catalog.Segments(tx).Select(s => new SegmentSnapshot(s, _catalog.ItemsOf(s.Id, tx), _catalog.ChunksOf(s.Id, tx))).ToList();
+        var seg = _catalog.Segments(tx).FirstOrDefault(s => s.Id == segmentId);
+        return seg is null ? null : new SegmentSnapshot(seg, _catalog.ItemsOf(seg.Id, tx), _catalog.ChunksOf(seg.Id, tx));
     }
 
     /// <summary>
@@ -29,8 +34,15 @@ public sealed partial class IndexStore
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxRows, 1);
         int dim = Metadata.Dim, rowBytes = dim * Metadata.StorageDType.ItemSize();
-        foreach (var (seg, items, chunks) in ReadSnapshot())
+        foreach (var listed in _catalog.Segments())
         {
+            var snapshot = ReadSnapshot(listed.Id);
+            if (snapshot is null)
+            {
+                if (IsReadOnly) throw new IOException($"{listed.Name} was replaced by a compaction in another process while it was being read; read again");
+                continue;
+            }
+            var (seg, items, chunks) = snapshot;
             var path = SegmentPath(seg.Name);
             if (items.FirstOrDefault(x => x.Row < 0 || x.Row >= seg.Rows) is { Path: not null } stray)
                 throw new StoreCorruptException($"{path}: item {stray.Id} ({stray.Path}) names row {stray.Row}, outside the segment's {seg.Rows} committed rows; " +
