@@ -55,10 +55,19 @@ internal static partial class CatalogSchema
         var wal = file + "-wal";
         if (!File.Exists(wal) || new FileInfo(wal).Length == 0)
             return ConnectTo(file, new Uri(file).AbsoluteUri + "?immutable=1", create: false, readOnly: true);
-        try { return ConnectTo(file, file, create, readOnly); }
-        catch (CatalogException e)
+        SqliteConnection? c = null;
+        try
         {
-            throw new IOException($"{wal} holds commits that cannot be read on a read-only medium (SQLite error {e.SqliteErrorCode}); " +
+            c = ConnectTo(file, file, create, readOnly);
+            using var probe = c.CreateCommand();
+            probe.CommandText = "SELECT count(*) FROM meta"; // SQLite opens the WAL lazily: make it try now
+            probe.ExecuteScalar();
+            return c;
+        }
+        catch (Exception e) when (e is CatalogException or SqliteException)
+        {
+            c?.Dispose();
+            throw new IOException($"{wal} holds commits that cannot be read on a read-only medium ({e.Message}); " +
                 "copy the index to writable storage and open it there", e);
         }
     }

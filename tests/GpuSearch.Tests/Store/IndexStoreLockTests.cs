@@ -33,4 +33,28 @@ public class IndexStoreLockTests : StoreTestBase
         Assert.Equal(Vec(9), r.GetVector(ids[9]));
         Assert.True(r.Verify().IsHealthy, r.Verify().ToString());
     }
+
+    [MountFact]
+    public void Read_only_medium_with_unapplied_wal_commits_is_refused_not_shown_stale()
+    {
+        var copy = Path.Combine(Root, "copy");
+        using (var s = IndexStore.Create(IndexDir, Meta(capacity: 100)))
+        {
+            s.Add(Items(0, 5));
+            // While the writer is open its commits sit in catalog.sqlite-wal; copy the folder as a crash would leave it, minus the -shm.
+            foreach (var f in Directory.EnumerateFiles(IndexDir, "*", SearchOption.AllDirectories).Where(f => !f.EndsWith("-shm", StringComparison.Ordinal) && !f.EndsWith("LOCK", StringComparison.Ordinal)))
+            {
+                var to = Path.Combine(copy, Path.GetRelativePath(IndexDir, f));
+                Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+                using var src = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                using var dst = File.Create(to);
+                src.CopyTo(dst);
+            }
+        }
+        Assert.True(new FileInfo(Path.Combine(copy, "catalog.sqlite-wal")).Length > 0);
+        using var ro = TestMount.ReadOnlyView(copy);
+        var ex = Assert.ThrowsAny<IOException>(() => IndexStore.OpenReadOnly(ro.Path).Dispose());
+        Assert.Contains("catalog.sqlite-wal", ex.Message);
+        Assert.Contains("read-only medium", ex.Message);
+    }
 }
