@@ -14,5 +14,9 @@ var root = new RootCommand("gpusearch — image similarity search on GPUs: embed
     QueryCommand.Create(),
     EvalCommand.Create(),
     EmbedCommand.Create(),
+    VerifyCommand.Create(),
+    RepairCommand.Create(),
+    CompactCommand.Create(),
+    PruneCommand.Create(),
 };
 return CliRunner.Run(root, args);

@@ -15,7 +15,8 @@ public sealed partial class ImageSearchEngine
     /// <summary>
     /// Adds image files (folders are scanned recursively; list files name one path per line). Files already indexed
     /// with the same content are skipped; a file whose content changed replaces its old entry. Bad files are reported
-    /// in <see cref="IndexReport.Failures"/> and never stop the run.
+    /// in <see cref="IndexReport.Failures"/> and never stop the run. Concurrent calls on one engine run one after the
+    /// other (a second call waits, then skips what the first added), so the same image is never embedded twice.
     /// </summary>
     /// <param name="inputs">Files, folders or list files.</param>
     /// <param name="progress">Receives progress after every committed batch.</param>
@@ -25,6 +26,17 @@ public sealed partial class ImageSearchEngine
         CancellationToken cancellationToken = default, Action<AddedBatch>? onCommitted = null)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfReadOnly();
+        // Two adds at once would both decide "new" for the same files before either commits, then race to
+        // add the same ids; serialised, the second one's skip check sees what the first committed.
+        await _addGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try { return await AddImagesLockedAsync(inputs, progress, cancellationToken, onCommitted).ConfigureAwait(false); }
+        finally { _addGate.Release(); }
+    }
+
+    private async Task<IndexReport> AddImagesLockedAsync(IEnumerable<string> inputs, IProgress<IndexProgress>? progress,
+        CancellationToken cancellationToken, Action<AddedBatch>? onCommitted)
+    {
         var paths = ImageFiles.Expand(inputs);
         var sw = Stopwatch.StartNew();
         long added = 0, skipped = 0;

@@ -16,6 +16,7 @@ namespace GpuSearch;
 public sealed partial class ImageSearchEngine : IDisposable
 {
     private readonly object _deviceLock = new();
+    private readonly SemaphoreSlim _addGate = new(1, 1); // one AddImagesAsync at a time; a second waits its turn
     private readonly ComputeDevice _device;
     private readonly ImageEmbedder _embedder;
     private readonly IndexStore _store;
@@ -56,7 +57,7 @@ public sealed partial class ImageSearchEngine : IDisposable
         options ??= new EngineOptions();
         folder = Path.GetFullPath(folder);
         var exists = File.Exists(Path.Combine(folder, "catalog.sqlite"));
-        if (!exists && !options.CreateIfMissing)
+        if (!exists && (!options.CreateIfMissing || options.ReadOnly))
             throw new DirectoryNotFoundException($"{folder} holds no index (create one with `gpusearch index ... --db {folder}`)");
         var saved = exists ? EngineConfig.TryRead(folder) : null;
         var modelPath = Path.GetFullPath(options.ModelPath ?? saved?.ModelPath ?? DefaultModel.RequirePath());
@@ -72,8 +73,12 @@ public sealed partial class ImageSearchEngine : IDisposable
         {
             embedder = new ImageEmbedder(device, modelPath, spec, output, options.BatchSize);
             var fingerprint = ModelFingerprint.ForModelFile(modelPath, PreprocessSpecJson.Write(spec), embedder.OutputName, "float32", embedder.Dimension);
-            store = exists ? IndexStore.Open(folder, fingerprint) : IndexStore.Create(folder, new IndexMetadata(fingerprint));
-            new EngineConfig(modelPath, embedder.OutputName, spec).Write(folder);
+            if (options.ReadOnly) store = IndexStore.OpenReadOnly(folder, fingerprint);
+            else
+            {
+                store = exists ? IndexStore.Open(folder, fingerprint) : IndexStore.Create(folder, new IndexMetadata(fingerprint));
+                new EngineConfig(modelPath, embedder.OutputName, spec).Write(folder);
+            }
             index = new FlatIndex(device, embedder.Dimension);
             foreach (var batch in store.ReadLive()) index.Add(batch.ToFloat32(), batch.Ids);
             return new ImageSearchEngine(folder, options, modelPath, device, embedder, store, index, fingerprint);
@@ -155,12 +160,18 @@ public sealed partial class ImageSearchEngine : IDisposable
         return new EmbedResult(paths, vectors.ToArray(), Dimension, failures);
     }
 
+    private void ThrowIfReadOnly()
+    {
+        if (_options.ReadOnly) throw new InvalidOperationException($"the index at {Folder} was opened read-only (EngineOptions.ReadOnly); open it writable to add or delete");
+    }
+
     private DecodeOptions DecodeOptions => new() { MaxPixels = _options.MaxPixels };
 
     /// <summary>Deletes an image from the index by path; returns false if it was not there.</summary>
     public bool Delete(string path)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfReadOnly();
         lock (_deviceLock)
         {
             var item = _store.Get(Path.GetFullPath(path));

@@ -28,7 +28,7 @@ internal static class EvalCommand
     {
         if (k <= 0) throw new ArgumentOutOfRangeException(nameof(k), k, "-k must be at least 1");
         var truth = GroundTruth.Load(truthPath);
-        using var engine = ImageSearchEngine.Open(db, new EngineOptions { Device = device, CreateIfMissing = false });
+        using var engine = ImageSearchEngine.Open(db, new EngineOptions { Device = device, CreateIfMissing = false, ReadOnly = true });
         var results = new List<QueryResult>();
         var failed = new List<QueryOutcome>();
         await foreach (var o in engine.QueryImagesAsync(queries, k, null, ct))

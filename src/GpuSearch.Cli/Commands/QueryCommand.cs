@@ -31,7 +31,8 @@ internal static class QueryCommand
         TextWriter stdout, CancellationToken ct)
     {
         if (k <= 0) throw new ArgumentOutOfRangeException(nameof(k), k, "-k must be at least 1");
-        using var engine = ImageSearchEngine.Open(db, options);
+        // Read-only: a query never changes the index (no recovery, no lock), and works on read-only media.
+        using var engine = ImageSearchEngine.Open(db, options with { ReadOnly = true, CreateIfMissing = false });
         var outcomes = new List<QueryOutcome>();
         await foreach (var o in engine.QueryImagesAsync(inputs, k, null, ct)) outcomes.Add(o);
         if (format == "html") outFile ??= "results.html";

@@ -11,14 +11,37 @@ internal readonly record struct SegmentItem(long Id, string Path, long Row, bool
 
 internal readonly record struct ChunkRecord(long FirstRow, long Rows, string Checksum);
 
-internal sealed class Catalog(SqliteConnection conn) : IDisposable
+// Every SqliteException leaving this class becomes a CatalogException naming the catalog file: a damaged
+// page or a full disk is a one-line error for the user, not an unhandled SQLite stack trace.
+internal sealed class Catalog(SqliteConnection conn, string path) : IDisposable
 {
     public SqliteConnection Connection => conn;
 
-    public SqliteTransaction Begin() => conn.BeginTransaction();
+    /// <summary>The catalog file, named in every error.</summary>
+    public string FilePath => path;
+
+    /// <summary>Test hook: runs before every statement this class executes, to inject failures (e.g. a full disk).</summary>
+    internal Action<string>? BeforeStatement { get; set; }
+
+    private T Guard<T>(Func<T> run)
+    {
+        try { return run(); }
+        catch (SqliteException e) { throw new CatalogException(path, e); }
+    }
+
+    private void GuardVoid(Action run) => Guard(() => { run(); return 0; });
+
+    public SqliteTransaction Begin() => Guard(() => conn.BeginTransaction());
+
+    /// <summary>A deferred transaction: one consistent snapshot for several reads, taking no write lock (works read-only).</summary>
+    public SqliteTransaction BeginRead() => Guard(() => conn.BeginTransaction(deferred: true));
+
+    /// <summary>Commits <paramref name="tx"/>; a full disk or I/O error surfaces as <see cref="CatalogException"/>.</summary>
+    public void Commit(SqliteTransaction tx) => GuardVoid(() => { BeforeStatement?.Invoke("COMMIT"); tx.Commit(); });
 
     public SqliteCommand Cmd(string sql, SqliteTransaction? tx = null, params (string Name, object? Value)[] args)
     {
+        BeforeStatement?.Invoke(sql);
         var c = conn.CreateCommand();
         c.CommandText = sql;
         c.Transaction = tx;
@@ -34,6 +57,7 @@ internal sealed class Catalog(SqliteConnection conn) : IDisposable
     /// </summary>
     private SqliteCommand Prepared(string sql, SqliteTransaction? tx, params (string Name, object? Value)[] args)
     {
+        BeforeStatement?.Invoke(sql);
         if (!_prepared.TryGetValue(sql, out var c))
         {
             c = conn.CreateCommand();
@@ -46,18 +70,18 @@ internal sealed class Catalog(SqliteConnection conn) : IDisposable
         return c;
     }
 
-    public int Exec(string sql, SqliteTransaction? tx = null, params (string, object?)[] args)
+    public int Exec(string sql, SqliteTransaction? tx = null, params (string, object?)[] args) => Guard(() =>
     {
         using var c = Cmd(sql, tx, args);
         return c.ExecuteNonQuery();
-    }
+    });
 
-    public object? Scalar(string sql, SqliteTransaction? tx = null, params (string, object?)[] args)
+    public object? Scalar(string sql, SqliteTransaction? tx = null, params (string, object?)[] args) => Guard(() =>
     {
         using var c = Cmd(sql, tx, args);
         var v = c.ExecuteScalar();
         return v is DBNull ? null : v;
-    }
+    });
 
     public string? GetMeta(string key) => Scalar("SELECT value FROM meta WHERE key=$k", null, ("$k", key)) as string;
 
@@ -70,21 +94,21 @@ internal sealed class Catalog(SqliteConnection conn) : IDisposable
         using var tx = Begin();
         long next = long.Parse(GetMetaIn("next_segment", tx) ?? "1", CultureInfo.InvariantCulture);
         SetMeta("next_segment", (next + 1).ToString(CultureInfo.InvariantCulture), tx);
-        tx.Commit();
+        Commit(tx);
         return next;
     }
 
     private string? GetMetaIn(string key, SqliteTransaction tx) => Scalar("SELECT value FROM meta WHERE key=$k", tx, ("$k", key)) as string;
 
-    public List<SegmentRecord> Segments()
+    public List<SegmentRecord> Segments(SqliteTransaction? tx = null) => Guard(() =>
     {
-        using var c = Cmd("SELECT id,name,rows,byte_length,checksum,sealed FROM segments ORDER BY id");
+        using var c = Cmd("SELECT id,name,rows,byte_length,checksum,sealed FROM segments ORDER BY id", tx);
         using var r = c.ExecuteReader();
         var list = new List<SegmentRecord>();
         while (r.Read())
             list.Add(new SegmentRecord(r.GetInt64(0), r.GetString(1), r.GetInt64(2), r.GetInt64(3), r.IsDBNull(4) ? null : r.GetString(4), r.GetInt64(5) != 0));
         return list;
-    }
+    });
 
     public void InsertSegment(SegmentRecord s, SqliteTransaction tx) =>
         Exec("INSERT INTO segments(id,name,rows,byte_length,checksum,sealed) VALUES($id,$n,$r,$b,$c,$s)", tx,
@@ -99,40 +123,61 @@ internal sealed class Catalog(SqliteConnection conn) : IDisposable
     public void InsertChunk(long segment, long firstRow, long rows, string checksum, SqliteTransaction tx) =>
         Exec("INSERT INTO chunks(segment,first_row,rows,checksum) VALUES($s,$f,$r,$c)", tx, ("$s", segment), ("$f", firstRow), ("$r", rows), ("$c", checksum));
 
-    public List<ChunkRecord> ChunksOf(long segment)
+    public List<ChunkRecord> ChunksOf(long segment, SqliteTransaction? tx = null) => Guard(() =>
     {
-        using var c = Cmd("SELECT first_row,rows,checksum FROM chunks WHERE segment=$s ORDER BY first_row", null, ("$s", segment));
+        using var c = Cmd("SELECT first_row,rows,checksum FROM chunks WHERE segment=$s ORDER BY first_row", tx, ("$s", segment));
         using var r = c.ExecuteReader();
         var list = new List<ChunkRecord>();
         while (r.Read()) list.Add(new ChunkRecord(r.GetInt64(0), r.GetInt64(1), r.GetString(2)));
         return list;
-    }
+    });
 
     /// <summary>The live item at <paramref name="path"/>: its id and content hash.</summary>
-    public (long Id, string Hash)? FindLive(string path, SqliteTransaction? tx = null)
+    public (long Id, string Hash)? FindLive(string path, SqliteTransaction? tx = null) => Guard<(long Id, string Hash)?>(() =>
     {
         var c = Prepared("SELECT id, content_hash FROM items WHERE path=$p AND deleted=0", tx, ("$p", path));
         using var r = c.ExecuteReader();
         return r.Read() ? (r.GetInt64(0), r.GetString(1)) : null;
-    }
+    });
 
-    public long InsertItem(ItemToAdd item, string hash, long segment, long row, string added, SqliteTransaction tx) =>
+    public long InsertItem(ItemToAdd item, string hash, long segment, long row, string added, SqliteTransaction tx) => Guard(() =>
         (long)Prepared("INSERT INTO items(path,content_hash,size,added,labels,segment,row) VALUES($p,$h,$s,$a,$l,$seg,$row) RETURNING id", tx,
-            ("$p", item.Path), ("$h", hash), ("$s", item.Size), ("$a", added), ("$l", item.LabelsJson), ("$seg", segment), ("$row", row)).ExecuteScalar()!;
+        ("$p", item.Path), ("$h", hash), ("$s", item.Size), ("$a", added), ("$l", item.LabelsJson), ("$seg", segment), ("$row", row)).ExecuteScalar()!);
 
-    public bool Tombstone(long id, SqliteTransaction? tx = null) =>
-        Prepared("UPDATE items SET deleted=1 WHERE id=$id AND deleted=0", tx, ("$id", id)).ExecuteNonQuery() > 0;
+    public bool Tombstone(long id, SqliteTransaction? tx = null) => Guard(() =>
+        Prepared("UPDATE items SET deleted=1 WHERE id=$id AND deleted=0", tx, ("$id", id)).ExecuteNonQuery() > 0);
 
-    public List<SegmentItem> ItemsOf(long segment)
+    public List<SegmentItem> ItemsOf(long segment, SqliteTransaction? tx = null) => Guard(() =>
     {
-        using var c = Cmd("SELECT id,path,row,deleted FROM items WHERE segment=$s ORDER BY row", null, ("$s", segment));
+        using var c = Cmd("SELECT id,path,row,deleted FROM items WHERE segment=$s ORDER BY row", tx, ("$s", segment));
         using var r = c.ExecuteReader();
         var list = new List<SegmentItem>();
         while (r.Read()) list.Add(new SegmentItem(r.GetInt64(0), r.GetString(1), r.GetInt64(2), r.GetInt64(3) != 0));
         return list;
-    }
+    });
 
-    public StoredItem? GetItem(string where, params (string, object?)[] args)
+    /// <summary>Per segment: the lowest item row and one past the highest item row or chunk row the catalog names.</summary>
+    public Dictionary<long, (long MinItemRow, long ItemEnd, long ChunkEnd)> RowEvidence(SqliteTransaction? tx = null) => Guard(() =>
+    {
+        var map = new Dictionary<long, (long, long, long)>();
+        using (var c = Cmd("SELECT segment, MIN(row), MAX(row) + 1 FROM items GROUP BY segment", tx))
+        using (var r = c.ExecuteReader())
+            while (r.Read()) if (!r.IsDBNull(0)) map[r.GetInt64(0)] = (Long(r, 1), Long(r, 2), 0);
+        using (var c = Cmd("SELECT segment, MAX(first_row + rows) FROM chunks GROUP BY segment", tx))
+        using (var r = c.ExecuteReader())
+            while (r.Read())
+            {
+                if (r.IsDBNull(0)) continue;
+                var (min, end, _) = map.TryGetValue(r.GetInt64(0), out var v) ? v : (0, 0, 0);
+                map[r.GetInt64(0)] = (min, end, Long(r, 1));
+            }
+        return map;
+    });
+
+    // A damaged table can hand back NULL where the schema says NOT NULL; Verify reports that, this must not throw.
+    private static long Long(SqliteDataReader r, int i) => r.IsDBNull(i) ? 0 : r.GetInt64(i);
+
+    public StoredItem? GetItem(string where, params (string, object?)[] args) => Guard(() =>
     {
         using var c = Cmd($"SELECT i.id,i.path,i.content_hash,i.size,i.added,i.labels,s.name,i.row,i.deleted FROM items i JOIN segments s ON s.id=i.segment WHERE {where}", null, args);
         using var r = c.ExecuteReader();
@@ -140,7 +185,17 @@ internal sealed class Catalog(SqliteConnection conn) : IDisposable
         return new StoredItem(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetInt64(3),
             DateTimeOffset.Parse(r.GetString(4), CultureInfo.InvariantCulture), r.IsDBNull(5) ? null : r.GetString(5),
             r.GetString(6), r.GetInt64(7), r.GetInt64(8) != 0);
-    }
+    });
+
+    /// <summary>Id and path of every live item, in id order.</summary>
+    public List<(long Id, string Path)> LiveItems() => Guard(() =>
+    {
+        using var c = Cmd("SELECT id, path FROM items WHERE deleted=0 ORDER BY id");
+        using var r = c.ExecuteReader();
+        var list = new List<(long, string)>();
+        while (r.Read()) list.Add((r.GetInt64(0), r.GetString(1)));
+        return list;
+    });
 
     public long Count(bool liveOnly) => (long)Scalar(liveOnly ? "SELECT COUNT(*) FROM items WHERE deleted=0" : "SELECT COUNT(*) FROM items")!;
 

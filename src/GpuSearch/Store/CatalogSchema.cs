@@ -1,10 +1,11 @@
 // The catalog.sqlite schema and connection settings. The catalog is the source of truth: a vector
 // row exists only once the transaction naming it (and the segment's new row count) has committed.
+using System.Runtime.InteropServices;
 using Microsoft.Data.Sqlite;
 
 namespace GpuSearch.Store;
 
-internal static class CatalogSchema
+internal static partial class CatalogSchema
 {
     /// <summary>Bumped when the folder layout changes incompatibly; newer folders are refused.</summary>
     public const int FormatVersion = 1;
@@ -47,23 +48,66 @@ internal static class CatalogSchema
     /// <summary>Opens a connection with the settings every store connection uses.</summary>
     public static SqliteConnection Connect(string file, bool create, bool readOnly = false)
     {
+        if (!readOnly || CanWriteBeside(file)) return ConnectTo(file, file, create, readOnly);
+        // A read-only medium: a WAL database needs its -shm file even to read, and that cannot be created there,
+        // so open the file as immutable. That would ignore a -wal file's commits (a stale view): with one
+        // present, try the normal way (SQLite reads it when the -shm exists too) and otherwise refuse.
+        var wal = file + "-wal";
+        if (!File.Exists(wal) || new FileInfo(wal).Length == 0)
+            return ConnectTo(file, new Uri(file).AbsoluteUri + "?immutable=1", create: false, readOnly: true);
+        SqliteConnection? c = null;
+        try
+        {
+            c = ConnectTo(file, file, create, readOnly);
+            using var probe = c.CreateCommand();
+            probe.CommandText = "SELECT count(*) FROM meta"; // SQLite opens the WAL lazily: make it try now
+            probe.ExecuteScalar();
+            return c;
+        }
+        catch (Exception e) when (e is CatalogException or SqliteException)
+        {
+            c?.Dispose();
+            throw new IOException($"{wal} holds commits that cannot be read on a read-only medium ({e.Message}); " +
+                "copy the index to writable storage and open it there", e);
+        }
+    }
+
+    /// <summary>Whether the folder of <paramref name="file"/> is writable (false on a read-only medium); asks, writes nothing.</summary>
+    private static bool CanWriteBeside(string file) =>
+        OperatingSystem.IsWindows() || Access(Path.GetDirectoryName(file)!, WriteOk) == 0;
+
+    private const int WriteOk = 2; // W_OK: access(2) reports EROFS for it even to root
+
+    [LibraryImport("libc", EntryPoint = "access", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Access(string path, int mode);
+
+    private static SqliteConnection ConnectTo(string file, string dataSource, bool create, bool readOnly)
+    {
         var cs = new SqliteConnectionStringBuilder
         {
-            DataSource = file,
+            DataSource = dataSource,
             Mode = readOnly ? SqliteOpenMode.ReadOnly : create ? SqliteOpenMode.ReadWriteCreate : SqliteOpenMode.ReadWrite,
             // No pooling: Dispose must really close the file so WAL is checkpointed and another
             // process (or a test that damages the file) sees the final state.
             Pooling = false,
         }.ToString();
         var c = new SqliteConnection(cs);
-        c.Open();
-        using var cmd = c.CreateCommand();
-        // WAL: readers do not block the writer, and a commit is one append + fsync of the -wal file.
-        // synchronous=FULL makes each commit durable against power loss, not just process death.
-        cmd.CommandText = readOnly
-            ? "PRAGMA busy_timeout=5000;" // a reader must not try to change the journal mode
-            : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;";
-        cmd.ExecuteNonQuery();
-        return c;
+        try
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            // WAL: readers do not block the writer, and a commit is one append + fsync of the -wal file.
+            // synchronous=FULL makes each commit durable against power loss, not just process death.
+            cmd.CommandText = readOnly
+                ? "PRAGMA busy_timeout=5000;" // a reader must not try to change the journal mode
+                : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;";
+            cmd.ExecuteNonQuery();
+            return c;
+        }
+        catch (SqliteException e)
+        {
+            c.Dispose();
+            throw new CatalogException(file, e); // e.g. a full disk while creating the catalog
+        }
     }
 }

@@ -14,7 +14,7 @@ public sealed partial class IndexStore
     /// replaced (the old item is tombstoned). If Add throws, a prefix of the batch may be stored;
     /// a re-run that skips <see cref="Contains"/> completes it without duplicates.
     /// </summary>
-    /// <exception cref="ArgumentException">Wrong vector width, bad hash, invalid labels, or one path twice with different hashes.</exception>
+    /// <exception cref="ArgumentException">Wrong vector width, a NaN or infinite value, bad hash, invalid labels, or one path twice with different hashes.</exception>
     public long[] Add(IReadOnlyList<ItemToAdd> batch)
     {
         ThrowIfReadOnly();
@@ -27,6 +27,8 @@ public sealed partial class IndexStore
             if (string.IsNullOrEmpty(it.Path)) throw new ArgumentException($"item {i} has an empty path");
             if (it.Vector.Length != Metadata.Dim)
                 throw new ArgumentException($"vector for {it.Path} has {it.Vector.Length} values; this index stores {Metadata.Dim}");
+            foreach (var x in it.Vector.Span)
+                if (!float.IsFinite(x)) throw new ArgumentException($"vector for {it.Path} holds NaN or infinity; the index stores finite vectors only");
             var hash = ContentHash.Normalize(it.ContentHash, it.Path);
             ValidateLabels(it.LabelsJson, it.Path);
             if (firstInBatch.TryGetValue(it.Path, out var first))
@@ -80,7 +82,7 @@ public sealed partial class IndexStore
             }
             _catalog.InsertChunk(_openId, _openRows, chunk.Count, SegmentChunkCheck.Hash(bytes), tx);
             _catalog.UpdateSegmentRows(_openId, newRows, SegmentFile.ExpectedLength(newRows, Metadata.Dim, Metadata.StorageDType), tx);
-            tx.Commit();
+            _catalog.Commit(tx);
         }
         _openRows = newRows;
         for (int k = 0; k < chunk.Count; k++) ids[chunk[k].Index] = assigned[k];
@@ -104,7 +106,7 @@ public sealed partial class IndexStore
         {
             using var tx = _catalog.Begin();
             _catalog.InsertSegment(new SegmentRecord(id, name, 0, SegmentFile.HeaderBytes, null, false), tx);
-            tx.Commit();
+            _catalog.Commit(tx);
         }
         catch
         {

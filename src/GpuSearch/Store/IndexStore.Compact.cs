@@ -17,7 +17,10 @@ public sealed partial class IndexStore
 
     /// <summary>Drops tombstoned rows by rewriting the segments that hold them. Crash-safe; ids do not change.</summary>
     /// <exception cref="StoreCorruptException">A sealed segment to rewrite fails its checksum (run Verify/Repair first).</exception>
-    public CompactionResult Compact()
+    public CompactionResult Compact() => CompactSegments(quarantineReplaced: false);
+
+    /// <summary>Compaction; with <paramref name="quarantineReplaced"/> (Repair) the replaced files are moved to quarantine, not deleted.</summary>
+    private CompactionResult CompactSegments(bool quarantineReplaced)
     {
         ThrowIfReadOnly();
         var targets = new List<(SegmentRecord Old, List<SegmentItem> Live, long Removed)>();
@@ -82,7 +85,7 @@ public sealed partial class IndexStore
                 _catalog.Exec("DELETE FROM chunks WHERE segment=$s", tx, ("$s", old.Id));
                 _catalog.Exec("DELETE FROM segments WHERE id=$s", tx, ("$s", old.Id));
             }
-            tx.Commit();
+            _catalog.Commit(tx);
         }
         FaultPoint?.Invoke("compact:committed");
 
@@ -90,7 +93,8 @@ public sealed partial class IndexStore
         foreach (var (old, neu, _, _) in written)
         {
             reclaimed += old.ByteLength - (neu?.ByteLength ?? 0);
-            File.Delete(SegmentPath(old.Name));
+            if (quarantineReplaced && File.Exists(SegmentPath(old.Name))) _quarantine.MoveAside(SegmentPath(old.Name));
+            else File.Delete(SegmentPath(old.Name));
         }
         DurableFile.SyncDirectory(SegmentDir);
         return new CompactionResult(written.Count, targets.Sum(t => t.Removed), reclaimed);

@@ -11,7 +11,8 @@ public sealed partial class IndexStore
     /// surfaces as an <see cref="IOException"/> asking to read again.
     /// </summary>
     /// <exception cref="FingerprintMismatchException">The index was built with a different model.</exception>
-    /// <exception cref="StoreCorruptException">The catalog cannot be read.</exception>
+    /// <exception cref="StoreCorruptException">The catalog cannot be read, or contradicts itself (meta vs. segment lengths,
+    /// row counts vs. the rows its items name); a read-only open changes nothing and refuses instead.</exception>
     public static IndexStore OpenReadOnly(string folder, ModelFingerprint? expectedFingerprint = null)
     {
         folder = Path.GetFullPath(folder);
@@ -20,16 +21,21 @@ public sealed partial class IndexStore
         Catalog? cat = null;
         try
         {
-            cat = new Catalog(CatalogSchema.Connect(catalogPath, create: false, readOnly: true));
+            cat = new Catalog(CatalogSchema.Connect(catalogPath, create: false, readOnly: true), catalogPath);
             var meta = ReadMetadata(cat, catalogPath);
             if (expectedFingerprint is not null && meta.Fingerprint.Canonical != expectedFingerprint.Canonical)
                 throw new FingerprintMismatchException(folder, meta.Fingerprint, expectedFingerprint);
-            return new IndexStore(folder, null, cat, meta);
+            var store = new IndexStore(folder, null, cat, meta);
+            var states = store.ReadSegmentStates();
+            store.CheckMetaAgainstSegments(states);
+            store.CheckRowCountsReadOnly(states);
+            return store;
         }
         catch (Exception e)
         {
             cat?.Dispose();
-            if (e is Microsoft.Data.Sqlite.SqliteException se)
+            var se = e as Microsoft.Data.Sqlite.SqliteException ?? (e as CatalogException)?.InnerException as Microsoft.Data.Sqlite.SqliteException;
+            if (se is not null)
                 throw new StoreCorruptException($"{catalogPath}: the catalog cannot be read (SQLite error {se.SqliteErrorCode}: {se.Message})", se);
             throw;
         }

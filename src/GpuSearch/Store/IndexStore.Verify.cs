@@ -7,7 +7,8 @@ namespace GpuSearch.Store;
 /// <param name="DroppedIds">Ids of items whose vectors were damaged and are now deleted.</param>
 /// <param name="PathsToReAdd">Their paths: a re-run adds them again (with new ids).</param>
 /// <param name="Compaction">The compaction that removed the damaged segments.</param>
-public sealed record RepairResult(IReadOnlyList<long> DroppedIds, IReadOnlyList<string> PathsToReAdd, CompactionResult Compaction);
+/// <param name="Quarantined">What was moved into the index's <c>quarantine/</c> folder (paths relative to the index), never deleted.</param>
+public sealed record RepairResult(IReadOnlyList<long> DroppedIds, IReadOnlyList<string> PathsToReAdd, CompactionResult Compaction, IReadOnlyList<string> Quarantined);
 
 public sealed partial class IndexStore
 {
@@ -25,13 +26,13 @@ public sealed partial class IndexStore
             foreach (var s in segments) VerifySegment(s, issues);
             var named = segments.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
             foreach (var f in Directory.EnumerateFiles(SegmentDir).Select(Path.GetFileName).Where(n => !named.Contains(n!)))
-                issues.Add(new VerifyIssue(VerifySeverity.Info, f!, "file is not named by the catalog", "harmless; removed at the next open", [], []));
+                issues.Add(new VerifyIssue(VerifySeverity.Info, f!, "file is not named by the catalog", "harmless; moved to quarantine/ at the next writable open", [], []));
             return new VerifyReport(Folder, issues, _catalog.Count(liveOnly: true), segments.Count);
         }
-        catch (Microsoft.Data.Sqlite.SqliteException e)
+        catch (CatalogException e)
         {
             // The damaged pages hold items or segments: what we could not read is not verifiable.
-            if (catalogOk) issues.Add(CatalogIssue($"SQLite error {e.SqliteErrorCode}: {e.Message}"));
+            if (catalogOk) issues.Add(CatalogIssue($"SQLite error {e.SqliteErrorCode}: {e.InnerException!.Message}"));
             return new VerifyReport(Folder, issues, -1, 0);
         }
     }
@@ -48,10 +49,11 @@ public sealed partial class IndexStore
         folder = Path.GetFullPath(folder);
         try
         {
-            using var store = Open(folder, expectedFingerprint);
+            // Read-only: verifying never changes the index (no recovery, no lock), so it also runs beside a writer.
+            using var store = OpenReadOnly(folder, expectedFingerprint);
             return store.Verify();
         }
-        catch (Exception e) when (e is StoreCorruptException or InvalidDataException or FileNotFoundException or Microsoft.Data.Sqlite.SqliteException)
+        catch (Exception e) when (e is StoreCorruptException or CatalogException or InvalidDataException or FileNotFoundException or Microsoft.Data.Sqlite.SqliteException)
         {
             var segDir = Path.Combine(folder, "segments");
             var readable = Directory.Exists(segDir)
@@ -61,7 +63,10 @@ public sealed partial class IndexStore
                     catch (InvalidDataException) { return null; }
                 }).OfType<string>().ToList()
                 : [];
-            var recovery = readable.Count == 0
+            var recovery = e is StoreCorruptException { CatalogReadable: true }
+                ? "SQLite reads the catalog but it contradicts itself, so it was not opened; ids, paths, labels and vectors are all still on disk. " +
+                  "A wrong row count: `gpusearch repair` restores it from the rows that verify. A wrong meta value: correct it with sqlite3 (the message names it) or rebuild"
+                : readable.Count == 0
                 ? "no readable segment files; rebuild the index"
                 : $"ids, paths and labels are lost; vectors remain readable by numpy in {string.Join(", ", readable)}. Rebuild the index from the images (re-running the add resumes nothing, it re-embeds all)";
             return new VerifyReport(folder, [new VerifyIssue(VerifySeverity.Error, "catalog", e.Message, recovery, [], [])], -1, 0);
@@ -70,9 +75,11 @@ public sealed partial class IndexStore
 
     /// <summary>
     /// Makes the index healthy again, keeping every row that verifies: items whose vectors are damaged
-    /// or lost are deleted (their paths are returned for re-adding), segments holding them are compacted
-    /// down to their intact rows, and sealed files whose rows verify but whose header, length or
-    /// whole-file checksum are off are rewritten and re-sealed.
+    /// or lost are dropped from the catalog (their ids and paths are returned for re-adding, and listed in
+    /// the quarantine's README.txt), segments holding them are rewritten with their intact rows and the
+    /// originals moved to <see cref="QuarantineFolder"/>; sealed files whose rows verify but whose header,
+    /// length or whole-file checksum are off are re-framed (trailing bytes saved to quarantine first) and re-sealed.
+    /// Nothing is deleted.
     /// </summary>
     /// <exception cref="StoreCorruptException">The catalog itself is damaged (repair cannot help).</exception>
     public RepairResult Repair()
@@ -81,13 +88,14 @@ public sealed partial class IndexStore
         var report = Verify();
         var catalogIssue = report.Issues.FirstOrDefault(i => i.Severity == VerifySeverity.Error && i.Subject == "catalog");
         if (catalogIssue is not null) throw new StoreCorruptException($"catalog damaged, repair cannot help: {catalogIssue.Problem}");
+        int movedBefore = _quarantine.Moved.Count;
         var damaged = report.Issues.Where(i => i.Severity == VerifySeverity.Error).ToList();
         var ids = damaged.SelectMany(i => i.AffectedIds).Distinct().ToList();
         var paths = damaged.SelectMany(i => i.AffectedPaths).Distinct().ToList();
         using (var tx = _catalog.Begin())
         {
             foreach (var id in ids) _catalog.Tombstone(id, tx);
-            tx.Commit();
+            _catalog.Commit(tx);
         }
         // Segments with damaged rows are left to compaction (they now hold tombstones, so it rewrites them
         // from their verified rows); only segments whose rows all verify get their framing fixed in place.
@@ -96,12 +104,19 @@ public sealed partial class IndexStore
         foreach (var s in _catalog.Segments().Where(s => s.Sealed && sealedFix.Contains(s.Name) && File.Exists(SegmentPath(s.Name))))
         {
             // Rows verified by their chunks; only framing is off. Rewrite it, then re-seal.
+            long expected = SegmentFile.ExpectedLength(s.Rows, Metadata.Dim, Metadata.StorageDType);
+            if (new FileInfo(SegmentPath(s.Name)).Length > expected) _quarantine.SaveTail(SegmentPath(s.Name), expected, $"past-row-{s.Rows}");
             using (var f = SegmentFile.OpenExisting(SegmentPath(s.Name), Metadata.StorageDType, Metadata.Dim)) f.TruncateTo(s.Rows);
             _catalog.SealSegment(s.Id, SegmentFile.Checksum(SegmentPath(s.Name)), SegmentFile.ExpectedLength(s.Rows, Metadata.Dim, Metadata.StorageDType));
         }
         // A damaged open segment stops taking rows: compaction replaces it with a sealed copy of its intact rows.
         if (_open is not null && damaged.Any(i => i.Subject == SegmentFile.NameFor(_openId) && i.AffectedIds.Count > 0)) SealOpenSegment();
-        return new RepairResult(ids, paths, Compact());
+        var compaction = CompactSegments(quarantineReplaced: true);
+        var moved = _quarantine.Moved.Skip(movedBefore).ToList();
+        if (moved.Count > 0 || ids.Count > 0)
+            _quarantine.WriteNote($"repair: moved {string.Join(", ", moved)}; dropped {ids.Count} items whose vectors were damaged or lost " +
+                "(re-add these paths to restore them):\n" + string.Join("\n", ids.Zip(paths, (id, p) => $"  {id}\t{p}")));
+        return new RepairResult(ids, paths, compaction, moved);
     }
 
     private bool VerifyCatalog(List<VerifyIssue> issues)
@@ -130,7 +145,7 @@ public sealed partial class IndexStore
 
         if (items.Count != s.Rows || (items.Count > 0 && (items[0].Row != 0 || items[^1].Row != s.Rows - 1)))
             Add(VerifySeverity.Error, $"catalog names {items.Count} items (rows {items.FirstOrDefault().Row}..{items.LastOrDefault().Row}) but records {s.Rows} rows",
-                "catalog row bookkeeping is inconsistent; Repair drops this segment's items so a re-run re-adds them", live);
+                "catalog row bookkeeping is inconsistent; Repair restores the row count when the rows its items name verify, else drops this segment's items so a re-run re-adds them", live);
 
         var path = SegmentPath(s.Name);
         if (!File.Exists(path))

@@ -20,6 +20,7 @@ public sealed partial class IndexStore : IDisposable
     private readonly FileStream? _lock; // null for read-only handles, which never take the writer's lock
     private readonly Catalog _catalog;
     private readonly List<string> _recoveryLog = [];
+    private readonly Quarantine _quarantine;
     private SegmentFile? _open;
     private long _openId;
     private long _openRows;
@@ -31,6 +32,7 @@ public sealed partial class IndexStore : IDisposable
         IsReadOnly = lockFile is null;
         _catalog = catalog;
         Metadata = metadata;
+        _quarantine = new Quarantine(folder);
     }
 
     /// <summary>The index folder.</summary>
@@ -44,6 +46,15 @@ public sealed partial class IndexStore : IDisposable
 
     /// <summary>What Open had to repair after an unclean shutdown (empty after a clean one).</summary>
     public IReadOnlyList<string> RecoveryLog => _recoveryLog;
+
+    /// <summary>
+    /// Where this handle moved what it took out of the index (<c>quarantine/&lt;UTC time&gt;/</c> inside the folder),
+    /// or null when it moved nothing. The store never deletes data it cannot prove uncommitted.
+    /// </summary>
+    public string? QuarantineFolder => _quarantine.Folder;
+
+    /// <summary>Test hook: the catalog, e.g. to cap its size with <c>PRAGMA max_page_count</c> and so simulate a full disk.</summary>
+    internal Catalog CatalogForTests => _catalog;
 
     /// <summary>Test hook: called at named points of multi-step operations to simulate a crash there.</summary>
     internal Action<string>? FaultPoint { get; set; }
@@ -63,7 +74,7 @@ public sealed partial class IndexStore : IDisposable
         using (AcquireLock(folder))
         using (var conn = CatalogSchema.Connect(Path.Combine(folder, CatalogFile), create: true))
         {
-            var cat = new Catalog(conn);
+            var cat = new Catalog(conn, Path.Combine(folder, CatalogFile));
             using var tx = cat.Begin();
             cat.Exec(CatalogSchema.Sql, tx);
             cat.SetMeta("format_version", CatalogSchema.FormatVersion.ToString(CultureInfo.InvariantCulture), tx);
@@ -73,18 +84,20 @@ public sealed partial class IndexStore : IDisposable
             cat.SetMeta("segment_rows", metadata.SegmentCapacityRows.ToString(CultureInfo.InvariantCulture), tx);
             cat.SetMeta("created", metadata.Created.UtcDateTime.ToString("O", CultureInfo.InvariantCulture), tx);
             cat.SetMeta("next_segment", "1", tx);
-            tx.Commit(); // One transaction: a crash mid-create leaves no meta, which Open reports.
+            cat.Commit(tx); // One transaction: a crash mid-create leaves no meta, which Open reports.
         }
         DurableFile.SyncDirectory(folder);
         return Open(folder, metadata.Fingerprint);
     }
 
     /// <summary>
-    /// Opens an existing index, repairing what an unclean shutdown left (see <see cref="RecoveryLog"/>).
+    /// Opens an existing index, repairing what an unclean shutdown left (see <see cref="RecoveryLog"/>): uncommitted
+    /// leftovers are moved to <see cref="QuarantineFolder"/>, never deleted; a row count the catalog's own items
+    /// contradict is restored when the rows verify, else that segment is left untouched.
     /// With <paramref name="expectedFingerprint"/>, an index built by another model is refused.
     /// </summary>
     /// <exception cref="FingerprintMismatchException">The index was built with a different model.</exception>
-    /// <exception cref="StoreCorruptException">The catalog cannot be read.</exception>
+    /// <exception cref="StoreCorruptException">The catalog cannot be read, or its meta contradicts its segments.</exception>
     public static IndexStore Open(string folder, ModelFingerprint? expectedFingerprint = null)
     {
         folder = Path.GetFullPath(folder);
@@ -94,7 +107,7 @@ public sealed partial class IndexStore : IDisposable
         Catalog? cat = null;
         try
         {
-            cat = new Catalog(CatalogSchema.Connect(catalogPath, create: false));
+            cat = new Catalog(CatalogSchema.Connect(catalogPath, create: false), catalogPath);
             var meta = ReadMetadata(cat, catalogPath);
             if (expectedFingerprint is not null && meta.Fingerprint.Canonical != expectedFingerprint.Canonical)
                 throw new FingerprintMismatchException(folder, meta.Fingerprint, expectedFingerprint);
@@ -106,7 +119,9 @@ public sealed partial class IndexStore : IDisposable
         {
             cat?.Dispose();
             lockFile.Dispose();
-            if (e is SqliteException se)
+            // A disk that fills up during recovery is not a damaged catalog: that one stays a CatalogException.
+            var se = e as SqliteException ?? (e is CatalogException { IsDiskFull: false } ce ? (SqliteException)ce.InnerException! : null);
+            if (se is not null)
                 throw new StoreCorruptException(
                     $"{catalogPath}: the catalog cannot be read (SQLite error {se.SqliteErrorCode}: {se.Message}). " +
                     "Ids, paths and labels are in the catalog; the vectors in segments/*.npy are still readable by numpy. " +
@@ -134,17 +149,28 @@ public sealed partial class IndexStore : IDisposable
 
     private static FileStream AcquireLock(string folder)
     {
+        var path = Path.Combine(folder, LockFile);
         try
         {
             // FileShare.None takes an exclusive advisory lock (flock) on Unix; the kernel drops it when
             // the process dies, so a kill -9 never leaves the index locked.
-            return new FileStream(Path.Combine(folder, LockFile), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
-        catch (IOException e)
+        catch (IOException e) when (IsLockHeld(e))
         {
             throw new IOException($"the index at {folder} is open in another process (its LOCK file is held)", e);
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Anything else is the real cause (read-only medium, permissions, missing folder): say so, not "in use".
+            throw new IOException($"cannot open {path} to lock the index for writing: {e.Message}. " +
+                "Reading (query, eval, verify) needs no lock; to add, delete or repair, use writable storage", e);
+        }
     }
+
+    /// <summary>flock's EWOULDBLOCK (errno 11 on Linux, 35 on macOS), which .NET reports as the HResult of a sharing violation on Unix.</summary>
+    private static bool IsLockHeld(IOException e) =>
+        OperatingSystem.IsWindows() ? (e.HResult & 0xFFFF) == 32 : e.HResult == (OperatingSystem.IsMacOS() ? 35 : 11);
 
     /// <summary>Number of live (not deleted) items.</summary>
     public long Count => _catalog.Count(liveOnly: true);

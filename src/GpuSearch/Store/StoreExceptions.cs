@@ -30,4 +30,44 @@ public sealed class StoreCorruptException : IOException
 {
     /// <summary>Creates the exception.</summary>
     public StoreCorruptException(string message, Exception? inner = null) : base(message, inner) { }
+
+    /// <summary>True when SQLite reads the catalog fine but it contradicts itself (ids, paths and vectors are all still there).</summary>
+    internal bool CatalogReadable { get; init; }
+}
+
+/// <summary>
+/// SQLite failed on the catalog (<c>catalog.sqlite</c>): a damaged page, a full disk, an I/O error. Thrown instead of
+/// <see cref="Microsoft.Data.Sqlite.SqliteException"/> by every catalog access, with the file and what to do in the message.
+/// </summary>
+public sealed class CatalogException : IOException
+{
+    private const int SqliteCorrupt = 11, SqliteFull = 13, SqliteNotADatabase = 26, SqliteIoErr = 10, SqliteReadOnly = 8;
+
+    internal CatalogException(string catalogPath, Microsoft.Data.Sqlite.SqliteException inner)
+        : base(BuildMessage(catalogPath, inner.SqliteErrorCode & 0xff, inner.Message), inner)
+    {
+        CatalogPath = catalogPath;
+        SqliteErrorCode = inner.SqliteErrorCode & 0xff;
+    }
+
+    /// <summary>The catalog file that failed.</summary>
+    public string CatalogPath { get; }
+
+    /// <summary>SQLite's primary result code (11 corrupt, 13 full, 10 I/O error, ...).</summary>
+    public int SqliteErrorCode { get; }
+
+    /// <summary>True when the disk (or a size limit) is full; nothing committed was lost.</summary>
+    public bool IsDiskFull => SqliteErrorCode == SqliteFull;
+
+    /// <summary>True when SQLite found the file damaged.</summary>
+    public bool IsCorrupt => SqliteErrorCode is SqliteCorrupt or SqliteNotADatabase;
+
+    private static string BuildMessage(string path, int code, string sqlite) => code switch
+    {
+        SqliteFull => $"{path}: the disk is full ({sqlite}); everything reported added is safe: free space and run again, it resumes",
+        SqliteCorrupt or SqliteNotADatabase => $"{path}: the catalog is damaged ({sqlite}); run `gpusearch verify` on the index for what can be recovered",
+        SqliteIoErr => $"{path}: I/O error ({sqlite}); check the disk, then run `gpusearch verify` on the index",
+        SqliteReadOnly => $"{path}: cannot write the catalog ({sqlite}); the file or its folder is read-only",
+        _ => $"{path}: {sqlite}",
+    };
 }
