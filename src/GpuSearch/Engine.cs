@@ -56,7 +56,7 @@ public sealed partial class ImageSearchEngine : IDisposable
         options ??= new EngineOptions();
         folder = Path.GetFullPath(folder);
         var exists = File.Exists(Path.Combine(folder, "catalog.sqlite"));
-        if (!exists && !options.CreateIfMissing)
+        if (!exists && (!options.CreateIfMissing || options.ReadOnly))
             throw new DirectoryNotFoundException($"{folder} holds no index (create one with `gpusearch index ... --db {folder}`)");
         var saved = exists ? EngineConfig.TryRead(folder) : null;
         var modelPath = Path.GetFullPath(options.ModelPath ?? saved?.ModelPath ?? DefaultModel.RequirePath());
@@ -72,8 +72,12 @@ public sealed partial class ImageSearchEngine : IDisposable
         {
             embedder = new ImageEmbedder(device, modelPath, spec, output, options.BatchSize);
             var fingerprint = ModelFingerprint.ForModelFile(modelPath, PreprocessSpecJson.Write(spec), embedder.OutputName, "float32", embedder.Dimension);
-            store = exists ? IndexStore.Open(folder, fingerprint) : IndexStore.Create(folder, new IndexMetadata(fingerprint));
-            new EngineConfig(modelPath, embedder.OutputName, spec).Write(folder);
+            if (options.ReadOnly) store = IndexStore.OpenReadOnly(folder, fingerprint);
+            else
+            {
+                store = exists ? IndexStore.Open(folder, fingerprint) : IndexStore.Create(folder, new IndexMetadata(fingerprint));
+                new EngineConfig(modelPath, embedder.OutputName, spec).Write(folder);
+            }
             index = new FlatIndex(device, embedder.Dimension);
             foreach (var batch in store.ReadLive()) index.Add(batch.ToFloat32(), batch.Ids);
             return new ImageSearchEngine(folder, options, modelPath, device, embedder, store, index, fingerprint);

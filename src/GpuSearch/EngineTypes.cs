@@ -22,6 +22,11 @@ public sealed record EngineOptions
     public long MaxPixels { get; init; } = DecodeOptions.Default.MaxPixels;
     /// <summary>Create the index when the folder holds none (false: opening a missing index is an error).</summary>
     public bool CreateIfMissing { get; init; } = true;
+    /// <summary>
+    /// Open the index read-only beside a writer (no lock, no recovery, no engine.json write); adding and deleting
+    /// throw <see cref="InvalidOperationException"/>. The vectors are those committed when it opened.
+    /// </summary>
+    public bool ReadOnly { get; init; }
 }
 
 /// <summary>Progress of <see cref="ImageSearchEngine.AddImagesAsync"/>.</summary>

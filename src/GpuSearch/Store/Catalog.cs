@@ -132,15 +132,29 @@ internal sealed class Catalog(SqliteConnection conn) : IDisposable
         return list;
     }
 
+    private const string ItemSelect = "SELECT i.id,i.path,i.content_hash,i.size,i.added,i.labels,s.name,i.row,i.deleted FROM items i JOIN segments s ON s.id=i.segment";
+
     public StoredItem? GetItem(string where, params (string, object?)[] args)
     {
-        using var c = Cmd($"SELECT i.id,i.path,i.content_hash,i.size,i.added,i.labels,s.name,i.row,i.deleted FROM items i JOIN segments s ON s.id=i.segment WHERE {where}", null, args);
+        using var c = Cmd($"{ItemSelect} WHERE {where}", null, args);
         using var r = c.ExecuteReader();
-        if (!r.Read()) return null;
-        return new StoredItem(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetInt64(3),
+        return r.Read() ? ReadItem(r) : null;
+    }
+
+    /// <summary>Live items in id order, a page at a time (LIMIT/OFFSET; ids are stable, so pages are too).</summary>
+    public List<StoredItem> ListLive(long offset, int limit)
+    {
+        using var c = Cmd($"{ItemSelect} WHERE i.deleted=0 ORDER BY i.id LIMIT $l OFFSET $o", null, ("$l", limit), ("$o", offset));
+        using var r = c.ExecuteReader();
+        var list = new List<StoredItem>();
+        while (r.Read()) list.Add(ReadItem(r));
+        return list;
+    }
+
+    private static StoredItem ReadItem(SqliteDataReader r) =>
+        new(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetInt64(3),
             DateTimeOffset.Parse(r.GetString(4), CultureInfo.InvariantCulture), r.IsDBNull(5) ? null : r.GetString(5),
             r.GetString(6), r.GetInt64(7), r.GetInt64(8) != 0);
-    }
 
     public long Count(bool liveOnly) => (long)Scalar(liveOnly ? "SELECT COUNT(*) FROM items WHERE deleted=0" : "SELECT COUNT(*) FROM items")!;
 
