@@ -10,11 +10,12 @@ namespace GpuSearch.Cli.Serve;
 /// <summary>The body of every error response.</summary>
 internal sealed record ApiError(string Error, string Reason)
 {
-    public static Task Write(HttpContext ctx, int status, string message, string reason)
+    /// <param name="ignoreAbort">Write even though RequestAborted is cancelled (the request-timeout answer: the timeout cancels that token).</param>
+    public static Task Write(HttpContext ctx, int status, string message, string reason, bool ignoreAbort = false)
     {
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = "application/json";
-        return ctx.Response.WriteAsync(JsonSerializer.Serialize(new ApiError(message, reason), ServeJson.Options), ctx.RequestAborted);
+        return ctx.Response.WriteAsync(JsonSerializer.Serialize(new ApiError(message, reason), ServeJson.Options), ignoreAbort ? CancellationToken.None : ctx.RequestAborted);
     }
 }
 

@@ -7,6 +7,8 @@ namespace GpuSearch.Cli.Serve;
 internal sealed class ImageSearcher : IAsyncDisposable
 {
     private readonly ImageSearchEngine _engine;
+    // Decoded pixels can be large (up to the engine's pixel limit × 3 bytes): at most one decode per core at a time.
+    private readonly SemaphoreSlim _decodeSlots = new(Environment.ProcessorCount);
     private readonly MicroBatcher<(DecodedImage Image, QueryOptions Options), IReadOnlyList<SearchHit>>? _batcher;
     private long _single;
 
@@ -22,6 +24,14 @@ internal sealed class ImageSearcher : IAsyncDisposable
     /// <summary>Image searches so far.</summary>
     public long Requests => _batcher?.Items ?? Interlocked.Read(ref _single);
 
+    /// <summary>Decodes an upload on the calling thread once a decode slot is free.</summary>
+    public async Task<DecodedImage> DecodeAsync(byte[] bytes, CancellationToken ct)
+    {
+        await _decodeSlots.WaitAsync(ct);
+        try { return _engine.Decode(bytes, "upload"); }
+        finally { _decodeSlots.Release(); }
+    }
+
     public Task<IReadOnlyList<SearchHit>> SearchAsync(DecodedImage image, QueryOptions options, CancellationToken ct)
     {
         if (_batcher is not null) return _batcher.SubmitAsync((image, options), ct);
@@ -36,5 +46,9 @@ internal sealed class ImageSearcher : IAsyncDisposable
         return _engine.Search(vectors, batch.Select(b => b.Options).ToArray());
     }
 
-    public ValueTask DisposeAsync() => _batcher?.DisposeAsync() ?? ValueTask.CompletedTask;
+    public async ValueTask DisposeAsync()
+    {
+        if (_batcher is not null) await _batcher.DisposeAsync();
+        _decodeSlots.Dispose();
+    }
 }

@@ -30,7 +30,7 @@ internal static class SearchEndpoints
             else
             {
                 var bytes = await UploadReader.ReadImageAsync(request, options.MaxUploadBytes, ct);
-                var image = engine.Decode(bytes, "upload");
+                var image = await searcher.DecodeAsync(bytes, ct);
                 hits = await searcher.SearchAsync(image, q, ct);
             }
             var results = hits.Select(h => new SearchResult(h.Id, null, h.Path, h.Score, null)).ToArray();

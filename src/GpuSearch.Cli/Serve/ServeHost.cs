@@ -41,7 +41,7 @@ internal sealed class ServeHost : IAsyncDisposable
         {
             Timeout = options.RequestTimeout,
             TimeoutStatusCode = StatusCodes.Status504GatewayTimeout,
-            WriteTimeoutResponse = ctx => ApiError.Write(ctx, StatusCodes.Status504GatewayTimeout, $"the request took longer than {options.RequestTimeout.TotalSeconds:0} s", "Timeout"),
+            WriteTimeoutResponse = ctx => ApiError.Write(ctx, StatusCodes.Status504GatewayTimeout, $"the request took longer than {options.RequestTimeout.TotalSeconds:0.###} s", "Timeout", ignoreAbort: true),
         });
         builder.Services.AddOpenApi();
 

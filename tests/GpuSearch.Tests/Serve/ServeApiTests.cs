@@ -160,6 +160,17 @@ public sealed class ServeApiTests(ServeFixture fx)
     }
 
     [ServeFact]
+    public async Task ARequestOverTheTimeoutGets504Json()
+    {
+        // No image search finishes in a millisecond here: the wait for its batch is cancelled by the timeout.
+        var (host, http) = await fx.StartAsync(new ServeOptions { RequestTimeout = TimeSpan.FromMilliseconds(1), BatchWindow = TimeSpan.FromMilliseconds(500) });
+        await using var _ = host;
+        using var r = await http.PostAsync("/search", Upload(File.ReadAllBytes(fx.Photos[0])));
+        Assert.Equal(HttpStatusCode.GatewayTimeout, r.StatusCode);
+        Assert.Equal("Timeout", (await Json(r)).GetProperty("reason").GetString());
+    }
+
+    [ServeFact]
     public async Task TheApiKeyIsEnforcedWhenSet()
     {
         const string key = "0123456789abcdef-test-key";
