@@ -60,3 +60,28 @@ public sealed class ServeCommandTests
     [InlineData("12TB")]
     public void BadUploadSizesAreRefused(string text) => Assert.Throws<ArgumentException>(() => ServeCommand.ParseSize(text));
 }
+
+[Collection(ServeCollection.Name)]
+[Trait("Backend", "OpenCL")]
+public sealed class ServeCommandRunTests(ServeFixture fx)
+{
+    [ServeFact]
+    public async Task TheCommandServesReadOnlyUntilCancelled()
+    {
+        Assert.True(fx.Engine.Count > 0);
+        var stdout = new StringWriter();
+        using var cts = new CancellationTokenSource();
+        var run = Task.Run(() => ServeCommand.RunAsync(fx.Db, ServeFixture.Options(readOnly: true), new ServeOptions { Urls = "http://127.0.0.1:0" }, TextWriter.Synchronized(stdout), cts.Token));
+        var until = DateTime.UtcNow.AddMinutes(2);
+        while (!stdout.ToString().Contains("listening on") && DateTime.UtcNow < until && !run.IsCompleted) await Task.Delay(50);
+        var line = stdout.ToString();
+        Assert.Contains($"{fx.Photos.Length} images", line);
+        Assert.Contains("(read-only)", line);
+        var url = System.Text.RegularExpressions.Regex.Match(line, @"listening on (http://127\.0\.0\.1:\d+)").Groups[1].Value;
+        using var http = new HttpClient { BaseAddress = new Uri(url) };
+        Assert.Equal(fx.Photos.Length, (await ServeApiTests.Json(await http.GetAsync("/stats"))).GetProperty("count").GetInt64());
+        cts.Cancel();
+        Assert.Equal(ExitCodes.Ok, await run);
+        await Assert.ThrowsAsync<HttpRequestException>(() => http.GetAsync("/health"));
+    }
+}
