@@ -65,7 +65,7 @@ public sealed class ServePageBrowserTests(ServeFixture fx)
         Assert.Equal(4, first.Length);
         Assert.Equal(queryId, first[0]);
         Assert.Equal($"/images/{first[1]}", await page.Locator("#results .result a").Nth(1).GetAttributeAsync("href"));
-        Assert.Equal(HttpStatusCodeOk, (int)(await http.GetAsync($"/images/{first[1]}")).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync($"/images/{first[1]}")).StatusCode);
 
         // Click the second result: the page searches by its id, which leaves the item itself out.
         var clicked = first[1];
@@ -86,8 +86,6 @@ public sealed class ServePageBrowserTests(ServeFixture fx)
         Assert.DoesNotContain(third, await ResultIds(page));
         Assert.Empty(errors);
     }
-
-    private const int HttpStatusCodeOk = 200;
 
     [BrowserFact]
     public async Task WithAnApiKeyThePageSendsTheKeyTheUserTypes()
