@@ -4,7 +4,7 @@
 # them those tests skip, with the reason.
 set -euo pipefail
 pkgs=(ocl-icd-libopencl1 pocl-opencl-icd clinfo libturbojpeg0 libpng16-16 libwebp7 libjpeg-turbo-progs webp
-      python3-numpy clang-14 libonnx-testdata python3-torch python3-torchvision)
+      python3-numpy clang-14 libonnx-testdata python3-torch python3-torchvision chromium)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
 if ((${#missing[@]})); then

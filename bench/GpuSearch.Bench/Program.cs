@@ -16,6 +16,8 @@ if (args.Length == 0 || args[0] is "-h" or "--help")
                decoded images to vectors with the next batch's upload beside compute vs one batch at a time
           preprocess [--device D] [--spec torchvision|FILE] [--size 640x480] [--images 64]
                GPU preprocessing images/s vs the scalar C# reference
+          serve --db DB --queries DIR [--cli PATH] [--clients 1,8,64] [--seconds 10] [--k 10] [--device D] [--json]
+               HTTP load on a `gpusearch serve` process on loopback: req/s, p50/p95, server CPU-s; micro-batched vs single-request
         """);
     return 2;
 }
@@ -27,7 +29,8 @@ try
         "decode" => DecodeBench.Run(args[1..]),
         "preprocess" => PreprocessBench.Run(args[1..]),
         "embed" => EmbedBench.Run(args[1..]),
-        _ => throw new ArgumentException($"Unknown benchmark '{args[0]}' (available: knn, decode, preprocess, embed)"),
+        "serve" => ServeBench.Run(args[1..]),
+        _ => throw new ArgumentException($"Unknown benchmark '{args[0]}' (available: knn, decode, preprocess, embed, serve)"),
     };
 }
 catch (ArgumentException e)

@@ -18,5 +18,6 @@ var root = new RootCommand("gpusearch — image similarity search on GPUs: embed
     RepairCommand.Create(),
     CompactCommand.Create(),
     PruneCommand.Create(),
+    ServeCommand.Create(),
 };
 return CliRunner.Run(root, args);

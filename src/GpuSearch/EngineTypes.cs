@@ -23,8 +23,9 @@ public sealed record EngineOptions
     /// <summary>Create the index when the folder holds none (false: opening a missing index is an error).</summary>
     public bool CreateIfMissing { get; init; } = true;
     /// <summary>
-    /// Open the index read-only (queries, evaluation): no lock, no recovery, nothing written, so a query never changes the
-    /// index and works on read-only media; adding and deleting throw <see cref="InvalidOperationException"/>.
+    /// Open the index read-only (queries, evaluation, a server beside a writer): no lock, no recovery, nothing written,
+    /// so it never changes the index and works on read-only media; adding and deleting throw
+    /// <see cref="InvalidOperationException"/>. The vectors are those committed when it opened.
     /// </summary>
     public bool ReadOnly { get; init; }
 }

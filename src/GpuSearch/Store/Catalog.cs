@@ -177,15 +177,29 @@ internal sealed class Catalog(SqliteConnection conn, string path) : IDisposable
     // A damaged table can hand back NULL where the schema says NOT NULL; Verify reports that, this must not throw.
     private static long Long(SqliteDataReader r, int i) => r.IsDBNull(i) ? 0 : r.GetInt64(i);
 
+    private const string ItemSelect = "SELECT i.id,i.path,i.content_hash,i.size,i.added,i.labels,s.name,i.row,i.deleted FROM items i JOIN segments s ON s.id=i.segment";
+
     public StoredItem? GetItem(string where, params (string, object?)[] args) => Guard(() =>
     {
-        using var c = Cmd($"SELECT i.id,i.path,i.content_hash,i.size,i.added,i.labels,s.name,i.row,i.deleted FROM items i JOIN segments s ON s.id=i.segment WHERE {where}", null, args);
+        using var c = Cmd($"{ItemSelect} WHERE {where}", null, args);
         using var r = c.ExecuteReader();
-        if (!r.Read()) return null;
-        return new StoredItem(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetInt64(3),
+        return r.Read() ? ReadItem(r) : null;
+    });
+
+    /// <summary>Live items in id order, a page at a time (LIMIT/OFFSET; ids are stable, so pages are too).</summary>
+    public List<StoredItem> ListLive(long offset, int limit) => Guard(() =>
+    {
+        using var c = Cmd($"{ItemSelect} WHERE i.deleted=0 ORDER BY i.id LIMIT $l OFFSET $o", null, ("$l", limit), ("$o", offset));
+        using var r = c.ExecuteReader();
+        var list = new List<StoredItem>();
+        while (r.Read()) list.Add(ReadItem(r));
+        return list;
+    });
+
+    private static StoredItem ReadItem(SqliteDataReader r) =>
+        new(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetInt64(3),
             DateTimeOffset.Parse(r.GetString(4), CultureInfo.InvariantCulture), r.IsDBNull(5) ? null : r.GetString(5),
             r.GetString(6), r.GetInt64(7), r.GetInt64(8) != 0);
-    });
 
     /// <summary>Id and path of every live item, in id order.</summary>
     public List<(long Id, string Path)> LiveItems() => Guard(() =>

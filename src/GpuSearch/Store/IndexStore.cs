@@ -185,6 +185,14 @@ public sealed partial class IndexStore : IDisposable
     /// <summary>The live item at <paramref name="path"/>, or null.</summary>
     public StoredItem? Get(string path) => _catalog.GetItem("i.path=$p AND i.deleted=0", ("$p", path));
 
+    /// <summary>A page of live items in id order: at most <paramref name="limit"/> of them after skipping <paramref name="offset"/>.</summary>
+    public IReadOnlyList<StoredItem> List(long offset, int limit)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        return _catalog.ListLive(offset, limit);
+    }
+
     /// <summary>Tombstones item <paramref name="id"/>; its row is dropped at the next <see cref="Compact"/>. False if absent or already deleted.</summary>
     public bool Delete(long id)
     {

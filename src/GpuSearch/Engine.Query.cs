@@ -1,0 +1,114 @@
+// Search entry points a service needs beyond files on disk: images already in memory (an upload), a batch of
+// decoded images embedded in one device pass (so a server can micro-batch concurrent requests), and per-query
+// options (minimum score, leaving the query's own item out) applied to one shared scan.
+using GpuSearch.Imaging;
+
+namespace GpuSearch;
+
+/// <summary>Per-query options of <see cref="ImageSearchEngine.Search(ReadOnlySpan{float}, IReadOnlyList{QueryOptions})"/>.</summary>
+/// <param name="K">Most hits to return (at least 1).</param>
+/// <param name="MinScore">Hits scoring below this are dropped (cosine, so -1 keeps everything).</param>
+/// <param name="ExcludeId">An item left out of the hits (the query's own item in a "more like this" search).</param>
+public sealed record QueryOptions(int K, float MinScore = -1f, long? ExcludeId = null);
+
+public sealed partial class ImageSearchEngine
+{
+    /// <summary>Images per device pass of the embedder (<see cref="EngineOptions.BatchSize"/>).</summary>
+    public int MaxBatch => _embedder.MaxBatch;
+
+    /// <summary>
+    /// Decodes an encoded image held in memory (an upload) with this engine's limits and checks the model can take
+    /// its size. Runs on the calling thread and touches no device, so many requests can decode at once.
+    /// </summary>
+    /// <param name="data">The whole file.</param>
+    /// <param name="name">A name for messages (never used to find a file).</param>
+    /// <exception cref="ImageDecodeException">Not an image, truncated, corrupt, too large or unsupported (<see cref="ImageDecodeException.Reason"/>).</exception>
+    /// <exception cref="ArgumentException">The preprocessing cannot turn an image of this size into the model's input.</exception>
+    public DecodedImage Decode(ReadOnlySpan<byte> data, string name)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var img = ImageDecoder.Decode(data, name, DecodeOptions);
+        if (_embedder.CheckSize(img.Width, img.Height) is { } why) throw new ArgumentException($"{name}: {why}", nameof(data));
+        return img;
+    }
+
+    /// <summary>
+    /// Embeds decoded images (from <see cref="Decode"/>) in one call to the embedder — one device pass when there are
+    /// at most <see cref="MaxBatch"/> of them. Returns images.Count × <see cref="Dimension"/> L2-normalised floats.
+    /// </summary>
+    public float[] EmbedDecoded(IReadOnlyList<DecodedImage> images)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(images);
+        var v = new float[images.Count * Dimension];
+        if (images.Count == 0) return v;
+        lock (_deviceLock) _embedder.Embed(images, v);
+        return v;
+    }
+
+    /// <summary>
+    /// Searches Q queries (row-major Q × <see cref="Dimension"/>, L2-normalised) in one scan, each with its own
+    /// options: the scan takes the largest k (one more where an item is excluded) and each query's hits are then
+    /// cut to its own k, minimum score and exclusion. Same hits, in the same order, as searching one at a time.
+    /// </summary>
+    public IReadOnlyList<IReadOnlyList<SearchHit>> Search(ReadOnlySpan<float> embeddings, IReadOnlyList<QueryOptions> perQuery)
+    {
+        ArgumentNullException.ThrowIfNull(perQuery);
+        if (perQuery.Count == 0 || embeddings.Length != perQuery.Count * Dimension)
+            throw new ArgumentException($"embeddings must hold {perQuery.Count} × {Dimension} floats, got {embeddings.Length}", nameof(embeddings));
+        foreach (var q in perQuery)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(q.K, nameof(perQuery));
+            if (!float.IsFinite(q.MinScore)) throw new ArgumentOutOfRangeException(nameof(perQuery), "MinScore must be finite");
+        }
+        int scanK = perQuery.Max(q => q.ExcludeId is null ? q.K : q.K + 1);
+        var all = Search(embeddings, scanK);
+        var result = new IReadOnlyList<SearchHit>[perQuery.Count];
+        for (int i = 0; i < result.Length; i++)
+        {
+            var q = perQuery[i];
+            result[i] = all[i].Where(h => h.Id != q.ExcludeId && h.Score >= q.MinScore).Take(q.K).ToArray();
+        }
+        return result;
+    }
+
+    /// <summary>Decodes, embeds and searches one in-memory image (an upload).</summary>
+    /// <exception cref="ImageDecodeException">The bytes are not a readable image.</exception>
+    public IReadOnlyList<SearchHit> Search(ReadOnlySpan<byte> encodedImage, string name, QueryOptions options)
+    {
+        var v = EmbedDecoded([Decode(encodedImage, name)]);
+        return Search(v, [options])[0];
+    }
+
+    /// <summary>
+    /// "More like this": searches with the stored vector of item <paramref name="id"/>, leaving the item itself out
+    /// when <paramref name="excludeSelf"/>. Null when there is no live item with that id.
+    /// </summary>
+    public IReadOnlyList<SearchHit>? SearchById(long id, QueryOptions options, bool excludeSelf = true)
+    {
+        var v = GetVector(id);
+        if (v is null) return null;
+        return Search(v, [excludeSelf ? options with { ExcludeId = id } : options])[0];
+    }
+
+    private static void CheckFinite(ReadOnlySpan<float> v, string name)
+    {
+        foreach (var x in v)
+            if (!float.IsFinite(x)) throw new ArgumentException("the vector holds a non-finite value", name);
+    }
+
+    /// <summary>Searches with a caller's vector, checked first: <see cref="Dimension"/> finite floats, L2-normalised here.</summary>
+    /// <exception cref="ArgumentException">Wrong length, a non-finite value, or a zero vector.</exception>
+    public IReadOnlyList<SearchHit> SearchVector(ReadOnlySpan<float> vector, QueryOptions options)
+    {
+        if (vector.Length != Dimension) throw new ArgumentException($"the vector must hold {Dimension} floats, got {vector.Length}", nameof(vector));
+        CheckFinite(vector, nameof(vector));
+        var v = vector.ToArray();
+        double norm = 0;
+        foreach (var x in v) norm += (double)x * x;
+        if (norm == 0) throw new ArgumentException("the vector is all zeros", nameof(vector));
+        var inv = (float)(1 / Math.Sqrt(norm));
+        for (int i = 0; i < v.Length; i++) v[i] *= inv;
+        return Search(v, [options])[0];
+    }
+}
