@@ -171,10 +171,11 @@ public sealed class DecodePipeline
     {
         try
         {
-            var len = new FileInfo(r.Path).Length;
-            if (len > _options.MaxFileBytes)
-                throw new ImageDecodeException(r.Path, ImageFormat.Unknown, DecodeFailureReason.TooLarge, $"file is {len} bytes, MaxFileBytes is {_options.MaxFileBytes}");
-            return File.ReadAllBytes(r.Path);
+            return IO.UntrustedFile.ReadAllBytes(r.Path, _options.MaxFileBytes);
+        }
+        catch (IO.FileTooLargeException e)
+        {
+            throw new ImageDecodeException(r.Path, ImageFormat.Unknown, DecodeFailureReason.TooLarge, $"file is {e.Length} bytes, MaxFileBytes is {_options.MaxFileBytes}");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {

@@ -51,7 +51,7 @@ public static partial class Npy
     /// <summary>Reads an .npy file into floats; throws <see cref="InvalidDataException"/> naming what is wrong.</summary>
     public static HostTensor Read(string path)
     {
-        var bytes = File.ReadAllBytes(path);
+        var bytes = IO.UntrustedFile.ReadAllBytes(path);
         if (bytes.Length < 10 || !bytes.AsSpan(0, 6).SequenceEqual(Magic)) throw new InvalidDataException($"{path}: not a .npy file");
         int major = bytes[6];
         int headerLen, start;

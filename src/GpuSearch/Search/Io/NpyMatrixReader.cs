@@ -24,7 +24,7 @@ public static partial class NpyMatrixReader
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);
-        using var fs = File.OpenRead(path);
+        using var fs = IO.UntrustedFile.OpenRegular(path);
         var (descr, fortran, shape, dataOffset) = ReadHeader(fs, path);
         if (descr is not ("<f4" or "<f2"))
             throw new InvalidDataException($"{path}: dtype '{descr}' is not supported; expected little-endian float32 ('<f4') or float16 ('<f2')");
