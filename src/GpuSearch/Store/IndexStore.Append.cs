@@ -14,7 +14,7 @@ public sealed partial class IndexStore
     /// replaced (the old item is tombstoned). If Add throws, a prefix of the batch may be stored;
     /// a re-run that skips <see cref="Contains"/> completes it without duplicates.
     /// </summary>
-    /// <exception cref="ArgumentException">Wrong vector width, bad hash, invalid labels, or one path twice with different hashes.</exception>
+    /// <exception cref="ArgumentException">Wrong vector width, a NaN or infinite value, bad hash, invalid labels, or one path twice with different hashes.</exception>
     public long[] Add(IReadOnlyList<ItemToAdd> batch)
     {
         ThrowIfReadOnly();
@@ -27,6 +27,8 @@ public sealed partial class IndexStore
             if (string.IsNullOrEmpty(it.Path)) throw new ArgumentException($"item {i} has an empty path");
             if (it.Vector.Length != Metadata.Dim)
                 throw new ArgumentException($"vector for {it.Path} has {it.Vector.Length} values; this index stores {Metadata.Dim}");
+            foreach (var v in it.Vector.Span)
+                if (!float.IsFinite(v)) throw new ArgumentException($"vector for {it.Path} holds NaN or infinity; non-finite vectors are never stored");
             var hash = ContentHash.Normalize(it.ContentHash, it.Path);
             ValidateLabels(it.LabelsJson, it.Path);
             if (firstInBatch.TryGetValue(it.Path, out var first))
