@@ -54,6 +54,7 @@ public sealed partial class ImageSearchEngine : IDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         options ??= new EngineOptions();
+        DecodePipelineOptions.CheckWorkerCount(options.DecodeWorkers); // before anything is created
         folder = Path.GetFullPath(folder);
         var exists = File.Exists(Path.Combine(folder, "catalog.sqlite"));
         if (!exists && !options.CreateIfMissing)

@@ -122,7 +122,8 @@ public sealed class DecodePipeline
             var bytes = _read(req);
             _options.OnFileRead?.Invoke(req, bytes);
             run.AddBytes(bytes.Length);
-            var image = _decode(bytes, req);
+            DecodedImage image;
+            using (run.Budget.Enter(token)) image = _decode(bytes, req);
             return run.Completed(new ImageBatchItem(req, seq, image, null));
         }
         catch (ImageDecodeException e)
@@ -192,6 +193,7 @@ public sealed class DecodePipeline
         private long _completed, _failed, _bytes;
         private int _batches;
         public SemaphoreSlim Window { get; } = new(options.MaxItemsInFlight, options.MaxItemsInFlight);
+        public DecodeMemoryBudget Budget { get; } = new(options.DecodeMemoryBudget);
 
         public void AddBytes(long n) => Interlocked.Add(ref _bytes, n);
 
