@@ -56,10 +56,27 @@ internal static class UntrustedFile
     /// or null when that real path (links followed) lies outside the real path of <paramref name="root"/>.</summary>
     public static string? ResolveInside(string root, string relative)
     {
-        var realRoot = RealPath(root).TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
         var real = RealPath(Path.Combine(root, relative));
-        return real.StartsWith(realRoot, StringComparison.Ordinal) ? real : null;
+        return IsInside(RealPath(root), real) ? real : null;
     }
+
+    /// <summary>Opens a regular file that <see cref="ResolveInside"/> placed inside <paramref name="root"/>, and
+    /// checks again what was actually opened (Linux: the descriptor's own path), so a link swapped in between
+    /// the check and the open gains nothing. Null when the opened file is outside.</summary>
+    public static FileStream? OpenRegularInside(string root, string realPath)
+    {
+        var fs = OpenRegular(realPath);
+        var fdLink = $"/proc/self/fd/{fs.SafeFileHandle.DangerousGetHandle()}";
+        if (PosixFileApi.IsSupported && new FileInfo(fdLink).LinkTarget is { } opened && !IsInside(RealPath(root), opened))
+        {
+            fs.Dispose();
+            return null;
+        }
+        return fs;
+    }
+
+    private static bool IsInside(string realRoot, string realPath) =>
+        realPath.StartsWith(realRoot.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
 
     private static void RequireRegular(string path, PosixFileKind kind)
     {

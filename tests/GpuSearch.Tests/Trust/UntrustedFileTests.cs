@@ -64,4 +64,21 @@ public sealed class UntrustedFileTests
         }
         finally { Directory.Delete(sibling, true); }
     }
+
+    [Fact]
+    public void What_was_opened_is_checked_against_the_root_again()
+    {
+        // Stands in for a link swapped in between the containment check and the open: the descriptor's own
+        // path is outside the root, so the file is closed and refused.
+        using var root = new TempDir();
+        using var other = new TempDir();
+        var outside = Path.Combine(other.Path, "x");
+        var inside = Path.Combine(root.Path, "y");
+        File.WriteAllBytes(outside, [1]);
+        File.WriteAllBytes(inside, [2]);
+        Assert.Null(UntrustedFile.OpenRegularInside(root.Path, outside));
+        using var fs = UntrustedFile.OpenRegularInside(root.Path, inside);
+        Assert.NotNull(fs);
+        Assert.Equal(2, fs!.ReadByte());
+    }
 }

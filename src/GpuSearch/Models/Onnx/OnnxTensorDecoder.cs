@@ -134,7 +134,8 @@ internal static class OnnxTensorDecoder
             throw new InvalidDataException($"{label}: external data location '{location}' escapes the model's folder through a symbolic link");
         try
         {
-            using var fs = UntrustedFile.OpenRegular(real);
+            using var fs = UntrustedFile.OpenRegularInside(modelDir, real)
+                ?? throw new InvalidDataException($"{label}: external data location '{location}' escapes the model's folder (it changed while being opened)");
             long size = fs.Length;
             if (offset > size || length > size - offset)
                 throw new InvalidDataException($"{label}: external data range [{offset}, {offset}+{length}) is outside '{location}' ({size} bytes)");
