@@ -68,7 +68,7 @@ public sealed record DecodePipelineOptions
     public static int MaxWorkerCount => 4 * Environment.ProcessorCount;
 
     /// <summary>Decode working memory (bytes) all workers together may hold; a decode waits for its share, estimated
-    /// from the header as width × height × 16 bytes. An image whose estimate exceeds the whole budget decodes
+    /// from the header as width × height × 24 bytes. An image whose estimate exceeds the whole budget decodes
     /// alone once nothing else is held. Default: a quarter of the memory available to the process, between
     /// 256 MiB and 4 GiB.</summary>
     public long DecodeMemoryBudget { get; init; } = DefaultDecodeMemoryBudget;

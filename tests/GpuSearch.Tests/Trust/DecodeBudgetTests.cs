@@ -7,7 +7,7 @@ namespace GpuSearch.Tests.Trust;
 
 public sealed class DecodeBudgetTests
 {
-    private const long Small = 1000, Big = 3000; // sides: 16 MB and 144 MB of estimated working memory
+    private const long Small = 1000, Big = 3000; // sides: 24 MB and 216 MB of estimated working memory
     private static readonly long SmallBytes = Small * Small * DecodeMemoryBudget.BytesPerPixel;
 
     /// <summary>A pipeline whose fake decoder goes through the real header check, then records how many
