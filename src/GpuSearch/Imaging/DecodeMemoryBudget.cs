@@ -1,13 +1,17 @@
 // A decode-memory budget shared by the decode workers of one pipeline. Every decoder checks the header
 // size in ImageLimits.Check before allocating; that check also reserves the image's estimated working
-// memory from the budget of the worker's current scope, waiting while other workers hold it. So peak decode
-// memory stays near the budget however many workers run (a 1 KB RLE BMP can expand to a gigabyte).
-// An image whose estimate exceeds the whole budget is not refused: it waits until nothing else is held and
-// then decodes alone (MaxPixels already bounds it). The scope is per thread because decoding is synchronous
-// on a dedicated worker thread.
+// memory from the budget of the worker's current scope, waiting while other workers hold it. When the decode
+// ends, the working memory goes back and the decoded pixels stay charged until their batch is delivered, so
+// both a gigabyte-per-image decode (a 1 KB RLE BMP can expand that far) and the decoded images waiting in the
+// pipeline stay near the budget however many workers run.
+// Two rules keep it live: the item the pipeline must deliver next does not wait for decoded images (later
+// items may hold them while they wait for it, to be delivered in order), only for decodes in progress, which
+// always finish; and an image whose estimate exceeds the whole budget waits until nothing else is held (or,
+// as the next to deliver, nothing else is decoding) and then decodes alone (MaxPixels already bounds it). The scope is
+// per thread because decoding is synchronous on a dedicated worker thread.
 namespace GpuSearch.Imaging;
 
-/// <summary>Bytes of decode working memory the workers of one pipeline may hold at once.</summary>
+/// <summary>Bytes of decode memory the workers of one pipeline may hold at once.</summary>
 internal sealed class DecodeMemoryBudget(long totalBytes)
 {
     /// <summary>Working memory per pixel a decode may use, e.g. for a 16-bit RGBA PNG: the 16-bit samples (8),
@@ -18,19 +22,20 @@ internal sealed class DecodeMemoryBudget(long totalBytes)
     [ThreadStatic] private static Scope? t_scope;
 
     private readonly object _gate = new();
-    private long _held;
+    private long _working, _kept; // reserved by decodes in progress; kept for decoded images not yet delivered
 
     /// <summary>The budget in bytes.</summary>
     public long Total { get; } = totalBytes > 0 ? totalBytes : throw new ArgumentOutOfRangeException(nameof(totalBytes));
 
     /// <summary>Bytes held right now (for tests and diagnostics).</summary>
-    public long Held { get { lock (_gate) return _held; } }
+    public long Held { get { lock (_gate) return _working + _kept; } }
 
-    /// <summary>Starts a decode on this thread; reservations made until disposal are released together.</summary>
-    public IDisposable Enter(CancellationToken token)
+    /// <summary>Starts a decode on this thread; <paramref name="mustProceed"/> says whether this item is the one the
+    /// pipeline delivers next (it then never waits).</summary>
+    public Scope Enter(CancellationToken token, Func<bool>? mustProceed = null)
     {
         if (t_scope is not null) throw new InvalidOperationException("a decode scope is already open on this thread");
-        return t_scope = new Scope(this, token);
+        return t_scope = new Scope(this, token, mustProceed ?? (() => false));
     }
 
     /// <summary>Reserves memory for a <paramref name="width"/>×<paramref name="height"/> decode in the current
@@ -40,42 +45,71 @@ internal sealed class DecodeMemoryBudget(long totalBytes)
         if (t_scope is { } s) s.Budget.Acquire(s, Math.Min(checked(width * height * BytesPerPixel), s.Budget.Total));
     }
 
+    /// <summary>Gives back bytes kept for decoded images once their batch is delivered.</summary>
+    public void Return(long bytes)
+    {
+        if (bytes <= 0) return;
+        lock (_gate) { _kept -= bytes; Monitor.PulseAll(_gate); }
+    }
+
+    /// <summary>Wakes waiters to re-check (the item to deliver next has changed).</summary>
+    public void Wake() { lock (_gate) Monitor.PulseAll(_gate); }
+
     private void Acquire(Scope s, long bytes)
     {
         lock (_gate)
         {
             // A scope that already holds memory never waits (a second reservation in one decode): two
             // half-served workers waiting on each other would deadlock.
-            while (s.Held == 0 && _held > 0 && _held + bytes > Total)
+            while (s.Held == 0 && MustWait(bytes, s.MustProceed()))
             {
                 s.Token.ThrowIfCancellationRequested();
-                Monitor.Wait(_gate, 100); // woken on release; the timeout only re-checks cancellation
+                Monitor.Wait(_gate, 100); // woken on release; the timeout re-checks cancellation
             }
-            _held += bytes;
+            _working += bytes;
             s.Held += bytes;
         }
     }
 
-    private void Release(Scope s)
+    private bool MustWait(long bytes, bool nextToDeliver)
     {
+        long held = nextToDeliver ? _working : _working + _kept;
+        return held > 0 && held + bytes > Total;
+    }
+
+    /// <summary>Ends a scope: keeps up to <paramref name="keep"/> bytes charged and returns how many were kept.</summary>
+    private long Close(Scope s, long keep)
+    {
+        if (t_scope == s) t_scope = null;
         lock (_gate)
         {
-            _held -= s.Held;
+            long kept = Math.Clamp(keep, 0, s.Held);
+            _working -= s.Held;
+            _kept += kept;
             s.Held = 0;
             Monitor.PulseAll(_gate);
+            return kept;
         }
     }
 
-    private sealed class Scope(DecodeMemoryBudget budget, CancellationToken token) : IDisposable
+    /// <summary>One decode's hold on the budget.</summary>
+    public sealed class Scope : IDisposable
     {
-        public DecodeMemoryBudget Budget { get; } = budget;
-        public CancellationToken Token { get; } = token;
-        public long Held;
-
-        public void Dispose()
+        internal Scope(DecodeMemoryBudget budget, CancellationToken token, Func<bool> mustProceed)
         {
-            if (t_scope == this) t_scope = null;
-            Budget.Release(this);
+            Budget = budget; Token = token; MustProceed = mustProceed;
         }
+
+        internal DecodeMemoryBudget Budget { get; }
+        internal CancellationToken Token { get; }
+        internal Func<bool> MustProceed { get; }
+        internal long Held;
+
+        /// <summary>Releases the working memory, keeping up to <paramref name="keepBytes"/> (the decoded pixels)
+        /// charged until <see cref="Return"/>; returns the bytes kept (0 when the decode reserved nothing).</summary>
+        public long Close(long keepBytes) => Budget.Close(this, keepBytes);
+
+        /// <summary>Releases everything this scope holds.</summary>
+        public void Dispose() => Close(0);
     }
 }

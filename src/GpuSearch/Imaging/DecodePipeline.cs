@@ -74,13 +74,14 @@ public sealed class DecodePipeline
             workers[i] = Task.Factory.StartNew(() => WorkerLoop(work.Reader, results.Writer, run, token),
                 CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         var workersDone = Task.WhenAll(workers).ContinueWith(_ => results.Writer.TryComplete(), TaskScheduler.Default);
-        var assembler = Task.Run(() => AssembleAsync(results.Reader, batches.Writer, token), CancellationToken.None);
+        var assembler = Task.Run(() => AssembleAsync(results.Reader, batches.Writer, run, token), CancellationToken.None);
 
         try
         {
             await foreach (var batch in batches.Reader.ReadAllAsync(token).ConfigureAwait(false))
             {
                 run.Window.Release(batch.Items.Count);
+                run.Budget.Return(batch.Items.Sum(i => i.BudgetBytes));
                 run.Delivered(batch);
                 yield return batch;
             }
@@ -122,9 +123,12 @@ public sealed class DecodePipeline
             var bytes = _read(req);
             _options.OnFileRead?.Invoke(req, bytes);
             run.AddBytes(bytes.Length);
-            DecodedImage image;
-            using (run.Budget.Enter(token)) image = _decode(bytes, req);
-            return run.Completed(new ImageBatchItem(req, seq, image, null));
+            DecodedImage? image = null;
+            long kept = 0;
+            var scope = run.Budget.Enter(token, () => seq <= run.NextToAssemble);
+            try { image = _decode(bytes, req); }
+            finally { kept = scope.Close(image?.Pixels.Length ?? 0); }
+            return run.Completed(new ImageBatchItem(req, seq, image, null) { BudgetBytes = kept });
         }
         catch (ImageDecodeException e)
         {
@@ -139,7 +143,7 @@ public sealed class DecodePipeline
         }
     }
 
-    private async Task AssembleAsync(ChannelReader<ImageBatchItem> reader, ChannelWriter<ImageBatch> writer, CancellationToken token)
+    private async Task AssembleAsync(ChannelReader<ImageBatchItem> reader, ChannelWriter<ImageBatch> writer, RunState run, CancellationToken token)
     {
         try
         {
@@ -155,6 +159,7 @@ public sealed class DecodePipeline
                 {
                     current.Add(ready);
                     next++;
+                    run.Assembled(next);
                     if (current.Count == _options.BatchSize)
                     {
                         await writer.WriteAsync(new ImageBatch(index++, current), token).ConfigureAwait(false);
@@ -196,6 +201,17 @@ public sealed class DecodePipeline
         public DecodeMemoryBudget Budget { get; } = new(options.DecodeMemoryBudget);
 
         public void AddBytes(long n) => Interlocked.Add(ref _bytes, n);
+
+        private long _nextToAssemble;
+
+        /// <summary>The lowest sequence number not yet placed in a batch: that item's decode never waits for the budget.</summary>
+        public long NextToAssemble => Interlocked.Read(ref _nextToAssemble);
+
+        public void Assembled(long next)
+        {
+            Interlocked.Exchange(ref _nextToAssemble, next);
+            Budget.Wake();
+        }
 
         public ImageBatchItem Completed(ImageBatchItem item)
         {

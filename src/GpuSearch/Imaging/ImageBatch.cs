@@ -28,6 +28,8 @@ public sealed class ImageBatchItem
     public DecodeFailure? Failure { get; }
     /// <summary>True when <see cref="Image"/> is set.</summary>
     public bool Succeeded => Image is not null;
+    /// <summary>Decode-memory budget bytes this item's pixels hold until its batch is delivered.</summary>
+    internal long BudgetBytes { get; init; }
 
     internal ImageBatchItem(DecodeRequest request, long sequence, DecodedImage? image, DecodeFailure? failure)
     {

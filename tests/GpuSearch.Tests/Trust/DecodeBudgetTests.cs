@@ -43,6 +43,60 @@ public sealed class DecodeBudgetTests
     }
 
     [Fact]
+    public async Task A_budget_smaller_than_one_image_still_delivers_everything_in_order()
+    {
+        // Decoded pixels stay charged until delivery and every decode exceeds the budget: only the rule that the
+        // next item to deliver never waits for decoded images keeps this from deadlocking.
+        var p = new DecodePipeline(new DecodePipelineOptions { WorkerCount = 4, BatchSize = 3, BatchCapacity = 1, DecodeMemoryBudget = 1000 },
+            _ => [1], (_, r) =>
+            {
+                ImageLimits.Check(r.Path, ImageFormat.Png, 100, 100, DecodeOptions.Default);
+                return new DecodedImage(100, 100, new byte[100 * 100 * 3], 100, 100, ImageFormat.Png);
+            });
+        var seen = new List<string>();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await foreach (var b in p.RunAsync(Enumerable.Range(0, 40).Select(i => $"f{i}"), null, cts.Token))
+        {
+            seen.AddRange(b.Items.Select(i => i.Path));
+            await Task.Delay(2, cts.Token); // a slow consumer
+        }
+        Assert.Equal(Enumerable.Range(0, 40).Select(i => $"f{i}"), seen);
+    }
+
+    [Fact]
+    public async Task Decoded_pixels_stay_charged_until_returned_but_never_block_the_next_item_to_deliver()
+    {
+        var budget = new DecodeMemoryBudget(SmallBytes);
+        long kept;
+        using (var s = budget.Enter(CancellationToken.None))
+        {
+            DecodeMemoryBudget.Reserve(Small, Small);
+            kept = s.Close(Small * Small * 3);
+        }
+        Assert.Equal(Small * Small * 3, kept);
+        Assert.Equal(kept, budget.Held);
+
+        // The next item to deliver proceeds beside kept pixels (nothing else is decoding).
+        await Task.Factory.StartNew(() =>
+        {
+            using var s = budget.Enter(CancellationToken.None, mustProceed: () => true);
+            DecodeMemoryBudget.Reserve(Small, Small);
+        }, TaskCreationOptions.LongRunning).WaitAsync(TimeSpan.FromSeconds(20));
+
+        // Any other item waits until the kept pixels are returned.
+        var waiter = Task.Factory.StartNew(() =>
+        {
+            using var s = budget.Enter(CancellationToken.None);
+            DecodeMemoryBudget.Reserve(Small, Small);
+        }, TaskCreationOptions.LongRunning);
+        await Task.Delay(200);
+        Assert.False(waiter.IsCompleted, "a decode went ahead although decoded pixels filled the budget");
+        budget.Return(kept);
+        await waiter.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(0, budget.Held);
+    }
+
+    [Fact]
     public void Reserve_outside_a_pipeline_is_free_and_a_scope_releases_everything()
     {
         DecodeMemoryBudget.Reserve(Big, Big); // no scope: a single decode is not budgeted
