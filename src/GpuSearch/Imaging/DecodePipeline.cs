@@ -3,7 +3,8 @@
 //   result channel → assembler (restores input order, cuts batches) → bounded batch channel → consumer.
 // Memory is bounded by a window of MaxItemsInFlight permits: the producer takes one per request and the
 // consumer's side gives them back when it receives the batch, so however long the input, at most that many
-// decoded images exist inside the pipeline. Device upload is the consumer's business, not this class's.
+// decoded images exist inside the pipeline; in bytes, a DecodeMemoryBudget bounds decode working memory and
+// the decoded pixels not yet delivered. Device upload is the consumer's business, not this class's.
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;

@@ -69,14 +69,15 @@ public sealed record DecodePipelineOptions
     /// <summary>The most decode workers accepted: 4 × processor count (more only adds threads and memory).</summary>
     public static int MaxWorkerCount => 4 * Environment.ProcessorCount;
 
-    /// <summary>Decode working memory (bytes) all workers together may hold; a decode waits for its share, estimated
-    /// from the header as width × height × 24 bytes. An image whose estimate exceeds the whole budget decodes
-    /// alone once nothing else is held. Default: a quarter of the memory available to the process, between
-    /// 256 MiB and 4 GiB.</summary>
+    /// <summary>Decode memory (bytes) all workers together may hold: each decode's working memory, estimated from
+    /// the header as width × height × 24 bytes, and decoded pixels until their batch is delivered. A decode waits
+    /// for its share; an image whose estimate exceeds the whole budget decodes alone. Default: a quarter of the
+    /// memory available to the process, between 256 MiB and 4 GiB.</summary>
     public long DecodeMemoryBudget { get; init; } = DefaultDecodeMemoryBudget;
 
     private static long DefaultDecodeMemoryBudget =>
         Math.Clamp(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4, 256L << 20, 4L << 30);
+
     /// <summary>Items per batch. Default 64.</summary>
     public int BatchSize { get; init; } = 64;
     /// <summary>Finished batches that may wait for the consumer. Default 2.</summary>
