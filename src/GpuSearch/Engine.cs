@@ -55,6 +55,7 @@ public sealed partial class ImageSearchEngine : IDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         options ??= new EngineOptions();
+        DecodePipelineOptions.CheckWorkerCount(options.DecodeWorkers); // before anything is created
         folder = Path.GetFullPath(folder);
         var exists = File.Exists(Path.Combine(folder, "catalog.sqlite"));
         if (!exists && (!options.CreateIfMissing || options.ReadOnly))
@@ -109,6 +110,9 @@ public sealed partial class ImageSearchEngine : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
         if (embeddings.Length == 0 || embeddings.Length % Dimension != 0)
             throw new ArgumentException($"embeddings must hold Q × {Dimension} floats, got {embeddings.Length}", nameof(embeddings));
+        for (int q = 0; q < embeddings.Length / Dimension; q++)
+            if (EmbeddingPipeline.CountNonFinite(embeddings.Slice(q * Dimension, Dimension)) > 0)
+                throw new ArgumentException($"embedding row {q} holds NaN or infinity; it cannot be searched", nameof(embeddings));
         // The catalog's SQLite connection is not thread-safe, so paths are resolved under the same lock as the scan.
         var result = new List<IReadOnlyList<SearchHit>>();
         lock (_deviceLock)
@@ -136,6 +140,8 @@ public sealed partial class ImageSearchEngine : IDisposable
         if (_embedder.CheckSize(img.Width, img.Height) is { } why) throw new ArgumentException($"{imagePath}: {why}", nameof(imagePath));
         var v = new float[Dimension];
         lock (_deviceLock) _embedder.Embed([img], v);
+        if (EmbeddingPipeline.CountNonFinite(v) is > 0 and var bad)
+            throw new ArgumentException($"{imagePath}: the model's output for this image holds {bad} NaN or infinite value(s); it cannot be searched", nameof(imagePath));
         return Search(v, k)[0];
     }
 

@@ -36,6 +36,7 @@ internal static class IndexCommand
         TextWriter output, CancellationToken ct)
     {
         using var engine = ImageSearchEngine.Open(db, options);
+        long countBefore = engine.Count;
         var console = CliCommon.Console(output);
         foreach (var line in engine.RecoveryLog) Console.Error.WriteLine($"recovered: {line}");
         var opts = new JsonSerializerOptions { WriteIndented = false };
@@ -81,7 +82,7 @@ internal static class IndexCommand
         }
         catch (OperationCanceledException)
         {
-            Console.Error.WriteLine($"cancelled; everything reported added is committed ({engine.Count} images in {db})");
+            Console.Error.WriteLine($"cancelled; {engine.Count - countBefore} committed this run, everything reported added is kept ({engine.Count} images in {db})");
             return ExitCodes.Failed;
         }
 

@@ -1,6 +1,7 @@
 // `gpusearch knn --base base.npy --queries q.npy -k 100 --metric ip|cos|l2 [--dtype fp32|fp16|int8]
-// [--device ...] [--range T --max-hits N] --out result.npz|json [--json]`: exact k-NN (or range search)
-// of a query matrix against a base matrix on the device(s). Ids are the base row numbers.
+// [--device ...] [--range T --max-hits N] [--skip-nonfinite] --out result.npz|json [--json]`: exact k-NN (or
+// range search) of a query matrix against a base matrix on the device(s). Ids are the base row numbers.
+// Rows holding NaN or infinity are refused, naming file and row, unless --skip-nonfinite drops them.
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
@@ -12,7 +13,7 @@ namespace GpuSearch.Cli.Commands;
 
 /// <summary>Parsed options of <c>gpusearch knn</c>.</summary>
 public sealed record KnnOptions(string Base, string Queries, int K, string Metric, string DType, string Device,
-    float? Range, int MaxHits, string Out, bool Json);
+    float? Range, int MaxHits, string Out, bool Json, bool SkipNonFinite = false);
 
 /// <summary>The <c>knn</c> subcommand; <see cref="Run"/> is public so tests run it in-process.</summary>
 public static class KnnCommand
@@ -30,12 +31,18 @@ public static class KnnCommand
         var maxHits = new Option<int>("--max-hits") { Description = "Range search: hits kept per query (the rest are counted as dropped)", DefaultValueFactory = _ => 1000 };
         var output = new Option<string>("--out") { Description = "Result file: .npz (ids int64, scores float32) or .json", Required = true };
         var json = new Option<bool>("--json") { Description = "Print a machine-readable summary to stdout" };
+        var skipNonFinite = new Option<bool>("--skip-nonfinite")
+        {
+            Description = "Drop base and query rows holding NaN or infinity (counted in the summary; base ids keep their row numbers, " +
+                          "result rows follow the kept queries) instead of refusing the input",
+        };
         var cmd = new Command("knn", "Exact k-NN (or range) search of query vectors against base vectors on the device")
         {
-            baseOpt, queries, k, metric, dtype, device, range, maxHits, output, json,
+            baseOpt, queries, k, metric, dtype, device, range, maxHits, output, json, skipNonFinite,
         };
         cmd.SetAction(r => Run(new KnnOptions(r.GetValue(baseOpt)!, r.GetValue(queries)!, r.GetValue(k), r.GetValue(metric)!,
-            r.GetValue(dtype)!, r.GetValue(device)!, r.GetValue(range), r.GetValue(maxHits), r.GetValue(output)!, r.GetValue(json)),
+            r.GetValue(dtype)!, r.GetValue(device)!, r.GetValue(range), r.GetValue(maxHits), r.GetValue(output)!, r.GetValue(json),
+            r.GetValue(skipNonFinite)),
             Console.Out));
         return cmd;
     }
@@ -55,7 +62,21 @@ public static class KnnCommand
         var q = NpyMatrixReader.Read(o.Queries);
         if (q.Cols != db.Cols)
             throw new InvalidDataException($"{o.Queries}: queries have dimension {q.Cols} but the base {o.Base} has dimension {db.Cols}");
-        if (db.Rows == 0) throw new InvalidDataException($"{o.Base}: the base has no vectors");
+        var badBase = NonFiniteRows.Find(db);
+        var badQueries = NonFiniteRows.Find(q);
+        long[]? baseRows = null;
+        if (!o.SkipNonFinite)
+        {
+            NonFiniteRows.Refuse(o.Base, badBase, "fix the data or pass --skip-nonfinite to drop such rows");
+            NonFiniteRows.Refuse(o.Queries, badQueries, "fix the data or pass --skip-nonfinite to drop such rows");
+        }
+        else
+        {
+            if (badBase.Length > 0) (db, baseRows) = NonFiniteRows.Without(db, badBase);
+            if (badQueries.Length > 0) q = NonFiniteRows.Without(q, badQueries).Kept;
+        }
+        if (db.Rows == 0) throw new InvalidDataException($"{o.Base}: the base has no vectors{(badBase.Length > 0 ? " with finite values" : "")}");
+        if (q.Rows == 0) throw new InvalidDataException($"{o.Queries}: no query holds only finite values");
 
         var devices = DeviceRegistry.Default.OpenAll(o.Device);
         try
@@ -63,8 +84,8 @@ public static class KnnCommand
             using IVectorIndex index = devices.Count == 1
                 ? new FlatIndex(devices[0], db.Cols, storage)
                 : new ShardedIndex(devices, db.Cols, storage);
-            var ids = new long[db.Rows];
-            for (int i = 0; i < ids.Length; i++) ids[i] = i;
+            var ids = baseRows ?? new long[db.Rows];
+            if (baseRows is null) for (int i = 0; i < ids.Length; i++) ids[i] = i;
             try
             {
                 index.Add(db.Data, ids);
@@ -96,12 +117,15 @@ public static class KnnCommand
                 devices = devices.Select(d => d.Info.Id).ToArray(), range = o.Range, results = hits, output = o.Out,
                 search_ms = search.Elapsed.TotalMilliseconds, total_ms = total.Elapsed.TotalMilliseconds,
                 queries_per_s = q.Rows / Math.Max(search.Elapsed.TotalSeconds, 1e-9),
+                skipped_base_rows = badBase.Length, skipped_query_rows = badQueries,
             };
             if (o.Json) stdout.WriteLine(JsonSerializer.Serialize(summary));
             else
                 stdout.WriteLine($"knn: {q.Rows} queries × {db.Rows} vectors (d={db.Cols}, {summary.dtype}, {summary.metric}) on " +
                                  $"{string.Join(",", summary.devices)}: {search.Elapsed.TotalMilliseconds:F1} ms " +
-                                 $"({summary.queries_per_s:F0} queries/s); wrote {o.Out}");
+                                 $"({summary.queries_per_s:F0} queries/s); wrote {o.Out}" +
+                                 (o.SkipNonFinite ? $"; skipped non-finite rows: {badBase.Length} base, {badQueries.Length} queries" +
+                                     (badQueries.Length > 0 ? $" (query rows {string.Join(", ", badQueries.Take(10))}{(badQueries.Length > 10 ? ", ..." : "")})" : "") : ""));
             return ExitCodes.Ok;
         }
         finally

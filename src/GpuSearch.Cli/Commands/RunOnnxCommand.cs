@@ -50,11 +50,14 @@ public static class RunOnnxCommand
             inputs[spec[..eq]] = Npy.Read(file);
         }
         using var dev = DeviceRegistry.Default.Open(deviceSelection);
+        // Loading a big model (and compiling kernels on first use) can take a while: say what is happening.
+        Console.Error.WriteLine($"run-onnx: loading {model.Name} on {dev.Info.Id} (validate, optimise, plan; kernels compile on first use)...");
         var load = Stopwatch.StartNew();
         using var session = new InferenceSession(model.FullName, dev, new SessionOptions { WeightStorage = fp16Weights ? TensorStorage.F16 : TensorStorage.F32 });
         load.Stop();
         foreach (var n in inputs.Keys)
             if (!session.InputNames.Contains(n)) throw new ArgumentException($"model has no input '{n}' (inputs: {string.Join(", ", session.InputNames)})");
+        Console.Error.WriteLine($"run-onnx: loaded in {load.Elapsed.TotalSeconds:F1} s; running...");
         var run = Stopwatch.StartNew();
         var outputs = session.Run(inputs);
         run.Stop();

@@ -107,7 +107,43 @@ public static class EmbeddingPipeline
                 row += p.Count;
             }
         }
-        return new EmbeddedBatch(f.Batch.Items, f.Good, vectors, f.Failures);
+        return DropNonFinite(f.Good, vectors, embedder.Dimension, f.Failures, f.Batch.Items);
+    }
+
+    /// <summary>Reason given for an image whose embedding holds NaN or infinity.</summary>
+    public const string NonFiniteReason = "NonFiniteEmbedding";
+
+    /// <summary>A row with NaN or ±infinity (a broken model, or one that overflows on this image) would rank
+    /// first or never, whatever the query: it becomes that image's failure and its vector is dropped.</summary>
+    private static EmbeddedBatch DropNonFinite(List<ImageBatchItem> good, float[] vectors, int dim,
+        Dictionary<long, ImageFailure> failures, IReadOnlyList<ImageBatchItem> items)
+    {
+        var kept = new List<ImageBatchItem>(good.Count);
+        int write = 0;
+        for (int r = 0; r < good.Count; r++)
+        {
+            var row = vectors.AsSpan(r * dim, dim);
+            int bad = CountNonFinite(row);
+            if (bad > 0)
+            {
+                failures[good[r].Id] = new ImageFailure(good[r].Path, NonFiniteReason,
+                    $"the model's output for this image holds {bad} NaN or infinite value(s) of {dim}; not stored");
+                continue;
+            }
+            if (write != r) row.CopyTo(vectors.AsSpan(write * dim, dim));
+            kept.Add(good[r]);
+            write++;
+        }
+        if (kept.Count == good.Count) return new EmbeddedBatch(items, good, vectors, failures);
+        return new EmbeddedBatch(items, kept, vectors[..(write * dim)], failures);
+    }
+
+    /// <summary>How many values of <paramref name="row"/> are NaN or infinite.</summary>
+    public static int CountNonFinite(ReadOnlySpan<float> row)
+    {
+        int bad = 0;
+        foreach (var v in row) if (!float.IsFinite(v)) bad++;
+        return bad;
     }
 
     /// <summary>The failure of a pipeline item (decode error, or a size the model cannot take), or null when usable.</summary>

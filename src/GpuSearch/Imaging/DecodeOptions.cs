@@ -57,6 +57,11 @@ public sealed record DecodeOptions
     /// <summary>Apply the EXIF orientation tag (JPEG APP1, PNG eXIf, WebP EXIF) so pixels come out upright. Default true.</summary>
     public bool ApplyExifOrientation { get; init; } = true;
 
+    /// <summary>JPEGs with more scans than this are refused (<see cref="DecodeFailureReason.TooLarge"/>) before decoding:
+    /// each progressive scan is a pass over the whole image, so thousands of tiny scans make a small file cost
+    /// tens of seconds. Real files have at most a few dozen. Default 1000.</summary>
+    public int MaxJpegScans { get; init; } = 1000;
+
     /// <summary>How JPEG warnings are treated. Default <see cref="JpegWarningPolicy.RejectTruncated"/>.</summary>
     public JpegWarningPolicy JpegWarnings { get; init; } = JpegWarningPolicy.RejectTruncated;
 }

@@ -3,7 +3,8 @@
 //   result channel → assembler (restores input order, cuts batches) → bounded batch channel → consumer.
 // Memory is bounded by a window of MaxItemsInFlight permits: the producer takes one per request and the
 // consumer's side gives them back when it receives the batch, so however long the input, at most that many
-// decoded images exist inside the pipeline. Device upload is the consumer's business, not this class's.
+// decoded images exist inside the pipeline; in bytes, a DecodeMemoryBudget bounds decode working memory and
+// the decoded pixels not yet delivered. Device upload is the consumer's business, not this class's.
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
@@ -74,13 +75,14 @@ public sealed class DecodePipeline
             workers[i] = Task.Factory.StartNew(() => WorkerLoop(work.Reader, results.Writer, run, token),
                 CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         var workersDone = Task.WhenAll(workers).ContinueWith(_ => results.Writer.TryComplete(), TaskScheduler.Default);
-        var assembler = Task.Run(() => AssembleAsync(results.Reader, batches.Writer, token), CancellationToken.None);
+        var assembler = Task.Run(() => AssembleAsync(results.Reader, batches.Writer, run, token), CancellationToken.None);
 
         try
         {
             await foreach (var batch in batches.Reader.ReadAllAsync(token).ConfigureAwait(false))
             {
                 run.Window.Release(batch.Items.Count);
+                run.Budget.Return(batch.Items.Sum(i => i.BudgetBytes));
                 run.Delivered(batch);
                 yield return batch;
             }
@@ -122,8 +124,12 @@ public sealed class DecodePipeline
             var bytes = _read(req);
             _options.OnFileRead?.Invoke(req, bytes);
             run.AddBytes(bytes.Length);
-            var image = _decode(bytes, req);
-            return run.Completed(new ImageBatchItem(req, seq, image, null));
+            DecodedImage? image = null;
+            long kept = 0;
+            var scope = run.Budget.Enter(token, () => seq <= run.NextToAssemble);
+            try { image = _decode(bytes, req); }
+            finally { kept = scope.Close(image?.Pixels.Length ?? 0); }
+            return run.Completed(new ImageBatchItem(req, seq, image, null) { BudgetBytes = kept });
         }
         catch (ImageDecodeException e)
         {
@@ -138,7 +144,7 @@ public sealed class DecodePipeline
         }
     }
 
-    private async Task AssembleAsync(ChannelReader<ImageBatchItem> reader, ChannelWriter<ImageBatch> writer, CancellationToken token)
+    private async Task AssembleAsync(ChannelReader<ImageBatchItem> reader, ChannelWriter<ImageBatch> writer, RunState run, CancellationToken token)
     {
         try
         {
@@ -154,6 +160,7 @@ public sealed class DecodePipeline
                 {
                     current.Add(ready);
                     next++;
+                    run.Assembled(next);
                     if (current.Count == _options.BatchSize)
                     {
                         await writer.WriteAsync(new ImageBatch(index++, current), token).ConfigureAwait(false);
@@ -171,10 +178,11 @@ public sealed class DecodePipeline
     {
         try
         {
-            var len = new FileInfo(r.Path).Length;
-            if (len > _options.MaxFileBytes)
-                throw new ImageDecodeException(r.Path, ImageFormat.Unknown, DecodeFailureReason.TooLarge, $"file is {len} bytes, MaxFileBytes is {_options.MaxFileBytes}");
-            return File.ReadAllBytes(r.Path);
+            return IO.UntrustedFile.ReadAllBytes(r.Path, _options.MaxFileBytes);
+        }
+        catch (IO.FileTooLargeException e)
+        {
+            throw new ImageDecodeException(r.Path, ImageFormat.Unknown, DecodeFailureReason.TooLarge, $"file is {e.Length} bytes, MaxFileBytes is {_options.MaxFileBytes}");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
@@ -191,8 +199,20 @@ public sealed class DecodePipeline
         private long _completed, _failed, _bytes;
         private int _batches;
         public SemaphoreSlim Window { get; } = new(options.MaxItemsInFlight, options.MaxItemsInFlight);
+        public DecodeMemoryBudget Budget { get; } = new(options.DecodeMemoryBudget);
 
         public void AddBytes(long n) => Interlocked.Add(ref _bytes, n);
+
+        private long _nextToAssemble;
+
+        /// <summary>The lowest sequence number not yet placed in a batch: that item's decode never waits for the budget.</summary>
+        public long NextToAssemble => Interlocked.Read(ref _nextToAssemble);
+
+        public void Assembled(long next)
+        {
+            Interlocked.Exchange(ref _nextToAssemble, next);
+            Budget.Wake();
+        }
 
         public ImageBatchItem Completed(ImageBatchItem item)
         {

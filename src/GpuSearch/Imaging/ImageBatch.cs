@@ -28,6 +28,8 @@ public sealed class ImageBatchItem
     public DecodeFailure? Failure { get; }
     /// <summary>True when <see cref="Image"/> is set.</summary>
     public bool Succeeded => Image is not null;
+    /// <summary>Decode-memory budget bytes this item's pixels hold until its batch is delivered.</summary>
+    internal long BudgetBytes { get; init; }
 
     internal ImageBatchItem(DecodeRequest request, long sequence, DecodedImage? image, DecodeFailure? failure)
     {
@@ -61,8 +63,21 @@ public readonly record struct DecodeProgress(long Completed, long Failed, long B
 /// <summary>Settings of a <see cref="DecodePipeline"/>.</summary>
 public sealed record DecodePipelineOptions
 {
-    /// <summary>Decode worker threads. Default: processor count.</summary>
+    /// <summary>Decode worker threads. Default: processor count; at most <see cref="MaxWorkerCount"/>.</summary>
     public int WorkerCount { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>The most decode workers accepted: 4 × processor count (more only adds threads and memory).</summary>
+    public static int MaxWorkerCount => 4 * Environment.ProcessorCount;
+
+    /// <summary>Decode memory (bytes) all workers together may hold: each decode's working memory, estimated from
+    /// the header as width × height × 24 bytes, and decoded pixels until their batch is delivered. A decode waits
+    /// for its share; an image whose estimate exceeds the whole budget decodes alone. Default: a quarter of the
+    /// memory available to the process, between 256 MiB and 4 GiB.</summary>
+    public long DecodeMemoryBudget { get; init; } = DefaultDecodeMemoryBudget;
+
+    private static long DefaultDecodeMemoryBudget =>
+        Math.Clamp(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4, 256L << 20, 4L << 30);
+
     /// <summary>Items per batch. Default 64.</summary>
     public int BatchSize { get; init; } = 64;
     /// <summary>Finished batches that may wait for the consumer. Default 2.</summary>
@@ -84,9 +99,18 @@ public sealed record DecodePipelineOptions
 
     internal void Validate()
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(WorkerCount, 1, nameof(WorkerCount));
+        CheckWorkerCount(WorkerCount);
+        ArgumentOutOfRangeException.ThrowIfLessThan(DecodeMemoryBudget, 1, nameof(DecodeMemoryBudget));
         ArgumentOutOfRangeException.ThrowIfLessThan(BatchSize, 1, nameof(BatchSize));
         ArgumentOutOfRangeException.ThrowIfLessThan(BatchCapacity, 1, nameof(BatchCapacity));
         ArgumentNullException.ThrowIfNull(Decode);
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> (a one-line message, shown as is by the CLI) unless
+    /// 1 ≤ <paramref name="workers"/> ≤ <see cref="MaxWorkerCount"/>.</summary>
+    public static void CheckWorkerCount(int workers)
+    {
+        if (workers < 1 || workers > MaxWorkerCount)
+            throw new ArgumentException($"--workers must be between 1 and {MaxWorkerCount} (4 × {Environment.ProcessorCount} processors), got {workers}");
     }
 }

@@ -56,7 +56,7 @@ public static class ImageDecoder
     public static DecodedImage DecodeFile(string path, DecodeOptions? options = null)
     {
         byte[] bytes;
-        try { bytes = File.ReadAllBytes(path); }
+        try { bytes = IO.UntrustedFile.ReadAllBytes(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
             throw new ImageDecodeException(path, ImageFormat.Unknown, DecodeFailureReason.IoError, e.Message, e);

@@ -36,7 +36,9 @@ public static class ImageFiles
                 if (ext.Equals(".txt", StringComparison.OrdinalIgnoreCase) || ext.Equals(".lst", StringComparison.OrdinalIgnoreCase))
                 {
                     var dir = Path.GetDirectoryName(Path.GetFullPath(input))!;
-                    foreach (var line in File.ReadLines(input))
+                    // Only a regular file: a FIFO named list.txt would block the run before it starts.
+                    using var reader = new StreamReader(IO.UntrustedFile.OpenRegular(input));
+                    while (reader.ReadLine() is { } line)
                     {
                         var t = line.Trim();
                         if (t.Length == 0 || t.StartsWith('#')) continue;

@@ -1,5 +1,6 @@
 // The size checks every decoder runs on header dimensions, before it allocates a pixel buffer,
-// so a 60000x60000 header costs nothing but an exception.
+// so a 60000x60000 header costs nothing but an exception; in a pipeline, also where the decode waits for
+// its share of the decode-memory budget.
 namespace GpuSearch.Imaging;
 
 internal static class ImageLimits
@@ -16,6 +17,8 @@ internal static class ImageLimits
         if (width * height * 4 > Array.MaxLength)
             throw new ImageDecodeException(name, format, DecodeFailureReason.TooLarge,
                 $"{width}x{height} does not fit one pixel buffer");
+        // Inside a decode pipeline: wait for this image's share of the workers' memory budget.
+        DecodeMemoryBudget.Reserve(width, height);
     }
 
     /// <summary>The library-unavailable exception, naming what was tried.</summary>

@@ -31,6 +31,8 @@ public static class ModelValidator
             var v = g.Value(name);
             if (v.DataType != TensorDataType.Undefined && !SupportedOps.InputTypes.Contains(v.DataType))
                 problems.Add($"graph input '{name}' has dtype {v.DataType.ShortName()} (supported: {string.Join(", ", SupportedOps.InputTypes.Select(t => t.ShortName()))})");
+            if (v.Shape is { } s && !(ShapeLimits.ElementsPerImage(s) <= ShapeLimits.MaxInputElementsPerImage))
+                problems.Add($"graph input '{name}' has shape {s}, over the limit of {ShapeLimits.MaxInputElementsPerImage} elements per image");
         }
         var producers = g.Producers();
         var defined = new HashSet<string>(g.Inputs.Concat(g.Values.Where(kv => kv.Value.IsConstant).Select(kv => kv.Key)), StringComparer.Ordinal);

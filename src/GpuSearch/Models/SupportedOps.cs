@@ -25,10 +25,10 @@ public static class SupportedOps
         ["Add"] = None, ["Sub"] = None, ["Mul"] = None, ["Div"] = None,
         ["MaxPool"] = CheckPool, ["AveragePool"] = CheckPool,
         ["GlobalAveragePool"] = None, ["GlobalMaxPool"] = None,
-        ["Gemm"] = None, [FusedOps.FusedGemm] = None, ["MatMul"] = None,
+        ["Gemm"] = CheckGemm, [FusedOps.FusedGemm] = CheckGemm, ["MatMul"] = None,
         ["Flatten"] = None, ["Reshape"] = None, ["Transpose"] = None, ["Squeeze"] = None, ["Unsqueeze"] = None,
         ["Concat"] = None, ["Slice"] = None, ["Pad"] = CheckPad,
-        ["Softmax"] = None, ["ReduceMean"] = None, ["ReduceL2"] = None, ["LayerNormalization"] = None,
+        ["Softmax"] = None, ["ReduceMean"] = None, ["ReduceL2"] = None, ["LayerNormalization"] = CheckLayerNorm,
         ["Constant"] = CheckConstant, ["Identity"] = None, ["Dropout"] = None, ["Cast"] = CheckCast,
         ["Shape"] = None, ["Gather"] = None, ["Resize"] = ResizeSupport.Check,
     };
@@ -43,7 +43,7 @@ public static class SupportedOps
     {
         if (!IsConstantExpression(g, n.Input(1))) return $"weight input '{n.Input(1)}' is not a constant (only constant weights are supported)";
         if (n.HasInput(2) && !IsConstantExpression(g, n.Input(2))) return $"bias input '{n.Input(2)}' is not a constant";
-        return CheckAutoPad(n);
+        return AttributeRanges.First(AttributeRanges.Window(n), AttributeRanges.AtLeast(n, "group", 1), CheckAutoPad(n));
     }
 
     private static string? CheckAutoPad(GraphNode n)
@@ -57,7 +57,8 @@ public static class SupportedOps
         if (n.GetInts("kernel_shape") is null) return "attribute kernel_shape is missing";
         if (n.OpType == "MaxPool" && n.Outputs.Count > 1 && n.Outputs[1].Length > 0) return "the Indices output is not supported";
         if (n.GetInt("storage_order", 0) != 0) return "attribute storage_order=1 is not supported";
-        return CheckAutoPad(n);
+        return AttributeRanges.First(AttributeRanges.Window(n), AttributeRanges.Flag(n, "ceil_mode"),
+            AttributeRanges.Flag(n, "count_include_pad"), CheckAutoPad(n));
     }
 
     private static string? CheckBatchNorm(ModelGraph g, GraphNode n)
@@ -66,8 +67,13 @@ public static class SupportedOps
             if (!IsConstantExpression(g, n.Input(i))) return $"input {i} ('{n.Input(i)}') is not a constant (only inference-mode BatchNormalization is supported)";
         if (n.GetInt("training_mode", 0) != 0) return "attribute training_mode=1 is not supported";
         if (n.Outputs.Skip(1).Any(o => o.Length > 0)) return "running mean/variance outputs (training) are not supported";
-        return null;
+        return AttributeRanges.FiniteNonNegative(n, "epsilon", 1e-5f);
     }
+
+    private static string? CheckLayerNorm(ModelGraph g, GraphNode n) => AttributeRanges.FiniteNonNegative(n, "epsilon", 1e-5f);
+
+    private static string? CheckGemm(ModelGraph g, GraphNode n) =>
+        AttributeRanges.First(AttributeRanges.Flag(n, "transA"), AttributeRanges.Flag(n, "transB"));
 
     private static string? CheckGelu(ModelGraph g, GraphNode n)
     {

@@ -63,7 +63,7 @@ public static class ContentHash
     /// <summary>SHA-256 hex (lower case) of a file.</summary>
     public static string OfFile(string path)
     {
-        using var fs = File.OpenRead(path);
+        using var fs = IO.UntrustedFile.OpenRegular(path);
         return Of(fs);
     }
 

@@ -54,7 +54,7 @@ internal sealed partial class Lowering
             if (!Handlers.TryGetValue(n.OpType, out var handler))
                 throw new NotSupportedException($"{n.Describe()}: op {n.OpType} has no kernel in the executor");
             try { handler(this, n); }
-            catch (Exception e) when (e is ArgumentException or NotSupportedException or InvalidOperationException)
+            catch (Exception e) when (e is ArgumentException or NotSupportedException or InvalidOperationException or OverflowException)
             {
                 throw new NotSupportedException($"{n.Describe()}: {e.Message}", e);
             }

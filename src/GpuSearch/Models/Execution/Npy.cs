@@ -1,14 +1,12 @@
 // Minimal .npy (NumPy format 1.0/2.0) reader and writer for fp32 tensors: what run-onnx reads and
 // writes. Little-endian '<f4' C-order only on write; reads '<f4', '<f8', '<f2' and integer types,
 // converting to float.
-using System.Globalization;
 using System.Text;
-using System.Text.RegularExpressions;
 
 namespace GpuSearch.Models.Execution;
 
 /// <summary>Reads and writes NumPy .npy files as <see cref="HostTensor"/>s.</summary>
-public static partial class Npy
+public static class Npy
 {
     private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
@@ -41,34 +39,33 @@ public static partial class Npy
         s.Write(bytes);
     }
 
-    [GeneratedRegex(@"'descr'\s*:\s*'([^']+)'")]
-    private static partial Regex DescrRe();
-    [GeneratedRegex(@"'fortran_order'\s*:\s*(True|False)")]
-    private static partial Regex FortranRe();
-    [GeneratedRegex(@"'shape'\s*:\s*\(([^)]*)\)")]
-    private static partial Regex ShapeRe();
-
     /// <summary>Reads an .npy file into floats; throws <see cref="InvalidDataException"/> naming what is wrong.</summary>
     public static HostTensor Read(string path)
     {
-        var bytes = File.ReadAllBytes(path);
+        var bytes = IO.UntrustedFile.ReadAllBytes(path);
         if (bytes.Length < 10 || !bytes.AsSpan(0, 6).SequenceEqual(Magic)) throw new InvalidDataException($"{path}: not a .npy file");
         int major = bytes[6];
-        int headerLen, start;
+        long headerLen, start;
         if (major == 1) { headerLen = bytes[8] | bytes[9] << 8; start = 10; }
-        else if (major is 2 or 3) { headerLen = BitConverter.ToInt32(bytes, 8); start = 12; }
+        else if (major is 2 or 3 && bytes.Length >= 12) { headerLen = BitConverter.ToUInt32(bytes, 8); start = 12; }
         else throw new InvalidDataException($"{path}: .npy format version {major} is not supported");
-        var header = Encoding.ASCII.GetString(bytes, start, headerLen);
-        var descr = DescrRe().Match(header).Groups[1].Value;
-        if (FortranRe().Match(header).Groups[1].Value == "True") throw new InvalidDataException($"{path}: Fortran-order arrays are not supported");
-        var shapeText = ShapeRe().Match(header).Groups[1].Value;
-        var shape = shapeText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray();
-        long n = shape.Aggregate(1L, (a, d) => a * d);
+        if (start + headerLen > bytes.Length) throw new InvalidDataException($"{path}: header length {headerLen} runs past the end of the file");
+        var header = Encoding.ASCII.GetString(bytes, (int)start, (int)headerLen);
+        // The store's strict dict parser: no negative or overflowing dims reach the arithmetic below.
+        var fields = Store.NpyHeaderParser.Parse(header, path);
+        var descr = fields.Descr;
+        if (fields.FortranOrder) throw new InvalidDataException($"{path}: Fortran-order arrays are not supported");
+        var shapeText = string.Join(", ", fields.Shape);
+        long n;
+        try { n = fields.Shape.Aggregate(1L, (a, d) => checked(a * d)); }
+        catch (OverflowException) { throw new InvalidDataException($"{path}: shape ({shapeText}) overflows 64 bits"); }
+        if (n > Array.MaxLength || fields.Shape.Any(d => d > int.MaxValue))
+            throw new InvalidDataException($"{path}: shape ({shapeText}) exceeds what one array holds ({Array.MaxLength} elements)");
+        var shape = fields.Shape.Select(d => (int)d).ToArray();
         var data = new float[n];
-        var body = bytes.AsSpan(start + headerLen);
+        var body = bytes.AsSpan((int)(start + headerLen));
         int size = descr.Length >= 3 && int.TryParse(descr[2..], out var sz) ? sz : 0;
-        if (descr.Length < 3 || descr[0] == '>' || body.Length < n * size)
+        if (descr.Length < 3 || descr[0] == '>' || body.Length / Math.Max(size, 1) < n)
             throw new InvalidDataException($"{path}: dtype '{descr}' with {body.Length} data bytes does not hold shape ({shapeText})");
         for (long i = 0; i < n; i++)
         {

@@ -36,30 +36,34 @@ public sealed class ConvGeometry
             throw new InvalidDataException($"{node.Describe()}: kernel, strides and dilations must be positive and pads non-negative");
         var autoPad = node.GetString("auto_pad", "NOTSET");
         var output = new long[r];
-        for (int i = 0; i < r; i++)
+        // Checked: attributes come from the file (pads of 2^62 must fail here, naming the node, not wrap).
+        checked
         {
-            long eff = (kernel[i] - 1) * dil[i] + 1;
-            long inSize = inputSpatial[i];
-            if (autoPad is "SAME_UPPER" or "SAME_LOWER")
+            for (int i = 0; i < r; i++)
             {
+                long eff = (kernel[i] - 1) * dil[i] + 1;
+                long inSize = inputSpatial[i];
+                if (autoPad is "SAME_UPPER" or "SAME_LOWER")
+                {
+                    if (inSize < 0) { output[i] = -1; continue; }
+                    long outSize = (inSize + strides[i] - 1) / strides[i];
+                    long total = Math.Max(0, (outSize - 1) * strides[i] + eff - inSize);
+                    long small = total / 2, big = total - small;
+                    (pads[i], pads[i + r]) = autoPad == "SAME_UPPER" ? (small, big) : (big, small);
+                    output[i] = outSize;
+                    continue;
+                }
+                if (autoPad == "VALID") { pads[i] = 0; pads[i + r] = 0; }
+                else if (autoPad != "NOTSET")
+                    throw new NotSupportedException($"{node.Describe()}: auto_pad '{autoPad}' is not supported (supported: {string.Join(", ", AutoPadValues)})");
                 if (inSize < 0) { output[i] = -1; continue; }
-                long outSize = (inSize + strides[i] - 1) / strides[i];
-                long total = Math.Max(0, (outSize - 1) * strides[i] + eff - inSize);
-                long small = total / 2, big = total - small;
-                (pads[i], pads[i + r]) = autoPad == "SAME_UPPER" ? (small, big) : (big, small);
-                output[i] = outSize;
-                continue;
+                long span = inSize + pads[i] + pads[i + r] - eff;
+                if (span < 0) throw new InvalidDataException($"{node.Describe()}: kernel {kernel[i]} (dilation {dil[i]}) is larger than padded input {inSize + pads[i] + pads[i + r]}");
+                long o = (ceilMode ? (span + strides[i] - 1) / strides[i] : span / strides[i]) + 1;
+                // ONNX/PyTorch ceil mode: the last window must start inside the input or left pad.
+                if (ceilMode && (o - 1) * strides[i] >= inSize + pads[i]) o--;
+                output[i] = o;
             }
-            if (autoPad == "VALID") { pads[i] = 0; pads[i + r] = 0; }
-            else if (autoPad != "NOTSET")
-                throw new NotSupportedException($"{node.Describe()}: auto_pad '{autoPad}' is not supported (supported: {string.Join(", ", AutoPadValues)})");
-            if (inSize < 0) { output[i] = -1; continue; }
-            long span = inSize + pads[i] + pads[i + r] - eff;
-            if (span < 0) throw new InvalidDataException($"{node.Describe()}: kernel {kernel[i]} (dilation {dil[i]}) is larger than padded input {inSize + pads[i] + pads[i + r]}");
-            long o = (ceilMode ? (span + strides[i] - 1) / strides[i] : span / strides[i]) + 1;
-            // ONNX/PyTorch ceil mode: the last window must start inside the input or left pad.
-            if (ceilMode && (o - 1) * strides[i] >= inSize + pads[i]) o--;
-            output[i] = o;
         }
         return new ConvGeometry { Kernel = kernel, Strides = strides, Dilations = dil, Pads = pads, Output = output };
     }

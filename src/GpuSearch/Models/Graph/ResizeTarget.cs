@@ -49,7 +49,7 @@ public sealed record ResizeTarget(IReadOnlyList<Dim> OutDims, double[] Scales)
                 double s = scales![k];
                 if (!(s > 0)) throw new InvalidDataException($"{n.Describe()}: scale {s} for axis {a} is not positive");
                 used[a] = s;
-                if (s != 1.0) outDims[a] = x[a].IsKnown ? Dim.Known((long)Math.Floor(x[a].Value * s)) : Dim.Symbolic("?");
+                if (s != 1.0) outDims[a] = x[a].IsKnown ? Dim.Known(ShapeLimits.FloorToSize(x[a].Value * s, n.Describe())) : Dim.Symbolic("?");
             }
             return new ResizeTarget(outDims, used);
         }
@@ -76,7 +76,7 @@ public sealed record ResizeTarget(IReadOnlyList<Dim> OutDims, double[] Scales)
         foreach (var a in axes)
         {
             used[a] = one;
-            outDims[a] = Dim.Known((long)Math.Floor(x[a].Value * one + 0.5));
+            outDims[a] = Dim.Known(ShapeLimits.FloorToSize(x[a].Value * one + 0.5, n.Describe()));
         }
         return new ResizeTarget(outDims, used);
     }

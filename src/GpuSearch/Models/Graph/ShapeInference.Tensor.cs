@@ -187,7 +187,7 @@ public static partial class ShapeInference
         if (pads.Length != 2 * ax.Length) throw new InvalidDataException($"{n.Describe()}: {pads.Length} pads for {ax.Length} axes");
         var dims = x.Dims.ToArray();
         for (int i = 0; i < ax.Length; i++)
-            if (dims[ax[i]].IsKnown) dims[ax[i]] = Dim.Known(dims[ax[i]].Value + pads[i] + pads[i + ax.Length]);
+            if (dims[ax[i]].IsKnown) dims[ax[i]] = Dim.Known(checked(dims[ax[i]].Value + pads[i] + pads[i + ax.Length]));
         SetOut(g, n, 0, In(g, n, 0).DataType, new TensorShape(dims));
     }
 }

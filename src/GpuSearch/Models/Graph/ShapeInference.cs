@@ -20,6 +20,8 @@ public static partial class ShapeInference
     public static void Run(ModelGraph g)
     {
         g.TopologicalSort();
+        foreach (var name in g.Inputs)
+            if (g.Value(name).Shape is { } declared) ShapeLimits.Require(declared, $"graph input '{name}'");
         foreach (var n in g.Nodes)
         {
             if (!Handlers.TryGetValue(n.OpType, out var h)) continue;
@@ -72,7 +74,9 @@ public static partial class ShapeInference
         if (v.IsConstant) return;
         if (dt != TensorDataType.Undefined) v.DataType = dt;
         // An inferred shape wins; when inference cannot tell, a shape declared in the model (value_info) stays.
-        if (shape is not null) v.Shape = shape;
+        if (shape is null) return;
+        ShapeLimits.Require(shape, $"{n.Describe()}: output '{n.Outputs[i]}'");
+        v.Shape = shape;
     }
 
     /// <summary>Integer data of input <paramref name="i"/> when it is a constant or a tracked shape tensor, else null.</summary>

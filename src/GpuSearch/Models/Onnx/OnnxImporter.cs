@@ -8,6 +8,10 @@ namespace GpuSearch.Models.Onnx;
 /// <summary>Builds a <see cref="ModelGraph"/> from ONNX.</summary>
 public static class OnnxImporter
 {
+    /// <summary>Most nodes a graph may hold. Real CNNs and ViTs have hundreds to a few tens of thousands; a
+    /// larger graph is refused at load instead of spending minutes in validation and optimisation.</summary>
+    public const int MaxNodes = 100_000;
+
     /// <summary>Reads, version-checks and imports a model file. External data resolves only inside its folder.</summary>
     public static ModelGraph LoadFile(string path)
     {
@@ -23,6 +27,8 @@ public static class OnnxImporter
     public static ModelGraph Import(OnnxModelProto proto, string? modelDir, string label = "model")
     {
         var gp = proto.Graph ?? throw new InvalidDataException($"{label}: model has no graph");
+        if (gp.Nodes.Count > MaxNodes)
+            throw new InvalidDataException($"{label}: the graph has {gp.Nodes.Count} nodes, over the limit of {MaxNodes}");
         var g = new ModelGraph
         {
             Name = gp.Name,

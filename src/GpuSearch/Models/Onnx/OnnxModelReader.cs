@@ -18,7 +18,7 @@ public static class OnnxModelReader
     /// <exception cref="InvalidDataException">The file is not a readable ONNX model or its versions are outside the accepted range.</exception>
     public static OnnxModelProto ReadFile(string path)
     {
-        var bytes = File.ReadAllBytes(path);
+        var bytes = IO.UntrustedFile.ReadAllBytes(path);
         return Parse(bytes, Path.GetFileName(path));
     }
 

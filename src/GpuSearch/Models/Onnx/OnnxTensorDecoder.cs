@@ -2,14 +2,16 @@
 // must not make us allocate terabytes), resolves external data strictly inside the model's folder, and
 // widens fp16/bf16/double to float and integers/bool to long.
 using System.Buffers.Binary;
+using GpuSearch.IO;
 using GpuSearch.Models.Graph;
 
 namespace GpuSearch.Models.Onnx;
 
 internal static class OnnxTensorDecoder
 {
-    /// <summary>Largest tensor we agree to materialise on the host (elements); far above any CNN weight.</summary>
-    private const long MaxElements = 1L << 31;
+    /// <summary>Largest tensor we agree to materialise on the host: its stored bytes must fit one .NET array
+    /// (about 2 GiB), far above any CNN weight.</summary>
+    private static long MaxBytes => Array.MaxLength;
 
     /// <summary>Decodes <paramref name="t"/>; <paramref name="modelDir"/> (may be null for in-memory models) anchors external data.</summary>
     public static ConstTensor Decode(OnnxTensorProto t, string? modelDir, string what = "tensor")
@@ -23,8 +25,8 @@ internal static class OnnxTensorDecoder
         try { count = ConstTensor.ElementCountOf(dims); }
         catch (ArgumentException) { throw new InvalidDataException($"{label}: invalid dims [{string.Join(",", dims)}] (negative dimension)"); }
         catch (OverflowException) { throw new InvalidDataException($"{label}: dims [{string.Join(",", dims)}] overflow the element count"); }
-        if (count > MaxElements)
-            throw new InvalidDataException($"{label}: {count} elements exceeds the limit of {MaxElements}");
+        if (count > MaxBytes / dt.ElementSize())
+            throw new InvalidDataException($"{label}: a tensor of {count} {dt.ShortName()} elements exceeds the limit of {MaxBytes} bytes");
 
         ReadOnlySpan<byte> raw;
         byte[]? external = null;
@@ -104,34 +106,52 @@ internal static class OnnxTensorDecoder
         }
     }
 
-    /// <summary>Reads external data, refusing any location outside <paramref name="modelDir"/>.</summary>
+    /// <summary>Reads external data, refusing any location whose real path (links followed) is outside
+    /// <paramref name="modelDir"/>'s real path, and anything but a regular file. Everything is checked before reading.</summary>
     private static byte[] ReadExternal(OnnxTensorProto t, string? modelDir, string label, long want)
     {
         if (!t.ExternalData.TryGetValue("location", out var location) || location.Length == 0)
             throw new InvalidDataException($"{label}: external data has no location");
         if (modelDir is null)
             throw new InvalidDataException($"{label}: external data '{location}' cannot be resolved for a model not loaded from a file");
-        // Reject absolute paths and any '..' segment outright, then double-check the resolved path: a
-        // model file must never make us read outside its own folder.
+        // Absolute paths and '..' segments are refused from the text alone; symbolic links (of the file or
+        // of any folder on the way) only show once resolved, so the real path is compared too.
         var segments = location.Split('/', '\\');
         if (Path.IsPathRooted(location) || location.StartsWith('/') || location.StartsWith('\\') || segments.Contains(".."))
-            throw new InvalidDataException($"{label}: external data location '{location}' escapes the model's folder");
-        var root = Path.GetFullPath(modelDir);
-        var full = Path.GetFullPath(Path.Combine(root, location));
-        if (!full.StartsWith(root.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
             throw new InvalidDataException($"{label}: external data location '{location}' escapes the model's folder");
         long offset = ParseLong(t, "offset", 0, label);
         long length = ParseLong(t, "length", want, label);
         if (length != want)
             throw new InvalidDataException($"{label}: external data length {length} does not match dims × element size = {want}");
-        if (!File.Exists(full)) throw new InvalidDataException($"{label}: external data file '{location}' not found next to the model");
-        using var fs = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read);
-        if (offset < 0 || offset + length > fs.Length)
-            throw new InvalidDataException($"{label}: external data range [{offset}, {offset + length}) is outside '{location}' ({fs.Length} bytes)");
-        var buf = new byte[length];
-        fs.Position = offset;
-        fs.ReadExactly(buf);
-        return buf;
+        string? real;
+        try { real = UntrustedFile.ResolveInside(modelDir, location); }
+        catch (FileNotFoundException) { throw new InvalidDataException($"{label}: external data file '{location}' not found next to the model"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidDataException($"{label}: external data file '{location}' cannot be resolved: {e.Message}", e);
+        }
+        if (real is null)
+            throw new InvalidDataException($"{label}: external data location '{location}' escapes the model's folder through a symbolic link");
+        try
+        {
+            using var fs = UntrustedFile.OpenRegularInside(modelDir, real)
+                ?? throw new InvalidDataException($"{label}: external data location '{location}' escapes the model's folder (it changed while being opened)");
+            long size = fs.Length;
+            if (offset > size || length > size - offset)
+                throw new InvalidDataException($"{label}: external data range [{offset}, {offset}+{length}) is outside '{location}' ({size} bytes)");
+            var buf = new byte[length];
+            fs.Position = offset;
+            fs.ReadExactly(buf);
+            return buf;
+        }
+        catch (NotARegularFileException e)
+        {
+            throw new InvalidDataException($"{label}: external data '{location}' is not a regular file ({e.Message})", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidDataException($"{label}: external data '{location}' cannot be read: {e.Message}", e);
+        }
     }
 
     private static long ParseLong(OnnxTensorProto t, string key, long dflt, string label)

@@ -38,6 +38,9 @@ internal static unsafe class TurboJpegDecoder
         using var h = TurboJpegHandle.CreateDecompressor();
         var (w, hgt, cs) = ReadHeader(h, data, name);
         ImageLimits.Check(name, ImageFormat.Jpeg, w, hgt, options);
+        if (JpegScanCount.Count(data, options.MaxJpegScans) is var scans && scans > options.MaxJpegScans)
+            throw new ImageDecodeException(name, ImageFormat.Jpeg, DecodeFailureReason.TooLarge,
+                $"more than {options.MaxJpegScans} scans (MaxJpegScans); refused before decoding");
         fullWidth = w; fullHeight = hgt;
 
         var factor = PickScale(w, hgt, minTarget, options.DctScaling);
