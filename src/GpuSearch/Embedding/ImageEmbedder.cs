@@ -4,11 +4,12 @@
 // runs while the previous batch computes. Not thread-safe; the engine serialises device work.
 using GpuSearch.Compute;
 using GpuSearch.Imaging;
+using GpuSearch.Models;
 using GpuSearch.Models.Execution;
 
 namespace GpuSearch.Embedding;
 
-/// <summary>Embeds images with an ONNX model whose input is [N, 3, H, W] and whose chosen output is [N, D].</summary>
+/// <summary>Embeds images with an ONNX model whose input is [N, 3, H, W] and whose chosen output is [N, D] or [N, D, 1, 1].</summary>
 public sealed class ImageEmbedder : IDisposable
 {
     private readonly InferenceSession _session;
@@ -54,9 +55,13 @@ public sealed class ImageEmbedder : IDisposable
             throw new ArgumentException("The embedder feeds the model fp32 tensors; set the preprocess dtype to fp32", nameof(spec));
         Device = device;
         _maxBatch = maxBatch;
-        _session = new InferenceSession(modelPath, device, sessionOptions);
+        var loaded = ModelLoader.Load(modelPath, (sessionOptions ?? SessionOptions.Default).Optimize);
+        _session = new InferenceSession(loaded.Graph, device, sessionOptions);
         try
         {
+            if (!_session.HasDynamicBatch)
+                throw new NotSupportedException($"{modelPath}: an embedding model needs a batch dimension; " +
+                    (loaded.FixedBatchReason ?? "export it with a dynamic first input dimension"));
             if (_session.InputNames.Count != 1)
                 throw new NotSupportedException($"{modelPath}: an embedding model needs exactly one image input, it has {_session.InputNames.Count}");
             var input = _session.InputNames[0];
@@ -68,8 +73,9 @@ public sealed class ImageEmbedder : IDisposable
             if (!_session.OutputNames.Contains(OutputName))
                 throw new ArgumentException($"{modelPath} has no output '{OutputName}'; outputs: {string.Join(", ", _session.OutputNames)}", nameof(outputName));
             var outShape = _session.OutputShape(OutputName);
-            if (outShape is not { Rank: 2 } || !outShape[1].IsKnown)
-                throw new NotSupportedException($"{modelPath}: output '{OutputName}' must be [N,D], it is {outShape}");
+            // [N,D,1,1] (a pooled map, as CNTK and Caffe exports end) has the same memory layout as [N,D].
+            if (outShape is null || outShape.Rank < 2 || !outShape[1].IsKnown || outShape.Dims.Skip(2).Any(d => !d.IsKnown || d.Value != 1))
+                throw new NotSupportedException($"{modelPath}: output '{OutputName}' must be [N,D] (or [N,D,1,1]), it is {outShape}");
             Dimension = (int)outShape[1].Value;
             _upload = device.CreateStream();
             _pre = new GpuPreprocessor(device, spec, device.Stream, tableStream: _upload);
