@@ -89,12 +89,12 @@ public sealed partial class ImageSearchEngine : IDisposable
     }
 
     /// <summary>The preprocessing for a model: its sidecar <c>&lt;model&gt;.preprocess.json</c> or <c>preprocess.json</c> beside it,
-    /// the default model's own, else torchvision's ImageNet preset.</summary>
+    /// a known model's own (default, nsfwjs), else torchvision's ImageNet preset.</summary>
     public static PreprocessSpec PreprocessFor(string modelPath)
     {
         foreach (var sidecar in new[] { Path.ChangeExtension(modelPath, ".preprocess.json"), Path.Combine(Path.GetDirectoryName(modelPath)!, "preprocess.json") })
             if (File.Exists(sidecar)) return PreprocessSpecJson.Read(File.ReadAllText(sidecar));
-        return Path.GetFullPath(modelPath) == Path.GetFullPath(DefaultModel.ModelPath) ? DefaultModel.Preprocess : PreprocessPresets.Torchvision;
+        return DefaultModel.PreprocessOf(modelPath) ?? PreprocessPresets.Torchvision;
     }
 
     /// <summary>Searches with ready embeddings (row-major, Q × <see cref="Dimension"/>, L2-normalised): exact top-k by cosine.</summary>

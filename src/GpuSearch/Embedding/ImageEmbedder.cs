@@ -69,7 +69,7 @@ public sealed class ImageEmbedder : IDisposable
             if (shape is not { Rank: 4 } || !shape[1].IsKnown || shape[1].Value != 3 || !shape[2].IsKnown || !shape[3].IsKnown)
                 throw new NotSupportedException($"{modelPath}: input '{input}' must be [N,3,H,W] with known H and W, it is {shape}");
             InputSize = ((int)shape[3].Value, (int)shape[2].Value);
-            OutputName = outputName ?? (_session.OutputNames.Contains(DefaultModel.OutputName) ? DefaultModel.OutputName : _session.OutputNames[0]);
+            OutputName = outputName ?? new[] { DefaultModel.OutputName, DefaultModel.NsfwJs.OutputName }.FirstOrDefault(_session.OutputNames.Contains) ?? _session.OutputNames[0];
             if (!_session.OutputNames.Contains(OutputName))
                 throw new ArgumentException($"{modelPath} has no output '{OutputName}'; outputs: {string.Join(", ", _session.OutputNames)}", nameof(outputName));
             var outShape = _session.OutputShape(OutputName);
