@@ -155,6 +155,13 @@ public sealed partial class ImageSearchEngine : IDisposable
         return new EmbedResult(paths, vectors.ToArray(), Dimension, failures);
     }
 
+    /// <summary>Id, path and content hash of every indexed image, by id.</summary>
+    public IReadOnlyList<(long Id, string Path, string ContentHash)> Items()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        lock (_deviceLock) return _store.LiveItems();
+    }
+
     private DecodeOptions DecodeOptions => new() { MaxPixels = _options.MaxPixels };
 
     /// <summary>Deletes an image from the index by path; returns false if it was not there.</summary>

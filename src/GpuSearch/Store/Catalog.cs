@@ -142,6 +142,15 @@ internal sealed class Catalog(SqliteConnection conn) : IDisposable
             r.GetString(6), r.GetInt64(7), r.GetInt64(8) != 0);
     }
 
+    public List<(long Id, string Path, string Hash)> LiveItems()
+    {
+        using var c = Cmd("SELECT id,path,content_hash FROM items WHERE deleted=0 ORDER BY id");
+        using var r = c.ExecuteReader();
+        var list = new List<(long, string, string)>();
+        while (r.Read()) list.Add((r.GetInt64(0), r.GetString(1), r.GetString(2)));
+        return list;
+    }
+
     public long Count(bool liveOnly) => (long)Scalar(liveOnly ? "SELECT COUNT(*) FROM items WHERE deleted=0" : "SELECT COUNT(*) FROM items")!;
 
     public void Dispose()
