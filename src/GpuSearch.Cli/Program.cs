@@ -14,5 +14,6 @@ var root = new RootCommand("gpusearch — image similarity search on GPUs: embed
     QueryCommand.Create(),
     EvalCommand.Create(),
     EmbedCommand.Create(),
+    DedupCommand.Create(),
 };
 return CliRunner.Run(root, args);
