@@ -15,6 +15,7 @@ public sealed class ImageEmbedder : IDisposable
     private readonly InferenceSession _session;
     private readonly GpuPreprocessor _pre;
     private readonly int _maxBatch;
+    private readonly int _deviceBatch;
     private readonly ComputeStream _upload;
     private readonly Stack<BatchSlot> _freeSlots = new();
     private readonly List<BatchSlot> _slots = new();
@@ -43,10 +44,15 @@ public sealed class ImageEmbedder : IDisposable
     public int MaxBatch => _maxBatch;
     /// <summary>The preprocessing applied to every image.</summary>
     public PreprocessSpec Spec => _pre.Spec;
+    /// <summary>
+    /// Flip test-time augmentation: each embedding is the L2-normalised mean of the image's and its left-right
+    /// mirror's L2-normalised embeddings (both run in the same device batch, so a batch costs twice the compute).
+    /// </summary>
+    public bool FlipTta { get; }
 
     /// <summary>Loads the model and checks it fits the preprocessing; errors name the model and the mismatch.</summary>
     public ImageEmbedder(ComputeDevice device, string modelPath, PreprocessSpec spec, string? outputName = null, int maxBatch = 32,
-        SessionOptions? sessionOptions = null)
+        SessionOptions? sessionOptions = null, bool flipTta = false)
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(spec);
@@ -55,6 +61,8 @@ public sealed class ImageEmbedder : IDisposable
             throw new ArgumentException("The embedder feeds the model fp32 tensors; set the preprocess dtype to fp32", nameof(spec));
         Device = device;
         _maxBatch = maxBatch;
+        FlipTta = flipTta;
+        _deviceBatch = flipTta ? checked(2 * maxBatch) : maxBatch;
         var loaded = ModelLoader.Load(modelPath, (sessionOptions ?? SessionOptions.Default).Optimize);
         _session = new InferenceSession(loaded.Graph, device, sessionOptions);
         try
@@ -151,6 +159,8 @@ public sealed class ImageEmbedder : IDisposable
         ArgumentNullException.ThrowIfNull(images);
         if (images.Count < 1 || images.Count > _maxBatch)
             throw new ArgumentException($"a batch holds 1 to {_maxBatch} images, got {images.Count}", nameof(images));
+        int count = images.Count;
+        if (FlipTta) images = [.. images, .. images.Select(Mirror)]; // rows n..2n-1 are the mirrors of rows 0..n-1
         long largest = 0, total = 0;
         for (int i = 0; i < images.Count; i++)
         {
@@ -160,8 +170,8 @@ public sealed class ImageEmbedder : IDisposable
             total += img.Pixels.LongLength;
         }
         var (w, h) = InputSize;
-        _tensor ??= _pre.AllocateBatch(_maxBatch, w, h);
-        _out ??= Device.Allocate((long)_maxBatch * Dimension * 4);
+        _tensor ??= _pre.AllocateBatch(_deviceBatch, w, h);
+        _out ??= Device.Allocate((long)_deviceBatch * Dimension * 4);
         if (!_freeSlots.TryPop(out var slot)) _slots.Add(slot = new BatchSlot());
         try
         {
@@ -185,7 +195,7 @@ public sealed class ImageEmbedder : IDisposable
             _freeSlots.Push(slot);
             throw;
         }
-        var pending = new PendingEmbedding(this, slot, images.Count, _submitted++);
+        var pending = new PendingEmbedding(this, slot, count, _submitted++);
         InFlight++;
         Trace?.Invoke($"submit {pending.Sequence}");
         return pending;
@@ -243,6 +253,13 @@ public sealed class ImageEmbedder : IDisposable
         slot.Done!.Wait();
         slot.Result!.AsSpan<float>()[..output.Length].CopyTo(output);
         Normalize(output, Dimension);
+        if (FlipTta)
+        {
+            var mirrored = slot.Result!.AsSpan<float>().Slice(output.Length, output.Length).ToArray();
+            Normalize(mirrored, Dimension);
+            for (int i = 0; i < output.Length; i++) output[i] += mirrored[i];
+            Normalize(output, Dimension);
+        }
         Return(batch);
     }
 
@@ -264,6 +281,25 @@ public sealed class ImageEmbedder : IDisposable
         batch.Slot = null;
         InFlight--;
         if (!_disposed) _freeSlots.Push(slot);
+    }
+
+    /// <summary>The image mirrored left-right (host side: a row reversal of RGB triplets).</summary>
+    public static DecodedImage Mirror(DecodedImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        int w = image.Width;
+        var src = image.Pixels;
+        var dst = new byte[src.Length];
+        for (int y = 0; y < image.Height; y++)
+        {
+            int row = y * w * 3;
+            for (int x = 0; x < w; x++)
+            {
+                int s = row + x * 3, d = row + (w - 1 - x) * 3;
+                dst[d] = src[s]; dst[d + 1] = src[s + 1]; dst[d + 2] = src[s + 2];
+            }
+        }
+        return new DecodedImage(w, image.Height, dst, image.OriginalWidth, image.OriginalHeight, image.Format, image.Orientation, image.HadAlpha);
     }
 
     /// <summary>L2-normalises each row of a row-major matrix in place, in double for stability.</summary>

@@ -141,6 +141,44 @@ public sealed class DefaultModelTests(ITestOutputHelper output)
         Assert.True(worst > 0.99, $"worst cosine {worst}");
     }
 
+    [Fact]
+    public void FlipTtaIsTheNormalisedMeanOfImageAndMirrorEmbeddings()
+    {
+        // Asymmetric synthetic images (a gradient and a bright left block) so the mirror really differs.
+        var images = Enumerable.Range(0, 3).Select(k =>
+        {
+            int w = 200 + 40 * k, h = 160;
+            var px = new byte[w * h * 3];
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++)
+                    for (int c = 0; c < 3; c++)
+                        px[(y * w + x) * 3 + c] = (byte)(x < w / 4 ? 250 - 60 * c : (x * (c + 1) + y * k) % 256);
+            return new DecodedImage(w, h, px, w, h, ImageFormat.Png);
+        }).ToArray();
+        var mirror = ImageEmbedder.Mirror(images[1]);
+        Assert.Equal(images[1].Pixels, ImageEmbedder.Mirror(mirror).Pixels);
+        Assert.Equal(images[1].Pixels.AsSpan(0, 3).ToArray(), mirror.Pixels.AsSpan((images[1].Width - 1) * 3, 3).ToArray());
+
+        using var plain = new ImageEmbedder(Devices.Cpu, DefaultModel.RequirePath(), DefaultModel.Preprocess, null, 6);
+        using var tta = new ImageEmbedder(Devices.Cpu, DefaultModel.RequirePath(), DefaultModel.Preprocess, null, 3, flipTta: true);
+        var both = new float[6 * 512];
+        plain.Embed([.. images, .. images.Select(ImageEmbedder.Mirror)], both);
+        var got = new float[3 * 512];
+        tta.Embed(images, got);
+        double worstGap = 1;
+        for (int i = 0; i < 3; i++)
+        {
+            // Scalar reference: (a + b) / |a + b| for the unit embeddings a (image) and b (mirror).
+            var sum = new double[512];
+            double norm = 0, ab = 0;
+            for (int j = 0; j < 512; j++) { sum[j] = both[i * 512 + j] + both[(3 + i) * 512 + j]; norm += sum[j] * sum[j]; ab += both[i * 512 + j] * both[(3 + i) * 512 + j]; }
+            for (int j = 0; j < 512; j++) Assert.Equal(sum[j] / Math.Sqrt(norm), got[i * 512 + j], 4);
+            worstGap = Math.Min(worstGap, ab);
+        }
+        output.WriteLine($"cosine(image, mirror) lowest {worstGap:F4}");
+        Assert.True(worstGap < 0.9999, "the mirrors should embed differently, or the test checks nothing");
+    }
+
     [NsfwJsFact]
     public void ConvertedNsfwJsModelMatchesTheIndependentConversion()
     {
