@@ -63,6 +63,7 @@ public sealed partial class ImageSearchEngine : IDisposable
         if (!File.Exists(modelPath)) throw new FileNotFoundException($"Model not found: {modelPath}", modelPath);
         var spec = options.Preprocess ?? (options.ModelPath is null ? saved?.Preprocess : null) ?? PreprocessFor(modelPath);
         var output = options.OutputName ?? saved?.OutputName;
+        var flipTta = options.FlipTta ?? (options.ModelPath is null ? saved?.FlipTta : null) ?? false;
 
         var device = DeviceRegistry.Default.Open(options.Device);
         ImageEmbedder? embedder = null;
@@ -70,10 +71,12 @@ public sealed partial class ImageSearchEngine : IDisposable
         FlatIndex? index = null;
         try
         {
-            embedder = new ImageEmbedder(device, modelPath, spec, output, options.BatchSize);
-            var fingerprint = ModelFingerprint.ForModelFile(modelPath, PreprocessSpecJson.Write(spec), embedder.OutputName, "float32", embedder.Dimension);
+            embedder = new ImageEmbedder(device, modelPath, spec, output, options.BatchSize, flipTta: flipTta);
+            // Flip-averaged vectors are not the output's own: the fingerprint's output names both, so mixing is refused.
+            var fingerprint = ModelFingerprint.ForModelFile(modelPath, PreprocessSpecJson.Write(spec),
+                flipTta ? embedder.OutputName + "+flip-tta" : embedder.OutputName, "float32", embedder.Dimension);
             store = exists ? IndexStore.Open(folder, fingerprint) : IndexStore.Create(folder, new IndexMetadata(fingerprint));
-            new EngineConfig(modelPath, embedder.OutputName, spec).Write(folder);
+            new EngineConfig(modelPath, embedder.OutputName, spec, flipTta).Write(folder);
             index = new FlatIndex(device, embedder.Dimension);
             foreach (var batch in store.ReadLive()) index.Add(batch.ToFloat32(), batch.Ids);
             return new ImageSearchEngine(folder, options, modelPath, device, embedder, store, index, fingerprint);

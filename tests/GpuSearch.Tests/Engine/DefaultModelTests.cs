@@ -179,6 +179,46 @@ public sealed class DefaultModelTests(ITestOutputHelper output)
         Assert.True(worstGap < 0.9999, "the mirrors should embed differently, or the test checks nothing");
     }
 
+    [Fact]
+    public async Task EngineKeepsFlipTtaForItsIndexAndRefusesTheOtherSetting()
+    {
+        var root = Directory.CreateTempSubdirectory("gpusearch-flip-").FullName;
+        try
+        {
+            var folder = Directory.CreateDirectory(Path.Combine(root, "images")).FullName;
+            for (int k = 0; k < 3; k++)
+            {
+                int w = 180 + 30 * k, h = 150;
+                var px = new byte[w * h * 3];
+                for (int i = 0; i < px.Length; i++) px[i] = (byte)((i / 3 % w) * (k + 2) + i % 3 * 70);
+                File.WriteAllBytes(Path.Combine(folder, $"g{k}.png"), GpuSearch.Reports.PngEncoder.EncodeRgb(px, w, h));
+            }
+            var db = Path.Combine(root, "db");
+            float[] stored;
+            using (var engine = ImageSearchEngine.Open(db, new EngineOptions { Device = "cpu", FlipTta = true, BatchSize = 2, DecodeWorkers = 1 }))
+            {
+                await engine.AddImagesAsync([folder]);
+                Assert.EndsWith("+flip-tta", engine.Fingerprint.OutputName);
+                stored = engine.Embed([Path.Combine(folder, "g1.png")]).Vectors;
+            }
+            using (var reopened = ImageSearchEngine.Open(db, new EngineOptions { Device = "cpu", CreateIfMissing = false }))
+            {
+                var again = reopened.Embed([Path.Combine(folder, "g1.png")]).Vectors;
+                Assert.Equal(stored, again);
+                var hit = reopened.Search(Path.Combine(folder, "g1.png"), 1)[0];
+                Assert.EndsWith("g1.png", hit.Path);
+                Assert.True(hit.Score > 0.9999f, $"self score {hit.Score}");
+            }
+            // The mirror-averaged vector is what the reference says for that image.
+            using var tta = new ImageEmbedder(Devices.Cpu, DefaultModel.RequirePath(), DefaultModel.Preprocess, null, 1, flipTta: true);
+            var want = new float[512];
+            tta.Embed([ImageDecoder.DecodeFile(Path.Combine(folder, "g1.png"))], want);
+            for (int j = 0; j < 512; j++) Assert.True(Math.Abs(want[j] - stored[j]) < 1e-5, $"dim {j}");
+            Assert.Throws<GpuSearch.Store.FingerprintMismatchException>(() => ImageSearchEngine.Open(db, new EngineOptions { Device = "cpu", FlipTta = false }));
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
     [NsfwJsFact]
     public void ConvertedNsfwJsModelMatchesTheIndependentConversion()
     {
