@@ -84,6 +84,24 @@ public class FixedBatchTests
     }
 
     [Fact]
+    public void ModelInfoShowsTheFreedBatchAndTheReasonWhenItStaysFixed()
+    {
+        var dir = Directory.CreateTempSubdirectory("fixed-batch-").FullName;
+        try
+        {
+            var freed = Path.Combine(dir, "freed.onnx");
+            ConvPoolReshape([1, 3]).Save(freed);
+            var info = ModelInfo.Load(freed);
+            Assert.Null(info.FixedBatchReason);
+            Assert.Equal("[N,2,4,4]", info.Inputs.Single().Shape);
+            var stuck = Path.Combine(dir, "stuck.onnx");
+            ConvPoolReshape([3, 1]).Save(stuck);
+            Assert.Contains("'head' (Reshape)", ModelInfo.Load(stuck).FixedBatchReason);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void SoftmaxOverTheBatchAxisIsNamed()
     {
         var w = new OnnxTestWriter { Opset = 11 }.Input("x", 1, 5).Output("y")
