@@ -26,7 +26,7 @@ demo: build
 	$(CLI) query $(PHOTOS) --db $(DEMO)/index -k 6 --format html --out out/demo-results.html
 
 test: setup
-	@bash scripts/fetch-demo-photos.sh
+	@bash scripts/fetch-demo-photos.sh || echo "demo photos unavailable: tests that need them skip with the reason"
 	@set -o pipefail; log=$$(mktemp); \
 	$(DOTNET) test GpuSearchEngine.sln -c Release -nologo --logger "console;verbosity=normal" 2>&1 | tee $$log; rc=$$?; \
 	p=$$(grep -cE '^\s+Passed ' $$log); f=$$(grep -cE '^\s+Failed ' $$log); s=$$(grep -cE '^\s+Skipped ' $$log); \
