@@ -19,5 +19,6 @@ var root = new RootCommand("gpusearch — image similarity search on GPUs: embed
     CompactCommand.Create(),
     PruneCommand.Create(),
     ServeCommand.Create(),
+    DedupCommand.Create(),
 };
 return CliRunner.Run(root, args);

@@ -65,6 +65,7 @@ public sealed partial class ImageSearchEngine : IDisposable
         if (!File.Exists(modelPath)) throw new FileNotFoundException($"Model not found: {modelPath}", modelPath);
         var spec = options.Preprocess ?? (options.ModelPath is null ? saved?.Preprocess : null) ?? PreprocessFor(modelPath);
         var output = options.OutputName ?? saved?.OutputName;
+        var flipTta = options.FlipTta ?? (options.ModelPath is null ? saved?.FlipTta : null) ?? false;
 
         var device = DeviceRegistry.Default.Open(options.Device);
         ImageEmbedder? embedder = null;
@@ -72,13 +73,15 @@ public sealed partial class ImageSearchEngine : IDisposable
         FlatIndex? index = null;
         try
         {
-            embedder = new ImageEmbedder(device, modelPath, spec, output, options.BatchSize);
-            var fingerprint = ModelFingerprint.ForModelFile(modelPath, PreprocessSpecJson.Write(spec), embedder.OutputName, "float32", embedder.Dimension);
+            embedder = new ImageEmbedder(device, modelPath, spec, output, options.BatchSize, flipTta: flipTta);
+            // Flip-averaged vectors are not the output's own: the fingerprint's output names both, so mixing is refused.
+            var fingerprint = ModelFingerprint.ForModelFile(modelPath, PreprocessSpecJson.Write(spec),
+                flipTta ? embedder.OutputName + "+flip-tta" : embedder.OutputName, "float32", embedder.Dimension);
             if (options.ReadOnly) store = IndexStore.OpenReadOnly(folder, fingerprint);
             else
             {
                 store = exists ? IndexStore.Open(folder, fingerprint) : IndexStore.Create(folder, new IndexMetadata(fingerprint));
-                new EngineConfig(modelPath, embedder.OutputName, spec).Write(folder);
+                new EngineConfig(modelPath, embedder.OutputName, spec, flipTta).Write(folder);
             }
             index = new FlatIndex(device, embedder.Dimension);
             foreach (var batch in store.ReadLive()) index.Add(batch.ToFloat32(), batch.Ids);
@@ -95,12 +98,12 @@ public sealed partial class ImageSearchEngine : IDisposable
     }
 
     /// <summary>The preprocessing for a model: its sidecar <c>&lt;model&gt;.preprocess.json</c> or <c>preprocess.json</c> beside it,
-    /// the default model's own, else torchvision's ImageNet preset.</summary>
+    /// a known model's own (default, nsfwjs), else torchvision's ImageNet preset.</summary>
     public static PreprocessSpec PreprocessFor(string modelPath)
     {
         foreach (var sidecar in new[] { Path.ChangeExtension(modelPath, ".preprocess.json"), Path.Combine(Path.GetDirectoryName(modelPath)!, "preprocess.json") })
             if (File.Exists(sidecar)) return PreprocessSpecJson.Read(File.ReadAllText(sidecar));
-        return Path.GetFullPath(modelPath) == Path.GetFullPath(DefaultModel.ModelPath) ? DefaultModel.Preprocess : PreprocessPresets.Torchvision;
+        return DefaultModel.PreprocessOf(modelPath) ?? PreprocessPresets.Torchvision;
     }
 
     /// <summary>Searches with ready embeddings (row-major, Q × <see cref="Dimension"/>, L2-normalised): exact top-k by cosine.</summary>
@@ -169,6 +172,13 @@ public sealed partial class ImageSearchEngine : IDisposable
     private void ThrowIfReadOnly()
     {
         if (_options.ReadOnly) throw new InvalidOperationException($"the index at {Folder} was opened read-only (EngineOptions.ReadOnly); open it writable to add or delete");
+    }
+
+    /// <summary>Id, path and content hash of every indexed image, by id.</summary>
+    public IReadOnlyList<(long Id, string Path, string ContentHash)> Items()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        lock (_deviceLock) return _store.LiveItems();
     }
 
     private DecodeOptions DecodeOptions => new() { MaxPixels = _options.MaxPixels };

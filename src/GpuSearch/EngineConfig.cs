@@ -7,7 +7,7 @@ using GpuSearch.Imaging;
 
 namespace GpuSearch;
 
-internal sealed record EngineConfig(string ModelPath, string OutputName, PreprocessSpec Preprocess)
+internal sealed record EngineConfig(string ModelPath, string OutputName, PreprocessSpec Preprocess, bool FlipTta = false)
 {
     public const string FileName = "engine.json";
 
@@ -21,7 +21,8 @@ internal sealed record EngineConfig(string ModelPath, string OutputName, Preproc
             return new EngineConfig(
                 root["model"]!.GetValue<string>(),
                 root["output"]!.GetValue<string>(),
-                PreprocessSpecJson.Read(root["preprocess"]!.ToJsonString()));
+                PreprocessSpecJson.Read(root["preprocess"]!.ToJsonString()),
+                root["flip_tta"]?.GetValue<bool>() ?? false);
         }
         catch (Exception e) when (e is JsonException or NullReferenceException or InvalidOperationException or FormatException)
         {
@@ -37,6 +38,7 @@ internal sealed record EngineConfig(string ModelPath, string OutputName, Preproc
             ["output"] = OutputName,
             ["preprocess"] = JsonNode.Parse(PreprocessSpecJson.Write(Preprocess)),
         };
+        if (FlipTta) root["flip_tta"] = true;
         var path = Path.Combine(folder, FileName);
         var tmp = path + ".tmp";
         File.WriteAllText(tmp, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));

@@ -20,6 +20,11 @@ public sealed record EngineOptions
     public int DecodeWorkers { get; init; } = Environment.ProcessorCount;
     /// <summary>Largest image accepted, in pixels (checked before decoding).</summary>
     public long MaxPixels { get; init; } = DecodeOptions.Default.MaxPixels;
+    /// <summary>
+    /// Flip test-time augmentation (each embedding averages the image's and its mirror's; twice the compute). Null =
+    /// as the index was built (off for a new index). Part of the index fingerprint: an index refuses the other setting.
+    /// </summary>
+    public bool? FlipTta { get; init; }
     /// <summary>Create the index when the folder holds none (false: opening a missing index is an error).</summary>
     public bool CreateIfMissing { get; init; } = true;
     /// <summary>

@@ -20,20 +20,21 @@ internal static class EmbedCommand
         var batch = CliCommon.Batch();
         var workers = CliCommon.Workers();
         var device = CliCommon.Device();
-        var cmd = new Command("embed", "Write the embeddings of images to a .npy file") { inputs, outFile, model, pre, outName, batch, workers, device };
+        var flip = new Option<bool>("--flip-tta") { Description = "Average each image's embedding with its mirror's (flip test-time augmentation)" };
+        var cmd = new Command("embed", "Write the embeddings of images to a .npy file") { inputs, outFile, model, pre, outName, batch, workers, device, flip };
         cmd.SetAction((r, ct) => RunAsync(r.GetValue(inputs)!, r.GetValue(outFile)!, r.GetValue(model), CliCommon.ParsePreprocess(r.GetValue(pre)),
-            r.GetValue(outName), r.GetValue(batch), r.GetValue(workers), r.GetValue(device)!, ct));
+            r.GetValue(outName), r.GetValue(batch), r.GetValue(workers), r.GetValue(device)!, ct, r.GetValue(flip)));
         return cmd;
     }
 
     public static async Task<int> RunAsync(string[] inputs, string outFile, string? modelPath, PreprocessSpec? spec, string? outputName,
-        int batch, int workers, string device, CancellationToken ct)
+        int batch, int workers, string device, CancellationToken ct, bool flipTta = false)
     {
         var model = Path.GetFullPath(modelPath ?? DefaultModel.RequirePath());
         spec ??= ImageSearchEngine.PreprocessFor(model);
         var paths = ImageFiles.Expand(inputs);
         using var dev = DeviceRegistry.Default.Open(device);
-        using var embedder = new ImageEmbedder(dev, model, spec, outputName, batch);
+        using var embedder = new ImageEmbedder(dev, model, spec, outputName, batch, flipTta: flipTta);
         var rows = new List<float[]>();
         var done = new List<string>();
         int failed = 0;

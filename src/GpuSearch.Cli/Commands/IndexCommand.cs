@@ -22,12 +22,14 @@ internal static class IndexCommand
         var device = CliCommon.Device();
         var failures = new Option<string?>("--failures") { Description = "CSV listing failed files (default: DB/index-failures.csv)" };
         var json = CliCommon.Json();
+        var flip = new Option<bool>("--flip-tta") { Description = "Flip test-time augmentation: average each image's embedding with its mirror's (fixed when the index is created; queries follow it)" };
         var cmd = new Command("index", "Add images to an index folder (created if missing); re-running resumes and skips what is in")
-        { inputs, db, model, pre, outName, batch, workers, device, failures, json };
+        { inputs, db, model, pre, outName, batch, workers, device, failures, json, flip };
         cmd.SetAction((r, ct) => RunAsync(r.GetValue(inputs)!, new EngineOptions
         {
             Device = r.GetValue(device)!, ModelPath = r.GetValue(model), Preprocess = CliCommon.ParsePreprocess(r.GetValue(pre)),
             OutputName = r.GetValue(outName), BatchSize = r.GetValue(batch), DecodeWorkers = r.GetValue(workers),
+            FlipTta = r.GetValue(flip) ? true : null,
         }, r.GetValue(db)!, r.GetValue(failures), r.GetValue(json), Console.Out, CancellationTokenSource.CreateLinkedTokenSource(ct, CliCommon.CtrlC()).Token));
         return cmd;
     }

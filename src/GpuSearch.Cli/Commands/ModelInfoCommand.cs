@@ -32,6 +32,7 @@ public static class ModelInfoCommand
                 outputs = info.Outputs.Select(t => new { name = t.Name, dtype = t.DataType, shape = t.Shape }),
                 ops_before = info.OpsBefore, ops_after = info.OpsAfter, rewrites = info.RuleApplications.Where(kv => kv.Value > 0).ToDictionary(),
                 parameters = info.Parameters, macs_per_image = info.MacsPerImage, flops_per_image = info.FlopsPerImage,
+                fixed_batch = info.FixedBatchReason,
             };
             output.WriteLine(JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
             return ExitCodes.Ok;
@@ -50,6 +51,7 @@ public static class ModelInfoCommand
         console.Write(ops);
         console.MarkupLine($"parameters: {info.Parameters:N0} ({info.Parameters / 1e6:F2} M)");
         console.MarkupLine($"per image: {info.MacsPerImage / 1e9:F3} GMAC = {info.FlopsPerImage / 1e9:F3} GFLOP");
+        if (info.FixedBatchReason is { } why) console.MarkupLine($"[yellow]batch fixed at 1[/]: {Markup.Escape(why)}");
         return ExitCodes.Ok;
     }
 }

@@ -75,10 +75,11 @@ internal static class QueryCommand
         return outcomes.Any(o => o.Failure is not null) && outcomes.All(o => o.Failure is not null) ? ExitCodes.Failed : ExitCodes.Ok;
     }
 
-    private static IEnumerable<SheetRow> Sheet(IReadOnlyList<QueryOutcome> outcomes)
+    /// <summary>A thumbnail loader (128 px, cached by path) that gives null for a file it cannot read.</summary>
+    internal static Func<string, RgbImage?> CachedThumbnails()
     {
         var cache = new Dictionary<string, RgbImage?>(StringComparer.Ordinal);
-        RgbImage? Thumb(string path)
+        return path =>
         {
             if (cache.TryGetValue(path, out var t)) return t;
             try
@@ -88,10 +89,15 @@ internal static class QueryCommand
             }
             catch (Exception e) when (e is ImageDecodeException or IOException or UnauthorizedAccessException) { t = null; }
             return cache[path] = t;
-        }
+        };
+    }
+
+    private static IEnumerable<SheetRow> Sheet(IReadOnlyList<QueryOutcome> outcomes)
+    {
+        var thumb = CachedThumbnails();
         foreach (var o in outcomes)
-            yield return new SheetRow(o.QueryPath, Thumb(o.QueryPath),
-                o.Hits.Select(h => new SheetNeighbour(h.Id, h.Path, h.Score, Thumb(h.Path))).ToArray(),
+            yield return new SheetRow(o.QueryPath, thumb(o.QueryPath),
+                o.Hits.Select(h => new SheetNeighbour(h.Id, h.Path, h.Score, thumb(h.Path))).ToArray(),
                 o.Failure is null ? null : $"{o.Failure.Reason}: {o.Failure.Message}");
     }
 }

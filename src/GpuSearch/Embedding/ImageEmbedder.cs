@@ -4,16 +4,18 @@
 // runs while the previous batch computes. Not thread-safe; the engine serialises device work.
 using GpuSearch.Compute;
 using GpuSearch.Imaging;
+using GpuSearch.Models;
 using GpuSearch.Models.Execution;
 
 namespace GpuSearch.Embedding;
 
-/// <summary>Embeds images with an ONNX model whose input is [N, 3, H, W] and whose chosen output is [N, D].</summary>
+/// <summary>Embeds images with an ONNX model whose input is [N, 3, H, W] and whose chosen output is [N, D] or [N, D, 1, 1].</summary>
 public sealed class ImageEmbedder : IDisposable
 {
     private readonly InferenceSession _session;
     private readonly GpuPreprocessor _pre;
     private readonly int _maxBatch;
+    private readonly int _deviceBatch;
     private readonly ComputeStream _upload;
     private readonly Stack<BatchSlot> _freeSlots = new();
     private readonly List<BatchSlot> _slots = new();
@@ -42,10 +44,15 @@ public sealed class ImageEmbedder : IDisposable
     public int MaxBatch => _maxBatch;
     /// <summary>The preprocessing applied to every image.</summary>
     public PreprocessSpec Spec => _pre.Spec;
+    /// <summary>
+    /// Flip test-time augmentation: each embedding is the L2-normalised mean of the image's and its left-right
+    /// mirror's L2-normalised embeddings (both run in the same device batch, so a batch costs twice the compute).
+    /// </summary>
+    public bool FlipTta { get; }
 
     /// <summary>Loads the model and checks it fits the preprocessing; errors name the model and the mismatch.</summary>
     public ImageEmbedder(ComputeDevice device, string modelPath, PreprocessSpec spec, string? outputName = null, int maxBatch = 32,
-        SessionOptions? sessionOptions = null)
+        SessionOptions? sessionOptions = null, bool flipTta = false)
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(spec);
@@ -54,9 +61,15 @@ public sealed class ImageEmbedder : IDisposable
             throw new ArgumentException("The embedder feeds the model fp32 tensors; set the preprocess dtype to fp32", nameof(spec));
         Device = device;
         _maxBatch = maxBatch;
-        _session = new InferenceSession(modelPath, device, sessionOptions);
+        FlipTta = flipTta;
+        _deviceBatch = flipTta ? checked(2 * maxBatch) : maxBatch;
+        var loaded = ModelLoader.Load(modelPath, (sessionOptions ?? SessionOptions.Default).Optimize);
+        _session = new InferenceSession(loaded.Graph, device, sessionOptions);
         try
         {
+            if (!_session.HasDynamicBatch)
+                throw new NotSupportedException($"{modelPath}: an embedding model needs a batch dimension; " +
+                    (loaded.FixedBatchReason ?? "export it with a dynamic first input dimension"));
             if (_session.InputNames.Count != 1)
                 throw new NotSupportedException($"{modelPath}: an embedding model needs exactly one image input, it has {_session.InputNames.Count}");
             var input = _session.InputNames[0];
@@ -64,12 +77,13 @@ public sealed class ImageEmbedder : IDisposable
             if (shape is not { Rank: 4 } || !shape[1].IsKnown || shape[1].Value != 3 || !shape[2].IsKnown || !shape[3].IsKnown)
                 throw new NotSupportedException($"{modelPath}: input '{input}' must be [N,3,H,W] with known H and W, it is {shape}");
             InputSize = ((int)shape[3].Value, (int)shape[2].Value);
-            OutputName = outputName ?? (_session.OutputNames.Contains(DefaultModel.OutputName) ? DefaultModel.OutputName : _session.OutputNames[0]);
+            OutputName = outputName ?? new[] { DefaultModel.OutputName, DefaultModel.NsfwJs.OutputName }.FirstOrDefault(_session.OutputNames.Contains) ?? _session.OutputNames[0];
             if (!_session.OutputNames.Contains(OutputName))
                 throw new ArgumentException($"{modelPath} has no output '{OutputName}'; outputs: {string.Join(", ", _session.OutputNames)}", nameof(outputName));
             var outShape = _session.OutputShape(OutputName);
-            if (outShape is not { Rank: 2 } || !outShape[1].IsKnown)
-                throw new NotSupportedException($"{modelPath}: output '{OutputName}' must be [N,D], it is {outShape}");
+            // [N,D,1,1] (a pooled map, as CNTK and Caffe exports end) has the same memory layout as [N,D].
+            if (outShape is null || outShape.Rank < 2 || !outShape[1].IsKnown || outShape.Dims.Skip(2).Any(d => !d.IsKnown || d.Value != 1))
+                throw new NotSupportedException($"{modelPath}: output '{OutputName}' must be [N,D] (or [N,D,1,1]), it is {outShape}");
             Dimension = (int)outShape[1].Value;
             _upload = device.CreateStream();
             _pre = new GpuPreprocessor(device, spec, device.Stream, tableStream: _upload);
@@ -145,6 +159,8 @@ public sealed class ImageEmbedder : IDisposable
         ArgumentNullException.ThrowIfNull(images);
         if (images.Count < 1 || images.Count > _maxBatch)
             throw new ArgumentException($"a batch holds 1 to {_maxBatch} images, got {images.Count}", nameof(images));
+        int count = images.Count;
+        if (FlipTta) images = [.. images, .. images.Select(Mirror)]; // rows n..2n-1 are the mirrors of rows 0..n-1
         long largest = 0, total = 0;
         for (int i = 0; i < images.Count; i++)
         {
@@ -154,8 +170,8 @@ public sealed class ImageEmbedder : IDisposable
             total += img.Pixels.LongLength;
         }
         var (w, h) = InputSize;
-        _tensor ??= _pre.AllocateBatch(_maxBatch, w, h);
-        _out ??= Device.Allocate((long)_maxBatch * Dimension * 4);
+        _tensor ??= _pre.AllocateBatch(_deviceBatch, w, h);
+        _out ??= Device.Allocate((long)_deviceBatch * Dimension * 4);
         if (!_freeSlots.TryPop(out var slot)) _slots.Add(slot = new BatchSlot());
         try
         {
@@ -179,7 +195,7 @@ public sealed class ImageEmbedder : IDisposable
             _freeSlots.Push(slot);
             throw;
         }
-        var pending = new PendingEmbedding(this, slot, images.Count, _submitted++);
+        var pending = new PendingEmbedding(this, slot, count, _submitted++);
         InFlight++;
         Trace?.Invoke($"submit {pending.Sequence}");
         return pending;
@@ -237,6 +253,13 @@ public sealed class ImageEmbedder : IDisposable
         slot.Done!.Wait();
         slot.Result!.AsSpan<float>()[..output.Length].CopyTo(output);
         Normalize(output, Dimension);
+        if (FlipTta)
+        {
+            var mirrored = slot.Result!.AsSpan<float>().Slice(output.Length, output.Length).ToArray();
+            Normalize(mirrored, Dimension);
+            for (int i = 0; i < output.Length; i++) output[i] += mirrored[i];
+            Normalize(output, Dimension);
+        }
         Return(batch);
     }
 
@@ -258,6 +281,25 @@ public sealed class ImageEmbedder : IDisposable
         batch.Slot = null;
         InFlight--;
         if (!_disposed) _freeSlots.Push(slot);
+    }
+
+    /// <summary>The image mirrored left-right (host side: a row reversal of RGB triplets).</summary>
+    public static DecodedImage Mirror(DecodedImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        int w = image.Width;
+        var src = image.Pixels;
+        var dst = new byte[src.Length];
+        for (int y = 0; y < image.Height; y++)
+        {
+            int row = y * w * 3;
+            for (int x = 0; x < w; x++)
+            {
+                int s = row + x * 3, d = row + (w - 1 - x) * 3;
+                dst[d] = src[s]; dst[d + 1] = src[s + 1]; dst[d + 2] = src[s + 2];
+            }
+        }
+        return new DecodedImage(w, image.Height, dst, image.OriginalWidth, image.OriginalHeight, image.Format, image.Orientation, image.HadAlpha);
     }
 
     /// <summary>L2-normalises each row of a row-major matrix in place, in double for stability.</summary>

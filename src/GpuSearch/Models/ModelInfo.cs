@@ -32,6 +32,8 @@ public sealed class ModelInfo
     public long Parameters { get; init; }
     /// <summary>Multiply-accumulates per image (convolutions, Gemm, MatMul).</summary>
     public long MacsPerImage { get; init; }
+    /// <summary>Why a fixed batch of 1 could not be freed (the model runs one image at a time), or null.</summary>
+    public string? FixedBatchReason { get; init; }
     /// <summary>FLOPs per image = 2 × <see cref="MacsPerImage"/>.</summary>
     public long FlopsPerImage => 2 * MacsPerImage;
 
@@ -46,7 +48,7 @@ public sealed class ModelInfo
             Path = path, IrVersion = g.IrVersion, Opset = g.Opset, Producer = g.Producer,
             Inputs = g.Inputs.Select(Info).ToList(), Outputs = g.Outputs.Select(Info).ToList(),
             OpsBefore = m.OpsBefore, OpsAfter = g.OpCounts(), RuleApplications = m.RuleApplications,
-            Parameters = m.ParameterCount, MacsPerImage = CountMacs(g),
+            Parameters = m.ParameterCount, MacsPerImage = CountMacs(g), FixedBatchReason = m.FixedBatchReason,
         };
     }
 

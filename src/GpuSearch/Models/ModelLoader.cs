@@ -1,5 +1,5 @@
 // The one path from an .onnx file to a runnable graph: read → import → validate (before any work) →
-// shape inference → optimize. The executor and `gpusearch model-info` both go through here.
+// free a fixed batch of 1 → shape inference → optimize. The executor and `gpusearch model-info` both go through here.
 using GpuSearch.Models.Graph;
 using GpuSearch.Models.Onnx;
 using GpuSearch.Models.Optimizer;
@@ -17,6 +17,9 @@ public sealed class LoadedModel
     public required Dictionary<string, int> RuleApplications { get; init; }
     /// <summary>Total elements of the imported model's initializers (trainable parameters, BN statistics included).</summary>
     public required long ParameterCount { get; init; }
+    /// <summary>Null when the batch is symbolic (as exported, or freed from a fixed 1 by <see cref="FixedBatch"/>);
+    /// otherwise why a fixed batch of 1 stays fixed, naming the node.</summary>
+    public string? FixedBatchReason { get; init; }
 }
 
 /// <summary>Loads ONNX models into optimized <see cref="ModelGraph"/>s.</summary>
@@ -36,9 +39,10 @@ public static class ModelLoader
         long parameters = g.Values.Values.Where(v => v.IsConstant).Sum(v => v.Constant!.ElementCount);
         var before = g.OpCounts();
         ModelValidator.Validate(g);
+        var fixedBatch = FixedBatch.TryFree(g);
         Dictionary<string, int> stats;
         if (optimize) stats = new GraphOptimizer().Run(g);
         else { ShapeInference.Run(g); stats = []; }
-        return new LoadedModel { Graph = g, OpsBefore = before, RuleApplications = stats, ParameterCount = parameters };
+        return new LoadedModel { Graph = g, OpsBefore = before, RuleApplications = stats, ParameterCount = parameters, FixedBatchReason = fixedBatch };
     }
 }

@@ -201,13 +201,13 @@ internal sealed class Catalog(SqliteConnection conn, string path) : IDisposable
             DateTimeOffset.Parse(r.GetString(4), CultureInfo.InvariantCulture), r.IsDBNull(5) ? null : r.GetString(5),
             r.GetString(6), r.GetInt64(7), r.GetInt64(8) != 0);
 
-    /// <summary>Id and path of every live item, in id order.</summary>
-    public List<(long Id, string Path)> LiveItems() => Guard(() =>
+    /// <summary>Id, path and content hash of every live item, in id order.</summary>
+    public List<(long Id, string Path, string Hash)> LiveItems() => Guard(() =>
     {
-        using var c = Cmd("SELECT id, path FROM items WHERE deleted=0 ORDER BY id");
+        using var c = Cmd("SELECT id,path,content_hash FROM items WHERE deleted=0 ORDER BY id");
         using var r = c.ExecuteReader();
-        var list = new List<(long, string)>();
-        while (r.Read()) list.Add((r.GetInt64(0), r.GetString(1)));
+        var list = new List<(long, string, string)>();
+        while (r.Read()) list.Add((r.GetInt64(0), r.GetString(1), r.GetString(2)));
         return list;
     });
 

@@ -179,6 +179,9 @@ public sealed partial class IndexStore : IDisposable
     public bool Contains(string path, string contentHash) =>
         _catalog.FindLive(path) is { } hit && hit.Hash == ContentHash.Normalize(contentHash, path);
 
+    /// <summary>Id, path and content hash of every live item, by id (no vectors are read).</summary>
+    public IReadOnlyList<(long Id, string Path, string ContentHash)> LiveItems() => _catalog.LiveItems();
+
     /// <summary>The item with id <paramref name="id"/> (live or tombstoned), or null.</summary>
     public StoredItem? Get(long id) => _catalog.GetItem("i.id=$id", ("$id", id));
 

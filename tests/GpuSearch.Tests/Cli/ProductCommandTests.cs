@@ -72,18 +72,20 @@ public sealed class ProductCommandTests : IDisposable
     [SharedFact(EngineTests.Model, "testdata/decoders/libjpeg_turbo_testimages", "testdata/decoders/go_image_testdata", "testdata/decoders/go_x_image_testdata")]
     public async Task EvalFindsCropsOfIndexedPhotos()
     {
-        var (db, _) = await BuildIndexAsync();
-        // Queries: two crops of each photo (not indexed); truth: each crop's original.
+        var (db, images) = await BuildIndexAsync();
+        // Queries: two crops of each photo (not indexed); truth: each crop's original, relative to the gallery root.
         var queries = Path.Combine(_dir, "queries");
         VariantImages.Write(queries, 2);
         var truth = Path.Combine(_dir, "truth.csv");
         File.WriteAllLines(truth, ["query,relevant", .. Directory.GetFiles(queries).Select(f =>
-            $"{Path.GetFileName(f)},{Path.GetFileName(EngineTests.Photos.Single(p => Path.GetFileName(f).StartsWith(Path.GetFileNameWithoutExtension(p) + "-v")))}")]);
+            $"{Path.GetFileName(f)},{Path.GetRelativePath(images, Directory.GetFiles(images, Path.GetFileName(EngineTests.Photos.Single(p => Path.GetFileName(f).StartsWith(Path.GetFileNameWithoutExtension(p) + "-v"))), SearchOption.AllDirectories).Single())}")]);
         var sw = new StringWriter();
         Assert.Equal(0, await EvalCommand.RunAsync(db, [queries], truth, 5, "cpu", json: true, sw, default));
         var r = JsonDocument.Parse(sw.ToString()).RootElement;
         Assert.Equal(EngineTests.Photos.Length * 2, r.GetProperty("queries").GetInt32());
         Assert.Equal(EngineTests.Photos.Length * 2, r.GetProperty("queries_with_truth").GetInt32());
+        Assert.Equal(0, r.GetProperty("truth_rows_without_item").GetInt32());
+        Assert.Equal(0, r.GetProperty("truth_rows_without_query").GetInt32());
         // A crop of 80% finds its own photo among the 5 most similar of 8 for most queries.
         Assert.True(r.GetProperty("hit_rate").GetProperty("5").GetDouble() >= 0.75, sw.ToString());
         Assert.InRange(r.GetProperty("map").GetDouble(), 0.3, 1.0);

@@ -1,0 +1,131 @@
+// PCA-whitening learned from a set of embeddings (e.g. the index itself): centre, rotate onto the principal axes,
+// divide each axis by the square root of its variance, keep the strongest axes, L2-normalise. Raw whitening of a
+// small gallery divides by near-zero variances of axes it cannot estimate and ruins retrieval, so the variances are
+// shrunk towards their mean first: λ' = (1 − s)·λ + s·mean(λ) (s = 0 raw, s = 1 plain PCA rotation).
+namespace GpuSearch.Search;
+
+/// <summary>A learned PCA-whitening: mean, projection (D × K) and the variances it was built from.</summary>
+public sealed class PcaWhitening
+{
+    /// <summary>Input dimension D.</summary>
+    public int InputDimension { get; }
+    /// <summary>Output dimension K (the strongest K axes).</summary>
+    public int OutputDimension { get; }
+    /// <summary>Mean of the training vectors (D).</summary>
+    public float[] Mean { get; }
+    /// <summary>Row-major D × K projection: eigenvector columns divided by √λ'.</summary>
+    public float[] Projection { get; }
+    /// <summary>Variances (eigenvalues) of the kept axes, strongest first, before shrinkage.</summary>
+    public double[] Variances { get; }
+
+    private PcaWhitening(int d, int k, float[] mean, float[] projection, double[] variances)
+    {
+        InputDimension = d; OutputDimension = k; Mean = mean; Projection = projection; Variances = variances;
+    }
+
+    /// <summary>Learns from <paramref name="vectors"/> (N × <paramref name="dimension"/>, row-major, N ≥ 2).</summary>
+    public static PcaWhitening Learn(ReadOnlySpan<float> vectors, int dimension, double shrinkage = 0.5, int? outputDimension = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
+        if (vectors.Length % dimension != 0 || vectors.Length / dimension < 2)
+            throw new ArgumentException($"need N × {dimension} floats with N ≥ 2, got {vectors.Length}", nameof(vectors));
+        if (!(shrinkage >= 0 && shrinkage <= 1)) throw new ArgumentOutOfRangeException(nameof(shrinkage), shrinkage, "shrinkage must be in [0, 1]");
+        int k = outputDimension ?? dimension;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(k, dimension);
+        int n = vectors.Length / dimension, d = dimension;
+        var mean = new double[d];
+        for (int i = 0; i < n; i++) for (int j = 0; j < d; j++) mean[j] += vectors[i * d + j];
+        for (int j = 0; j < d; j++) mean[j] /= n;
+        var cov = new double[d, d];
+        var row = new double[d];
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = 0; j < d; j++) row[j] = vectors[i * d + j] - mean[j];
+            for (int a = 0; a < d; a++) { double ra = row[a]; for (int b = a; b < d; b++) cov[a, b] += ra * row[b]; }
+        }
+        for (int a = 0; a < d; a++) for (int b = a; b < d; b++) cov[b, a] = cov[a, b] /= n - 1;
+        var (values, vectorsOut) = SymmetricEigen.Decompose(cov);
+        var order = Enumerable.Range(0, d).OrderByDescending(i => values[i]).Take(k).ToArray();
+        double meanVariance = values.Select(v => Math.Max(v, 0)).Average();
+        var projection = new float[d * k];
+        var kept = new double[k];
+        for (int c = 0; c < k; c++)
+        {
+            double lambda = Math.Max(values[order[c]], 0);
+            kept[c] = lambda;
+            double shrunk = (1 - shrinkage) * lambda + shrinkage * meanVariance;
+            double scale = shrunk > 0 ? 1 / Math.Sqrt(shrunk) : 0;
+            for (int j = 0; j < d; j++) projection[j * k + c] = (float)(vectorsOut[j, order[c]] * scale);
+        }
+        return new PcaWhitening(d, k, mean.Select(v => (float)v).ToArray(), projection, kept);
+    }
+
+    /// <summary>Whitens <paramref name="vectors"/> (N × D) into N × K rows, each L2-normalised.</summary>
+    public float[] Apply(ReadOnlySpan<float> vectors)
+    {
+        int d = InputDimension, k = OutputDimension;
+        if (vectors.Length % d != 0) throw new ArgumentException($"need N × {d} floats, got {vectors.Length}", nameof(vectors));
+        int n = vectors.Length / d;
+        var result = new float[n * k];
+        var acc = new double[k];
+        for (int i = 0; i < n; i++)
+        {
+            Array.Clear(acc);
+            for (int j = 0; j < d; j++)
+            {
+                double x = vectors[i * d + j] - Mean[j];
+                for (int c = 0; c < k; c++) acc[c] += x * Projection[j * k + c];
+            }
+            double norm = Math.Sqrt(acc.Sum(v => v * v));
+            for (int c = 0; c < k; c++) result[i * k + c] = norm > 0 ? (float)(acc[c] / norm) : 0f;
+        }
+        return result;
+    }
+}
+
+/// <summary>Eigen-decomposition of a symmetric matrix by cyclic Jacobi rotations (exact to double rounding).</summary>
+internal static class SymmetricEigen
+{
+    /// <summary>Eigenvalues and eigenvectors (as columns) of <paramref name="matrix"/>, which is not modified.</summary>
+    public static (double[] Values, double[,] Vectors) Decompose(double[,] matrix)
+    {
+        int n = matrix.GetLength(0);
+        var a = (double[,])matrix.Clone();
+        var v = new double[n, n];
+        for (int i = 0; i < n; i++) v[i, i] = 1;
+        for (int sweep = 0; sweep < 100; sweep++)
+        {
+            double off = 0, total = 0;
+            for (int p = 0; p < n; p++) for (int q = 0; q < n; q++) { total += a[p, q] * a[p, q]; if (p != q) off += a[p, q] * a[p, q]; }
+            if (off <= 1e-24 * Math.Max(total, 1e-300)) break;
+            for (int p = 0; p < n - 1; p++)
+                for (int q = p + 1; q < n; q++)
+                {
+                    if (Math.Abs(a[p, q]) < 1e-300) continue;
+                    double theta = (a[q, q] - a[p, p]) / (2 * a[p, q]);
+                    double t = Math.Sign(theta) / (Math.Abs(theta) + Math.Sqrt(theta * theta + 1));
+                    if (theta == 0) t = 1;
+                    double c = 1 / Math.Sqrt(t * t + 1), s = t * c;
+                    for (int k = 0; k < n; k++)
+                    {
+                        double akp = a[k, p], akq = a[k, q];
+                        a[k, p] = c * akp - s * akq; a[k, q] = s * akp + c * akq;
+                    }
+                    for (int k = 0; k < n; k++)
+                    {
+                        double apk = a[p, k], aqk = a[q, k];
+                        a[p, k] = c * apk - s * aqk; a[q, k] = s * apk + c * aqk;
+                    }
+                    for (int k = 0; k < n; k++)
+                    {
+                        double vkp = v[k, p], vkq = v[k, q];
+                        v[k, p] = c * vkp - s * vkq; v[k, q] = s * vkp + c * vkq;
+                    }
+                }
+        }
+        var values = new double[n];
+        for (int i = 0; i < n; i++) values[i] = a[i, i];
+        return (values, v);
+    }
+}
