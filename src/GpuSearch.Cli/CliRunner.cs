@@ -26,6 +26,7 @@ internal static class CliRunner
             Console.Error.WriteLine($"error: {usage}");
             return ExitCodes.Usage;
         }
+        using var compiles = KernelCompileReporter.Attach(Console.Error);
         try
         {
             // System.CommandLine 3 would otherwise catch and print the exception itself (stack trace, exit 1).

@@ -69,7 +69,8 @@ public sealed class UsageErrorTests : IDisposable
     }
 
     /// <summary>Runs the built `gpusearch` in <paramref name="workDir"/>; returns its exit code, stdout and stderr.</summary>
-    internal static (int Code, string Stdout, string Stderr) RunCli(string workDir, IEnumerable<string> args)
+    internal static (int Code, string Stdout, string Stderr) RunCli(string workDir, IEnumerable<string> args,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
@@ -78,6 +79,7 @@ public sealed class UsageErrorTests : IDisposable
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "gpusearch.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment.Remove("GPUSEARCH_DEBUG");
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
         using var p = Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync();
         var stdout = p.StandardOutput.ReadToEnd();
