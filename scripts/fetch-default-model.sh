@@ -21,7 +21,8 @@ fi
 need=()
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
-/usr/bin/python3 -c "import onnx, numpy" 2>/dev/null || need+=(python3-onnx python3-numpy)
+# Not `import onnx`: libonnx-testdata's bare onnx/ folder satisfies that without python3-onnx.
+/usr/bin/python3 -c "import numpy; from onnx import TensorProto, helper, numpy_helper" 2>/dev/null || need+=(python3-onnx python3-numpy)
 if ((${#need[@]})); then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
   $SUDO apt-get update -qq

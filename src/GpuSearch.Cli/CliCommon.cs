@@ -13,8 +13,8 @@ internal static class CliCommon
     public static Option<string?> Preprocess() => new("--preprocess")
     { Description = $"Preprocessing: a preset ({string.Join(", ", PreprocessPresets.Names)}) or a spec .json file" };
     public static Option<string?> Output() => new("--output-name") { Description = "Model output to use as the embedding (default: 'embedding', else the first)" };
-    public static Option<int> Batch() => new("--batch") { Description = "Images per inference batch", DefaultValueFactory = _ => 32 };
-    public static Option<int> Workers() => new("--workers") { Description = "Decode threads", DefaultValueFactory = _ => Environment.ProcessorCount };
+    public static Option<int> Batch() => new Option<int>("--batch") { Description = "Images per inference batch", DefaultValueFactory = _ => 32 }.AtLeast(1);
+    public static Option<int> Workers() => new Option<int>("--workers") { Description = "Decode threads", DefaultValueFactory = _ => Environment.ProcessorCount }.AtLeast(1);
     public static Option<bool> Json() => new("--json") { Description = "Write machine-readable JSON to stdout" };
     public static Option<string> Db(bool required = true) => new("--db") { Description = "Index folder", Required = required };
 

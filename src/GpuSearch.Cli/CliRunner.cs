@@ -21,6 +21,12 @@ internal static class CliRunner
     public static int Run(RootCommand root, string[] args)
     {
         var parse = root.Parse(args);
+        if (UsageErrors.Find(parse) is { } usage)
+        {
+            Console.Error.WriteLine($"error: {usage}");
+            return ExitCodes.Usage;
+        }
+        using var compiles = KernelCompileReporter.Attach(Console.Error);
         try
         {
             // System.CommandLine 3 would otherwise catch and print the exception itself (stack trace, exit 1).
@@ -28,7 +34,7 @@ internal static class CliRunner
         }
         catch (Exception e) when (Environment.GetEnvironmentVariable("GPUSEARCH_DEBUG") != "1" && IsUserFacing(e))
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine($"error: {UsageErrors.OneLine(e)}");
             return e is ArgumentException or DeviceNotFoundException ? ExitCodes.Usage : ExitCodes.Failed;
         }
     }

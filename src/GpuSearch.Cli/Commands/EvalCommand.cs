@@ -16,7 +16,7 @@ internal static class EvalCommand
         var db = CliCommon.Db();
         var queries = new Option<string[]>("--queries") { Description = "Query images: files, folders or list files", Required = true, AllowMultipleArgumentsPerToken = true };
         var truth = new Option<string>("--truth") { Description = "CSV of query,relevant paths, relative to the query folder and the gallery root (or absolute); several rows per query allowed", Required = true };
-        var k = new Option<int>("-k") { Description = "Results per query used for the metrics", DefaultValueFactory = _ => 20 };
+        var k = new Option<int>("-k") { Description = "Results per query used for the metrics", DefaultValueFactory = _ => 20 }.AtLeast(1);
         var perQuery = new Option<string?>("--per-query") { Description = "Write one row per query (rank of the first relevant item, AP) to FILE (.csv or .json)" };
         var device = CliCommon.Device();
         var json = CliCommon.Json();
@@ -29,7 +29,7 @@ internal static class EvalCommand
     public static async Task<int> RunAsync(string db, string[] queries, string truthPath, int k, string device, bool json, TextWriter output, CancellationToken ct,
         string? perQueryPath = null)
     {
-        if (k <= 0) throw new ArgumentOutOfRangeException(nameof(k), k, "-k must be at least 1");
+        if (k <= 0) throw new ArgumentException($"-k must be at least 1 (got {k})");
         var truth = GroundTruth.Load(truthPath);
         using var engine = ImageSearchEngine.Open(db, new EngineOptions { Device = device, CreateIfMissing = false, ReadOnly = true });
         var outcomes = new List<QueryOutcome>();

@@ -37,6 +37,9 @@ internal static class IndexCommand
     public static async Task<int> RunAsync(string[] inputs, EngineOptions options, string db, string? failuresPath, bool json,
         TextWriter output, CancellationToken ct)
     {
+        // Checked before the index folder is created: a wrong path must leave nothing behind.
+        foreach (var input in inputs)
+            if (!File.Exists(input) && !Directory.Exists(input)) throw new ArgumentException($"input '{input}' is neither a file nor a folder");
         using var engine = ImageSearchEngine.Open(db, options);
         long countBefore = engine.Count;
         var console = CliCommon.Console(output);

@@ -23,12 +23,12 @@ public static class KnnCommand
     {
         var baseOpt = new Option<string>("--base") { Description = "Database vectors: 2-D .npy (<f4 or <f2, C order)", Required = true };
         var queries = new Option<string>("--queries") { Description = "Query vectors: 2-D .npy (<f4 or <f2, C order)", Required = true };
-        var k = new Option<int>("--k", "-k") { Description = "Neighbours per query", DefaultValueFactory = _ => 10 };
+        var k = new Option<int>("--k", "-k") { Description = "Neighbours per query", DefaultValueFactory = _ => 10 }.AtLeast(1);
         var metric = new Option<string>("--metric") { Description = "ip | cos | l2 (l2 reports squared distances)", DefaultValueFactory = _ => "ip" };
         var dtype = new Option<string>("--dtype") { Description = "Storage of the base on the device: fp32 | fp16 | int8", DefaultValueFactory = _ => "fp32" };
         var device = new Option<string>("--device") { Description = "auto | cpu | opencl:N | cuda:N, comma-separated or 'all' to shard", DefaultValueFactory = _ => "auto" };
         var range = new Option<float?>("--range") { Description = "Range search: every hit with score above THRESH (l2: distance below)" };
-        var maxHits = new Option<int>("--max-hits") { Description = "Range search: hits kept per query (the rest are counted as dropped)", DefaultValueFactory = _ => 1000 };
+        var maxHits = new Option<int>("--max-hits") { Description = "Range search: hits kept per query (the rest are counted as dropped)", DefaultValueFactory = _ => 1000 }.AtLeast(1);
         var output = new Option<string>("--out") { Description = "Result file: .npz (ids int64, scores float32) or .json", Required = true };
         var json = new Option<bool>("--json") { Description = "Print a machine-readable summary to stdout" };
         var skipNonFinite = new Option<bool>("--skip-nonfinite")

@@ -15,7 +15,7 @@ internal static class QueryCommand
     {
         var inputs = CliCommon.Inputs("Query images");
         var db = CliCommon.Db();
-        var k = new Option<int>("-k") { Description = "Neighbours per query", DefaultValueFactory = _ => 20 };
+        var k = new Option<int>("-k") { Description = "Neighbours per query", DefaultValueFactory = _ => 20 }.AtLeast(1);
         var format = new Option<string>("--format") { Description = "table, csv, json or html", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong("table", "csv", "json", "html");
         var outFile = new Option<string?>("--out") { Description = "Write to this file instead of stdout (html: default results.html)" };
@@ -30,7 +30,7 @@ internal static class QueryCommand
     public static async Task<int> RunAsync(string[] inputs, string db, int k, string format, string? outFile, EngineOptions options,
         TextWriter stdout, CancellationToken ct)
     {
-        if (k <= 0) throw new ArgumentOutOfRangeException(nameof(k), k, "-k must be at least 1");
+        if (k <= 0) throw new ArgumentException($"-k must be at least 1 (got {k})");
         // Read-only: a query never changes the index (no recovery, no lock), and works on read-only media.
         using var engine = ImageSearchEngine.Open(db, options with { ReadOnly = true, CreateIfMissing = false });
         var outcomes = new List<QueryOutcome>();

@@ -22,7 +22,7 @@ public static class RunOnnxCommand
         var fp16 = new Option<bool>("--fp16-weights") { Description = "Store conv weights as fp16 (fp32 accumulation)" };
         var json = new Option<bool>("--json") { Description = "Write machine-readable JSON to stdout" };
         var bench = new Option<string?>("--bench") { Description = "Also time batches of these sizes (e.g. 1,8,64; the input's images repeated) and report images/s" };
-        var benchRuns = new Option<int>("--bench-runs") { Description = "Timed runs per batch size at least (after a warm-up); fewer makes huge batches affordable", DefaultValueFactory = _ => 3 };
+        var benchRuns = new Option<int>("--bench-runs") { Description = "Timed runs per batch size at least (after a warm-up); fewer makes huge batches affordable", DefaultValueFactory = _ => 3 }.AtLeast(1);
         var profile = new Option<bool>("--profile") { Description = "Print device time per op type for the given input" };
         var cmd = new Command("run-onnx", "Run an ONNX model on .npy inputs with the engine's kernels; write every output as .npy")
             { model, inputs, outDir, device, fp16, json, bench, benchRuns, profile };

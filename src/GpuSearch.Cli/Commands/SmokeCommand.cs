@@ -22,7 +22,7 @@ internal static class SmokeCommand
 
     public static int Run(string selection, int n, bool json, TextWriter output)
     {
-        if (n is < 1 or > 8192) throw new ArgumentOutOfRangeException(nameof(n), n, "--size must be between 1 and 8192");
+        if (n is < 1 or > 8192) throw new ArgumentException($"--size must be between 1 and 8192 (got {n})");
         using var dev = DeviceRegistry.Default.Open(selection);
         var s = dev.Stream;
         var rng = new Random(42);

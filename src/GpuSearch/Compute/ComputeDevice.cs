@@ -6,6 +6,7 @@ public abstract class ComputeDevice : IDisposable
 {
     private readonly Dictionary<string, ComputeProgram> _programs = new();
     private readonly object _programLock = new();
+    private int _sourceCompiles;
     private ComputeStream? _stream;
 
     /// <summary>What the device is.</summary>
@@ -98,6 +99,23 @@ public abstract class ComputeDevice : IDisposable
 
     /// <summary>Backend compilation of a fully expanded source.</summary>
     protected abstract ComputeProgram BuildProgram(KernelSource source);
+
+    /// <summary>
+    /// Runs a compile from source (a kernel-cache miss) and reports it to <see cref="KernelCache.Compiling"/>
+    /// before and after; backends call this around the compiler, not around a cached binary's load.
+    /// </summary>
+    protected T CompileFromSource<T>(KernelSource source, Func<T> compile)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(compile);
+        var number = Interlocked.Increment(ref _sourceCompiles);
+        KernelCache.Report(new KernelCompileProgress(Info, source.FileName, source.CacheKey, number, false, TimeSpan.Zero));
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var result = compile();
+        KernelCache.Report(new KernelCompileProgress(Info, source.FileName, source.CacheKey, number, true,
+            System.Diagnostics.Stopwatch.GetElapsedTime(started)));
+        return result;
+    }
 
     /// <summary>Free and total device memory in bytes, where the backend can tell (else null).</summary>
     public virtual (long Free, long Total)? MemoryInfo => null;

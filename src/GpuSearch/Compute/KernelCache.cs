@@ -26,6 +26,14 @@ public static class KernelCache
         }
     }
 
+    /// <summary>
+    /// Raised on the compiling thread around every compile the cache could not serve (none when every binary is
+    /// cached), for any device in the process; handlers must be quick. The CLI prints it, the library never does.
+    /// </summary>
+    public static event Action<KernelCompileProgress>? Compiling;
+
+    internal static void Report(KernelCompileProgress progress) => Compiling?.Invoke(progress);
+
     /// <summary>Full key for one build.</summary>
     public static string Key(KernelSource source, string options, DeviceInfo device) =>
         Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(

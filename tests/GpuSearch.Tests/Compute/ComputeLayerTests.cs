@@ -7,6 +7,7 @@ using GpuSearch.Tests.Support;
 namespace GpuSearch.Tests.Compute;
 
 [Trait("Backend", "OpenCL")]
+[Collection(KernelCacheEnvironment.Name)] // sets GPUSEARCH_KERNEL_CACHE for the process
 public sealed class ComputeLayerTests
 {
     private static ComputeDevice Dev => Devices.Cpu;

@@ -85,7 +85,7 @@ internal sealed unsafe class CudaDevice : ComputeDevice
         if (KernelCache.TryRead(key) is { } cached && TryLoad(cached, out var module, out _))
             return new CudaProgram(source.FileName, this, module!);
 
-        var result = NvrtcCompiler.Compile(source.Text, source.FileName, options);
+        var result = CompileFromSource(source, () => NvrtcCompiler.Compile(source.Text, source.FileName, options));
         if (result.Ptx is null)
             throw new KernelBuildException(source.FileName, $"{optionText} {source.Defines}".Trim(),
                 result.Log.Length > 0 ? result.Log : "(NVRTC returned no log)", $"{Info.Id} ({Info.Name})");

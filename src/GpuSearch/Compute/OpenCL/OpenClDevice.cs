@@ -58,7 +58,7 @@ internal sealed unsafe class OpenClDevice : ComputeDevice
         }
         ThrowIfFailed(st, "clCreateProgramWithSource");
         var handle = new ClProgramHandle(prog);
-        Build(handle, source);
+        CompileFromSource(source, () => { Build(handle, source); return handle; });
         KernelCache.TryWrite(key, ReadBinary(handle));
         return new OpenClProgram(source.FileName, handle);
     }
