@@ -21,10 +21,15 @@ internal static class CliCommon
     public static Argument<string[]> Inputs(string what) => new("inputs")
     { Description = $"{what}: image files, folders (recursive) or list files (.txt/.lst, one path per line)", Arity = ArgumentArity.OneOrMore };
 
-    /// <summary>Parses --preprocess: a preset name or a JSON spec file.</summary>
-    public static PreprocessSpec? ParsePreprocess(string? value)
+    /// <summary>
+    /// Parses --preprocess: a preset name or a JSON spec file. A geometry preset (letterbox, trim-letterbox) keeps the
+    /// normalization of <paramref name="modelPath"/> (else the default model): its sidecar or built-in spec.
+    /// </summary>
+    public static PreprocessSpec? ParsePreprocess(string? value, string? modelPath = null)
     {
         if (string.IsNullOrEmpty(value)) return null;
+        if (PreprocessPresets.GeometryNames.Contains(value, StringComparer.OrdinalIgnoreCase))
+            return PreprocessPresets.Get(value, ImageSearchEngine.PreprocessFor(Path.GetFullPath(modelPath ?? Embedding.DefaultModel.RequirePath())));
         if (PreprocessPresets.Names.Contains(value, StringComparer.OrdinalIgnoreCase)) return PreprocessPresets.Get(value);
         if (File.Exists(value)) return PreprocessSpecJson.Read(File.ReadAllText(value));
         throw new ArgumentException($"--preprocess '{value}' is neither a preset ({string.Join(", ", PreprocessPresets.Names)}) nor an existing .json file");

@@ -22,7 +22,7 @@ internal static class EmbedCommand
         var device = CliCommon.Device();
         var flip = new Option<bool>("--flip-tta") { Description = "Average each image's embedding with its mirror's (flip test-time augmentation)" };
         var cmd = new Command("embed", "Write the embeddings of images to a .npy file") { inputs, outFile, model, pre, outName, batch, workers, device, flip };
-        cmd.SetAction((r, ct) => RunAsync(r.GetValue(inputs)!, r.GetValue(outFile)!, r.GetValue(model), CliCommon.ParsePreprocess(r.GetValue(pre)),
+        cmd.SetAction((r, ct) => RunAsync(r.GetValue(inputs)!, r.GetValue(outFile)!, r.GetValue(model), CliCommon.ParsePreprocess(r.GetValue(pre), r.GetValue(model)),
             r.GetValue(outName), r.GetValue(batch), r.GetValue(workers), r.GetValue(device)!, ct, r.GetValue(flip)));
         return cmd;
     }

@@ -26,7 +26,7 @@ internal static class IndexCommand
         { inputs, db, model, pre, outName, batch, workers, device, failures, json };
         cmd.SetAction((r, ct) => RunAsync(r.GetValue(inputs)!, new EngineOptions
         {
-            Device = r.GetValue(device)!, ModelPath = r.GetValue(model), Preprocess = CliCommon.ParsePreprocess(r.GetValue(pre)),
+            Device = r.GetValue(device)!, ModelPath = r.GetValue(model), Preprocess = CliCommon.ParsePreprocess(r.GetValue(pre), r.GetValue(model)),
             OutputName = r.GetValue(outName), BatchSize = r.GetValue(batch), DecodeWorkers = r.GetValue(workers),
         }, r.GetValue(db)!, r.GetValue(failures), r.GetValue(json), Console.Out, CancellationTokenSource.CreateLinkedTokenSource(ct, CliCommon.CtrlC()).Token));
         return cmd;

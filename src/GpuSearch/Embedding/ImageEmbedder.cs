@@ -220,15 +220,24 @@ public sealed class ImageEmbedder : IDisposable
                 px.CopyTo(staging.Span.Slice((int)used, px.Length));
                 offsets[i] = used;
                 used += px.LongLength;
-                _pre.Prepare(images[i].Width, images[i].Height); // new weight tables go up on the transfer stream
+                // New weight tables go up on the transfer stream (with trimming the size is known only after the box search).
+                if (_pre.Spec.Trim is null) _pre.Prepare(images[i].Width, images[i].Height);
                 i++;
             }
             _upload.UploadAsync(slot.DevicePixels!, staging, 0, used);
             using (var uploaded = _upload.Record())
             {
                 compute.Wait(uploaded);
+                var regions = new DeviceImage[i - first];
+                for (int j = first; j < i; j++) regions[j - first] = new DeviceImage(offsets[j], images[j].Width, images[j].Height, 3 * images[j].Width);
+                // Trimming: all content boxes of the group in one device round trip, then each resize reads its box.
+                var boxes = _pre.Spec.Trim is null ? null : _pre.FindContentBoxes(slot.DevicePixels!, regions);
                 for (int j = first; j < i; j++)
-                    _pre.Run(slot.DevicePixels!, offsets[j], images[j].Width, images[j].Height, 3 * images[j].Width, _tensor!, j);
+                {
+                    var r = regions[j - first];
+                    _pre.Run(slot.DevicePixels!, r.OffsetBytes, r.Width, r.Height, r.StrideBytes,
+                        boxes?[j - first] ?? ContentBox.Whole(r.Width, r.Height), _tensor!, j);
+                }
                 if (i == images.Count) break;
                 // A batch larger than the staging memory: before refilling it, the host waits for this upload and
                 // the transfer stream waits (on the device) for the kernels that read the device copy.
