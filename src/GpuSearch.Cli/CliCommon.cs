@@ -13,6 +13,9 @@ internal static class CliCommon
     public static Option<string?> Preprocess() => new("--preprocess")
     { Description = $"Preprocessing: a preset ({string.Join(", ", PreprocessPresets.Names)}) or a spec .json file" };
     public static Option<string?> Output() => new("--output-name") { Description = "Model output to use as the embedding (default: 'embedding', else the first)" };
+    public static Option<string?> Pool() => new("--pool")
+    { Description = "gem[:p]: GeM-pool the [N,C,H,W] feature map named by --output-name into the embedding, on the device (p default 3)" };
+    public static Models.GemPooling? ParsePool(string? value) => string.IsNullOrEmpty(value) ? null : Models.GemPooling.Parse(value);
     public static Option<int> Batch() => new("--batch") { Description = "Images per inference batch", DefaultValueFactory = _ => 32 };
     public static Option<int> Workers() => new("--workers") { Description = "Decode threads", DefaultValueFactory = _ => Environment.ProcessorCount };
     public static Option<bool> Json() => new("--json") { Description = "Write machine-readable JSON to stdout" };

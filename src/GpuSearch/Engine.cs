@@ -63,6 +63,7 @@ public sealed partial class ImageSearchEngine : IDisposable
         if (!File.Exists(modelPath)) throw new FileNotFoundException($"Model not found: {modelPath}", modelPath);
         var spec = options.Preprocess ?? (options.ModelPath is null ? saved?.Preprocess : null) ?? PreprocessFor(modelPath);
         var output = options.OutputName ?? saved?.OutputName;
+        var pool = options.Pool ?? (options.OutputName is null ? saved?.Pool : null);
 
         var device = DeviceRegistry.Default.Open(options.Device);
         ImageEmbedder? embedder = null;
@@ -70,10 +71,10 @@ public sealed partial class ImageSearchEngine : IDisposable
         FlatIndex? index = null;
         try
         {
-            embedder = new ImageEmbedder(device, modelPath, spec, output, options.BatchSize);
-            var fingerprint = ModelFingerprint.ForModelFile(modelPath, PreprocessSpecJson.Write(spec), embedder.OutputName, "float32", embedder.Dimension);
+            embedder = new ImageEmbedder(device, modelPath, spec, output, options.BatchSize, pooling: pool);
+            var fingerprint = ModelFingerprint.ForModelFile(modelPath, PreprocessSpecJson.Write(spec), embedder.EmbeddingSource, "float32", embedder.Dimension);
             store = exists ? IndexStore.Open(folder, fingerprint) : IndexStore.Create(folder, new IndexMetadata(fingerprint));
-            new EngineConfig(modelPath, embedder.OutputName, spec).Write(folder);
+            new EngineConfig(modelPath, embedder.PooledValue ?? embedder.OutputName, spec, embedder.Pooling).Write(folder);
             index = new FlatIndex(device, embedder.Dimension);
             foreach (var batch in store.ReadLive()) index.Add(batch.ToFloat32(), batch.Ids);
             return new ImageSearchEngine(folder, options, modelPath, device, embedder, store, index, fingerprint);

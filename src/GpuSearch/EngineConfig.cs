@@ -4,10 +4,11 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using GpuSearch.Imaging;
+using GpuSearch.Models;
 
 namespace GpuSearch;
 
-internal sealed record EngineConfig(string ModelPath, string OutputName, PreprocessSpec Preprocess)
+internal sealed record EngineConfig(string ModelPath, string OutputName, PreprocessSpec Preprocess, GemPooling? Pool = null)
 {
     public const string FileName = "engine.json";
 
@@ -21,9 +22,10 @@ internal sealed record EngineConfig(string ModelPath, string OutputName, Preproc
             return new EngineConfig(
                 root["model"]!.GetValue<string>(),
                 root["output"]!.GetValue<string>(),
-                PreprocessSpecJson.Read(root["preprocess"]!.ToJsonString()));
+                PreprocessSpecJson.Read(root["preprocess"]!.ToJsonString()),
+                root["pool"] is { } pool ? GemPooling.Parse(pool.GetValue<string>()) : null);
         }
-        catch (Exception e) when (e is JsonException or NullReferenceException or InvalidOperationException or FormatException)
+        catch (Exception e) when (e is JsonException or NullReferenceException or InvalidOperationException or FormatException or ArgumentException)
         {
             throw new InvalidDataException($"{path} is damaged ({e.Message}); pass --model and --preprocess to override it", e);
         }
@@ -37,6 +39,7 @@ internal sealed record EngineConfig(string ModelPath, string OutputName, Preproc
             ["output"] = OutputName,
             ["preprocess"] = JsonNode.Parse(PreprocessSpecJson.Write(Preprocess)),
         };
+        if (Pool is not null) root["pool"] = Pool.ToString();
         var path = Path.Combine(folder, FileName);
         var tmp = path + ".tmp";
         File.WriteAllText(tmp, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));

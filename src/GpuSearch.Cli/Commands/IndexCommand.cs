@@ -17,17 +17,18 @@ internal static class IndexCommand
         var model = CliCommon.Model();
         var pre = CliCommon.Preprocess();
         var outName = CliCommon.Output();
+        var pool = CliCommon.Pool();
         var batch = CliCommon.Batch();
         var workers = CliCommon.Workers();
         var device = CliCommon.Device();
         var failures = new Option<string?>("--failures") { Description = "CSV listing failed files (default: DB/index-failures.csv)" };
         var json = CliCommon.Json();
         var cmd = new Command("index", "Add images to an index folder (created if missing); re-running resumes and skips what is in")
-        { inputs, db, model, pre, outName, batch, workers, device, failures, json };
+        { inputs, db, model, pre, outName, pool, batch, workers, device, failures, json };
         cmd.SetAction((r, ct) => RunAsync(r.GetValue(inputs)!, new EngineOptions
         {
             Device = r.GetValue(device)!, ModelPath = r.GetValue(model), Preprocess = CliCommon.ParsePreprocess(r.GetValue(pre), r.GetValue(model)),
-            OutputName = r.GetValue(outName), BatchSize = r.GetValue(batch), DecodeWorkers = r.GetValue(workers),
+            OutputName = r.GetValue(outName), Pool = CliCommon.ParsePool(r.GetValue(pool)), BatchSize = r.GetValue(batch), DecodeWorkers = r.GetValue(workers),
         }, r.GetValue(db)!, r.GetValue(failures), r.GetValue(json), Console.Out, CancellationTokenSource.CreateLinkedTokenSource(ct, CliCommon.CtrlC()).Token));
         return cmd;
     }

@@ -50,9 +50,20 @@ public sealed class ImageEmbedder : IDisposable
     /// </summary>
     public bool FlipTta { get; }
 
+    /// <summary>GeM pooling applied on the device to the feature map <see cref="PooledValue"/>, or null.</summary>
+    public GemPooling? Pooling { get; }
+    /// <summary>The [N, C, H, W] value that <see cref="Pooling"/> pools (the <c>outputName</c> given), or null.</summary>
+    public string? PooledValue { get; }
+    /// <summary>What the embedding is, for the index fingerprint: the output name, or the pooled value and the pooling with its p.</summary>
+    public string EmbeddingSource => Pooling is null ? OutputName : $"{PooledValue} pooled {Pooling}";
+
     /// <summary>Loads the model and checks it fits the preprocessing; errors name the model and the mismatch.</summary>
+    /// <remarks>
+    /// With <c>pooling</c>, the [N, C, H, W] value named by <c>outputName</c> (required then) is GeM-pooled into the
+    /// embedding by a load-time graph rewrite (<see cref="GemPooling.Apply"/>).
+    /// </remarks>
     public ImageEmbedder(ComputeDevice device, string modelPath, PreprocessSpec spec, string? outputName = null, int maxBatch = 32,
-        SessionOptions? sessionOptions = null, bool flipTta = false)
+        SessionOptions? sessionOptions = null, bool flipTta = false, GemPooling? pooling = null)
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(spec);
@@ -63,7 +74,19 @@ public sealed class ImageEmbedder : IDisposable
         _maxBatch = maxBatch;
         FlipTta = flipTta;
         _deviceBatch = flipTta ? checked(2 * maxBatch) : maxBatch;
-        var loaded = ModelLoader.Load(modelPath, (sessionOptions ?? SessionOptions.Default).Optimize);
+        if (pooling is not null)
+        {
+            if (outputName is null) throw new ArgumentException("GeM pooling needs the name of the [N,C,H,W] feature map to pool (--output-name)", nameof(outputName));
+            (Pooling, PooledValue) = (pooling, outputName);
+            outputName = GemPooling.OutputFor(outputName);
+        }
+        LoadedModel loaded;
+        try
+        {
+            loaded = ModelLoader.Load(modelPath, (sessionOptions ?? SessionOptions.Default).Optimize,
+                pooling is null ? null : g => pooling.Apply(g, PooledValue!));
+        }
+        catch (ArgumentException e) when (pooling is not null) { throw new ArgumentException($"{modelPath}: {e.Message}", nameof(pooling), e); }
         _session = new InferenceSession(loaded.Graph, device, sessionOptions);
         try
         {
