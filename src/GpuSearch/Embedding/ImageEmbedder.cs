@@ -86,7 +86,7 @@ public sealed class ImageEmbedder : IDisposable
             loaded = ModelLoader.Load(modelPath, (sessionOptions ?? SessionOptions.Default).Optimize,
                 pooling is null ? null : g => pooling.Apply(g, PooledValue!));
         }
-        catch (ArgumentException e) when (pooling is not null) { throw new ArgumentException($"{modelPath}: {e.Message}", nameof(pooling), e); }
+        catch (ArgumentException e) when (pooling is not null) { throw new ArgumentException($"{modelPath}: {e.Message}", e); }
         _session = new InferenceSession(loaded.Graph, device, sessionOptions);
         try
         {

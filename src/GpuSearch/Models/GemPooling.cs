@@ -30,10 +30,10 @@ public sealed record GemPooling(double P)
         ArgumentNullException.ThrowIfNull(text);
         var parts = text.Trim().Split(':');
         if (!parts[0].Equals("gem", StringComparison.OrdinalIgnoreCase) || parts.Length > 2)
-            throw new ArgumentException($"pooling '{text}' is not gem or gem:P (the only pooling supported)", nameof(text));
+            throw new ArgumentException($"pooling '{text}' is not gem or gem:P (the only pooling supported)");
         double p = DefaultP;
         if (parts.Length == 2 && !double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out p))
-            throw new ArgumentException($"pooling '{text}': p must be a number, got '{parts[1]}'", nameof(text));
+            throw new ArgumentException($"pooling '{text}': p must be a number, got '{parts[1]}'");
         var gem = new GemPooling(p);
         gem.Validate();
         return gem;
@@ -43,7 +43,7 @@ public sealed record GemPooling(double P)
     public void Validate()
     {
         if (!double.IsFinite(P) || P < 1e-3 || P > 100)
-            throw new ArgumentException($"GeM p must be a finite number in 0.001..100, got {P.ToString(CultureInfo.InvariantCulture)}", "p");
+            throw new ArgumentException($"GeM p must be a finite number in 0.001..100, got {P.ToString(CultureInfo.InvariantCulture)}");
     }
 
     /// <summary>
@@ -59,10 +59,10 @@ public sealed record GemPooling(double P)
         Validate();
         if (!g.Values.TryGetValue(featureMap, out var fm) || fm.IsConstant || g.Inputs.Contains(featureMap))
             throw new ArgumentException($"--pool: the model computes no value '{featureMap}' (outputs: {string.Join(", ", g.Outputs)}; " +
-                "name any 4-D value of the ONNX graph, e.g. the input of its final pooling node)", nameof(featureMap));
+                "name any 4-D value of the ONNX graph, e.g. the input of its final pooling node)");
         ShapeInference.Run(g);
         if (fm.Shape is not { Rank: 4 })
-            throw new ArgumentException($"--pool: '{featureMap}' must be a [N,C,H,W] feature map, it is {fm.Shape?.ToString() ?? "of unknown shape"}", nameof(featureMap));
+            throw new ArgumentException($"--pool: '{featureMap}' must be a [N,C,H,W] feature map, it is {fm.Shape?.ToString() ?? "of unknown shape"}");
 
         string Node(string op, string hint, params string[] inputs)
         {
@@ -82,7 +82,7 @@ public sealed record GemPooling(double P)
         var mean = Node("GlobalAveragePool", "mean", powered);
         var rooted = Node("Pow", "root", mean, g.AddConstant("gem_inv_p", ConstTensor.Scalar((float)(1 / P))));
         var output = OutputFor(featureMap);
-        if (g.Values.ContainsKey(output)) throw new ArgumentException($"--pool: the model already has a value named '{output}'", nameof(featureMap));
+        if (g.Values.ContainsKey(output)) throw new ArgumentException($"--pool: the model already has a value named '{output}'");
         g.GetOrAddValue(output);
         g.Nodes.Add(new GraphNode("Flatten", g.NewName("gem_flatten"), [rooted], [output]).Set("axis", GraphAttribute.Of(1L)));
         g.Outputs.Clear();

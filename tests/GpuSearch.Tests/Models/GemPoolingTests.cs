@@ -73,6 +73,14 @@ public sealed class GemPoolingTests : IDisposable
         Assert.Throws<ArgumentException>(() => new ImageEmbedder(device, DefaultModel.RequirePath(), DefaultModel.Preprocess, pooling: new GemPooling(3)));
     }
 
+    [GpuSearch.Tests.Imaging.SharedFact(Engine.EngineTests.Model)]
+    public void AValueThatIsNotAFeatureMapIsRefused()
+    {
+        var model = GpuSearch.Tests.Support.SharedData.Find(Engine.EngineTests.Model, out _)!;
+        var e = Assert.Throws<ArgumentException>(() => ModelLoader.Load(model, rewrite: g => new GemPooling(3).Apply(g, "embedding")));
+        Assert.Contains("'embedding' must be a [N,C,H,W] feature map", e.Message);
+    }
+
     [Fact]
     public void AnIndexRefusesAnotherPooling()
     {
