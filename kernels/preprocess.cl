@@ -121,3 +121,53 @@ __kernel void preprocess_resample_v(const __global float* win, int winW, int col
     STORE_OUT(out, base + plane, fma(v1, mul1, add1));
     STORE_OUT(out, base + 2 * plane, fma(v2, mul2, add2));
 }
+
+// Margin trim: the bounding box of the pixels that differ from the background colour by more than `threshold`
+// on some channel. One work-group of TRIM_GROUP work-items per image: each walks every row, striding across the
+// columns (coalesced reads), keeps its own box, and the group reduces them in local memory. Writes
+// (minX, minY, maxX, maxY) to box[4 * slot]; an image with no content writes minX = srcW (the host then keeps
+// the whole image). The host applies the minimum size, so the kernel stays a plain reduction.
+#ifndef TRIM_GROUP
+#define TRIM_GROUP 256
+#endif
+__kernel KERNEL_BOUNDS(TRIM_GROUP)
+void preprocess_content_box(const __global uchar* src, idx_t srcOffset, int srcW, int srcH, int stride,
+                            int bg0, int bg1, int bg2, int threshold, __global int* box, int slot)
+{
+    __local int lminX[TRIM_GROUP], lminY[TRIM_GROUP], lmaxX[TRIM_GROUP], lmaxY[TRIM_GROUP];
+    int lid = LID0;
+    int minX = srcW, minY = srcH, maxX = -1, maxY = -1;
+    for (int y = 0; y < srcH; y++)
+    {
+        const __global uchar* row = src + srcOffset + (idx_t)y * stride;
+        for (int x = lid; x < srcW; x += TRIM_GROUP)
+        {
+            const __global uchar* px = row + 3 * x;
+            int d0 = (int)px[0] - bg0, d1 = (int)px[1] - bg1, d2 = (int)px[2] - bg2;
+            // |d| > threshold on any channel, spelled without abs() (it returns uint in OpenCL C, int in CUDA).
+            if (d0 > threshold || -d0 > threshold || d1 > threshold || -d1 > threshold || d2 > threshold || -d2 > threshold)
+            {
+                minX = min(minX, x); maxX = max(maxX, x);
+                minY = min(minY, y); maxY = y;
+            }
+        }
+    }
+    lminX[lid] = minX; lminY[lid] = minY; lmaxX[lid] = maxX; lmaxY[lid] = maxY;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = TRIM_GROUP / 2; s > 0; s >>= 1)
+    {
+        if (lid < s)
+        {
+            lminX[lid] = min(lminX[lid], lminX[lid + s]);
+            lminY[lid] = min(lminY[lid], lminY[lid + s]);
+            lmaxX[lid] = max(lmaxX[lid], lmaxX[lid + s]);
+            lmaxY[lid] = max(lmaxY[lid], lmaxY[lid + s]);
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lid == 0)
+    {
+        __global int* b = box + 4 * (idx_t)slot;
+        b[0] = lminX[0]; b[1] = lminY[0]; b[2] = lmaxX[0]; b[3] = lmaxY[0];
+    }
+}

@@ -13,6 +13,9 @@ internal static class CliCommon
     public static Option<string?> Preprocess() => new("--preprocess")
     { Description = $"Preprocessing: a preset ({string.Join(", ", PreprocessPresets.Names)}) or a spec .json file" };
     public static Option<string?> Output() => new("--output-name") { Description = "Model output to use as the embedding (default: 'embedding', else the first)" };
+    public static Option<string?> Pool() => new("--pool")
+    { Description = "gem[:p]: GeM-pool the [N,C,H,W] feature map named by --output-name into the embedding, on the device (p default 3)" };
+    public static Models.GemPooling? ParsePool(string? value) => string.IsNullOrEmpty(value) ? null : Models.GemPooling.Parse(value);
     public static Option<int> Batch() => new Option<int>("--batch") { Description = "Images per inference batch", DefaultValueFactory = _ => 32 }.AtLeast(1);
     public static Option<int> Workers() => new Option<int>("--workers") { Description = "Decode threads", DefaultValueFactory = _ => Environment.ProcessorCount }.AtLeast(1);
     public static Option<bool> Json() => new("--json") { Description = "Write machine-readable JSON to stdout" };
@@ -21,10 +24,15 @@ internal static class CliCommon
     public static Argument<string[]> Inputs(string what) => new("inputs")
     { Description = $"{what}: image files, folders (recursive) or list files (.txt/.lst, one path per line)", Arity = ArgumentArity.OneOrMore };
 
-    /// <summary>Parses --preprocess: a preset name or a JSON spec file.</summary>
-    public static PreprocessSpec? ParsePreprocess(string? value)
+    /// <summary>
+    /// Parses --preprocess: a preset name or a JSON spec file. A geometry preset (letterbox, trim-letterbox) keeps the
+    /// normalization of <paramref name="modelPath"/> (else the default model): its sidecar or built-in spec.
+    /// </summary>
+    public static PreprocessSpec? ParsePreprocess(string? value, string? modelPath = null)
     {
         if (string.IsNullOrEmpty(value)) return null;
+        if (PreprocessPresets.GeometryNames.Contains(value, StringComparer.OrdinalIgnoreCase))
+            return PreprocessPresets.Get(value, ImageSearchEngine.PreprocessFor(Path.GetFullPath(modelPath ?? Embedding.DefaultModel.RequirePath())));
         if (PreprocessPresets.Names.Contains(value, StringComparer.OrdinalIgnoreCase)) return PreprocessPresets.Get(value);
         if (File.Exists(value)) return PreprocessSpecJson.Read(File.ReadAllText(value));
         throw new ArgumentException($"--preprocess '{value}' is neither a preset ({string.Join(", ", PreprocessPresets.Names)}) nor an existing .json file");

@@ -66,6 +66,7 @@ public sealed partial class ImageSearchEngine : IDisposable
         var spec = options.Preprocess ?? (options.ModelPath is null ? saved?.Preprocess : null) ?? PreprocessFor(modelPath);
         var output = options.OutputName ?? saved?.OutputName;
         var flipTta = options.FlipTta ?? (options.ModelPath is null ? saved?.FlipTta : null) ?? false;
+        var pool = options.Pool ?? (options.OutputName is null ? saved?.Pool : null);
 
         var device = DeviceRegistry.Default.Open(options.Device);
         ImageEmbedder? embedder = null;
@@ -73,15 +74,15 @@ public sealed partial class ImageSearchEngine : IDisposable
         FlatIndex? index = null;
         try
         {
-            embedder = new ImageEmbedder(device, modelPath, spec, output, options.BatchSize, flipTta: flipTta);
+            embedder = new ImageEmbedder(device, modelPath, spec, output, options.BatchSize, flipTta: flipTta, pooling: pool);
             // Flip-averaged vectors are not the output's own: the fingerprint's output names both, so mixing is refused.
             var fingerprint = ModelFingerprint.ForModelFile(modelPath, PreprocessSpecJson.Write(spec),
-                flipTta ? embedder.OutputName + "+flip-tta" : embedder.OutputName, "float32", embedder.Dimension);
+                flipTta ? embedder.EmbeddingSource + "+flip-tta" : embedder.EmbeddingSource, "float32", embedder.Dimension);
             if (options.ReadOnly) store = IndexStore.OpenReadOnly(folder, fingerprint);
             else
             {
                 store = exists ? IndexStore.Open(folder, fingerprint) : IndexStore.Create(folder, new IndexMetadata(fingerprint));
-                new EngineConfig(modelPath, embedder.OutputName, spec, flipTta).Write(folder);
+                new EngineConfig(modelPath, embedder.PooledValue ?? embedder.OutputName, spec, flipTta, embedder.Pooling).Write(folder);
             }
             index = new FlatIndex(device, embedder.Dimension);
             foreach (var batch in store.ReadLive()) index.Add(batch.ToFloat32(), batch.Ids);

@@ -4,10 +4,11 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using GpuSearch.Imaging;
+using GpuSearch.Models;
 
 namespace GpuSearch;
 
-internal sealed record EngineConfig(string ModelPath, string OutputName, PreprocessSpec Preprocess, bool FlipTta = false)
+internal sealed record EngineConfig(string ModelPath, string OutputName, PreprocessSpec Preprocess, bool FlipTta = false, GemPooling? Pool = null)
 {
     public const string FileName = "engine.json";
 
@@ -22,9 +23,10 @@ internal sealed record EngineConfig(string ModelPath, string OutputName, Preproc
                 root["model"]!.GetValue<string>(),
                 root["output"]!.GetValue<string>(),
                 PreprocessSpecJson.Read(root["preprocess"]!.ToJsonString()),
-                root["flip_tta"]?.GetValue<bool>() ?? false);
+                root["flip_tta"]?.GetValue<bool>() ?? false,
+                root["pool"] is { } pool ? GemPooling.Parse(pool.GetValue<string>()) : null);
         }
-        catch (Exception e) when (e is JsonException or NullReferenceException or InvalidOperationException or FormatException)
+        catch (Exception e) when (e is JsonException or NullReferenceException or InvalidOperationException or FormatException or ArgumentException)
         {
             throw new InvalidDataException($"{path} is damaged ({e.Message}); pass --model and --preprocess to override it", e);
         }
@@ -39,6 +41,7 @@ internal sealed record EngineConfig(string ModelPath, string OutputName, Preproc
             ["preprocess"] = JsonNode.Parse(PreprocessSpecJson.Write(Preprocess)),
         };
         if (FlipTta) root["flip_tta"] = true;
+        if (Pool is not null) root["pool"] = Pool.ToString();
         var path = Path.Combine(folder, FileName);
         var tmp = path + ".tmp";
         File.WriteAllText(tmp, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));

@@ -14,6 +14,11 @@ public sealed record EngineOptions
     public PreprocessSpec? Preprocess { get; init; }
     /// <summary>Model output used as the embedding; null = <c>embedding</c> if present, else the first output.</summary>
     public string? OutputName { get; init; }
+    /// <summary>
+    /// GeM pooling of the [N, C, H, W] value named by <see cref="OutputName"/> into the embedding (on the device); null = the
+    /// index's, else none. Part of the index fingerprint.
+    /// </summary>
+    public GpuSearch.Models.GemPooling? Pool { get; init; }
     /// <summary>Images per inference batch.</summary>
     public int BatchSize { get; init; } = 32;
     /// <summary>Decode threads (default: processor count).</summary>

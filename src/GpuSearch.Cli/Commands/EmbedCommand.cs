@@ -17,24 +17,25 @@ internal static class EmbedCommand
         var model = CliCommon.Model();
         var pre = CliCommon.Preprocess();
         var outName = CliCommon.Output();
+        var pool = CliCommon.Pool();
         var batch = CliCommon.Batch();
         var workers = CliCommon.Workers();
         var device = CliCommon.Device();
         var flip = new Option<bool>("--flip-tta") { Description = "Average each image's embedding with its mirror's (flip test-time augmentation)" };
-        var cmd = new Command("embed", "Write the embeddings of images to a .npy file") { inputs, outFile, model, pre, outName, batch, workers, device, flip };
-        cmd.SetAction((r, ct) => RunAsync(r.GetValue(inputs)!, r.GetValue(outFile)!, r.GetValue(model), CliCommon.ParsePreprocess(r.GetValue(pre)),
-            r.GetValue(outName), r.GetValue(batch), r.GetValue(workers), r.GetValue(device)!, ct, r.GetValue(flip)));
+        var cmd = new Command("embed", "Write the embeddings of images to a .npy file") { inputs, outFile, model, pre, outName, pool, batch, workers, device, flip };
+        cmd.SetAction((r, ct) => RunAsync(r.GetValue(inputs)!, r.GetValue(outFile)!, r.GetValue(model), CliCommon.ParsePreprocess(r.GetValue(pre), r.GetValue(model)),
+            r.GetValue(outName), r.GetValue(batch), r.GetValue(workers), r.GetValue(device)!, ct, r.GetValue(flip), CliCommon.ParsePool(r.GetValue(pool))));
         return cmd;
     }
 
     public static async Task<int> RunAsync(string[] inputs, string outFile, string? modelPath, PreprocessSpec? spec, string? outputName,
-        int batch, int workers, string device, CancellationToken ct, bool flipTta = false)
+        int batch, int workers, string device, CancellationToken ct, bool flipTta = false, Models.GemPooling? pool = null)
     {
         var model = Path.GetFullPath(modelPath ?? DefaultModel.RequirePath());
         spec ??= ImageSearchEngine.PreprocessFor(model);
         var paths = ImageFiles.Expand(inputs);
         using var dev = DeviceRegistry.Default.Open(device);
-        using var embedder = new ImageEmbedder(dev, model, spec, outputName, batch, flipTta: flipTta);
+        using var embedder = new ImageEmbedder(dev, model, spec, outputName, batch, flipTta: flipTta, pooling: pool);
         var rows = new List<float[]>();
         var done = new List<string>();
         int failed = 0;

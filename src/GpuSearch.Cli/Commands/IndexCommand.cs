@@ -17,6 +17,7 @@ internal static class IndexCommand
         var model = CliCommon.Model();
         var pre = CliCommon.Preprocess();
         var outName = CliCommon.Output();
+        var pool = CliCommon.Pool();
         var batch = CliCommon.Batch();
         var workers = CliCommon.Workers();
         var device = CliCommon.Device();
@@ -24,11 +25,11 @@ internal static class IndexCommand
         var json = CliCommon.Json();
         var flip = new Option<bool>("--flip-tta") { Description = "Flip test-time augmentation: average each image's embedding with its mirror's (fixed when the index is created; queries follow it)" };
         var cmd = new Command("index", "Add images to an index folder (created if missing); re-running resumes and skips what is in")
-        { inputs, db, model, pre, outName, batch, workers, device, failures, json, flip };
+        { inputs, db, model, pre, outName, pool, batch, workers, device, failures, json, flip };
         cmd.SetAction((r, ct) => RunAsync(r.GetValue(inputs)!, new EngineOptions
         {
-            Device = r.GetValue(device)!, ModelPath = r.GetValue(model), Preprocess = CliCommon.ParsePreprocess(r.GetValue(pre)),
-            OutputName = r.GetValue(outName), BatchSize = r.GetValue(batch), DecodeWorkers = r.GetValue(workers),
+            Device = r.GetValue(device)!, ModelPath = r.GetValue(model), Preprocess = CliCommon.ParsePreprocess(r.GetValue(pre), r.GetValue(model)),
+            OutputName = r.GetValue(outName), Pool = CliCommon.ParsePool(r.GetValue(pool)), BatchSize = r.GetValue(batch), DecodeWorkers = r.GetValue(workers),
             FlipTta = r.GetValue(flip) ? true : null,
         }, r.GetValue(db)!, r.GetValue(failures), r.GetValue(json), Console.Out, CancellationTokenSource.CreateLinkedTokenSource(ct, CliCommon.CtrlC()).Token));
         return cmd;

@@ -50,9 +50,20 @@ public sealed class ImageEmbedder : IDisposable
     /// </summary>
     public bool FlipTta { get; }
 
+    /// <summary>GeM pooling applied on the device to the feature map <see cref="PooledValue"/>, or null.</summary>
+    public GemPooling? Pooling { get; }
+    /// <summary>The [N, C, H, W] value that <see cref="Pooling"/> pools (the <c>outputName</c> given), or null.</summary>
+    public string? PooledValue { get; }
+    /// <summary>What the embedding is, for the index fingerprint: the output name, or the pooled value and the pooling with its p.</summary>
+    public string EmbeddingSource => Pooling is null ? OutputName : $"{PooledValue} pooled {Pooling}";
+
     /// <summary>Loads the model and checks it fits the preprocessing; errors name the model and the mismatch.</summary>
+    /// <remarks>
+    /// With <c>pooling</c>, the [N, C, H, W] value named by <c>outputName</c> (required then) is GeM-pooled into the
+    /// embedding by a load-time graph rewrite (<see cref="GemPooling.Apply"/>).
+    /// </remarks>
     public ImageEmbedder(ComputeDevice device, string modelPath, PreprocessSpec spec, string? outputName = null, int maxBatch = 32,
-        SessionOptions? sessionOptions = null, bool flipTta = false)
+        SessionOptions? sessionOptions = null, bool flipTta = false, GemPooling? pooling = null)
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(spec);
@@ -63,7 +74,19 @@ public sealed class ImageEmbedder : IDisposable
         _maxBatch = maxBatch;
         FlipTta = flipTta;
         _deviceBatch = flipTta ? checked(2 * maxBatch) : maxBatch;
-        var loaded = ModelLoader.Load(modelPath, (sessionOptions ?? SessionOptions.Default).Optimize);
+        if (pooling is not null)
+        {
+            if (outputName is null) throw new ArgumentException("GeM pooling needs the name of the [N,C,H,W] feature map to pool (--output-name)", nameof(outputName));
+            (Pooling, PooledValue) = (pooling, outputName);
+            outputName = GemPooling.OutputFor(outputName);
+        }
+        LoadedModel loaded;
+        try
+        {
+            loaded = ModelLoader.Load(modelPath, (sessionOptions ?? SessionOptions.Default).Optimize,
+                pooling is null ? null : g => pooling.Apply(g, PooledValue!));
+        }
+        catch (ArgumentException e) when (pooling is not null) { throw new ArgumentException($"{modelPath}: {e.Message}", e); }
         _session = new InferenceSession(loaded.Graph, device, sessionOptions);
         try
         {
@@ -220,15 +243,24 @@ public sealed class ImageEmbedder : IDisposable
                 px.CopyTo(staging.Span.Slice((int)used, px.Length));
                 offsets[i] = used;
                 used += px.LongLength;
-                _pre.Prepare(images[i].Width, images[i].Height); // new weight tables go up on the transfer stream
+                // New weight tables go up on the transfer stream (with trimming the size is known only after the box search).
+                if (_pre.Spec.Trim is null) _pre.Prepare(images[i].Width, images[i].Height);
                 i++;
             }
             _upload.UploadAsync(slot.DevicePixels!, staging, 0, used);
             using (var uploaded = _upload.Record())
             {
                 compute.Wait(uploaded);
+                var regions = new DeviceImage[i - first];
+                for (int j = first; j < i; j++) regions[j - first] = new DeviceImage(offsets[j], images[j].Width, images[j].Height, 3 * images[j].Width);
+                // Trimming: all content boxes of the group in one device round trip, then each resize reads its box.
+                var boxes = _pre.Spec.Trim is null ? null : _pre.FindContentBoxes(slot.DevicePixels!, regions);
                 for (int j = first; j < i; j++)
-                    _pre.Run(slot.DevicePixels!, offsets[j], images[j].Width, images[j].Height, 3 * images[j].Width, _tensor!, j);
+                {
+                    var r = regions[j - first];
+                    _pre.Run(slot.DevicePixels!, r.OffsetBytes, r.Width, r.Height, r.StrideBytes,
+                        boxes?[j - first] ?? ContentBox.Whole(r.Width, r.Height), _tensor!, j);
+                }
                 if (i == images.Count) break;
                 // A batch larger than the staging memory: before refilling it, the host waits for this upload and
                 // the transfer stream waits (on the device) for the kernels that read the device copy.

@@ -7,7 +7,7 @@ using GpuSearch.Compute;
 namespace GpuSearch.Imaging;
 
 /// <summary>GPU image preprocessing for one spec on one device. Owns its device buffers.</summary>
-public sealed class GpuPreprocessor : IDisposable
+public sealed partial class GpuPreprocessor : IDisposable
 {
     /// <summary>Work-group shape of both passes (x = columns, y = rows); 128 work-items fit every device.</summary>
     public const int LocalX = 16, LocalY = 8;
@@ -16,7 +16,7 @@ public sealed class GpuPreprocessor : IDisposable
     public const int MaxCachedPlans = 128;
 
     private readonly ComputeStream _stream, _tableStream;
-    private readonly ComputeKernel _horizontal, _vertical;
+    private readonly ComputeKernel _horizontal, _vertical, _contentBox;
     private readonly Dictionary<(int, int), PlanBuffers> _plans = new();
     private DeviceBuffer? _window, _staging;
     private bool _disposed;
@@ -59,6 +59,7 @@ public sealed class GpuPreprocessor : IDisposable
         var program = device.GetProgram("preprocess.cl", defines);
         _horizontal = program.GetKernel("preprocess_resample_h");
         _vertical = program.GetKernel("preprocess_resample_v");
+        _contentBox = program.GetKernel("preprocess_content_box");
     }
 
     /// <summary>
@@ -114,17 +115,51 @@ public sealed class GpuPreprocessor : IDisposable
     /// <param name="strideBytes">Bytes from one row to the next (at least <c>3 * width</c>).</param>
     /// <param name="output">[B, 3, H, W] tensor of the spec's dtype.</param>
     /// <param name="slot">Batch index to write.</param>
+    /// <remarks>
+    /// With <see cref="PreprocessSpec.Trim"/> this first finds the content box on the device and waits for it (one
+    /// round trip); <see cref="FindContentBoxes"/> plus the <see cref="ContentBox"/> overload make one per group instead.
+    /// </remarks>
     public void Run(DeviceBuffer rgb, long offsetBytes, int width, int height, int strideBytes, DeviceBuffer output, int slot)
+    {
+        CheckImage(rgb, offsetBytes, width, height, strideBytes);
+        var box = Spec.Trim is null ? ContentBox.Whole(width, height)
+            : FindContentBoxes(rgb, [new DeviceImage(offsetBytes, width, height, strideBytes)])[0];
+        RunBox(rgb, offsetBytes, strideBytes, box, output, slot);
+    }
+
+    /// <summary>
+    /// Preprocesses only <paramref name="box"/> of an RGB8 image on the device (e.g. the box <see cref="FindContentBoxes"/>
+    /// found) into slot <paramref name="slot"/> of <paramref name="output"/>. Enqueues only.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The box is empty or not inside the image.</exception>
+    public void Run(DeviceBuffer rgb, long offsetBytes, int width, int height, int strideBytes, ContentBox box, DeviceBuffer output, int slot)
+    {
+        CheckImage(rgb, offsetBytes, width, height, strideBytes);
+        if (box.Width < 1 || box.Height < 1 || box.X < 0 || box.Y < 0 || box.X > width - box.Width || box.Y > height - box.Height)
+            throw new ArgumentOutOfRangeException(nameof(box), box, $"The box is not a non-empty part of the {width}x{height} image");
+        RunBox(rgb, offsetBytes, strideBytes, box, output, slot);
+    }
+
+    private void CheckImage(DeviceBuffer rgb, long offsetBytes, int width, int height, int strideBytes)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(rgb);
-        ArgumentNullException.ThrowIfNull(output);
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
         if (strideBytes < 3L * width)
             throw new ArgumentOutOfRangeException(nameof(strideBytes), strideBytes, $"A row of {width} RGB8 pixels needs at least {3L * width} bytes");
         rgb.CheckRange(offsetBytes, (long)strideBytes * (height - 1) + 3L * width, nameof(rgb));
+        if (rgb.Device != Device) throw new ArgumentException("Buffers must live on the preprocessor's device", nameof(rgb));
+    }
+
+    private void RunBox(DeviceBuffer rgb, long imageOffset, int strideBytes, ContentBox box, DeviceBuffer output, int slot)
+    {
+        ArgumentNullException.ThrowIfNull(output);
         ArgumentOutOfRangeException.ThrowIfNegative(slot);
-        if (rgb.Device != Device || output.Device != Device)
-            throw new ArgumentException("Buffers must live on the preprocessor's device", rgb.Device != Device ? nameof(rgb) : nameof(output));
+        if (output.Device != Device)
+            throw new ArgumentException("Buffers must live on the preprocessor's device", nameof(output));
+        long offsetBytes = imageOffset + (long)box.Y * strideBytes + 3L * box.X;
+        int width = box.Width, height = box.Height;
 
         var pb = GetPlan(width, height);
         var plan = pb.Plan;
@@ -209,6 +244,7 @@ public sealed class GpuPreprocessor : IDisposable
         foreach (var pb in _plans.Values) pb.Dispose();
         _plans.Clear();
         _window?.Dispose();
+        _boxes?.Dispose();
         _staging?.Dispose();
     }
 

@@ -50,25 +50,29 @@ public static class PreprocessPresets
     };
 
     /// <summary>
-    /// Letterbox for drawings that must not lose their margins (trademarks, patents): pad to a centred square
-    /// with white, resize to 224 × 224 (bilinear, antialiased), ImageNet normalization.
+    /// Letterbox for drawings that must not lose their margins (trademarks, patents) on a torchvision ImageNet model:
+    /// pad to a centred white square, resize to 224 × 224 (bilinear, antialiased), ImageNet normalization. By name,
+    /// <c>letterbox</c> is geometry only and takes the model's own normalization (<see cref="Get(string, PreprocessSpec?)"/>);
+    /// this is what it gives for a torchvision model.
     /// </summary>
-    public static PreprocessSpec Letterbox { get; } = new()
-    {
-        PadToSquare = true,
-        Fill = ChannelValues.All(255),
-        Resize = new ResizeSpec { Mode = ResizeMode.Exact, Width = 224, Height = 224 },
-        Scale = 1.0 / 255.0,
-        Mean = ImageNetMean,
-        Std = ImageNetStd,
-    };
+    public static PreprocessSpec Letterbox { get; } = Letterboxed(Torchvision, trim: false);
 
     /// <summary>Preset names as accepted by <see cref="Get"/>.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["torchvision", "keras-mobilenet", "caffe", "letterbox"];
+    public static IReadOnlyList<string> Names { get; } = ["torchvision", "keras-mobilenet", "caffe", "letterbox", "trim-letterbox"];
 
-    /// <summary>Returns the preset called <paramref name="name"/> (case-insensitive).</summary>
+    /// <summary>
+    /// Presets that only set geometry (margins, padding, resize); channel order, scale, mean, std and dtype come from
+    /// the model's own spec, so they work for a model with any normalization.
+    /// </summary>
+    public static IReadOnlyList<string> GeometryNames { get; } = ["letterbox", "trim-letterbox"];
+
+    /// <summary>
+    /// Returns the preset called <paramref name="name"/> (case-insensitive). A geometry preset (<see cref="GeometryNames"/>)
+    /// composes with <paramref name="model"/>, the model's own spec (its sidecar or built-in preprocessing): its
+    /// normalization and output size are kept. Without one, torchvision's ImageNet normalization at 224 × 224 is assumed.
+    /// </summary>
     /// <exception cref="ArgumentException">No such preset; the message lists the names.</exception>
-    public static PreprocessSpec Get(string name)
+    public static PreprocessSpec Get(string name, PreprocessSpec? model = null)
     {
         ArgumentNullException.ThrowIfNull(name);
         return name.ToLowerInvariant() switch
@@ -76,8 +80,32 @@ public static class PreprocessPresets
             "torchvision" => Torchvision,
             "keras-mobilenet" => KerasMobileNet,
             "caffe" => Caffe,
-            "letterbox" => Letterbox,
+            "letterbox" => Letterboxed(model ?? Torchvision, trim: false),
+            "trim-letterbox" => Letterboxed(model ?? Torchvision, trim: true),
             _ => throw new ArgumentException($"Unknown preprocess preset '{name}'; known: {string.Join(", ", Names)}", nameof(name)),
+        };
+    }
+
+    /// <summary>
+    /// <paramref name="model"/>'s normalization with letterbox geometry: (optionally trim white margins, then) pad to a
+    /// centred white square and resize exactly to the size the model's spec gives a square image, with its filter.
+    /// </summary>
+    public static PreprocessSpec Letterboxed(PreprocessSpec model, bool trim)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        model.Validate();
+        var square = new PreprocessPlan(model with { Trim = null }, 1024, 1024);
+        var filter = model.Resize ?? new ResizeSpec();
+        return model with
+        {
+            Trim = trim ? new TrimSpec() : null,
+            PadToSquare = true,
+            Fill = ChannelValues.All(255),
+            Resize = filter with
+            {
+                Mode = ResizeMode.Exact, Width = square.OutputWidth, Height = square.OutputHeight, Size = 0, MaxSize = 0,
+            },
+            CenterCrop = null,
         };
     }
 }

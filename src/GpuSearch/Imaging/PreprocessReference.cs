@@ -9,11 +9,18 @@ public static class PreprocessReference
     /// <summary>
     /// Preprocesses one RGB8 interleaved image (rows of <c>3 * width</c> bytes, no padding) and returns the CHW
     /// tensor as floats; with <see cref="TensorDType.Fp16"/> each value is rounded through <see cref="Half"/>.
+    /// With <see cref="PreprocessSpec.Trim"/>, the content box is found by the scalar <see cref="MarginTrim.Find"/> and
+    /// only that part of the image is preprocessed.
     /// </summary>
-    public static float[] Run(PreprocessSpec spec, ReadOnlySpan<byte> rgb, int width, int height) =>
-        Run(new PreprocessPlan(spec, width, height), rgb);
+    public static float[] Run(PreprocessSpec spec, ReadOnlySpan<byte> rgb, int width, int height)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (spec.Trim is not { } trim) return Run(new PreprocessPlan(spec, width, height), rgb);
+        var box = MarginTrim.Find(trim, rgb, width, height);
+        return Run(new PreprocessPlan(spec, box.Width, box.Height), MarginTrim.Crop(rgb, width, box));
+    }
 
-    /// <summary>Same, with a precomputed plan.</summary>
+    /// <summary>Same, with a precomputed plan for the exact pixels given (no trimming: the plan's source size is what is read).</summary>
     /// <exception cref="ArgumentException"><paramref name="rgb"/> is not <c>3 * width * height</c> bytes.</exception>
     public static float[] Run(PreprocessPlan plan, ReadOnlySpan<byte> rgb)
     {

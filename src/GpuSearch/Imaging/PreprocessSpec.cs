@@ -62,6 +62,11 @@ public sealed record PreprocessSpec
     /// <summary>Largest output side accepted (guards against absurd specs allocating gigabytes).</summary>
     public const int MaxSide = 16384;
 
+    /// <summary>
+    /// Trim uniform margins first (null: none): the rest of the spec sees only the content box the device finds. Needs a
+    /// fixed output size (exact or longer-side resize, or a centre crop), since the box changes from image to image.
+    /// </summary>
+    public TrimSpec? Trim { get; init; }
     /// <summary>Pad the source to a centred square with <see cref="Fill"/> before resizing (trademark drawings).</summary>
     public bool PadToSquare { get; init; }
     /// <summary>The resize step, or null for none.</summary>
@@ -89,6 +94,12 @@ public sealed record PreprocessSpec
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid field (JSON path style).</summary>
     public void Validate()
     {
+        if (Trim is { } t)
+        {
+            t.Validate();
+            if (CenterCrop is null && Resize?.Mode is not (ResizeMode.Exact or ResizeMode.LongerSidePad))
+                Fail("trim", "needs a fixed output size: resize mode exact or longerSidePad, or a centerCrop");
+        }
         if (Resize is { } r)
         {
             if (!Enum.IsDefined(r.Mode)) Fail("resize.mode", $"is not a known mode ({(int)r.Mode})");

@@ -3,6 +3,7 @@
 //  "interpolation":"bilinear","antialias":true,"arithmetic":"uint8"},"centerCrop":{"width":224,"height":224},
 //  "fill":[0,0,0],"channelOrder":"rgb","scale":0.00392156862745098,"mean":[...],"std":[...],
 //  "layout":"nchw","dtype":"fp32"}
+// Optional "trim":{"background":[255,255,255],"threshold":16,"minSize":16} crops uniform margins first.
 // Written field by field (stable order, only the fields a mode uses); read strictly: unknown fields,
 // unknown enum names and wrong types are errors that name the field.
 using System.Text;
@@ -24,6 +25,15 @@ public static class PreprocessSpecJson
         {
             w.WriteStartObject();
             w.WriteString("schema", PreprocessSpec.SchemaId);
+            // Written only when set, so specs without it (and the index fingerprints made from them) keep their JSON.
+            if (spec.Trim is { } t)
+            {
+                w.WriteStartObject("trim");
+                WriteTriple(w, "background", t.Background);
+                w.WriteNumber("threshold", t.Threshold);
+                w.WriteNumber("minSize", t.MinSize);
+                w.WriteEndObject();
+            }
             w.WriteBoolean("padToSquare", spec.PadToSquare);
             if (spec.Resize is { } r)
             {
@@ -83,6 +93,7 @@ public static class PreprocessSpecJson
                 spec = p.Name switch
                 {
                     "schema" => CheckSchema(p.Value, ref sawSchema, spec),
+                    "trim" => spec with { Trim = p.Value.ValueKind == JsonValueKind.Null ? null : ReadTrim(p.Value) },
                     "padToSquare" => spec with { PadToSquare = Bool(p.Value, "padToSquare") },
                     "resize" => spec with { Resize = p.Value.ValueKind == JsonValueKind.Null ? null : ReadResize(p.Value) },
                     "centerCrop" => spec with { CenterCrop = p.Value.ValueKind == JsonValueKind.Null ? null : ReadCrop(p.Value) },
@@ -133,6 +144,24 @@ public static class PreprocessSpecJson
             };
         }
         return r;
+    }
+
+    private static TrimSpec ReadTrim(JsonElement e)
+    {
+        if (e.ValueKind != JsonValueKind.Object) throw Bad("trim", "must be an object or null");
+        var t = new TrimSpec();
+        foreach (var p in e.EnumerateObject())
+        {
+            var f = "trim." + p.Name;
+            t = p.Name switch
+            {
+                "background" => t with { Background = Triple(p.Value, f) },
+                "threshold" => t with { Threshold = Int(p.Value, f) },
+                "minSize" => t with { MinSize = Int(p.Value, f) },
+                _ => throw Bad(f, "is not a field of trim"),
+            };
+        }
+        return t;
     }
 
     private static CropSize ReadCrop(JsonElement e)

@@ -27,18 +27,22 @@ public static class ModelLoader
 {
     /// <summary>Loads <paramref name="path"/>; throws <see cref="InvalidDataException"/> for unreadable files and
     /// <see cref="UnsupportedModelException"/> (naming node, op, opset and attribute) for unsupported content.</summary>
-    public static LoadedModel Load(string path, bool optimize = true)
+    /// <param name="path">The .onnx file.</param>
+    /// <param name="optimize">Run the optimizer.</param>
+    /// <param name="rewrite">A load-time rewrite (e.g. <see cref="GemPooling.Apply"/>) run on the validated graph before its batch is freed.</param>
+    public static LoadedModel Load(string path, bool optimize = true, Action<ModelGraph>? rewrite = null)
     {
         var g = OnnxImporter.LoadFile(path);
-        return Prepare(g, optimize);
+        return Prepare(g, optimize, rewrite);
     }
 
-    /// <summary>Validates, infers and optimizes an imported graph (in place).</summary>
-    public static LoadedModel Prepare(ModelGraph g, bool optimize = true)
+    /// <summary>Validates, infers and optimizes an imported graph (in place), applying <paramref name="rewrite"/> after validation.</summary>
+    public static LoadedModel Prepare(ModelGraph g, bool optimize = true, Action<ModelGraph>? rewrite = null)
     {
         long parameters = g.Values.Values.Where(v => v.IsConstant).Sum(v => v.Constant!.ElementCount);
         var before = g.OpCounts();
         ModelValidator.Validate(g);
+        rewrite?.Invoke(g);
         var fixedBatch = FixedBatch.TryFree(g);
         Dictionary<string, int> stats;
         if (optimize) stats = new GraphOptimizer().Run(g);
