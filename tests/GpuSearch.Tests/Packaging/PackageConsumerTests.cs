@@ -2,7 +2,7 @@
 // references GpuSearchEngine from that feed only (no ProjectReference), run the README's host-API example on real
 // images and check the query finds itself first; install the CLI tool into a tool path and run it. Restores go to
 // a fresh NuGet packages folder so a stale GpuSearchEngine in the user's cache can never be used.
-// It packs, restores from the registry and runs the default model (about 1.5 minutes on two cores), so it runs
+// It packs, restores from the registry and runs the default model (25–50 s on two cores with a warm kernel cache), so it runs
 // in CI (CI set) or with GPUSEARCH_PACKAGE_TEST=1 and is skipped otherwise.
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -20,7 +20,7 @@ public sealed class PackageFactAttribute : FactAttribute
         var ci = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI"));
         var asked = Environment.GetEnvironmentVariable("GPUSEARCH_PACKAGE_TEST");
         if (asked == "0" || (!ci && asked != "1"))
-            Skip = "packs, restores and runs a new app (~1.5 min): runs in CI, or locally with GPUSEARCH_PACKAGE_TEST=1";
+            Skip = "packs, restores and runs a new app (25–50 s): runs in CI, or locally with GPUSEARCH_PACKAGE_TEST=1";
     }
 }
 
@@ -64,7 +64,9 @@ public sealed class PackageConsumerTests : IDisposable
 
         // One restore, one build, one run.
         var output = DotnetCli.Run(DotnetCli.Host, ["run", "-c", "Release"], app, Long, isolated);
-        var hits = Regex.Matches(output, @"^(\d+\.\d{4})  (.+)$", RegexOptions.Multiline);
+        // Not anchored at the line start: Progress<T> posts to the thread pool, so a late "\r6/6  5 img/s" can land
+        // after the summary and in front of the first hit.
+        var hits = Regex.Matches(output, @"(\d+\.\d{4})  (.+)$", RegexOptions.Multiline);
         Assert.True(hits.Count > 0, $"the README example printed no hits:\n{output}");
         Assert.Equal(query, hits[0].Groups[2].Value.TrimEnd());
         Assert.InRange(float.Parse(hits[0].Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 0.999f, 1.001f);
