@@ -1,5 +1,6 @@
 // Where the default embedding model lives and how it is preprocessed. The default comes by NuGet restore
-// (build/GpuSearchEngine.DefaultModel.targets copies it beside the assembly); nsfwjs stays available as a
+// (build/GpuSearchEngine.DefaultModel.targets copies it beside the assembly; a GpuSearchEngine package consumer
+// gets the copy inside the package through buildTransitive/GpuSearchEngine.targets); nsfwjs stays available as a
 // named model that scripts/fetch-default-model.sh installs from npm.
 using GpuSearch.Imaging;
 
