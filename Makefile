@@ -5,7 +5,7 @@ CLI := src/GpuSearch.Cli/bin/Release/net10.0/gpusearch
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: setup build demo test publish
+.PHONY: setup build demo test publish pack
 setup:
 	@bash scripts/setup.sh
 
@@ -38,3 +38,7 @@ publish:
 	$(DOTNET) publish src/GpuSearch.Cli -c Release -r linux-x64 --self-contained -p:PublishSingleFile=true -o publish/cli
 	$(DOTNET) publish bench/GpuSearch.Bench -c Release -r linux-x64 --self-contained -p:PublishSingleFile=true -o publish/bench
 	$(DOTNET) publish tests/GpuSearch.Tests -c Release -r linux-x64 --self-contained -o publish/tests
+
+# NuGet packages: the library GpuSearchEngine (default model inside) and the .NET tool GpuSearch.Cli (+ .snupkg symbols).
+pack:
+	$(DOTNET) pack GpuSearchEngine.sln -c Release -nologo -o out/packages

@@ -1,5 +1,6 @@
 // Where the default embedding model lives and how it is preprocessed. The default comes by NuGet restore
-// (build/GpuSearchEngine.DefaultModel.targets copies it beside the assembly); nsfwjs stays available as a
+// (build/GpuSearchEngine.DefaultModel.targets copies it beside the assembly; a GpuSearchEngine package consumer
+// gets the copy inside the package through buildTransitive/GpuSearchEngine.targets); nsfwjs stays available as a
 // named model that scripts/fetch-default-model.sh installs from npm.
 using GpuSearch.Imaging;
 
@@ -52,7 +53,7 @@ public static class DefaultModel
         var p = ModelPath;
         if (File.Exists(p)) return p;
         throw new FileNotFoundException(
-            $"The default model is not installed ({p}); it is copied there from the NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18 0.23.1 on build (dotnet build restores it), or pass --model.", p);
+            $"The default model is not installed ({p}); the build copies it there from the GpuSearchEngine package (in this repository from Microsoft.ML.DnnImageFeaturizer.ResNet18 0.23.1, which dotnet build restores), unless GpuSearchCopyDefaultModel=false; or name a model (EngineOptions.ModelPath, --model).", p);
     }
 
     /// <summary>The optional nsfwjs@4.4.0 MobileNetV2 (MIT; 1280-d), installed by scripts/fetch-default-model.sh.</summary>
