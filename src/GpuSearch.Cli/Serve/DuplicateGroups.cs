@@ -4,7 +4,7 @@
 // (a read-only server's index never does; in --writable mode POST and DELETE /items call Invalidate). The
 // computation runs apart from the request: a request that times out leaves it running and a later one gets the
 // answer. Bounded three ways: thresholds from 0.5 to 1, an item-count cap (503 above it: use `gpusearch dedup`),
-// and at most MaxEntries thresholds cached or in flight (503 Busy when all are still computing).
+// and at most MaxEntries computations running at once (503 Busy beyond) and thresholds cached.
 using System.Diagnostics;
 using GpuSearch.Dedup;
 
@@ -25,6 +25,7 @@ internal sealed class DuplicateGroups(ImageSearchEngine engine, long maxItems)
 
     private readonly object _lock = new();
     private readonly Dictionary<float, Task<DuplicatesResponse>> _cache = [];
+    private int _running;
 
     /// <summary>Computations started so far (a cached answer starts none).</summary>
     public int Computations { get; private set; }
@@ -48,11 +49,17 @@ internal sealed class DuplicateGroups(ImageSearchEngine engine, long maxItems)
                 if (count > maxItems)
                     throw new ApiException(503, "IndexTooLarge",
                         $"the index holds {count} items; the server finds duplicates among at most {maxItems} (run `gpusearch dedup` on the index instead)");
+                // Counted apart from the cache: Invalidate drops entries whose computations still run.
+                if (_running >= MaxEntries)
+                    throw new ApiException(503, "Busy", $"{MaxEntries} duplicate searches are still running; try again shortly");
                 foreach (var done in _cache.Where(kv => kv.Value.IsCompleted).Select(kv => kv.Key).ToArray())
                     if (_cache.Count >= MaxEntries) _cache.Remove(done);
-                if (_cache.Count >= MaxEntries)
-                    throw new ApiException(503, "Busy", $"{MaxEntries} duplicate searches are still running; try again shortly");
-                entry = Task.Run(() => Compute(threshold));
+                _running++;
+                entry = Task.Run(() =>
+                {
+                    try { return Compute(threshold); }
+                    finally { lock (_lock) _running--; }
+                });
                 _cache[threshold] = entry;
                 Computations++;
             }
