@@ -19,10 +19,11 @@ internal static class ServeCommand
         var maxUpload = new Option<string>("--max-upload") { Description = "Largest upload (e.g. 32MB, 512KB); larger gets 413", DefaultValueFactory = _ => "32MB" };
         var writable = new Option<bool>("--writable") { Description = "Open the index for writing: POST /items and DELETE /items/{id}" };
         var noBatching = new Option<bool>("--no-batching") { Description = "Run each image search alone instead of micro-batching concurrent ones" };
+        var maxDuplicateItems = new Option<long>("--max-duplicate-items") { Description = "GET /duplicates refuses (503) an index with more items (the all-pairs search is O(N²))", DefaultValueFactory = _ => new ServeOptions().MaxDuplicateItems };
         var batch = CliCommon.Batch();
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Console log level (Information logs every request)", DefaultValueFactory = _ => LogLevel.Warning };
         var device = CliCommon.Device();
-        var cmd = new Command("serve", "Serve the index over HTTP: a search API and a web page") { db, urls, apiKey, insecure, maxUpload, writable, noBatching, batch, logLevel, device };
+        var cmd = new Command("serve", "Serve the index over HTTP: a search API and a web page") { db, urls, apiKey, insecure, maxUpload, writable, noBatching, maxDuplicateItems, batch, logLevel, device };
         cmd.SetAction((r, ct) =>
         {
             var options = new ServeOptions
@@ -32,6 +33,7 @@ internal static class ServeCommand
                 Insecure = r.GetValue(insecure),
                 MaxUploadBytes = ParseSize(r.GetValue(maxUpload)!),
                 Batching = !r.GetValue(noBatching),
+                MaxDuplicateItems = r.GetValue(maxDuplicateItems) is >= 0 and var m ? m : throw new ArgumentException("--max-duplicate-items must be 0 or more"),
                 LogLevel = r.GetValue(logLevel),
             };
             var engine = new EngineOptions

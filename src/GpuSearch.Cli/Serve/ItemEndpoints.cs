@@ -1,5 +1,5 @@
 // Items by id: GET /items/{id}, GET /items?offset=&limit=, and in --writable mode POST /items (upload) and
-// DELETE /items/{id}. Uploads are stored under DB/uploads/ named by their SHA-256, never by a client's name.
+// DELETE /items/{id} (both invalidate the cached duplicate groups). Uploads are stored under DB/uploads/ named by their SHA-256, never by a client's name.
 using GpuSearch.Imaging;
 using GpuSearch.Store;
 using Microsoft.AspNetCore.Builder;
@@ -9,7 +9,7 @@ namespace GpuSearch.Cli.Serve;
 
 internal static class ItemEndpoints
 {
-    public static void Map(WebApplication app, ImageSearchEngine engine, ServeOptions options)
+    public static void Map(WebApplication app, ImageSearchEngine engine, ServeOptions options, DuplicateGroups duplicates)
     {
         app.MapGet("/items/{id:long}", (long id) =>
             engine.GetItem(id) is { } item ? Results.Json(ItemResponse.From(item), ServeJson.Options) : NotFound(id))
@@ -32,6 +32,7 @@ internal static class ItemEndpoints
             long? id = null;
             var report = await engine.AddImagesAsync([path], cancellationToken: ct, onCommitted: b => id = b.Ids[0]);
             if (report.Failures.Count > 0) throw new ApiException(400, report.Failures[0].Reason, report.Failures[0].Message);
+            if (id is not null) duplicates.Invalidate();
             id ??= engine.FindItem(path)?.Id; // already indexed with the same content: answer with its id
             return id is { } found ? Results.Json(new AddedItem(found, path), ServeJson.Options, statusCode: 201)
                 : throw new InvalidOperationException("the upload was neither added nor found");
@@ -41,7 +42,9 @@ internal static class ItemEndpoints
         app.MapDelete("/items/{id:long}", (long id) =>
         {
             RequireWritable(engine);
-            return engine.Delete(id) ? Results.NoContent() : NotFound(id);
+            if (!engine.Delete(id)) return NotFound(id);
+            duplicates.Invalidate();
+            return Results.NoContent();
         }).Produces(204).Produces<ApiError>(403).Produces<ApiError>(404).WithSummary("Delete an item (--writable only)");
     }
 

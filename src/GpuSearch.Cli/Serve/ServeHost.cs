@@ -18,6 +18,7 @@ internal sealed class ServeHost : IAsyncDisposable
 
     public required WebApplication App { get; init; }
     public required ImageSearcher Searcher { get; init; }
+    public required DuplicateGroups Duplicates { get; init; }
     public IReadOnlyList<string> Addresses => App.Urls.ToArray();
 
     /// <summary>Checks the bind policy, builds the host around an open engine and starts listening.</summary>
@@ -47,6 +48,7 @@ internal sealed class ServeHost : IAsyncDisposable
 
         var app = builder.Build();
         var searcher = new ImageSearcher(engine, options);
+        var duplicates = new DuplicateGroups(engine, options.MaxDuplicateItems);
         app.UseMiddleware<RequestLog>();
         app.UseMiddleware<ErrorResponses>();
         // Routing's own refusals (no such route 404, wrong method 405, wrong content type 415) get a JSON body too.
@@ -57,7 +59,8 @@ internal sealed class ServeHost : IAsyncDisposable
         app.Use((ctx, next) => { ctx.Response.Headers.XContentTypeOptions = "nosniff"; return next(ctx); });
 
         SearchEndpoints.Map(app, engine, searcher, options);
-        ItemEndpoints.Map(app, engine, options);
+        ItemEndpoints.Map(app, engine, options, duplicates);
+        DuplicateEndpoints.Map(app, duplicates);
         ImageEndpoints.Map(app, engine, new ThumbnailCache(options.ThumbnailCacheBytes, options.ThumbnailSide));
         InfoEndpoints.Map(app, engine, searcher);
         app.MapOpenApi("/openapi.json");
@@ -65,7 +68,7 @@ internal sealed class ServeHost : IAsyncDisposable
 
         try { await app.StartAsync(ct); }
         catch { await searcher.DisposeAsync(); await app.DisposeAsync(); throw; }
-        return new ServeHost { App = app, Searcher = searcher };
+        return new ServeHost { App = app, Searcher = searcher, Duplicates = duplicates };
     }
 
     private static string ReasonOf(int status) => status switch

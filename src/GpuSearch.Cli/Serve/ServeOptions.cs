@@ -28,6 +28,8 @@ internal sealed record ServeOptions
     public long ThumbnailCacheBytes { get; init; } = 64L << 20;
     /// <summary>Longer side of a thumbnail, in pixels.</summary>
     public int ThumbnailSide { get; init; } = 192;
+    /// <summary>GET /duplicates refuses (503) an index with more items than this: the all-pairs search is O(N²).</summary>
+    public long MaxDuplicateItems { get; init; } = 20_000;
     /// <summary>Log level for the console (Warning by default: no line per request).</summary>
     public LogLevel LogLevel { get; init; } = LogLevel.Warning;
 }

@@ -46,6 +46,23 @@ public sealed class ServeCommandTests
         Assert.False(Directory.Exists(missing));
     }
 
+    [Fact]
+    public void ANegativeDuplicateItemCapIsAUsageError()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), "gpusearch-no-index-" + Guid.NewGuid().ToString("N"));
+        var err = new StringWriter();
+        var saved = Console.Error;
+        Console.SetError(err);
+        try
+        {
+            int rc = CliRunner.Run(new RootCommand { ServeCommand.Create() }, ["serve", "--db", missing, "--max-duplicate-items", "-1"]);
+            Assert.Equal(ExitCodes.Usage, rc);
+        }
+        finally { Console.SetError(saved); }
+        Assert.StartsWith("error: --max-duplicate-items must be 0 or more", err.ToString());
+        Assert.False(Directory.Exists(missing));
+    }
+
     [Theory]
     [InlineData("32MB", 32L << 20)]
     [InlineData("512kb", 512L << 10)]

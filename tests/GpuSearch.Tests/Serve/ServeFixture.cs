@@ -28,14 +28,28 @@ public sealed class ServeFixture : IDisposable
     ];
 
     private readonly Lazy<ImageSearchEngine> _engine;
+    private readonly Lazy<ImageSearchEngine> _duplicatesEngine;
     public string Root { get; } = Path.Combine(Path.GetTempPath(), "gpusearch-serve-" + Guid.NewGuid().ToString("N"));
     public string Images => Path.Combine(Root, "images");
     public string Db => Path.Combine(Root, "db");
 
-    public ServeFixture() => _engine = new Lazy<ImageSearchEngine>(Build);
+    public ServeFixture()
+    {
+        _engine = new Lazy<ImageSearchEngine>(Build);
+        _duplicatesEngine = new Lazy<ImageSearchEngine>(BuildWithDuplicate);
+    }
 
     /// <summary>The index, opened read-only (built on first use, so tests that skip never pay for it).</summary>
     public ImageSearchEngine Engine => _engine.Value;
+
+    /// <summary>
+    /// A second index, opened read-only: three of the photos plus a copy of the first under another name (a planted
+    /// duplicate, <see cref="PlantedCopy"/>). Kept apart so the main index's searches keep one best match per photo.
+    /// </summary>
+    public ImageSearchEngine DuplicatesEngine => _duplicatesEngine.Value;
+
+    /// <summary>The original and the copy planted in <see cref="DuplicatesEngine"/>.</summary>
+    public (string Original, string Copy) PlantedCopy => (Path.Combine(Root, "dup-images", Path.GetFileName(Photos[0])), Path.Combine(Root, "dup-images", "copy-of-" + Path.GetFileName(Photos[0])));
 
     /// <summary>The indexed image files.</summary>
     public string[] Photos => Directory.GetFiles(Images).Order(StringComparer.Ordinal).ToArray();
@@ -57,6 +71,21 @@ public sealed class ServeFixture : IDisposable
         return ImageSearchEngine.Open(Db, Options(readOnly: true));
     }
 
+    private ImageSearchEngine BuildWithDuplicate()
+    {
+        _ = Engine; // the photos are in place
+        var folder = Directory.CreateDirectory(Path.Combine(Root, "dup-images")).FullName;
+        foreach (var photo in Photos[..3]) File.Copy(photo, Path.Combine(folder, Path.GetFileName(photo)));
+        File.Copy(Photos[0], PlantedCopy.Copy);
+        var db = Path.Combine(Root, "dup-db");
+        using (var writer = ImageSearchEngine.Open(db, Options(readOnly: false)))
+        {
+            var report = writer.AddImagesAsync([folder]).GetAwaiter().GetResult();
+            if (report.Added != 4) throw new InvalidOperationException($"the duplicates index took {report.Added} of 4 images");
+        }
+        return ImageSearchEngine.Open(db, Options(readOnly: true));
+    }
+
     /// <summary>Starts a real Kestrel host on a free loopback port with <paramref name="options"/> (Urls replaced).</summary>
     internal async Task<(ServeHost Host, HttpClient Client)> StartAsync(ServeOptions? options = null, ImageSearchEngine? engine = null)
     {
@@ -67,6 +96,7 @@ public sealed class ServeFixture : IDisposable
     public void Dispose()
     {
         if (_engine.IsValueCreated) _engine.Value.Dispose();
+        if (_duplicatesEngine.IsValueCreated) _duplicatesEngine.Value.Dispose();
         try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
     }
 }

@@ -1,6 +1,7 @@
 // The web page in a real browser: Playwright drives Debian's chromium (headless, --no-sandbox; Playwright's own
 // browser download cannot work here) against a real Kestrel host. Upload an image, see result thumbnails, click a
-// result and see the next results; with an API key, the page sends the key the user types.
+// result and see the next results; open the Duplicates tab and see a planted copy grouped with its original, then
+// search by a member; with an API key, the page sends the key the user types.
 using System.Text.Json;
 using GpuSearch.Cli.Serve;
 using GpuSearch.Tests.Support;
@@ -84,6 +85,50 @@ public sealed class ServePageBrowserTests(ServeFixture fx)
         await page.Keyboard.PressAsync("Enter");
         await Assertions.Expect(page.Locator("#status")).ToContainTextAsync($"#{third}");
         Assert.DoesNotContain(third, await ResultIds(page));
+        Assert.Empty(errors);
+    }
+
+    [BrowserFact]
+    public async Task TheDuplicatesTabShowsThePlantedCopyBesideItsOriginal()
+    {
+        var engine = fx.DuplicatesEngine;
+        var (original, copy) = fx.PlantedCopy;
+        long a = engine.FindItem(original)!.Id, b = engine.FindItem(copy)!.Id;
+        var (host, _) = await fx.StartAsync(engine: engine);
+        await using var running = host;
+        var (pw, browser) = await LaunchAsync();
+        using var playwright = pw;
+        await using var br = browser;
+        var page = await browser.NewPageAsync();
+        var errors = new List<string>();
+        page.Console += (_, m) => { if (m.Type == "error") errors.Add(m.Text); };
+        page.Response += (_, r) => { if (r.Status >= 400) errors.Add($"{r.Status} {r.Url}"); };
+        await page.GotoAsync(host.Addresses[0]);
+        await Assertions.Expect(page.Locator("#panel-duplicates")).ToBeHiddenAsync();
+
+        // Keyboard only: focus the Results tab, arrow right to Duplicates, which opens and loads the groups.
+        await page.Locator("#tab-results").FocusAsync();
+        await page.Keyboard.PressAsync("ArrowRight");
+        await Assertions.Expect(page.Locator("#tab-duplicates")).ToBeFocusedAsync();
+        await Assertions.Expect(page.Locator("#tab-duplicates")).ToHaveAttributeAsync("aria-selected", "true");
+        await Assertions.Expect(page.Locator("#panel-results")).ToBeHiddenAsync();
+        await page.Locator("#dup-threshold").FillAsync("0.95");
+        await page.Locator("#dup-threshold").PressAsync("Enter");
+        await Assertions.Expect(page.Locator("#dup-status")).ToContainTextAsync("cosine above 0.95");
+        await page.WaitForFunctionAsync(ThumbnailsLoaded.Replace("#results", "#groups"));
+        var groups = await page.Locator("#groups .group").EvaluateAllAsync<long[][]>(
+            "gs => gs.map(g => [...g.querySelectorAll('.result')].map(e => Number(e.dataset.id)))");
+        var planted = Assert.Single(groups, g => g.Contains(a));
+        Assert.Contains(b, planted);
+        await Assertions.Expect(page.Locator("#groups .group").First).ToContainTextAsync("identical file pair");
+
+        // Clicking a member searches by it and shows the results tab.
+        var group = page.Locator("#groups .group").Filter(new() { Has = page.Locator($".result[data-id='{b}']") });
+        await group.Locator($".result[data-id='{b}'] button").ClickAsync();
+        await Assertions.Expect(page.Locator("#tab-results")).ToHaveAttributeAsync("aria-selected", "true");
+        await Assertions.Expect(page.Locator("#status")).ToContainTextAsync($"#{b}");
+        await page.WaitForFunctionAsync(ThumbnailsLoaded);
+        Assert.Equal(a, (await ResultIds(page))[0]); // the identical original is the best match for its copy
         Assert.Empty(errors);
     }
 

@@ -1,5 +1,5 @@
 // The search page: pick, drop or paste an image → POST /search; click a result → search by its id ("more like
-// this"). Plain JS, no build step, no network beyond this server. With an API key, images are fetched with the
+// this"). The Duplicates tab shows GET /duplicates groups side by side; clicking a member searches by it. Plain JS, no build step, no network beyond this server. With an API key, images are fetched with the
 // key header and shown from blob URLs, since <img src> cannot send headers.
 "use strict";
 const $ = (id) => document.getElementById(id);
@@ -36,15 +36,15 @@ function queryString() {
   return q.toString();
 }
 
-async function setImage(img, url) {
+async function setImage(img, url, urls) {
   if (!apiKey()) { img.src = url; return; }
   const r = await api(url);
   const blobUrl = URL.createObjectURL(await r.blob());
-  blobUrls.push(blobUrl);
+  (urls || blobUrls).push(blobUrl);
   img.src = blobUrl;
 }
 
-function resultItem(hit) {
+function resultItem(hit, urls) {
   const li = document.createElement("li");
   li.className = "result";
   li.dataset.id = hit.id;
@@ -55,7 +55,7 @@ function resultItem(hit) {
   const img = document.createElement("img");
   img.alt = name;
   img.loading = "lazy";
-  setImage(img, "/thumbs/" + hit.id).catch(() => { img.alt = name + " (thumbnail unavailable)"; });
+  setImage(img, "/thumbs/" + hit.id, urls).catch(() => { img.alt = name + " (thumbnail unavailable)"; });
   button.appendChild(img);
   button.addEventListener("click", () => searchById(hit.id, hit.path));
   const score = document.createElement("span");
@@ -81,7 +81,7 @@ function resultItem(hit) {
 function showResults(answer, label) {
   blobUrls.splice(0).forEach((u) => URL.revokeObjectURL(u));
   const list = $("results");
-  list.replaceChildren(...answer.results.map(resultItem));
+  list.replaceChildren(...answer.results.map((hit) => resultItem(hit)));
   setStatus(answer.results.length + " results for " + label + " in " + answer.took_ms.toFixed(0) + " ms");
   $("again").disabled = false;
 }
@@ -114,6 +114,7 @@ function searchByFile(file) {
 }
 
 function searchById(id, path) {
+  showTab("results");
   lastQuery = { kind: "id", id, path };
   const name = path.split("/").pop();
   showQuery("/thumbs/" + id, "More like " + name + " (#" + id + ")");
@@ -128,6 +129,55 @@ async function loadStats() {
     $("stats").textContent = s.count + " images · " + s.model + " · " + s.device + (s.read_only ? " · read-only" : "");
   } catch (e) {
     $("stats").textContent = "stats unavailable: " + e.message;
+  }
+}
+
+// Views: a tab list (arrow keys move between tabs, Enter or Space or a click opens one).
+const dupBlobUrls = [];
+let duplicatesLoaded = false;
+
+function showTab(name) {
+  ["results", "duplicates"].forEach((t) => {
+    const selected = t === name;
+    $("tab-" + t).setAttribute("aria-selected", String(selected));
+    $("tab-" + t).tabIndex = selected ? 0 : -1;
+    $("panel-" + t).hidden = !selected;
+  });
+  if (name === "duplicates" && !duplicatesLoaded) loadDuplicates();
+}
+
+function groupItem(group, index) {
+  const li = document.createElement("li");
+  li.className = "group";
+  const best = new Map();
+  group.pairs.forEach((p) => [p.a, p.b].forEach((id) => best.set(id, Math.max(best.get(id) ?? -1, p.score))));
+  const heading = document.createElement("h3");
+  const identical = group.pairs.filter((p) => p.identical).length;
+  heading.textContent = "Group " + (index + 1) + " · " + group.members.length + " images"
+    + (identical ? " · " + identical + " identical file pair" + (identical > 1 ? "s" : "") : "");
+  const members = document.createElement("ul");
+  members.className = "members";
+  // Each member's score is its highest similarity to another member of the group.
+  members.replaceChildren(...group.members.map((m) => resultItem({ id: m.id, path: m.path, score: best.get(m.id) ?? 0 }, dupBlobUrls)));
+  li.append(heading, members);
+  return li;
+}
+
+async function loadDuplicates() {
+  const threshold = parseFloat($("dup-threshold").value);
+  $("dup-status").textContent = "Finding duplicates…";
+  $("dup-status").classList.remove("error");
+  try {
+    const answer = await (await api("/duplicates?" + new URLSearchParams({ threshold: String(Number.isNaN(threshold) ? 0.9 : threshold) }))).json();
+    dupBlobUrls.splice(0).forEach((u) => URL.revokeObjectURL(u));
+    $("groups").replaceChildren(...answer.groups.map(groupItem));
+    duplicatesLoaded = true;
+    const n = answer.groups.length;
+    $("dup-status").textContent = n + " group" + (n === 1 ? "" : "s") + " of near-duplicates among " + answer.items
+      + " images (cosine above " + answer.threshold + ")" + (answer.truncated_items ? "; " + answer.truncated_items + " images had more neighbours than listed" : "");
+  } catch (e) {
+    $("dup-status").textContent = "Finding duplicates failed: " + e.message;
+    $("dup-status").classList.add("error");
   }
 }
 
@@ -149,6 +199,16 @@ function init() {
     if (lastQuery.kind === "image") searchByFile(lastQuery.file);
     else searchById(lastQuery.id, lastQuery.path);
   });
+  ["results", "duplicates"].forEach((t, i, all) => {
+    $("tab-" + t).addEventListener("click", () => showTab(t));
+    $("tab-" + t).addEventListener("keydown", (e) => {
+      if (e.key !== "ArrowRight" && e.key !== "ArrowLeft") return;
+      const next = all[(i + (e.key === "ArrowRight" ? 1 : all.length - 1)) % all.length];
+      showTab(next);
+      $("tab-" + next).focus();
+    });
+  });
+  $("dup-options").addEventListener("submit", (e) => { e.preventDefault(); loadDuplicates(); });
   loadStats();
 }
 
