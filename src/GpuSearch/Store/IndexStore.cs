@@ -31,6 +31,7 @@ public sealed partial class IndexStore : IDisposable
         _lock = lockFile;
         IsReadOnly = lockFile is null;
         _catalog = catalog;
+        _ = catalog.HasKeys; // asked now, outside any transaction: later statements inside one read the cached answer
         Metadata = metadata;
         _quarantine = new Quarantine(folder);
     }
