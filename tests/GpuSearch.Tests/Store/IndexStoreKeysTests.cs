@@ -109,6 +109,30 @@ public sealed class IndexStoreKeysTests : StoreTestBase
     }
 
     [Theory]
+    [InlineData("add:rows-written", false)]
+    [InlineData("COMMIT", false)]
+    [InlineData("add:committed", true)]
+    public void AnInterruptedUpsertLeavesTheOldOrTheNewItemUnderTheKeyNeverNone(string point, bool newWins)
+    {
+        long oldId;
+        using (var s = IndexStore.Create(IndexDir, Meta()))
+        {
+            oldId = s.Add(Item(1, labels: """{"v": 1}""") with { Key = "A" });
+            if (point == "COMMIT") s.CatalogForTests.BeforeStatement = sql => { if (sql == "COMMIT") throw new IOException("simulated crash at commit"); };
+            else s.FaultPoint = p => { if (p == point) throw new IOException("simulated crash at " + p); };
+            Assert.Throws<IOException>(() => s.Add(Item(2, labels: """{"v": 2}""") with { Key = "A" }));
+            s.CatalogForTests.BeforeStatement = null;
+            s.FaultPoint = null;
+        }
+        using var reopened = IndexStore.Open(IndexDir);
+        var live = reopened.GetByKey("A")!;
+        Assert.Equal(1, reopened.Count);
+        Assert.Equal(newWins ? """{"v": 2}""" : """{"v": 1}""", live.LabelsJson);
+        Assert.Equal(newWins, live.Id != oldId);
+        Assert.Equal(newWins ? Vec(2) : Vec(1), reopened.GetVector(live.Id));
+    }
+
+    [Theory]
     [InlineData("[1, 2]", "must be a JSON object")]
     [InlineData("{\"a\": ", "not valid JSON")]
     [InlineData("{\"a\":[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]}", "not valid JSON")]
