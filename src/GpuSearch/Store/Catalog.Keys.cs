@@ -35,6 +35,16 @@ internal sealed partial class Catalog
         return r.Read() ? (r.GetInt64(0), r.GetString(1)) : null;
     });
 
+    /// <summary>Ids of the live items that have a caller key.</summary>
+    public HashSet<long> LiveKeyedIds() => !HasKeys ? [] : Guard(() =>
+    {
+        using var c = Cmd("SELECT id FROM items WHERE deleted=0 AND key IS NOT NULL");
+        using var r = c.ExecuteReader();
+        var ids = new HashSet<long>();
+        while (r.Read()) ids.Add(r.GetInt64(0));
+        return ids;
+    });
+
     /// <summary>Ids of live items whose labels satisfy every condition of <paramref name="filter"/>, ascending.</summary>
     public List<long> FilterIds(SearchFilter filter) => Guard(() =>
     {

@@ -108,6 +108,18 @@ public sealed class IndexStoreKeysTests : StoreTestBase
         Assert.Throws<ArgumentException>(() => s.Add([Item(7) with { Key = "C" }, Item(8) with { Key = "C" }]));
     }
 
+    [Fact]
+    public void PruneLeavesKeyedItemsWhoseFileIsGone()
+    {
+        using var s = IndexStore.Create(IndexDir, Meta());
+        var gone = Path.Combine(Root, "gone.jpg");
+        long plain = s.Add(Item(1) with { Path = gone });
+        long keyed = s.Add(Item(1) with { Path = gone, Key = "SKU-1" });
+        Assert.Equal([plain], s.PruneMissing(dryRun: false).Select(m => m.Id));
+        Assert.Equal(keyed, s.GetByKey("SKU-1")!.Id);
+        Assert.Equal(1, s.Count);
+    }
+
     [Theory]
     [InlineData("add:rows-written", false)]
     [InlineData("COMMIT", false)]
