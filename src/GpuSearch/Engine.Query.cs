@@ -69,9 +69,7 @@ public sealed partial class ImageSearchEngine
         if (unfiltered.Length > 0)
         {
             int scanK = unfiltered.Max(i => perQuery[i].ExcludeId is null ? perQuery[i].K : perQuery[i].K + 1);
-            var rows = new float[unfiltered.Length * Dimension];
-            for (int j = 0; j < unfiltered.Length; j++) embeddings.Slice(unfiltered[j] * Dimension, Dimension).CopyTo(rows.AsSpan(j * Dimension));
-            var all = Search(rows, scanK);
+            var all = unfiltered.Length == perQuery.Count ? Search(embeddings, scanK) : Search(Rows(embeddings, unfiltered), scanK);
             for (int j = 0; j < unfiltered.Length; j++) result[unfiltered[j]] = Cut(all[j], perQuery[unfiltered[j]]);
         }
         // Each filter has its own allow-list, so filtered queries scan one at a time.
@@ -82,6 +80,13 @@ public sealed partial class ImageSearchEngine
             result[i] = Cut(SearchFiltered(embeddings.Slice(i * Dimension, Dimension), q.ExcludeId is null ? q.K : q.K + 1, q.Filter), q);
         }
         return result;
+    }
+
+    private float[] Rows(ReadOnlySpan<float> embeddings, int[] which)
+    {
+        var rows = new float[which.Length * Dimension];
+        for (int j = 0; j < which.Length; j++) embeddings.Slice(which[j] * Dimension, Dimension).CopyTo(rows.AsSpan(j * Dimension));
+        return rows;
     }
 
     /// <summary>Decodes, embeds and searches one in-memory image (an upload).</summary>

@@ -7,7 +7,6 @@
 // segment's committed row count) is durable. Anything past the committed count is garbage that the
 // next Open truncates away, so a re-run that skips Contains(path, hash) resumes without duplicates.
 using System.Globalization;
-using System.Text.Json;
 using Microsoft.Data.Sqlite;
 
 namespace GpuSearch.Store;

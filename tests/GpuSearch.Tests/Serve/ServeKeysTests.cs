@@ -60,6 +60,10 @@ public sealed class ServeKeysTests(ServeFixture fx) : IDisposable
                 Assert.Equal(BruteForce(engine, query, f, k), hits.Select(h => h.Id).ToArray());
             }
         Assert.Empty(engine.Search(query, [new QueryOptions(5, Filter: filters[3])])[0]);
+        // A batch mixing filtered and unfiltered queries (what the server's micro-batcher sends) answers each as alone.
+        QueryOptions[] mixed = [new(3), new(3, Filter: filters[0]), new(2, ExcludeId: engine.GetByKey("P2")!.Id), new(10, Filter: filters[1])];
+        var together = engine.Search(mixed.SelectMany(_ => query).ToArray(), mixed);
+        for (int i = 0; i < mixed.Length; i++) Assert.Equal(engine.Search(query, [mixed[i]])[0], together[i]);
         Assert.Equal([engine.GetByKey("P2")!.Id, engine.GetByKey("P4")!.Id], engine.FilterIds(filters[0]));
 
         // Bad metadata and keys are refused before anything is read or stored.
