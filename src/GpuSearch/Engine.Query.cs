@@ -9,7 +9,8 @@ namespace GpuSearch;
 /// <param name="K">Most hits to return (at least 1).</param>
 /// <param name="MinScore">Hits scoring below this are dropped (cosine, so -1 keeps everything).</param>
 /// <param name="ExcludeId">An item left out of the hits (the query's own item in a "more like this" search).</param>
-public sealed record QueryOptions(int K, float MinScore = -1f, long? ExcludeId = null);
+/// <param name="Filter">Only items whose metadata satisfy it are searched (evaluated in the catalog to an allow-list the scan applies).</param>
+public sealed record QueryOptions(int K, float MinScore = -1f, long? ExcludeId = null, SearchFilter? Filter = null);
 
 public sealed partial class ImageSearchEngine
 {
@@ -61,15 +62,31 @@ public sealed partial class ImageSearchEngine
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(q.K, nameof(perQuery));
             if (!float.IsFinite(q.MinScore)) throw new ArgumentOutOfRangeException(nameof(perQuery), "MinScore must be finite");
         }
-        int scanK = perQuery.Max(q => q.ExcludeId is null ? q.K : q.K + 1);
-        var all = Search(embeddings, scanK);
         var result = new IReadOnlyList<SearchHit>[perQuery.Count];
+        static IReadOnlyList<SearchHit> Cut(IReadOnlyList<SearchHit> hits, QueryOptions q) =>
+            hits.Where(h => h.Id != q.ExcludeId && h.Score >= q.MinScore).Take(q.K).ToArray();
+        var unfiltered = Enumerable.Range(0, perQuery.Count).Where(i => perQuery[i].Filter is null).ToArray();
+        if (unfiltered.Length > 0)
+        {
+            int scanK = unfiltered.Max(i => perQuery[i].ExcludeId is null ? perQuery[i].K : perQuery[i].K + 1);
+            var all = unfiltered.Length == perQuery.Count ? Search(embeddings, scanK) : Search(Rows(embeddings, unfiltered), scanK);
+            for (int j = 0; j < unfiltered.Length; j++) result[unfiltered[j]] = Cut(all[j], perQuery[unfiltered[j]]);
+        }
+        // Each filter has its own allow-list, so filtered queries scan one at a time.
         for (int i = 0; i < result.Length; i++)
         {
             var q = perQuery[i];
-            result[i] = all[i].Where(h => h.Id != q.ExcludeId && h.Score >= q.MinScore).Take(q.K).ToArray();
+            if (q.Filter is null) continue;
+            result[i] = Cut(SearchFiltered(embeddings.Slice(i * Dimension, Dimension), q.ExcludeId is null ? q.K : q.K + 1, q.Filter), q);
         }
         return result;
+    }
+
+    private float[] Rows(ReadOnlySpan<float> embeddings, int[] which)
+    {
+        var rows = new float[which.Length * Dimension];
+        for (int j = 0; j < which.Length; j++) embeddings.Slice(which[j] * Dimension, Dimension).CopyTo(rows.AsSpan(j * Dimension));
+        return rows;
     }
 
     /// <summary>Decodes, embeds and searches one in-memory image (an upload).</summary>

@@ -117,11 +117,23 @@ public sealed partial class ImageSearchEngine : IDisposable
         for (int q = 0; q < embeddings.Length / Dimension; q++)
             if (EmbeddingPipeline.CountNonFinite(embeddings.Slice(q * Dimension, Dimension)) > 0)
                 throw new ArgumentException($"embedding row {q} holds NaN or infinity; it cannot be searched", nameof(embeddings));
+        return SearchLocked(embeddings, k, allow: null);
+    }
+
+    /// <summary>Scans with an optional allow-list and resolves paths; the caller has checked the arguments.</summary>
+    private List<IReadOnlyList<SearchHit>> SearchLocked(ReadOnlySpan<float> embeddings, int k, Func<IdFilter?>? allow)
+    {
         // The catalog's SQLite connection is not thread-safe, so paths are resolved under the same lock as the scan.
         var result = new List<IReadOnlyList<SearchHit>>();
         lock (_deviceLock)
         {
-            var r = _index.Search(embeddings, k, Metric.Ip);
+            IdFilter? filter = null;
+            if (allow is not null && (filter = allow()) is null)
+            {
+                for (int q = 0; q < embeddings.Length / Dimension; q++) result.Add([]);
+                return result;
+            }
+            var r = _index.Search(embeddings, k, Metric.Ip, filter);
             for (int q = 0; q < r.QueryCount; q++)
             {
                 var hits = new List<SearchHit>(k);

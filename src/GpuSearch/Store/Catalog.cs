@@ -13,7 +13,7 @@ internal readonly record struct ChunkRecord(long FirstRow, long Rows, string Che
 
 // Every SqliteException leaving this class becomes a CatalogException naming the catalog file: a damaged
 // page or a full disk is a one-line error for the user, not an unhandled SQLite stack trace.
-internal sealed class Catalog(SqliteConnection conn, string path) : IDisposable
+internal sealed partial class Catalog(SqliteConnection conn, string path) : IDisposable
 {
     public SqliteConnection Connection => conn;
 
@@ -132,17 +132,18 @@ internal sealed class Catalog(SqliteConnection conn, string path) : IDisposable
         return list;
     });
 
-    /// <summary>The live item at <paramref name="path"/>: its id and content hash.</summary>
+    /// <summary>The live item at <paramref name="path"/> without a caller key: its id and content hash.</summary>
     public (long Id, string Hash)? FindLive(string path, SqliteTransaction? tx = null) => Guard<(long Id, string Hash)?>(() =>
     {
-        var c = Prepared("SELECT id, content_hash FROM items WHERE path=$p AND deleted=0", tx, ("$p", path));
+        var c = Prepared(HasKeys ? "SELECT id, content_hash FROM items WHERE path=$p AND deleted=0 AND key IS NULL"
+            : "SELECT id, content_hash FROM items WHERE path=$p AND deleted=0", tx, ("$p", path));
         using var r = c.ExecuteReader();
         return r.Read() ? (r.GetInt64(0), r.GetString(1)) : null;
     });
 
     public long InsertItem(ItemToAdd item, string hash, long segment, long row, string added, SqliteTransaction tx) => Guard(() =>
-        (long)Prepared("INSERT INTO items(path,content_hash,size,added,labels,segment,row) VALUES($p,$h,$s,$a,$l,$seg,$row) RETURNING id", tx,
-        ("$p", item.Path), ("$h", hash), ("$s", item.Size), ("$a", added), ("$l", item.LabelsJson), ("$seg", segment), ("$row", row)).ExecuteScalar()!);
+        (long)Prepared("INSERT INTO items(path,content_hash,size,added,labels,segment,row,key) VALUES($p,$h,$s,$a,$l,$seg,$row,$k) RETURNING id", tx,
+        ("$p", item.Path), ("$h", hash), ("$s", item.Size), ("$a", added), ("$l", item.LabelsJson), ("$seg", segment), ("$row", row), ("$k", item.Key)).ExecuteScalar()!);
 
     public bool Tombstone(long id, SqliteTransaction? tx = null) => Guard(() =>
         Prepared("UPDATE items SET deleted=1 WHERE id=$id AND deleted=0", tx, ("$id", id)).ExecuteNonQuery() > 0);
@@ -177,7 +178,7 @@ internal sealed class Catalog(SqliteConnection conn, string path) : IDisposable
     // A damaged table can hand back NULL where the schema says NOT NULL; Verify reports that, this must not throw.
     private static long Long(SqliteDataReader r, int i) => r.IsDBNull(i) ? 0 : r.GetInt64(i);
 
-    private const string ItemSelect = "SELECT i.id,i.path,i.content_hash,i.size,i.added,i.labels,s.name,i.row,i.deleted FROM items i JOIN segments s ON s.id=i.segment";
+    private string ItemSelect => $"SELECT i.id,i.path,i.content_hash,i.size,i.added,i.labels,s.name,i.row,i.deleted,{KeyColumn} FROM items i JOIN segments s ON s.id=i.segment";
 
     public StoredItem? GetItem(string where, params (string, object?)[] args) => Guard(() =>
     {
@@ -199,7 +200,7 @@ internal sealed class Catalog(SqliteConnection conn, string path) : IDisposable
     private static StoredItem ReadItem(SqliteDataReader r) =>
         new(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetInt64(3),
             DateTimeOffset.Parse(r.GetString(4), CultureInfo.InvariantCulture), r.IsDBNull(5) ? null : r.GetString(5),
-            r.GetString(6), r.GetInt64(7), r.GetInt64(8) != 0);
+            r.GetString(6), r.GetInt64(7), r.GetInt64(8) != 0, r.IsDBNull(9) ? null : r.GetString(9));
 
     /// <summary>Id, path and content hash of every live item, in id order.</summary>
     public List<(long Id, string Path, string Hash)> LiveItems() => Guard(() =>

@@ -7,9 +7,12 @@ namespace GpuSearch.Store;
 
 internal static partial class CatalogSchema
 {
-    /// <summary>Bumped when the folder layout changes incompatibly; newer folders are refused.</summary>
-    public const int FormatVersion = 1;
+    /// <summary>Bumped when the folder layout changes; newer folders are refused, older ones upgraded on a writable open
+    /// (<see cref="CatalogMigration"/>).</summary>
+    public const int FormatVersion = 2;
 
+    /// <summary>The version-1 schema. A new catalog runs this and then every migration step, so a new catalog and an
+    /// upgraded one have exactly the same schema.</summary>
     public const string Sql = """
         CREATE TABLE meta(
             key   TEXT PRIMARY KEY,

@@ -11,16 +11,18 @@ public sealed partial class IndexStore
     /// Adds a batch and returns one id per item, in order. When Add returns, every item is durable
     /// (it survives kill -9 and power loss). Items already present with the same path and content hash
     /// are not added again: their existing id is returned. A path present with a different hash is
-    /// replaced (the old item is tombstoned). If Add throws, a prefix of the batch may be stored;
+    /// replaced (the old item is tombstoned). An item with a <see cref="ItemToAdd.Key"/> always replaces the live
+    /// item with that key (upsert) and is never matched by path. If Add throws, a prefix of the batch may be stored;
     /// a re-run that skips <see cref="Contains"/> completes it without duplicates.
     /// </summary>
-    /// <exception cref="ArgumentException">Wrong vector width, a NaN or infinite value, bad hash, invalid labels, or one path twice with different hashes.</exception>
+    /// <exception cref="ArgumentException">Wrong vector width, a NaN or infinite value, bad hash, invalid labels or key, one key twice, or one path twice with different hashes.</exception>
     public long[] Add(IReadOnlyList<ItemToAdd> batch)
     {
         ThrowIfReadOnly();
         var ids = new long[batch.Count];
         var pending = new List<(int Index, ItemToAdd Item, string Hash)>();
         var firstInBatch = new Dictionary<string, (int Index, string Hash)>(StringComparer.Ordinal);
+        var keysInBatch = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < batch.Count; i++)
         {
             var it = batch[i];
@@ -30,7 +32,16 @@ public sealed partial class IndexStore
             foreach (var x in it.Vector.Span)
                 if (!float.IsFinite(x)) throw new ArgumentException($"vector for {it.Path} holds NaN or infinity; the index stores finite vectors only");
             var hash = ContentHash.Normalize(it.ContentHash, it.Path);
-            ValidateLabels(it.LabelsJson, it.Path);
+            if (it.Key is not null)
+            {
+                ItemKeys.CheckKey(it.Key);
+                ItemKeys.CheckMetadata(it.LabelsJson, $"key '{it.Key}'");
+                // An upsert always writes: the vector or the metadata may have changed even when the image has not.
+                if (!keysInBatch.Add(it.Key)) throw new ArgumentException($"key '{it.Key}' appears twice in one batch");
+                pending.Add((i, it, hash));
+                continue;
+            }
+            ItemKeys.CheckMetadata(it.LabelsJson, it.Path);
             if (firstInBatch.TryGetValue(it.Path, out var first))
             {
                 if (first.Hash != hash) throw new ArgumentException($"{it.Path} appears twice in one batch with different content hashes");
@@ -77,7 +88,11 @@ public sealed partial class IndexStore
             for (int k = 0; k < chunk.Count; k++)
             {
                 var (_, item, hash) = chunk[k];
-                if (_catalog.FindLive(item.Path, tx) is { } old) _catalog.Tombstone(old.Id, tx); // content changed: replace
+                // Replace: the old row is tombstoned and the new one inserted in the same transaction, so a crash
+                // leaves either the old item or the new one live, never neither (the unique live-key/path index
+                // needs the tombstone first within the transaction).
+                var old = item.Key is null ? _catalog.FindLive(item.Path, tx) : _catalog.FindLiveKey(item.Key, tx);
+                if (old is { } o) _catalog.Tombstone(o.Id, tx);
                 assigned[k] = _catalog.InsertItem(item, hash, _openId, _openRows + k, added, tx);
             }
             _catalog.InsertChunk(_openId, _openRows, chunk.Count, SegmentChunkCheck.Hash(bytes), tx);

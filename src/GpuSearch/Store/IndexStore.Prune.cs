@@ -13,13 +13,15 @@ public sealed partial class IndexStore
     /// <summary>
     /// Live items whose path is an absolute file path that no longer exists. Unless <paramref name="dryRun"/>, they are
     /// deleted (tombstoned in one transaction; <see cref="Compact"/> then reclaims their rows). Paths that are not
-    /// absolute file paths (URIs, relative names) are never judged missing.
+    /// absolute file paths (URIs, relative names) and items with a caller key are never judged missing.
     /// </summary>
     public IReadOnlyList<MissingItem> PruneMissing(bool dryRun)
     {
         if (!dryRun) ThrowIfReadOnly();
+        // A keyed item is the caller's record (a SKU): its file was only where the image came from.
+        var keyed = _catalog.LiveKeyedIds();
         var missing = _catalog.LiveItems()
-            .Where(x => Path.IsPathFullyQualified(x.Path) && !File.Exists(x.Path) && !Directory.Exists(x.Path))
+            .Where(x => !keyed.Contains(x.Id) && Path.IsPathFullyQualified(x.Path) && !File.Exists(x.Path) && !Directory.Exists(x.Path))
             .Select(x => new MissingItem(x.Id, x.Path)).ToList();
         if (dryRun || missing.Count == 0) return missing;
         using var tx = _catalog.Begin();

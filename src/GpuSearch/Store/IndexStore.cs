@@ -7,7 +7,6 @@
 // segment's committed row count) is durable. Anything past the committed count is garbage that the
 // next Open truncates away, so a re-run that skips Contains(path, hash) resumes without duplicates.
 using System.Globalization;
-using System.Text.Json;
 using Microsoft.Data.Sqlite;
 
 namespace GpuSearch.Store;
@@ -31,6 +30,7 @@ public sealed partial class IndexStore : IDisposable
         _lock = lockFile;
         IsReadOnly = lockFile is null;
         _catalog = catalog;
+        _ = catalog.HasKeys; // asked now, outside any transaction: later statements inside one read the cached answer
         Metadata = metadata;
         _quarantine = new Quarantine(folder);
     }
@@ -77,7 +77,7 @@ public sealed partial class IndexStore : IDisposable
             var cat = new Catalog(conn, Path.Combine(folder, CatalogFile));
             using var tx = cat.Begin();
             cat.Exec(CatalogSchema.Sql, tx);
-            cat.SetMeta("format_version", CatalogSchema.FormatVersion.ToString(CultureInfo.InvariantCulture), tx);
+            CatalogMigration.Upgrade(cat, 1, tx); // sets format_version
             cat.SetMeta("fingerprint", metadata.Fingerprint.Canonical, tx);
             cat.SetMeta("dim", metadata.Dim.ToString(CultureInfo.InvariantCulture), tx);
             cat.SetMeta("dtype", metadata.StorageDType.Descr(), tx);
@@ -111,6 +111,7 @@ public sealed partial class IndexStore : IDisposable
             var meta = ReadMetadata(cat, catalogPath);
             if (expectedFingerprint is not null && meta.Fingerprint.Canonical != expectedFingerprint.Canonical)
                 throw new FingerprintMismatchException(folder, meta.Fingerprint, expectedFingerprint);
+            UpgradeFormat(cat);
             var store = new IndexStore(folder, lockFile, cat, meta);
             store.Recover();
             return store;
@@ -145,6 +146,16 @@ public sealed partial class IndexStore : IDisposable
         {
             Created = DateTimeOffset.Parse(Need("created"), CultureInfo.InvariantCulture),
         };
+    }
+
+    /// <summary>Brings an older catalog to <see cref="CatalogSchema.FormatVersion"/> in one transaction (only adds; see <see cref="CatalogMigration"/>).</summary>
+    private static void UpgradeFormat(Catalog cat)
+    {
+        int version = int.Parse(cat.GetMeta("format_version")!, CultureInfo.InvariantCulture);
+        if (version >= CatalogSchema.FormatVersion) return;
+        using var tx = cat.Begin();
+        CatalogMigration.Upgrade(cat, version, tx);
+        cat.Commit(tx);
     }
 
     private static FileStream AcquireLock(string folder)
@@ -185,8 +196,8 @@ public sealed partial class IndexStore : IDisposable
     /// <summary>The item with id <paramref name="id"/> (live or tombstoned), or null.</summary>
     public StoredItem? Get(long id) => _catalog.GetItem("i.id=$id", ("$id", id));
 
-    /// <summary>The live item at <paramref name="path"/>, or null.</summary>
-    public StoredItem? Get(string path) => _catalog.GetItem("i.path=$p AND i.deleted=0", ("$p", path));
+    /// <summary>The live item at <paramref name="path"/> without a caller key, or null (keyed items are found by key).</summary>
+    public StoredItem? Get(string path) => _catalog.GetItem($"i.path=$p AND i.deleted=0 AND {_catalog.KeyColumn} IS NULL", ("$p", path));
 
     /// <summary>A page of live items in id order: at most <paramref name="limit"/> of them after skipping <paramref name="offset"/>.</summary>
     public IReadOnlyList<StoredItem> List(long offset, int limit)
@@ -226,19 +237,5 @@ public sealed partial class IndexStore : IDisposable
         }
         _catalog.Dispose();
         _lock?.Dispose();
-    }
-
-    private static void ValidateLabels(string? json, string path)
-    {
-        if (json is null) return;
-        try
-        {
-            using var d = JsonDocument.Parse(json);
-            if (d.RootElement.ValueKind != JsonValueKind.Object) throw new ArgumentException($"labels for {path} must be a JSON object");
-        }
-        catch (JsonException e)
-        {
-            throw new ArgumentException($"labels for {path} are not valid JSON: {e.Message}", e);
-        }
     }
 }

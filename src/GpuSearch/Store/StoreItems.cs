@@ -8,8 +8,10 @@ namespace GpuSearch.Store;
 /// <param name="ContentHash">SHA-256 hex of the file content (see <see cref="ContentHash.Of(Stream)"/>).</param>
 /// <param name="Size">File size in bytes.</param>
 /// <param name="Vector">Embedding, exactly <see cref="IndexMetadata.Dim"/> floats.</param>
-/// <param name="LabelsJson">Optional labels/attributes as a JSON object.</param>
-public sealed record ItemToAdd(string Path, string ContentHash, long Size, ReadOnlyMemory<float> Vector, string? LabelsJson = null);
+/// <param name="LabelsJson">Optional labels/attributes (the caller's metadata) as a JSON object.</param>
+/// <param name="Key">The caller's own key (SKU, registration number), or null. A keyed item replaces the live item with the
+/// same key and is exempt from the one-live-item-per-path rule; see <see cref="ItemKeys"/> for the limits.</param>
+public sealed record ItemToAdd(string Path, string ContentHash, long Size, ReadOnlyMemory<float> Vector, string? LabelsJson = null, string? Key = null);
 
 /// <summary>An item as the catalog records it.</summary>
 /// <param name="Id">Stable 64-bit external id (never reused).</param>
@@ -21,7 +23,9 @@ public sealed record ItemToAdd(string Path, string ContentHash, long Size, ReadO
 /// <param name="Segment">Segment file name holding its vector.</param>
 /// <param name="Row">Row in that segment.</param>
 /// <param name="Deleted">True once tombstoned.</param>
-public sealed record StoredItem(long Id, string Path, string ContentHash, long Size, DateTimeOffset Added, string? LabelsJson, string Segment, long Row, bool Deleted);
+/// <param name="Key">The caller's key, or null for items indexed by path.</param>
+public sealed record StoredItem(long Id, string Path, string ContentHash, long Size, DateTimeOffset Added, string? LabelsJson, string Segment, long Row, bool Deleted,
+    string? Key = null);
 
 /// <summary>A run of live vectors from one segment, in row order.</summary>
 /// <param name="Ids">Item ids, one per row.</param>
