@@ -27,6 +27,8 @@ public sealed partial class ImageSearchEngine
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ThrowIfReadOnly();
+        if (Dimension > WhiteningFile.MaxDimension)
+            throw new InvalidOperationException($"whitening is limited to {WhiteningFile.MaxDimension}-d embeddings; this index holds {Dimension}-d ones");
         lock (_deviceLock)
         {
             var raw = new List<float>();
