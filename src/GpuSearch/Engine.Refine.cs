@@ -11,7 +11,7 @@ using GpuSearch.Store;
 
 namespace GpuSearch;
 
-/// <summary>Options of <see cref="ImageSearchEngine.QueryImagesAsync(IEnumerable{string}, int, QueryRefinement, CancellationToken)"/>.</summary>
+/// <summary>Options of <see cref="ImageSearchEngine.QueryImagesRefinedAsync"/>.</summary>
 public sealed record QueryRefinement
 {
     /// <summary>Hits scoring below this (after background normalisation) are dropped; -1 keeps every cosine.</summary>
@@ -78,7 +78,7 @@ public sealed partial class ImageSearchEngine
     /// with <paramref name="refinement"/> applied to every query: exclusion of the query file itself, α-query-expansion,
     /// background normalisation, then the minimum score; at most <paramref name="k"/> hits each.
     /// </summary>
-    public async IAsyncEnumerable<QueryOutcome> QueryImagesAsync(IEnumerable<string> inputs, int k, QueryRefinement refinement,
+    public async IAsyncEnumerable<QueryOutcome> QueryImagesRefinedAsync(IEnumerable<string> inputs, int k, QueryRefinement refinement,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);

@@ -38,7 +38,7 @@ internal static class EvalCommand
         var failed = new List<QueryOutcome>();
         var refinement = refine?.Build(engine) ?? new QueryRefinement();
         using (refinement.Background)
-            await foreach (var o in engine.QueryImagesAsync(queries, k, refinement, ct))
+            await foreach (var o in engine.QueryImagesRefinedAsync(queries, k, refinement, ct))
                 (o.Failure is null ? outcomes : failed).Add(o);
         var gallery = engine.Items().Select(i => i.Path).ToArray();
         var resolved = truth.Resolve(GroundTruth.QueryRoots(queries), outcomes.Concat(failed).Select(o => o.QueryPath), GroundTruth.CommonRoot(gallery), gallery);

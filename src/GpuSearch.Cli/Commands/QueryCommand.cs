@@ -38,7 +38,7 @@ internal static class QueryCommand
         var outcomes = new List<QueryOutcome>();
         var refinement = refine?.Build(engine) ?? new QueryRefinement();
         using (refinement.Background)
-            await foreach (var o in engine.QueryImagesAsync(inputs, k, refinement, ct)) outcomes.Add(o);
+            await foreach (var o in engine.QueryImagesRefinedAsync(inputs, k, refinement, ct)) outcomes.Add(o);
         if (format == "html") outFile ??= "results.html";
         using var file = outFile is null ? null : new StreamWriter(outFile);
         var w = file ?? stdout;

@@ -29,7 +29,7 @@ public sealed class QueryRefinementTests : IDisposable
     private string Image(int i) => Path.Combine(_images, $"img{i}.png");
 
     private static IReadOnlyList<SearchHit> Query(ImageSearchEngine engine, string file, int k, QueryRefinement r) =>
-        engine.QueryImagesAsync([file], k, r).ToBlockingEnumerable().Single().Hits;
+        engine.QueryImagesRefinedAsync([file], k, r).ToBlockingEnumerable().Single().Hits;
 
     private static double Dot(float[] a, float[] b) => a.Zip(b).Sum(p => (double)p.First * p.Second);
 
