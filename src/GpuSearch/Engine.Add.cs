@@ -82,7 +82,7 @@ public sealed partial class ImageSearchEngine
                     ids = _store.Add(items);
                     var old = good.Where(g => replaced.ContainsKey(g.Path)).Select(g => replaced[g.Path]).ToArray();
                     if (old.Length > 0) _index.Remove(old);
-                    _index.Add(batch.Vectors, ids);
+                    _index.Add(ToSearchSpace(batch.Vectors), ids);
                 }
                 added += ids.Length;
                 onCommitted?.Invoke(new AddedBatch(ids, good.Select(g => g.Path).ToArray()));

@@ -18,7 +18,7 @@ public sealed partial class ImageSearchEngine
         lock (_deviceLock)
         {
             var hashes = _store.LiveItems().ToDictionary(i => i.Id, i => i.ContentHash);
-            var tiles = _store.ReadLive(options.TileRows).Select(b => (b.Ids, b.ToFloat32()));
+            var tiles = _store.ReadLive(options.TileRows).Select(b => (b.Ids, ToSearchSpace(b.ToFloat32())));
             return NearDuplicates.Find(_index, tiles, hashes, options);
         }
     }

@@ -72,7 +72,7 @@ public sealed partial class ImageSearchEngine
             var old = _store.GetByKey(key);
             long id = _store.Add(new ItemToAdd(path ?? "memory:" + hash, hash, bytes.Length, v, metadataJson, key));
             if (old is not null && old.Id != id) _index.Remove([old.Id]);
-            _index.Add(v, [id]);
+            _index.Add(ToSearchSpace(v), [id]);
             return _store.Get(id)!;
         }
     }

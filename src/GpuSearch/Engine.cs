@@ -20,7 +20,7 @@ public sealed partial class ImageSearchEngine : IDisposable
     private readonly ComputeDevice _device;
     private readonly ImageEmbedder _embedder;
     private readonly IndexStore _store;
-    private readonly FlatIndex _index;
+    private FlatIndex _index; // rebuilt when the whitening changes (Engine.Whitening.cs)
     private readonly EngineOptions _options;
     private bool _disposed;
 
@@ -40,10 +40,10 @@ public sealed partial class ImageSearchEngine : IDisposable
     public IReadOnlyList<string> RecoveryLog => _store.RecoveryLog;
 
     private ImageSearchEngine(string folder, EngineOptions options, string modelPath, ComputeDevice device,
-        ImageEmbedder embedder, IndexStore store, FlatIndex index, ModelFingerprint fingerprint)
+        ImageEmbedder embedder, IndexStore store, FlatIndex index, ModelFingerprint fingerprint, StoredWhitening? whitening)
     {
         Folder = folder; _options = options; ModelPath = modelPath; _device = device;
-        _embedder = embedder; _store = store; _index = index; Fingerprint = fingerprint;
+        _embedder = embedder; _store = store; _index = index; Fingerprint = fingerprint; _whitening = whitening;
     }
 
     /// <summary>
@@ -84,9 +84,9 @@ public sealed partial class ImageSearchEngine : IDisposable
                 store = exists ? IndexStore.Open(folder, fingerprint) : IndexStore.Create(folder, new IndexMetadata(fingerprint));
                 new EngineConfig(modelPath, embedder.PooledValue ?? embedder.OutputName, spec, flipTta, embedder.Pooling).Write(folder);
             }
-            index = new FlatIndex(device, embedder.Dimension);
-            foreach (var batch in store.ReadLive()) index.Add(batch.ToFloat32(), batch.Ids);
-            return new ImageSearchEngine(folder, options, modelPath, device, embedder, store, index, fingerprint);
+            var whitening = ReadWhitening(folder, embedder.Dimension, fingerprint);
+            index = BuildIndex(device, store, whitening);
+            return new ImageSearchEngine(folder, options, modelPath, device, embedder, store, index, fingerprint, whitening);
         }
         catch
         {
@@ -133,7 +133,7 @@ public sealed partial class ImageSearchEngine : IDisposable
                 for (int q = 0; q < embeddings.Length / Dimension; q++) result.Add([]);
                 return result;
             }
-            var r = _index.Search(embeddings, k, Metric.Ip, filter);
+            var r = _index.Search(ToSearchSpace(embeddings), k, Metric.Ip, filter);
             for (int q = 0; q < r.QueryCount; q++)
             {
                 var hits = new List<SearchHit>(k);

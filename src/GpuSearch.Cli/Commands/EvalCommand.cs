@@ -20,22 +20,26 @@ internal static class EvalCommand
         var perQuery = new Option<string?>("--per-query") { Description = "Write one row per query (rank of the first relevant item, AP) to FILE (.csv or .json)" };
         var device = CliCommon.Device();
         var json = CliCommon.Json();
+        var refine = new RefinementOptions();
         var cmd = new Command("eval", "Measure retrieval quality of an index against ground truth") { db, queries, truth, k, perQuery, device, json };
+        refine.AddTo(cmd);
         cmd.SetAction((r, ct) => RunAsync(r.GetValue(db)!, r.GetValue(queries)!, r.GetValue(truth)!, r.GetValue(k), r.GetValue(device)!, r.GetValue(json), Console.Out, ct,
-            r.GetValue(perQuery)));
+            r.GetValue(perQuery), refine.Read(r)));
         return cmd;
     }
 
     public static async Task<int> RunAsync(string db, string[] queries, string truthPath, int k, string device, bool json, TextWriter output, CancellationToken ct,
-        string? perQueryPath = null)
+        string? perQueryPath = null, QueryRefinementArgs? refine = null)
     {
         if (k <= 0) throw new ArgumentException($"-k must be at least 1 (got {k})");
         var truth = GroundTruth.Load(truthPath);
         using var engine = ImageSearchEngine.Open(db, new EngineOptions { Device = device, CreateIfMissing = false, ReadOnly = true });
         var outcomes = new List<QueryOutcome>();
         var failed = new List<QueryOutcome>();
-        await foreach (var o in engine.QueryImagesAsync(queries, k, null, ct))
-            (o.Failure is null ? outcomes : failed).Add(o);
+        var refinement = refine?.Build(engine) ?? new QueryRefinement();
+        using (refinement.Background)
+            await foreach (var o in engine.QueryImagesRefinedAsync(queries, k, refinement, ct))
+                (o.Failure is null ? outcomes : failed).Add(o);
         var gallery = engine.Items().Select(i => i.Path).ToArray();
         var resolved = truth.Resolve(GroundTruth.QueryRoots(queries), outcomes.Concat(failed).Select(o => o.QueryPath), GroundTruth.CommonRoot(gallery), gallery);
         var results = outcomes.Select(o => new QueryResult(Path.GetFullPath(o.QueryPath),

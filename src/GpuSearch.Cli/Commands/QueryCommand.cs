@@ -21,20 +21,24 @@ internal static class QueryCommand
         var outFile = new Option<string?>("--out") { Description = "Write to this file instead of stdout (html: default results.html)" };
         var batch = CliCommon.Batch();
         var device = CliCommon.Device();
+        var refine = new RefinementOptions();
         var cmd = new Command("query", "Find the most similar indexed images for each query image") { inputs, db, k, format, outFile, batch, device };
+        refine.AddTo(cmd);
         cmd.SetAction((r, ct) => RunAsync(r.GetValue(inputs)!, r.GetValue(db)!, r.GetValue(k), r.GetValue(format)!, r.GetValue(outFile),
-            new EngineOptions { Device = r.GetValue(device)!, BatchSize = r.GetValue(batch), CreateIfMissing = false }, Console.Out, ct));
+            new EngineOptions { Device = r.GetValue(device)!, BatchSize = r.GetValue(batch), CreateIfMissing = false }, Console.Out, ct, refine.Read(r)));
         return cmd;
     }
 
     public static async Task<int> RunAsync(string[] inputs, string db, int k, string format, string? outFile, EngineOptions options,
-        TextWriter stdout, CancellationToken ct)
+        TextWriter stdout, CancellationToken ct, QueryRefinementArgs? refine = null)
     {
         if (k <= 0) throw new ArgumentException($"-k must be at least 1 (got {k})");
         // Read-only: a query never changes the index (no recovery, no lock), and works on read-only media.
         using var engine = ImageSearchEngine.Open(db, options with { ReadOnly = true, CreateIfMissing = false });
         var outcomes = new List<QueryOutcome>();
-        await foreach (var o in engine.QueryImagesAsync(inputs, k, null, ct)) outcomes.Add(o);
+        var refinement = refine?.Build(engine) ?? new QueryRefinement();
+        using (refinement.Background)
+            await foreach (var o in engine.QueryImagesRefinedAsync(inputs, k, refinement, ct)) outcomes.Add(o);
         if (format == "html") outFile ??= "results.html";
         using var file = outFile is null ? null : new StreamWriter(outFile);
         var w = file ?? stdout;

@@ -17,11 +17,17 @@ public sealed class PcaWhitening
     public float[] Projection { get; }
     /// <summary>Variances (eigenvalues) of the kept axes, strongest first, before shrinkage.</summary>
     public double[] Variances { get; }
+    /// <summary>Shrinkage s it was learned with (0 raw whitening, 1 plain PCA rotation).</summary>
+    public double Shrinkage { get; }
 
-    private PcaWhitening(int d, int k, float[] mean, float[] projection, double[] variances)
+    private PcaWhitening(int d, int k, float[] mean, float[] projection, double[] variances, double shrinkage)
     {
-        InputDimension = d; OutputDimension = k; Mean = mean; Projection = projection; Variances = variances;
+        InputDimension = d; OutputDimension = k; Mean = mean; Projection = projection; Variances = variances; Shrinkage = shrinkage;
     }
+
+    /// <summary>Rebuilds a whitening from its stored parts (<see cref="WhiteningFile"/> has checked them).</summary>
+    internal static PcaWhitening FromParts(int d, int k, float[] mean, float[] projection, double[] variances, double shrinkage)
+        => new(d, k, mean, projection, variances, shrinkage);
 
     /// <summary>Learns from <paramref name="vectors"/> (N × <paramref name="dimension"/>, row-major, N ≥ 2).</summary>
     public static PcaWhitening Learn(ReadOnlySpan<float> vectors, int dimension, double shrinkage = 0.5, int? outputDimension = null)
@@ -58,7 +64,7 @@ public sealed class PcaWhitening
             double scale = shrunk > 0 ? 1 / Math.Sqrt(shrunk) : 0;
             for (int j = 0; j < d; j++) projection[j * k + c] = (float)(vectorsOut[j, order[c]] * scale);
         }
-        return new PcaWhitening(d, k, mean.Select(v => (float)v).ToArray(), projection, kept);
+        return new PcaWhitening(d, k, mean.Select(v => (float)v).ToArray(), projection, kept, shrinkage);
     }
 
     /// <summary>Whitens <paramref name="vectors"/> (N × D) into N × K rows, each L2-normalised.</summary>

@@ -47,8 +47,12 @@ public static class Reranking
         return augmented;
     }
 
-    private static void Accumulate(Span<float> target, ReadOnlySpan<long> ids, ReadOnlySpan<float> scores, float alpha, Func<long, float[]> vectorOf,
-        long? skipId, int limit = int.MaxValue)
+    /// <summary>
+    /// One vector's expansion in place: <paramref name="target"/> becomes normalise(target + Σ max(s_i, 0)^α x_i) over
+    /// its first <paramref name="limit"/> neighbours (ids below 0 and <paramref name="skipId"/> are passed over).
+    /// </summary>
+    public static void Accumulate(Span<float> target, ReadOnlySpan<long> ids, ReadOnlySpan<float> scores, float alpha, Func<long, float[]> vectorOf,
+        long? skipId = null, int limit = int.MaxValue)
     {
         var sum = new double[target.Length];
         for (int j = 0; j < target.Length; j++) sum[j] = target[j];

@@ -1,0 +1,45 @@
+// The query refinement options `query` and `eval` share (--min-score, --exclude-self, --qe/--alpha,
+// --background/--beta/--bg-n), parsed once into QueryRefinementArgs and turned into the engine's QueryRefinement.
+using System.CommandLine;
+
+namespace GpuSearch.Cli;
+
+/// <summary>What the refinement options said (the defaults change nothing).</summary>
+internal sealed record QueryRefinementArgs(float MinScore = -1f, bool ExcludeSelf = false, int Qe = 0, float Alpha = 3f,
+    string? Background = null, float Beta = 1f, int BackgroundNeighbours = 10)
+{
+    /// <summary>Checks the values (usage errors name the option) and builds the engine's refinement; dispose the background after use.</summary>
+    public QueryRefinement Build(ImageSearchEngine engine)
+    {
+        if (!float.IsFinite(MinScore)) throw new ArgumentException($"--min-score must be a finite number (got {MinScore})");
+        if (Qe < 0) throw new ArgumentException($"--qe must be at least 0 (got {Qe})");
+        if (!float.IsFinite(Alpha) || Alpha < 0) throw new ArgumentException($"--alpha must be a finite number ≥ 0 (got {Alpha})");
+        if (!float.IsFinite(Beta)) throw new ArgumentException($"--beta must be a finite number (got {Beta})");
+        if (BackgroundNeighbours < 1) throw new ArgumentException($"--bg-n must be at least 1 (got {BackgroundNeighbours})");
+        return new QueryRefinement
+        {
+            MinScore = MinScore, ExcludeSelf = ExcludeSelf, ExpansionNeighbours = Qe, ExpansionAlpha = Alpha,
+            Background = Background is null ? null : engine.LoadBackground(Background, BackgroundNeighbours, Beta),
+        };
+    }
+}
+
+/// <summary>The options themselves, added to a command and read back from a parse result.</summary>
+internal sealed class RefinementOptions
+{
+    private readonly Option<float> _minScore = new("--min-score") { Description = "Drop hits scoring below S (after --background normalisation)", DefaultValueFactory = _ => -1f };
+    private readonly Option<bool> _excludeSelf = new("--exclude-self") { Description = "Drop hits that are the query file itself (same path or same content hash)" };
+    private readonly Option<int> _qe = new("--qe") { Description = "α-query-expansion: average the query with its N best hits, then search again (0: off)" };
+    private readonly Option<float> _alpha = new("--alpha") { Description = "Expansion weights max(score, 0)^alpha", DefaultValueFactory = _ => 3f };
+    private readonly Option<string?> _background = new("--background") { Description = "Index folder of unrelated images (same model): subtract beta × the mean of each query's bg-n best similarities to it" };
+    private readonly Option<float> _beta = new("--beta") { Description = "Weight of the background mean", DefaultValueFactory = _ => 1f };
+    private readonly Option<int> _bgN = new("--bg-n") { Description = "Background neighbours averaged per query", DefaultValueFactory = _ => 10 };
+
+    public void AddTo(Command cmd)
+    {
+        foreach (var o in new Option[] { _minScore, _excludeSelf, _qe, _alpha, _background, _beta, _bgN }) cmd.Options.Add(o);
+    }
+
+    public QueryRefinementArgs Read(ParseResult r) => new(r.GetValue(_minScore), r.GetValue(_excludeSelf), r.GetValue(_qe), r.GetValue(_alpha),
+        r.GetValue(_background), r.GetValue(_beta), r.GetValue(_bgN));
+}

@@ -1,0 +1,163 @@
+// Query options copy-detection users need on top of plain top-k: leave the query file itself out (same path or same
+// bytes), α-query-expansion, score normalisation against a background index, and a minimum score. They run in this
+// order, all in the space the index is searched in (whitened when the index is), so the minimum score applies to
+// the normalised scores, which is what makes one threshold fit every query.
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using GpuSearch.Embedding;
+using GpuSearch.Imaging;
+using GpuSearch.Search;
+using GpuSearch.Store;
+
+namespace GpuSearch;
+
+/// <summary>Options of <see cref="ImageSearchEngine.QueryImagesRefinedAsync"/>.</summary>
+public sealed record QueryRefinement
+{
+    /// <summary>Hits scoring below this (after background normalisation) are dropped; -1 keeps every cosine.</summary>
+    public float MinScore { get; init; } = -1f;
+    /// <summary>Drop indexed items that are the query file itself: the same full path or the same content hash.</summary>
+    public bool ExcludeSelf { get; init; }
+    /// <summary>α-query-expansion: neighbours averaged into the query before the final search (0: off).</summary>
+    public int ExpansionNeighbours { get; init; }
+    /// <summary>Weight exponent α of the expansion (weights max(score, 0)^α).</summary>
+    public float ExpansionAlpha { get; init; } = 3f;
+    /// <summary>Background set whose mean top-n similarity, times β, is subtracted from every score of a query.</summary>
+    public ScoreBackground? Background { get; init; }
+
+    internal void Validate()
+    {
+        if (!float.IsFinite(MinScore)) throw new ArgumentOutOfRangeException(nameof(MinScore), MinScore, "the minimum score must be finite");
+        ArgumentOutOfRangeException.ThrowIfNegative(ExpansionNeighbours);
+        if (!float.IsFinite(ExpansionAlpha) || ExpansionAlpha < 0) throw new ArgumentOutOfRangeException(nameof(ExpansionAlpha), ExpansionAlpha, "alpha must be finite and at least 0");
+    }
+}
+
+/// <summary>
+/// The vectors of another index (same model) held on the device as a background set for score normalisation
+/// (<see cref="BackgroundNormalizer"/>). Made by <see cref="ImageSearchEngine.LoadBackground"/>; dispose it after use.
+/// </summary>
+public sealed class ScoreBackground : IDisposable
+{
+    internal BackgroundNormalizer Normalizer { get; }
+    internal ImageSearchEngine Owner { get; }
+    /// <summary>Background vectors.</summary>
+    public long Count { get; }
+
+    internal ScoreBackground(ImageSearchEngine owner, BackgroundNormalizer normalizer, long count) { Owner = owner; Normalizer = normalizer; Count = count; }
+
+    /// <inheritdoc />
+    public void Dispose() => Normalizer.Dispose();
+}
+
+public sealed partial class ImageSearchEngine
+{
+    /// <summary>
+    /// Loads the index in <paramref name="folder"/> (built with this engine's model, else refused) as a background set:
+    /// its vectors pass through this index's whitening, if any, so they live in the same space as the queries.
+    /// </summary>
+    /// <param name="folder">An index folder of unrelated images.</param>
+    /// <param name="neighbours">n: background similarities averaged per query.</param>
+    /// <param name="beta">β: weight of that mean.</param>
+    public ScoreBackground LoadBackground(string folder, int neighbours = 10, float beta = 1f)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        using var store = IndexStore.OpenReadOnly(Path.GetFullPath(folder), Fingerprint);
+        var vectors = new List<float>();
+        lock (_deviceLock)
+        {
+            foreach (var batch in store.ReadLive()) vectors.AddRange(ToSearchSpace(batch.ToFloat32()));
+            int dim = _index.Dimension;
+            if (vectors.Count == 0) throw new ArgumentException($"the background index {folder} holds no images", nameof(folder));
+            return new ScoreBackground(this, new BackgroundNormalizer(_device, vectors.ToArray(), dim, neighbours, beta), vectors.Count / dim);
+        }
+    }
+
+    /// <summary>
+    /// Queries with image files like <see cref="QueryImagesAsync(IEnumerable{string}, int, IProgress{IndexProgress}, CancellationToken)"/>,
+    /// with <paramref name="refinement"/> applied to every query: exclusion of the query file itself, α-query-expansion,
+    /// background normalisation, then the minimum score; at most <paramref name="k"/> hits each.
+    /// </summary>
+    public async IAsyncEnumerable<QueryOutcome> QueryImagesRefinedAsync(IEnumerable<string> inputs, int k, QueryRefinement refinement,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
+        ArgumentNullException.ThrowIfNull(refinement);
+        refinement.Validate();
+        if (refinement.Background is { } bg && bg.Owner != this) throw new ArgumentException("the background was loaded by another engine", nameof(refinement));
+        var paths = ImageFiles.Expand(inputs);
+        var hashes = new ConcurrentDictionary<long, string>();
+        var options = refinement.ExcludeSelf ? PipelineOptions with { OnFileRead = (req, bytes) => hashes[req.Id] = ContentHash.Of(bytes.Span) } : PipelineOptions;
+        Dictionary<string, long[]>? byHash = null;
+        if (refinement.ExcludeSelf)
+            lock (_deviceLock) byHash = _store.LiveItems().GroupBy(i => i.ContentHash).ToDictionary(g => g.Key, g => g.Select(i => i.Id).ToArray());
+        var requests = paths.Select((p, i) => new DecodeRequest(i, p));
+        await foreach (var batch in EmbeddingPipeline.RunAsync(_embedder, _deviceLock, requests, options, cancellationToken))
+        {
+            var excluded = new List<HashSet<long>>();
+            foreach (var item in batch.Embedded)
+            {
+                var self = new HashSet<long>();
+                if (byHash is not null)
+                {
+                    lock (_deviceLock) if (_store.Get(Path.GetFullPath(item.Path)) is { Deleted: false } same) self.Add(same.Id);
+                    if (hashes.TryGetValue(item.Id, out var h) && byHash.TryGetValue(h, out var ids)) self.UnionWith(ids);
+                }
+                excluded.Add(self);
+            }
+            var hits = batch.Embedded.Count > 0 ? SearchRefined(batch.Vectors, k, excluded, refinement) : [];
+            int next = 0;
+            foreach (var item in batch.Items)
+            {
+                hashes.TryRemove(item.Id, out _);
+                if (batch.Failures.TryGetValue(item.Id, out var f)) yield return new QueryOutcome(item.Path, [], f);
+                else yield return new QueryOutcome(item.Path, hits[next++], null);
+            }
+        }
+    }
+
+    /// <summary>Raw query vectors (Q × <see cref="Dimension"/>) searched with <paramref name="refinement"/>; <paramref name="excluded"/> per query.</summary>
+    private IReadOnlyList<SearchHit>[] SearchRefined(float[] raw, int k, IReadOnlyList<HashSet<long>> excluded, QueryRefinement refinement)
+    {
+        lock (_deviceLock)
+        {
+            var queries = ToSearchSpace(raw);
+            int d = _index.Dimension, n = queries.Length / d, extra = excluded.Max(e => e.Count);
+            if (refinement.ExpansionNeighbours > 0)
+            {
+                var first = _index.Search(queries, refinement.ExpansionNeighbours + extra, Metric.Ip);
+                for (int q = 0; q < n; q++)
+                {
+                    var (ids, scores) = Kept(first.IdsOf(q), first.ScoresOf(q), excluded[q]);
+                    Reranking.Accumulate(queries.AsSpan(q * d, d), ids, scores, refinement.ExpansionAlpha,
+                        id => ToSearchSpace(_store.GetVector(id)!), limit: refinement.ExpansionNeighbours);
+                }
+            }
+            var shift = refinement.Background is { } bg ? bg.Normalizer.BackgroundMeans(queries).Select(m => bg.Normalizer.Beta * m).ToArray() : new float[n];
+            var r = _index.Search(queries, k + extra, Metric.Ip);
+            var result = new IReadOnlyList<SearchHit>[n];
+            for (int q = 0; q < n; q++)
+            {
+                var (ids, scores) = Kept(r.IdsOf(q), r.ScoresOf(q), excluded[q]);
+                var hits = new List<SearchHit>(k);
+                for (int i = 0; i < ids.Length && hits.Count < k; i++)
+                {
+                    float score = scores[i] - shift[q];
+                    if (score >= refinement.MinScore) hits.Add(new SearchHit(ids[i], _store.Get(ids[i])?.Path ?? "", score));
+                }
+                result[q] = hits;
+            }
+            return result;
+        }
+    }
+
+    private static (long[] Ids, float[] Scores) Kept(ReadOnlySpan<long> ids, ReadOnlySpan<float> scores, HashSet<long> excluded)
+    {
+        var keptIds = new List<long>(ids.Length);
+        var keptScores = new List<float>(ids.Length);
+        for (int i = 0; i < ids.Length; i++)
+            if (ids[i] >= 0 && !excluded.Contains(ids[i])) { keptIds.Add(ids[i]); keptScores.Add(scores[i]); }
+        return (keptIds.ToArray(), keptScores.ToArray());
+    }
+}

@@ -1,0 +1,131 @@
+// The query options of copy detection on a small real index (tiny generated CNN, 8 images): each option's hits are
+// compared with the plain hits transformed by its definition, computed here from the stored vectors in double.
+using System.Text.Json;
+using GpuSearch.Cli;
+using GpuSearch.Cli.Commands;
+using GpuSearch.Store;
+using GpuSearch.Tests.Models;
+using static GpuSearch.Tests.Engine.WhiteningTests;
+
+namespace GpuSearch.Tests.Engine;
+
+[Trait("Backend", "OpenCL")]
+public sealed class QueryRefinementTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+    private readonly string _model, _images, _db;
+
+    public QueryRefinementTests()
+    {
+        _model = Model(_dir.Path);
+        _images = Images(_dir.Path, 8);
+        _db = Path.Combine(_dir.Path, "db");
+        using var engine = ImageSearchEngine.Open(_db, Options(_model));
+        if (engine.AddImagesAsync([_images]).GetAwaiter().GetResult().Added != 8) throw new InvalidOperationException("the fixture did not index 8 images");
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    private string Image(int i) => Path.Combine(_images, $"img{i}.png");
+
+    private static IReadOnlyList<SearchHit> Query(ImageSearchEngine engine, string file, int k, QueryRefinement r) =>
+        engine.QueryImagesRefinedAsync([file], k, r).ToBlockingEnumerable().Single().Hits;
+
+    private static double Dot(float[] a, float[] b) => a.Zip(b).Sum(p => (double)p.First * p.Second);
+
+    [Fact]
+    public void Exclude_self_drops_the_same_path_and_the_same_bytes()
+    {
+        using var engine = ImageSearchEngine.Open(_db, Options(_model));
+        var self = engine.FindItem(Image(0))!.Id;
+        var plain = Query(engine, Image(0), 8, new QueryRefinement());
+        Assert.Equal(self, plain[0].Id);
+        Assert.Equal(plain.Skip(1).Take(3), Query(engine, Image(0), 3, new QueryRefinement { ExcludeSelf = true }));
+        // A copy elsewhere has another path but the same bytes: the content hash finds it.
+        var copy = Path.Combine(Directory.CreateDirectory(Path.Combine(_dir.Path, "q")).FullName, "copy.png");
+        File.Copy(Image(0), copy);
+        Assert.Equal(self, Query(engine, copy, 1, new QueryRefinement())[0].Id);
+        Assert.DoesNotContain(Query(engine, copy, 8, new QueryRefinement { ExcludeSelf = true }), h => h.Id == self);
+        Assert.Equal(7, Query(engine, copy, 8, new QueryRefinement { ExcludeSelf = true }).Count);
+    }
+
+    [Fact]
+    public void Min_score_keeps_exactly_the_hits_at_or_above_it()
+    {
+        using var engine = ImageSearchEngine.Open(_db, Options(_model));
+        var plain = Query(engine, Image(3), 8, new QueryRefinement());
+        float cut = (plain[2].Score + plain[3].Score) / 2;
+        Assert.True(plain[2].Score > plain[3].Score, "the fixture needs distinct scores");
+        Assert.Equal(plain.Take(3), Query(engine, Image(3), 8, new QueryRefinement { MinScore = cut }));
+        Assert.Empty(Query(engine, Image(3), 8, new QueryRefinement { MinScore = 1.5f }));
+    }
+
+    [Fact]
+    public void Query_expansion_searches_with_the_alpha_weighted_mean()
+    {
+        using var engine = ImageSearchEngine.Open(_db, Options(_model));
+        var items = engine.Items();
+        var q = engine.Embed([Image(5)]).Vectors;
+        var plain = engine.Search(q, 8)[0];
+        const int n = 2;
+        const float alpha = 2f;
+        var expanded = q.Select(v => (double)v).ToArray();
+        foreach (var h in plain.Take(n))
+        {
+            double w = Math.Pow(Math.Max(h.Score, 0), alpha);
+            var x = engine.GetVector(h.Id)!;
+            for (int j = 0; j < expanded.Length; j++) expanded[j] += w * x[j];
+        }
+        double norm = Math.Sqrt(expanded.Sum(v => v * v));
+        var qe = expanded.Select(v => (float)(v / norm)).ToArray();
+        var want = items.Select(i => (i.Id, Score: Dot(qe, engine.GetVector(i.Id)!))).OrderByDescending(p => p.Score).Take(5).ToArray();
+        var got = Query(engine, Image(5), 5, new QueryRefinement { ExpansionNeighbours = n, ExpansionAlpha = alpha });
+        Assert.Equal(want.Select(p => p.Id), got.Select(h => h.Id));
+        Assert.Equal(want.Select(p => p.Score), got.Select(h => (double)h.Score), (a, b) => Math.Abs(a - b) < 1e-5);
+        Assert.NotEqual(plain.Take(5).Select(h => h.Score), got.Select(h => h.Score));
+    }
+
+    [Fact]
+    public async Task Background_normalisation_subtracts_beta_times_the_mean_of_the_top_n()
+    {
+        var bgDb = Path.Combine(_dir.Path, "bg");
+        using (var bgEngine = ImageSearchEngine.Open(bgDb, Options(_model)))
+            Assert.Equal(6, (await bgEngine.AddImagesAsync([Images(_dir.Path, 6, seed: 9)])).Added);
+        using var engine = ImageSearchEngine.Open(_db, Options(_model));
+        var q = engine.Embed([Image(1)]).Vectors;
+        float[][] bg;
+        using (var bgEngine = ImageSearchEngine.Open(bgDb, Options(_model) with { ReadOnly = true, CreateIfMissing = false }))
+            bg = bgEngine.Items().Select(i => bgEngine.GetVector(i.Id)!).ToArray();
+        const int n = 3;
+        const float beta = 0.5f;
+        double shift = beta * bg.Select(b => Dot(q, b)).OrderDescending().Take(n).Average();
+        var plain = engine.Search(q, 8)[0];
+        using var background = engine.LoadBackground(bgDb, n, beta);
+        Assert.Equal(6, background.Count);
+        var got = Query(engine, Image(1), 8, new QueryRefinement { Background = background });
+        Assert.Equal(plain.Select(h => h.Id), got.Select(h => h.Id)); // one query's order never changes
+        Assert.Equal(plain.Select(h => h.Score - shift), got.Select(h => (double)h.Score), (a, b) => Math.Abs(a - b) < 1e-5);
+        // The minimum score applies to the normalised scores.
+        float cut = (got[1].Score + got[2].Score) / 2;
+        Assert.Equal(got.Take(2), Query(engine, Image(1), 8, new QueryRefinement { Background = background, MinScore = cut }));
+        // A background made by another model is refused, not mixed in.
+        var otherDb = Path.Combine(_dir.Path, "other");
+        using (var other = ImageSearchEngine.Open(otherDb, Options(Model(_dir.Path, seed: 11))))
+            await other.AddImagesAsync([_images]);
+        Assert.Throws<FingerprintMismatchException>(() => engine.LoadBackground(otherDb));
+    }
+
+    [Fact]
+    public async Task Query_command_passes_the_options_through()
+    {
+        var sw = new StringWriter();
+        var options = new EngineOptions { Device = "cpu", BatchSize = 4, DecodeWorkers = 2 };
+        Assert.Equal(0, await QueryCommand.RunAsync([Image(0)], _db, 8, "json", null, options, sw, default,
+            new QueryRefinementArgs(MinScore: -1f, ExcludeSelf: true)));
+        var hits = JsonDocument.Parse(sw.ToString()).RootElement[0].GetProperty("hits").EnumerateArray().Select(h => h.GetProperty("path").GetString()).ToArray();
+        Assert.Equal(7, hits.Length);
+        Assert.DoesNotContain(Path.GetFullPath(Image(0)), hits);
+        await Assert.ThrowsAsync<ArgumentException>(() => QueryCommand.RunAsync([Image(0)], _db, 8, "json", null, options, TextWriter.Null, default,
+            new QueryRefinementArgs(Qe: -1)));
+    }
+}
