@@ -81,6 +81,9 @@ public sealed class DecodePipeline
         {
             await foreach (var batch in batches.Reader.ReadAllAsync(token).ConfigureAwait(false))
             {
+                // ReadAllAsync hands out batches already buffered without looking at the token again: a consumer
+                // that cancelled must not be given one more.
+                cancellationToken.ThrowIfCancellationRequested();
                 run.Window.Release(batch.Items.Count);
                 run.Budget.Return(batch.Items.Sum(i => i.BudgetBytes));
                 run.Delivered(batch);

@@ -46,7 +46,9 @@ public sealed class IndexKillTests(ITestOutputHelper log) : IDisposable
     public async Task KilledIndexerLosesNothingReportedAndResumesWithoutDuplicates()
     {
         var images = Path.Combine(_dir, "images");
-        var files = VariantImages.Write(images, 18); // 144 distinct images
+        // 320 distinct images: enough that one cycle which outruns its kill on a loaded machine (seen: 123 items
+        // committed before the test thread looked) does not leave nothing for the later cycles to interrupt.
+        var files = VariantImages.Write(images, 40);
         var model = SharedData.Find(EngineTests.Model, out _)!;
         var db = Path.Combine(_dir, "db");
         var reported = new List<(long Id, string Path)>();
