@@ -20,5 +20,6 @@ var root = new RootCommand("gpusearch — image similarity search on GPUs: embed
     PruneCommand.Create(),
     ServeCommand.Create(),
     DedupCommand.Create(),
+    TuneCommand.Create(),
 };
 return CliRunner.Run(root, args);

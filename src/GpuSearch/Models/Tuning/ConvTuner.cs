@@ -1,0 +1,156 @@
+// Measures conv tile candidates on the actual device (CLBlast's approach): each candidate runs a few
+// representative shapes, its output is checked against a scalar host reference (a wrong candidate is never
+// chosen, whatever its speed), and the fastest correct one is stored in the tuning cache.
+using System.Diagnostics;
+using GpuSearch.Compute;
+using GpuSearch.Models.Ops;
+
+namespace GpuSearch.Models.Tuning;
+
+/// <summary>One candidate's outcome.</summary>
+/// <param name="Tiles">The candidate.</param>
+/// <param name="TotalMs">Sum over the shapes of the best time per shape (ms); NaN when rejected.</param>
+/// <param name="PerShapeMs">Best time per shape (ms), in shape order.</param>
+/// <param name="Rejection">Why it was rejected (wrong output, failed to compile or launch), or null.</param>
+public sealed record ConvCandidateResult(ConvTiles Tiles, double TotalMs, IReadOnlyList<double> PerShapeMs, string? Rejection);
+
+/// <summary>What a tuning run found.</summary>
+/// <param name="Class">Device class.</param>
+/// <param name="Isa">Host CPU vector ISA (from /proc/cpuinfo).</param>
+/// <param name="Default">The shipped default (always measured).</param>
+/// <param name="Winner">The fastest correct candidate.</param>
+/// <param name="Candidates">Every candidate's outcome, in measured order.</param>
+/// <param name="CachePath">Where the winner was stored, or null when not stored.</param>
+public sealed record ConvTuneResult(DeviceClass Class, string Isa, ConvTiles Default, ConvTiles Winner,
+    IReadOnlyList<ConvCandidateResult> Candidates, string? CachePath)
+{
+    /// <summary>The default's outcome.</summary>
+    public ConvCandidateResult DefaultResult => Candidates.First(c => c.Tiles == Default);
+    /// <summary>The winner's outcome.</summary>
+    public ConvCandidateResult WinnerResult => Candidates.First(c => c.Tiles == Winner);
+}
+
+/// <summary>Tunes conv tiles for one device.</summary>
+public sealed class ConvTuner(ComputeDevice device)
+{
+    /// <summary>ResNet-style shapes: a 3×3 layer that fits one K panel, a deep 3×3 one (accumulators in local memory), a 1×1 GEMM.</summary>
+    public static IReadOnlyList<Conv2dShape> RepresentativeShapes { get; } =
+    [
+        new(1, 64, 56, 56, 64, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1),
+        new(1, 256, 14, 14, 256, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1),
+        new(1, 128, 28, 28, 512, 1, 1),
+    ];
+
+    /// <summary>Largest relative error (to the output's largest magnitude) a correct candidate may show.</summary>
+    public const double Tolerance = 1e-4;
+
+    /// <summary>Test hook: may alter a candidate's downloaded output before it is checked.</summary>
+    internal Action<ConvTiles, float[]>? OutputFilter { get; init; }
+
+    /// <summary>
+    /// Measures the default and every candidate on every shape (best of <paramref name="reps"/> after a warm-up
+    /// run that is also the correctness check), picks the fastest correct one and, when
+    /// <paramref name="cacheDirectory"/> is given, stores it there.
+    /// </summary>
+    public ConvTuneResult Run(IEnumerable<ConvTiles> candidates, IReadOnlyList<Conv2dShape> shapes, int reps, string? cacheDirectory,
+        Action<ConvCandidateResult>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        ArgumentNullException.ThrowIfNull(shapes);
+        ArgumentOutOfRangeException.ThrowIfLessThan(reps, 1);
+        if (shapes.Count == 0) throw new ArgumentException("No shapes to tune on", nameof(shapes));
+        var cls = DeviceClassifier.Classify(device.Info);
+        var def = TuningDefaults.For(cls).ConvDefault;
+        var all = new[] { def }.Concat(candidates).Distinct().ToList();
+        var cases = shapes.Select(MakeCase).ToList();
+        var results = new List<ConvCandidateResult>();
+        foreach (var tiles in all)
+        {
+            var r = Measure(tiles, cases, reps);
+            results.Add(r);
+            progress?.Invoke(r);
+        }
+        var winner = results.Where(r => r.Rejection is null).MinBy(r => r.TotalMs)
+            ?? throw new InvalidOperationException($"No conv tile candidate produced correct output on {device.Info.Id}; the default was rejected: {results[0].Rejection}");
+        string? path = null;
+        if (cacheDirectory is not null)
+        {
+            var d = results[0];
+            var entry = new TuningEntry(device.Info.Name, device.Info.DriverVersion, TuningCache.ConvKernelHash(device.Info.Backend),
+                cls.ToString(), DeviceClassifier.HostCpuIsa, winner.Tiles, winner.TotalMs, d.TotalMs, DateTime.UtcNow);
+            path = TuningCache.Write(cacheDirectory, device.Info, entry);
+        }
+        return new ConvTuneResult(cls, DeviceClassifier.HostCpuIsa, def, winner.Tiles, results, path);
+    }
+
+    private sealed record Case(Conv2dShape Shape, float[] X, float[] W, float[] Bias, float[] Expected);
+
+    private static Case MakeCase(Conv2dShape s, int index)
+    {
+        var rng = new Random(1234 + index);
+        float[] Fill(long n, float scale) { var a = new float[n]; for (long i = 0; i < n; i++) a[i] = (float)(rng.NextDouble() * 2 - 1) * scale; return a; }
+        var x = Fill(s.InputCount, 1f);
+        var w = Fill(s.WeightCount, 1f / MathF.Sqrt(s.WeightCount / s.OutChannels));
+        var b = Fill(s.OutChannels, 0.1f);
+        return new Case(s, x, w, b, ConvReference.Run(s, x, w, b));
+    }
+
+    private ConvCandidateResult Measure(ConvTiles tiles, List<Case> cases, int reps)
+    {
+        var times = new List<double>();
+        try { tiles.Validate(); }
+        catch (ArgumentException e) { return new(tiles, double.NaN, times, "invalid: " + e.Message); }
+        var stream = device.Stream;
+        foreach (var c in cases)
+        {
+            var s = c.Shape;
+            using var x = device.Allocate(s.InputCount * 4);
+            using var w = device.Allocate(s.WeightCount * 4);
+            using var b = device.Allocate(s.OutChannels * 4L);
+            using var y = device.Allocate(s.OutputCount * 4);
+            stream.Upload<float>(x, c.X);
+            stream.Upload<float>(w, c.W);
+            stream.Upload<float>(b, c.Bias);
+            var opts = new ConvOptions(Tiles: tiles);
+            void Once() => Conv2d.Run(stream, s, x, 0, w, 0, b, 0, null, 0, y, 0, Activation.Relu, opts);
+            try
+            {
+                stream.Fill(y, float.NaN);
+                Once();
+                stream.Synchronize();
+            }
+            catch (Exception e) when (e is ComputeException or ArgumentException or NotSupportedException or InvalidOperationException)
+            {
+                return new(tiles, double.NaN, times, $"failed on {Describe(s)}: {e.Message}");
+            }
+            var got = stream.Download<float>(y, s.OutputCount);
+            OutputFilter?.Invoke(tiles, got);
+            if (Check(got, c.Expected) is { } wrong) return new(tiles, double.NaN, times, $"wrong output on {Describe(s)}: {wrong}");
+            double best = double.MaxValue;
+            for (int r = 0; r < reps; r++)
+            {
+                var sw = Stopwatch.StartNew();
+                Once();
+                stream.Synchronize();
+                best = Math.Min(best, sw.Elapsed.TotalMilliseconds);
+            }
+            times.Add(best);
+        }
+        return new(tiles, times.Sum(), times, null);
+    }
+
+    private static string? Check(float[] got, float[] expected)
+    {
+        double scale = 1e-6;
+        foreach (var e in expected) scale = Math.Max(scale, Math.Abs(e));
+        for (int i = 0; i < got.Length; i++)
+        {
+            var err = Math.Abs((double)got[i] - expected[i]);
+            if (!(err <= Tolerance * scale)) return $"element {i} is {got[i]}, expected {expected[i]}";
+        }
+        return null;
+    }
+
+    /// <summary>A shape as N×C×H×W →M k×k /s.</summary>
+    public static string Describe(Conv2dShape s) => $"{s.Batch}×{s.InChannels}×{s.Height}×{s.Width}→{s.OutChannels} {s.KernelH}×{s.KernelW}/{s.StrideH}";
+}
