@@ -43,10 +43,10 @@ internal static class TuneCommand
                 device = dev.Info.Id, name = dev.Info.Name, driver = dev.Info.DriverVersion, device_class = cls.ToString(),
                 cpu_model = DeviceClassifier.HostCpuModel, isa = result.Isa,
                 @default = Name(result.Default), winner = Name(result.Winner), winner_tiles = result.Winner,
-                default_ms = result.DefaultResult.TotalMs, winner_ms = result.WinnerResult.TotalMs, speedup, cache = result.CachePath,
+                default_ms = Finite(result.DefaultResult.TotalMs), winner_ms = result.WinnerResult.TotalMs, speedup = Finite(speedup), cache = result.CachePath,
                 candidates = result.Candidates.Select(c => new
                 {
-                    tiles = Name(c.Tiles), total_ms = double.IsNaN(c.TotalMs) ? (double?)null : c.TotalMs, per_shape_ms = c.PerShapeMs, rejected = c.Rejection,
+                    tiles = Name(c.Tiles), total_ms = Finite(c.TotalMs), per_shape_ms = c.PerShapeMs, rejected = c.Rejection,
                 }),
             };
             output.WriteLine(JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
@@ -58,6 +58,8 @@ internal static class TuneCommand
         }
         return ExitCodes.Ok;
     }
+
+    private static double? Finite(double v) => double.IsFinite(v) ? v : null;
 
     /// <summary>A candidate as "6×64 regs, 24×64×64 tile".</summary>
     internal static string Name(ConvTiles t) =>

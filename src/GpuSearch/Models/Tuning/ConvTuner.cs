@@ -48,8 +48,8 @@ public sealed class ConvTuner(ComputeDevice device)
     internal Action<ConvTiles, float[]>? OutputFilter { get; init; }
 
     /// <summary>
-    /// Measures the default and every candidate on every shape (best of <paramref name="reps"/> after a warm-up
-    /// run that is also the correctness check), picks the fastest correct one and, when
+    /// Checks the default and every candidate on every shape, then times the correct ones in
+    /// <paramref name="reps"/> interleaved rounds (best per shape), picks the fastest correct one and, when
     /// <paramref name="cacheDirectory"/> is given, stores it there.
     /// </summary>
     public ConvTuneResult Run(IEnumerable<ConvTiles> candidates, IReadOnlyList<Conv2dShape> shapes, int reps, string? cacheDirectory,
@@ -63,13 +63,23 @@ public sealed class ConvTuner(ComputeDevice device)
         var def = TuningDefaults.For(cls).ConvDefault;
         var all = new[] { def }.Concat(candidates).Distinct().ToList();
         var cases = shapes.Select(MakeCase).ToList();
-        var results = new List<ConvCandidateResult>();
-        foreach (var tiles in all)
-        {
-            var r = Measure(tiles, cases, reps);
-            results.Add(r);
-            progress?.Invoke(r);
-        }
+        using var buffers = new CaseBuffers(device, cases);
+        // Correctness first (it is also the warm-up that compiles), then timing rounds that visit every surviving
+        // candidate in turn, so a change in load from other tenants hits all candidates alike.
+        var rejections = all.ToDictionary(t => t, t => Check(t, cases, buffers));
+        var best = all.ToDictionary(t => t, _ => Enumerable.Repeat(double.MaxValue, cases.Count).ToArray());
+        for (int r = 0; r < reps; r++)
+            foreach (var t in all.Where(t => rejections[t] is null))
+                for (int i = 0; i < cases.Count; i++)
+                {
+                    var sw = Stopwatch.StartNew();
+                    Launch(t, cases[i], buffers, i);
+                    device.Stream.Synchronize();
+                    best[t][i] = Math.Min(best[t][i], sw.Elapsed.TotalMilliseconds);
+                }
+        var results = all.Select(t => rejections[t] is { } why ? new ConvCandidateResult(t, double.NaN, [], why)
+            : new ConvCandidateResult(t, best[t].Sum(), best[t], null)).ToList();
+        if (progress is not null) foreach (var r in results) progress(r);
         var winner = results.Where(r => r.Rejection is null).MinBy(r => r.TotalMs)
             ?? throw new InvalidOperationException($"No conv tile candidate produced correct output on {device.Info.Id}; the default was rejected: {results[0].Rejection}");
         string? path = null;
@@ -95,51 +105,63 @@ public sealed class ConvTuner(ComputeDevice device)
         return new Case(s, x, w, b, ConvReference.Run(s, x, w, b));
     }
 
-    private ConvCandidateResult Measure(ConvTiles tiles, List<Case> cases, int reps)
+    private sealed class CaseBuffers : IDisposable
     {
-        var times = new List<double>();
-        try { tiles.Validate(); }
-        catch (ArgumentException e) { return new(tiles, double.NaN, times, "invalid: " + e.Message); }
-        var stream = device.Stream;
-        foreach (var c in cases)
+        public readonly List<(DeviceBuffer X, DeviceBuffer W, DeviceBuffer B, DeviceBuffer Y)> Items = [];
+
+        public CaseBuffers(ComputeDevice device, List<Case> cases)
         {
-            var s = c.Shape;
-            using var x = device.Allocate(s.InputCount * 4);
-            using var w = device.Allocate(s.WeightCount * 4);
-            using var b = device.Allocate(s.OutChannels * 4L);
-            using var y = device.Allocate(s.OutputCount * 4);
-            stream.Upload<float>(x, c.X);
-            stream.Upload<float>(w, c.W);
-            stream.Upload<float>(b, c.Bias);
-            var opts = new ConvOptions(Tiles: tiles);
-            void Once() => Conv2d.Run(stream, s, x, 0, w, 0, b, 0, null, 0, y, 0, Activation.Relu, opts);
+            foreach (var c in cases)
+            {
+                var s = c.Shape;
+                var item = (device.Allocate(s.InputCount * 4), device.Allocate(s.WeightCount * 4), device.Allocate(s.OutChannels * 4L), device.Allocate(s.OutputCount * 4));
+                Items.Add(item);
+                device.Stream.Upload<float>(item.Item1, c.X);
+                device.Stream.Upload<float>(item.Item2, c.W);
+                device.Stream.Upload<float>(item.Item3, c.Bias);
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var (x, w, b, y) in Items) { x.Dispose(); w.Dispose(); b.Dispose(); y.Dispose(); }
+        }
+    }
+
+    private void Launch(ConvTiles tiles, Case c, CaseBuffers buffers, int i)
+    {
+        var (x, w, b, y) = buffers.Items[i];
+        Conv2d.Run(device.Stream, c.Shape, x, 0, w, 0, b, 0, null, 0, y, 0, Activation.Relu, new ConvOptions(Tiles: tiles));
+    }
+
+    /// <summary>Null when the candidate runs every shape correctly, else why not.</summary>
+    private string? Check(ConvTiles tiles, List<Case> cases, CaseBuffers buffers)
+    {
+        try { tiles.Validate(); }
+        catch (ArgumentException e) { return "invalid: " + e.Message; }
+        var stream = device.Stream;
+        for (int i = 0; i < cases.Count; i++)
+        {
+            var c = cases[i];
+            var y = buffers.Items[i].Y;
             try
             {
                 stream.Fill(y, float.NaN);
-                Once();
+                Launch(tiles, c, buffers, i);
                 stream.Synchronize();
             }
             catch (Exception e) when (e is ComputeException or ArgumentException or NotSupportedException or InvalidOperationException)
             {
-                return new(tiles, double.NaN, times, $"failed on {Describe(s)}: {e.Message}");
+                return $"failed on {Describe(c.Shape)}: {e.Message}";
             }
-            var got = stream.Download<float>(y, s.OutputCount);
+            var got = stream.Download<float>(y, c.Shape.OutputCount);
             OutputFilter?.Invoke(tiles, got);
-            if (Check(got, c.Expected) is { } wrong) return new(tiles, double.NaN, times, $"wrong output on {Describe(s)}: {wrong}");
-            double best = double.MaxValue;
-            for (int r = 0; r < reps; r++)
-            {
-                var sw = Stopwatch.StartNew();
-                Once();
-                stream.Synchronize();
-                best = Math.Min(best, sw.Elapsed.TotalMilliseconds);
-            }
-            times.Add(best);
+            if (Compare(got, c.Expected) is { } wrong) return $"wrong output on {Describe(c.Shape)}: {wrong}";
         }
-        return new(tiles, times.Sum(), times, null);
+        return null;
     }
 
-    private static string? Check(float[] got, float[] expected)
+    private static string? Compare(float[] got, float[] expected)
     {
         double scale = 1e-6;
         foreach (var e in expected) scale = Math.Max(scale, Math.Abs(e));

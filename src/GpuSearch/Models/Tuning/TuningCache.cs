@@ -27,7 +27,7 @@ public static class TuningCache
 {
     private sealed record Envelope(int Format, string Payload, string Sha256);
 
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
+    private static readonly JsonSerializerOptions Json = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>Folder of tuning entries: <c>tuning/</c> under <see cref="KernelCache.Directory"/>, null when caching is off.</summary>
     public static string? DefaultDirectory => KernelCache.Directory is { } d ? Path.Combine(d, "tuning") : null;
