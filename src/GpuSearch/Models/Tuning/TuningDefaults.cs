@@ -44,10 +44,13 @@ public static class TuningDefaults
         [
             // 6 × 64 accumulators = 24 of 32 zmm registers; ResNet-50 +4 %, MobileNetV2 +1.5 % against 8 × 64 on an AVX-512 VM.
             new(DeviceClass.CpuAvx512, CpuTiles(6, 64), cpuSpace, "measured: 2-vCPU AMD EPYC (AVX-512), PoCL 3.1 skylake-avx512"),
-            // 16 ymm registers: 6 × 16 floats = 12 accumulators + 1 broadcast + 2 operand vectors (6 × 64 needs 48
-            // and spills). Derived from the register count; replace with a measured winner from an AVX2 machine.
-            new(DeviceClass.CpuAvx2, CpuTiles(6, 16), cpuSpace, "derived from 16 ymm registers; not yet measured on an AVX2 machine"),
-            new(DeviceClass.CpuOther, CpuTiles(4, 16), cpuSpace, "derived: 16 SSE/NEON registers of 4 floats; unmeasured"),
+            // 16 ymm registers: 3 × 32 floats = 12 accumulators + 1 broadcast + 2 operand vectors (6 × 64 needs 48 and
+            // spills). 16-pixel tiles fit too but cost 2.5–3.6× in packing and group overhead on the AVX-512 VM
+            // (`gpusearch tune`, 2026-12-02), where 3 × 32 was within 25 % of the AVX-512 default. Replace with a
+            // winner measured on an AVX2 machine.
+            new(DeviceClass.CpuAvx2, CpuTiles(3, 32), cpuSpace, "derived from 16 ymm registers; not yet measured on an AVX2 machine"),
+            // 16 SSE/NEON registers of 4 floats: 3 × 16 = 12 accumulators.
+            new(DeviceClass.CpuOther, CpuTiles(3, 16), cpuSpace, "derived: 16 SSE/NEON registers of 4 floats; unmeasured"),
             new(DeviceClass.NvidiaSm80, gpuSpace[0], gpuSpace, "the generic GPU tiles; unmeasured on sm_80"),
             new(DeviceClass.NvidiaSm90, gpuSpace[0], gpuSpace, "the generic GPU tiles; unmeasured on sm_90"),
             new(DeviceClass.GpuOther, gpuSpace[0], gpuSpace, "256 work-items of 4×4 outputs over 64×64 tiles"),
