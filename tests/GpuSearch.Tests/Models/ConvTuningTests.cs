@@ -16,7 +16,8 @@ public sealed class ConvTuningTests : IDisposable
     // Deep enough (K = 24·9 = 216) that the 64-deep panels take the local-accumulator path, not a tile multiple.
     private static readonly Conv2dShape[] TinyShapes = [new(1, 24, 9, 7, 20, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)];
 
-    private static readonly ConvTiles[] TinySpace = [TuningDefaults.CpuTiles(3, 16), TuningDefaults.CpuTiles(4, 32) with { PanelDepth = 64 }];
+    // Neither is any class's default, so both are measured beside the default on every host.
+    private static readonly ConvTiles[] TinySpace = [TuningDefaults.CpuTiles(3, 64), TuningDefaults.CpuTiles(4, 32) with { PanelDepth = 64 }];
 
     public void Dispose()
     {
@@ -96,6 +97,24 @@ public sealed class ConvTuningTests : IDisposable
         var ws = new List<string>();
         Assert.Null(TuningCache.TryRead(_dir, other, ws.Add));
         Assert.Contains("another device", Assert.Single(ws));
+    }
+
+    [Fact]
+    public void Executor_takes_the_cached_winner_and_falls_back_to_the_class_default()
+    {
+        var dev = Devices.Cpu;
+        var def = TunedConvTiles.Default(dev.Info);
+        Assert.Equal(def, TunedConvTiles.Resolve(dev.Info, _dir, null)); // nothing cached yet
+        var tuned = TuningDefaults.CpuTiles(4, 32);
+        Assert.NotEqual(def, tuned);
+        var path = TuningCache.Write(_dir, dev.Info, new TuningEntry(dev.Info.Name, dev.Info.DriverVersion,
+            TuningCache.ConvKernelHash(dev.Info.Backend), "CpuAvx512", "AVX-512", tuned, 1, 2, DateTime.UtcNow));
+        Assert.Equal(tuned, TunedConvTiles.Resolve(dev.Info, _dir, null));
+
+        File.WriteAllText(path, "{\"Format\":1,\"Payload\":\"{}\",\"Sha256\":\"00\"}");
+        var warnings = new List<string>();
+        Assert.Equal(def, TunedConvTiles.Resolve(dev.Info, _dir, warnings.Add));
+        Assert.Single(warnings);
     }
 
     [Theory]

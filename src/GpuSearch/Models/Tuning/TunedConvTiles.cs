@@ -23,10 +23,12 @@ public static class TunedConvTiles
     {
         ArgumentNullException.ThrowIfNull(device);
         if (!UseTuned) return Default(device);
-        return Resolved.GetOrAdd(Key(device), _ =>
-            TuningCache.DefaultDirectory is { } dir && TuningCache.TryRead(dir, device, w => Warning?.Invoke(w)) is { } e
-                ? e.Tiles : Default(device));
+        return Resolved.GetOrAdd(Key(device), _ => Resolve(device, TuningCache.DefaultDirectory, w => Warning?.Invoke(w)));
     }
+
+    /// <summary>Tuned tiles from <paramref name="directory"/> if a valid entry exists, else the class default (not memoised).</summary>
+    internal static ConvTiles Resolve(DeviceInfo device, string? directory, Action<string>? warn) =>
+        directory is not null && TuningCache.TryRead(directory, device, warn) is { } e ? e.Tiles : Default(device);
 
     /// <summary>The shipped default for the device's class.</summary>
     public static ConvTiles Default(DeviceInfo device) => TuningDefaults.For(DeviceClassifier.Classify(device)).ConvDefault;
