@@ -123,3 +123,10 @@ internal sealed record DevicePeak(double GBs, double GFlops)
         return null;
     }
 }
+
+/// <summary>The machine a bench row was measured on: CPU model and vector ISA from /proc/cpuinfo, and core count.</summary>
+internal static class BenchMachine
+{
+    public static string Line =>
+        $"machine: CPU {Models.Tuning.DeviceClassifier.HostCpuModel}, {Models.Tuning.DeviceClassifier.HostCpuIsa}, {Environment.ProcessorCount} cores";
+}

@@ -81,11 +81,13 @@ public static class EmbedBench
             Console.WriteLine(JsonSerializer.Serialize(new
             {
                 benchmark = "embed", device = dev.Info.Id, device_name = dev.Info.Name, model = Path.GetFileName(Path.GetDirectoryName(model)) + "/" + Path.GetFileName(model),
+                cpu_model = GpuSearch.Models.Tuning.DeviceClassifier.HostCpuModel, isa = GpuSearch.Models.Tuning.DeviceClassifier.HostCpuIsa,
                 images = images.Length, distinct_images = decoded.Length, batch, repeat,
                 serial_images_per_s = serial, overlapped_images_per_s = overlapped, ratio = overlapped / serial, utc = DateTime.UtcNow,
             }));
             return 0;
         }
+        Console.WriteLine(BenchMachine.Line);
         Console.WriteLine($"embed {images.Length} decoded images ({decoded.Length} distinct from {dir}), batch {batch}, {model} on {dev.Info.Id} ({dev.Info.Name}), best of {repeat}, {DateTime.UtcNow:u}");
         Console.WriteLine($"  one batch at a time         : {serial,8:F1} img/s (baseline)");
         Console.WriteLine($"  next upload beside compute  : {overlapped,8:F1} img/s");

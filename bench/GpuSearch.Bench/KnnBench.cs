@@ -18,6 +18,7 @@ internal static class KnnBench
     public static int Run(string[] args)
     {
         var o = BenchArgs.Parse(args);
+        if (!o.Flag("--json")) Console.WriteLine(BenchMachine.Line);
         var ns = o.Ints("--n", [200_000]);
         var ds = o.Ints("--d", [512]);
         var qs = o.Ints("--q", [64]);

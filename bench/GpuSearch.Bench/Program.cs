@@ -18,6 +18,8 @@ if (args.Length == 0 || args[0] is "-h" or "--help")
                GPU preprocessing images/s vs the scalar C# reference
           serve --db DB --queries DIR [--cli PATH] [--clients 1,8,64] [--seconds 10] [--k 10] [--device D] [--json]
                HTTP load on a `gpusearch serve` process on loopback: req/s, p50/p95, server CPU-s; micro-batched vs single-request
+          ort [--model M] [--batch 8] [--repeat 3] [--device cpu] [--ort-threads 0] [--json]
+               CNN inference (default ResNet-18) vs ONNX Runtime CPU EP, interleaved: img/s, CPU-s/img, cosine; default vs tuned tiles
         """);
     return 2;
 }
@@ -30,7 +32,8 @@ try
         "preprocess" => PreprocessBench.Run(args[1..]),
         "embed" => EmbedBench.Run(args[1..]),
         "serve" => ServeBench.Run(args[1..]),
-        _ => throw new ArgumentException($"Unknown benchmark '{args[0]}' (available: knn, decode, preprocess, embed, serve)"),
+        "ort" => OrtBench.Run(args[1..]),
+        _ => throw new ArgumentException($"Unknown benchmark '{args[0]}' (available: knn, decode, preprocess, embed, serve, ort)"),
     };
 }
 catch (ArgumentException e)

@@ -27,6 +27,7 @@ internal static class CliRunner
             return ExitCodes.Usage;
         }
         using var compiles = KernelCompileReporter.Attach(Console.Error);
+        GpuSearch.Models.Tuning.TunedConvTiles.Warning += w => Console.Error.WriteLine($"warning: {w}");
         try
         {
             // System.CommandLine 3 would otherwise catch and print the exception itself (stack trace, exit 1).

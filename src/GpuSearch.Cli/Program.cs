@@ -21,5 +21,6 @@ var root = new RootCommand("gpusearch — image similarity search on GPUs: embed
     ServeCommand.Create(),
     DedupCommand.Create(),
     WhitenCommand.Create(),
+    TuneCommand.Create(),
 };
 return CliRunner.Run(root, args);

@@ -30,6 +30,8 @@ public sealed partial class CnnOpsTests
     {
         ["cpu"] = ConvTiles.Cpu,
         ["gpu"] = ConvTiles.Gpu,
+        // The shipped AVX2 default (GpuSearch.Models.Tuning.TuningDefaults) runs on PoCL whatever this host's ISA.
+        ["avx2"] = GpuSearch.Models.Tuning.TuningDefaults.For(GpuSearch.Models.Tuning.DeviceClass.CpuAvx2).ConvDefault,
         ["small"] = new ConvTiles(16, 32, 8, 4, 8, 4, 4),
         ["subs"] = new ConvTiles(24, 16, 8, 4, 16, 8, 2, SubBlocksM: 3),
         // One work-item, three sub-blocks, 64-deep panels: K > 64 takes the local-accumulator path (ACC_LOCAL).

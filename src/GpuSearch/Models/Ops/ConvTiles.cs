@@ -34,8 +34,11 @@ public sealed record ConvTiles(int TileM, int TileN, int TileK, int WorkPerThrea
     /// <summary>GPU: 256 work-items of 4×4 outputs over 64×64 tiles.</summary>
     public static ConvTiles Gpu { get; } = new(64, 64, 16, 4, 4, 8, 64, DepthwisePerPixel: true);
 
-    /// <summary>The default for a device kind.</summary>
-    public static ConvTiles For(Compute.DeviceInfo info) => info.IsCpu ? Cpu : Gpu;
+    /// <summary>
+    /// The tiles a device runs with: its tuned winner from the tuning cache (`gpusearch tune`) when one is valid,
+    /// else the shipped default of its device class (<see cref="Tuning.TuningDefaults"/>).
+    /// </summary>
+    public static ConvTiles For(Compute.DeviceInfo info) => Tuning.TunedConvTiles.For(info);
 
     internal int ThreadsM => TileM / SubBlocksM / WorkPerThreadM;
     internal int ThreadsN => TileN / WorkPerThreadN;

@@ -1,0 +1,178 @@
+// Measures conv tile candidates on the actual device (CLBlast's approach): each candidate runs a few
+// representative shapes, its output is checked against a scalar host reference (a wrong candidate is never
+// chosen, whatever its speed), and the fastest correct one is stored in the tuning cache.
+using System.Diagnostics;
+using GpuSearch.Compute;
+using GpuSearch.Models.Ops;
+
+namespace GpuSearch.Models.Tuning;
+
+/// <summary>One candidate's outcome.</summary>
+/// <param name="Tiles">The candidate.</param>
+/// <param name="TotalMs">Sum over the shapes of the best time per shape (ms); NaN when rejected.</param>
+/// <param name="PerShapeMs">Best time per shape (ms), in shape order.</param>
+/// <param name="Rejection">Why it was rejected (wrong output, failed to compile or launch), or null.</param>
+public sealed record ConvCandidateResult(ConvTiles Tiles, double TotalMs, IReadOnlyList<double> PerShapeMs, string? Rejection);
+
+/// <summary>What a tuning run found.</summary>
+/// <param name="Class">Device class.</param>
+/// <param name="Isa">Host CPU vector ISA (from /proc/cpuinfo).</param>
+/// <param name="Default">The shipped default (always measured).</param>
+/// <param name="Winner">The fastest correct candidate.</param>
+/// <param name="Candidates">Every candidate's outcome, in measured order.</param>
+/// <param name="CachePath">Where the winner was stored, or null when not stored.</param>
+public sealed record ConvTuneResult(DeviceClass Class, string Isa, ConvTiles Default, ConvTiles Winner,
+    IReadOnlyList<ConvCandidateResult> Candidates, string? CachePath)
+{
+    /// <summary>The default's outcome.</summary>
+    public ConvCandidateResult DefaultResult => Candidates.First(c => c.Tiles == Default);
+    /// <summary>The winner's outcome.</summary>
+    public ConvCandidateResult WinnerResult => Candidates.First(c => c.Tiles == Winner);
+}
+
+/// <summary>Tunes conv tiles for one device.</summary>
+public sealed class ConvTuner(ComputeDevice device)
+{
+    /// <summary>ResNet-style shapes: a 3×3 layer that fits one K panel, a deep 3×3 one (accumulators in local memory), a 1×1 GEMM.</summary>
+    public static IReadOnlyList<Conv2dShape> RepresentativeShapes { get; } =
+    [
+        new(1, 64, 56, 56, 64, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1),
+        new(1, 256, 14, 14, 256, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1),
+        new(1, 128, 28, 28, 512, 1, 1),
+    ];
+
+    /// <summary>Largest relative error (to the output's largest magnitude) a correct candidate may show.</summary>
+    public const double Tolerance = 1e-4;
+
+    /// <summary>Test hook: may alter a candidate's downloaded output before it is checked.</summary>
+    internal Action<ConvTiles, float[]>? OutputFilter { get; init; }
+
+    /// <summary>
+    /// Checks the default and every candidate on every shape, then times the correct ones in
+    /// <paramref name="reps"/> interleaved rounds (best per shape), picks the fastest correct one and, when
+    /// <paramref name="cacheDirectory"/> is given, stores it there.
+    /// </summary>
+    public ConvTuneResult Run(IEnumerable<ConvTiles> candidates, IReadOnlyList<Conv2dShape> shapes, int reps, string? cacheDirectory,
+        Action<ConvCandidateResult>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        ArgumentNullException.ThrowIfNull(shapes);
+        ArgumentOutOfRangeException.ThrowIfLessThan(reps, 1);
+        if (shapes.Count == 0) throw new ArgumentException("No shapes to tune on", nameof(shapes));
+        var cls = DeviceClassifier.Classify(device.Info);
+        var def = TuningDefaults.For(cls).ConvDefault;
+        var all = new[] { def }.Concat(candidates).Distinct().ToList();
+        var cases = shapes.Select(MakeCase).ToList();
+        using var buffers = new CaseBuffers(device, cases);
+        // Correctness first (it is also the warm-up that compiles), then timing rounds that visit every surviving
+        // candidate in turn, so a change in load from other tenants hits all candidates alike.
+        var rejections = all.ToDictionary(t => t, t => Check(t, cases, buffers));
+        var best = all.ToDictionary(t => t, _ => Enumerable.Repeat(double.MaxValue, cases.Count).ToArray());
+        for (int r = 0; r < reps; r++)
+            foreach (var t in all.Where(t => rejections[t] is null))
+                for (int i = 0; i < cases.Count; i++)
+                {
+                    var sw = Stopwatch.StartNew();
+                    Launch(t, cases[i], buffers, i);
+                    device.Stream.Synchronize();
+                    best[t][i] = Math.Min(best[t][i], sw.Elapsed.TotalMilliseconds);
+                }
+        var results = all.Select(t => rejections[t] is { } why ? new ConvCandidateResult(t, double.NaN, [], why)
+            : new ConvCandidateResult(t, best[t].Sum(), best[t], null)).ToList();
+        if (progress is not null) foreach (var r in results) progress(r);
+        var winner = results.Where(r => r.Rejection is null).MinBy(r => r.TotalMs)
+            ?? throw new InvalidOperationException($"No conv tile candidate produced correct output on {device.Info.Id}; the default was rejected: {results[0].Rejection}");
+        string? path = null;
+        if (cacheDirectory is not null)
+        {
+            var d = results[0];
+            var entry = new TuningEntry(device.Info.Name, device.Info.DriverVersion, TuningCache.ConvKernelHash(device.Info.Backend),
+                cls.ToString(), DeviceClassifier.HostCpuIsa, winner.Tiles, winner.TotalMs, d.TotalMs, DateTime.UtcNow);
+            path = TuningCache.Write(cacheDirectory, device.Info, entry);
+        }
+        return new ConvTuneResult(cls, DeviceClassifier.HostCpuIsa, def, winner.Tiles, results, path);
+    }
+
+    private sealed record Case(Conv2dShape Shape, float[] X, float[] W, float[] Bias, float[] Expected);
+
+    private static Case MakeCase(Conv2dShape s, int index)
+    {
+        var rng = new Random(1234 + index);
+        float[] Fill(long n, float scale) { var a = new float[n]; for (long i = 0; i < n; i++) a[i] = (float)(rng.NextDouble() * 2 - 1) * scale; return a; }
+        var x = Fill(s.InputCount, 1f);
+        var w = Fill(s.WeightCount, 1f / MathF.Sqrt(s.WeightCount / s.OutChannels));
+        var b = Fill(s.OutChannels, 0.1f);
+        return new Case(s, x, w, b, ConvReference.Run(s, x, w, b));
+    }
+
+    private sealed class CaseBuffers : IDisposable
+    {
+        public readonly List<(DeviceBuffer X, DeviceBuffer W, DeviceBuffer B, DeviceBuffer Y)> Items = [];
+
+        public CaseBuffers(ComputeDevice device, List<Case> cases)
+        {
+            foreach (var c in cases)
+            {
+                var s = c.Shape;
+                var item = (device.Allocate(s.InputCount * 4), device.Allocate(s.WeightCount * 4), device.Allocate(s.OutChannels * 4L), device.Allocate(s.OutputCount * 4));
+                Items.Add(item);
+                device.Stream.Upload<float>(item.Item1, c.X);
+                device.Stream.Upload<float>(item.Item2, c.W);
+                device.Stream.Upload<float>(item.Item3, c.Bias);
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var (x, w, b, y) in Items) { x.Dispose(); w.Dispose(); b.Dispose(); y.Dispose(); }
+        }
+    }
+
+    private void Launch(ConvTiles tiles, Case c, CaseBuffers buffers, int i)
+    {
+        var (x, w, b, y) = buffers.Items[i];
+        Conv2d.Run(device.Stream, c.Shape, x, 0, w, 0, b, 0, null, 0, y, 0, Activation.Relu, new ConvOptions(Tiles: tiles));
+    }
+
+    /// <summary>Null when the candidate runs every shape correctly, else why not.</summary>
+    private string? Check(ConvTiles tiles, List<Case> cases, CaseBuffers buffers)
+    {
+        try { tiles.Validate(); }
+        catch (ArgumentException e) { return "invalid: " + e.Message; }
+        var stream = device.Stream;
+        for (int i = 0; i < cases.Count; i++)
+        {
+            var c = cases[i];
+            var y = buffers.Items[i].Y;
+            try
+            {
+                stream.Fill(y, float.NaN);
+                Launch(tiles, c, buffers, i);
+                stream.Synchronize();
+            }
+            catch (Exception e) when (e is ComputeException or ArgumentException or NotSupportedException or InvalidOperationException)
+            {
+                return $"failed on {Describe(c.Shape)}: {e.Message}";
+            }
+            var got = stream.Download<float>(y, c.Shape.OutputCount);
+            OutputFilter?.Invoke(tiles, got);
+            if (Compare(got, c.Expected) is { } wrong) return $"wrong output on {Describe(c.Shape)}: {wrong}";
+        }
+        return null;
+    }
+
+    private static string? Compare(float[] got, float[] expected)
+    {
+        double scale = 1e-6;
+        foreach (var e in expected) scale = Math.Max(scale, Math.Abs(e));
+        for (int i = 0; i < got.Length; i++)
+        {
+            var err = Math.Abs((double)got[i] - expected[i]);
+            if (!(err <= Tolerance * scale)) return $"element {i} is {got[i]}, expected {expected[i]}";
+        }
+        return null;
+    }
+
+    /// <summary>A shape as N×C×H×W →M k×k /s.</summary>
+    public static string Describe(Conv2dShape s) => $"{s.Batch}×{s.InChannels}×{s.Height}×{s.Width}→{s.OutChannels} {s.KernelH}×{s.KernelW}/{s.StrideH}";
+}

@@ -1,0 +1,63 @@
+// The one registry of shipped tuning: per device class, the conv tiles a cold start uses and the search space
+// `gpusearch tune` measures. Adding a device class is one entry here (see TUNING.md).
+using GpuSearch.Models.Ops;
+
+namespace GpuSearch.Models.Tuning;
+
+/// <summary>Shipped defaults and search space of one device class.</summary>
+/// <param name="Class">The device class.</param>
+/// <param name="ConvDefault">Conv tiles used until the device is tuned.</param>
+/// <param name="ConvSearchSpace">Candidates the tuner measures (the default is always measured too).</param>
+/// <param name="Provenance">Where the default comes from (measured where, or derived how).</param>
+public sealed record DeviceTuningProfile(DeviceClass Class, ConvTiles ConvDefault, IReadOnlyList<ConvTiles> ConvSearchSpace, string Provenance);
+
+/// <summary>Shipped tuning profiles, one per <see cref="DeviceClass"/>.</summary>
+public static class TuningDefaults
+{
+    private static readonly Dictionary<DeviceClass, DeviceTuningProfile> Profiles = Build();
+
+    /// <summary>The profile of a class.</summary>
+    public static DeviceTuningProfile For(DeviceClass c) => Profiles[c];
+
+    /// <summary>Every shipped profile.</summary>
+    public static IReadOnlyCollection<DeviceTuningProfile> All => Profiles.Values;
+
+    /// <summary>
+    /// CPU tiles with one work-item per group: a register tile of <paramref name="rows"/> output channels ×
+    /// <paramref name="pixels"/> output pixels, four sub-blocks per channel tile, 120-channel deep tiles.
+    /// </summary>
+    public static ConvTiles CpuTiles(int rows, int pixels) =>
+        new(rows * 4, pixels, 64, rows, pixels, 16, 16, SubBlocksM: 4, DeepTileM: 120 / rows * rows);
+
+    private static Dictionary<DeviceClass, DeviceTuningProfile> Build()
+    {
+        // CPU search space: accumulator blocks from 3×16 floats (6 AVX2 registers) to 8×64 (all 32 AVX-512 ones).
+        ConvTiles[] cpuSpace = [.. from rows in new[] { 3, 4, 6, 8 } from pixels in new[] { 16, 32, 64 } select CpuTiles(rows, pixels)];
+        ConvTiles[] gpuSpace =
+        [
+            new(64, 64, 16, 4, 4, 8, 64, DepthwisePerPixel: true),
+            new(128, 64, 16, 8, 4, 8, 64, DepthwisePerPixel: true),
+            new(32, 32, 16, 2, 2, 8, 64, DepthwisePerPixel: true),
+            new(64, 128, 16, 4, 8, 8, 64, DepthwisePerPixel: true),
+        ];
+        DeviceTuningProfile[] profiles =
+        [
+            // 6 × 64 accumulators = 24 of 32 zmm registers; ResNet-50 +4 %, MobileNetV2 +1.5 % against 8 × 64 on an AVX-512 VM.
+            new(DeviceClass.CpuAvx512, CpuTiles(6, 64), cpuSpace, "measured: 2-vCPU AMD EPYC (AVX-512), PoCL 3.1 skylake-avx512"),
+            // 16 ymm registers: 3 × 32 floats = 12 accumulators + 1 broadcast + 2 operand vectors (6 × 64 needs 48 and
+            // spills). 16-pixel tiles fit too but cost 2.5–3.6× in packing and group overhead on the AVX-512 VM
+            // (`gpusearch tune`, 2026-12-02), where 3 × 32 was within 25 % of the AVX-512 default. Replace with a
+            // winner measured on an AVX2 machine.
+            new(DeviceClass.CpuAvx2, CpuTiles(3, 32), cpuSpace, "derived from 16 ymm registers; not yet measured on an AVX2 machine"),
+            // 16 SSE/NEON registers of 4 floats: 3 × 16 = 12 accumulators.
+            new(DeviceClass.CpuOther, CpuTiles(3, 16), cpuSpace, "derived: 16 SSE/NEON registers of 4 floats; unmeasured"),
+            new(DeviceClass.NvidiaSm80, gpuSpace[0], gpuSpace, "the generic GPU tiles; unmeasured on sm_80"),
+            new(DeviceClass.NvidiaSm90, gpuSpace[0], gpuSpace, "the generic GPU tiles; unmeasured on sm_90"),
+            new(DeviceClass.GpuOther, gpuSpace[0], gpuSpace, "256 work-items of 4×4 outputs over 64×64 tiles"),
+        ];
+        var d = profiles.ToDictionary(p => p.Class);
+        foreach (var c in Enum.GetValues<DeviceClass>())
+            if (!d.ContainsKey(c)) throw new InvalidOperationException($"No tuning profile for device class {c}");
+        return d;
+    }
+}
