@@ -1,6 +1,7 @@
 // Search entry points a service needs beyond files on disk: images already in memory (an upload), a batch of
 // decoded images embedded in one device pass (so a server can micro-batch concurrent requests), and per-query
 // options (minimum score, leaving the query's own item out) applied to one shared scan.
+using GpuSearch.Embedding;
 using GpuSearch.Imaging;
 
 namespace GpuSearch;
@@ -108,18 +109,12 @@ public sealed partial class ImageSearchEngine
         return Search(v, [excludeSelf ? options with { ExcludeId = id } : options])[0];
     }
 
-    private static void CheckFinite(ReadOnlySpan<float> v, string name)
-    {
-        foreach (var x in v)
-            if (!float.IsFinite(x)) throw new ArgumentException("the vector holds a non-finite value", name);
-    }
-
     /// <summary>Searches with a caller's vector, checked first: <see cref="Dimension"/> finite floats, L2-normalised here.</summary>
     /// <exception cref="ArgumentException">Wrong length, a non-finite value, or a zero vector.</exception>
     public IReadOnlyList<SearchHit> SearchVector(ReadOnlySpan<float> vector, QueryOptions options)
     {
         if (vector.Length != Dimension) throw new ArgumentException($"the vector must hold {Dimension} floats, got {vector.Length}", nameof(vector));
-        CheckFinite(vector, nameof(vector));
+        if (EmbeddingPipeline.CountNonFinite(vector) > 0) throw new ArgumentException("the vector holds a non-finite value", nameof(vector));
         var v = vector.ToArray();
         double norm = 0;
         foreach (var x in v) norm += (double)x * x;
