@@ -228,7 +228,16 @@ public sealed partial class ImageSearchEngine : IDisposable
 
 /// <summary>Embeddings of a set of files.</summary>
 /// <param name="Paths">Files that embedded, in input order.</param>
-/// <param name="Vectors">Row-major Paths.Count × Dim, L2-normalised.</param>
+/// <param name="Vectors">Row-major Paths.Count × Dim, L2-normalised (read-only: the result owns it).</param>
 /// <param name="Dim">Embedding dimension.</param>
 /// <param name="Failures">Files that did not.</param>
-public sealed record EmbedResult(IReadOnlyList<string> Paths, float[] Vectors, int Dim, IReadOnlyList<ImageFailure> Failures);
+public sealed record EmbedResult(IReadOnlyList<string> Paths, ReadOnlyMemory<float> Vectors, int Dim, IReadOnlyList<ImageFailure> Failures)
+{
+    /// <summary>The embedding of <c>Paths[i]</c>.</summary>
+    public ReadOnlySpan<float> Vector(int i)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(i);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(i, Paths.Count);
+        return Vectors.Span.Slice(i * Dim, Dim);
+    }
+}

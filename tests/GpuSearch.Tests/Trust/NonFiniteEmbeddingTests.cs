@@ -60,7 +60,7 @@ public sealed class NonFiniteEmbeddingTests
         Assert.All(report.Failures, f => Assert.Contains("NaN or infinite", f.Message));
         Assert.Equal(0, engine.Count);
         var embedded = engine.Embed(Directory.GetFiles(images));
-        Assert.Empty(embedded.Vectors);
+        Assert.True(embedded.Vectors.IsEmpty);
         Assert.Equal(6, embedded.Failures.Count);
         Assert.Throws<ArgumentException>(() => engine.Search(Directory.GetFiles(images)[0], 3));
     }
