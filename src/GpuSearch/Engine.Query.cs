@@ -11,7 +11,12 @@ namespace GpuSearch;
 /// <param name="MinScore">Hits scoring below this are dropped (cosine, so -1 keeps everything).</param>
 /// <param name="ExcludeId">An item left out of the hits (the query's own item in a "more like this" search).</param>
 /// <param name="Filter">Only items whose metadata satisfy it are searched (evaluated in the catalog to an allow-list the scan applies).</param>
-public sealed record QueryOptions(int K, float MinScore = -1f, long? ExcludeId = null, SearchFilter? Filter = null);
+/// <param name="ExcludeSelf">
+/// Leave the query's own item(s) out: for an image file, the item indexed from that path and every item with the same
+/// bytes; for a <see cref="Stream"/> or in-memory image, every item with the same bytes; for a search by id or key, that
+/// item. No effect on decoded-pixel and vector queries (nothing identifies them).
+/// </param>
+public sealed record QueryOptions(int K, float MinScore = -1f, long? ExcludeId = null, SearchFilter? Filter = null, bool ExcludeSelf = false);
 
 public sealed partial class ImageSearchEngine
 {

@@ -68,16 +68,19 @@ public sealed partial class ImageSearchEngine : IDisposable
         var flipTta = options.FlipTta ?? (options.ModelPath is null ? saved?.FlipTta : null) ?? false;
         var pool = options.Pool ?? (options.OutputName is null ? saved?.Pool : null);
 
+        OpenObserver.Step(OpenStage.Device); // OpenAsync's progress and cancellation; nothing when called directly
         var device = DeviceRegistry.Default.Open(options.Device);
         ImageEmbedder? embedder = null;
         IndexStore? store = null;
         FlatIndex? index = null;
         try
         {
+            OpenObserver.Step(OpenStage.Model);
             embedder = new ImageEmbedder(device, modelPath, spec, output, options.BatchSize, flipTta: flipTta, pooling: pool);
             // Flip-averaged vectors are not the output's own: the fingerprint's output names both, so mixing is refused.
             var fingerprint = ModelFingerprint.ForModelFile(modelPath, PreprocessSpecJson.Write(spec),
                 flipTta ? embedder.EmbeddingSource + "+flip-tta" : embedder.EmbeddingSource, "float32", embedder.Dimension);
+            OpenObserver.Step(OpenStage.Index);
             if (options.ReadOnly) store = IndexStore.OpenReadOnly(folder, fingerprint);
             else
             {

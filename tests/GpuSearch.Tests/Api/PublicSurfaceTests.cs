@@ -47,6 +47,8 @@ public sealed class PublicSurfaceTests
         "GpuSearch.IndexReport",
         "GpuSearch.Models.GemPooling",
         "GpuSearch.Models.UnsupportedModelException",
+        "GpuSearch.OpenProgress",
+        "GpuSearch.OpenStage",
         "GpuSearch.QueryOptions",
         "GpuSearch.QueryOutcome",
         "GpuSearch.QueryRefinement",
