@@ -3,6 +3,7 @@
 // options (minimum score, leaving the query's own item out) applied to one shared scan.
 using GpuSearch.Embedding;
 using GpuSearch.Imaging;
+using GpuSearch.IO;
 
 namespace GpuSearch;
 
@@ -99,7 +100,8 @@ public sealed partial class ImageSearchEngine
     /// <exception cref="ImageDecodeException">The bytes are not a readable image.</exception>
     public IReadOnlyList<SearchHit> Search(ReadOnlySpan<byte> encodedImage, string name, QueryOptions options)
     {
-        var v = EmbedDecoded([Decode(encodedImage, name)]);
+        BoundedRead.CheckLength(encodedImage.Length, _options.MaxImageBytes, name);
+        var v = EmbedOne(ImageDecoder.Decode(encodedImage, name, DecodeOptions), name, nameof(encodedImage));
         return Search(v, [options])[0];
     }
 

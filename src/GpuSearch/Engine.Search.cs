@@ -170,14 +170,14 @@ public sealed partial class ImageSearchEngine
     /// The one route from decoded pixels to a query vector: the model's size check (with the image's name), one device
     /// pass, and the finiteness check every search needs.
     /// </summary>
-    private float[] EmbedOne(DecodedImage img, string name, string argumentName)
+    private float[] EmbedOne(DecodedImage img, string name, string argumentName, string refusal = "it cannot be searched")
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_embedder.CheckSize(img.Width, img.Height) is { } why) throw new ArgumentException($"{name}: {why}", argumentName);
         var v = new float[Dimension];
         lock (_deviceLock) _embedder.Embed([img], v);
         if (EmbeddingPipeline.CountNonFinite(v) is > 0 and var bad)
-            throw new ArgumentException($"{name}: the model's output for this image holds {bad} NaN or infinite value(s); it cannot be searched", argumentName);
+            throw new ArgumentException($"{name}: the model's output for this image holds {bad} NaN or infinite value(s); {refusal}", argumentName);
         return v;
     }
 

@@ -156,12 +156,7 @@ public sealed partial class ImageSearchEngine : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var img = ImageDecoder.DecodeFile(imagePath, DecodeOptions);
-        if (_embedder.CheckSize(img.Width, img.Height) is { } why) throw new ArgumentException($"{imagePath}: {why}", nameof(imagePath));
-        var v = new float[Dimension];
-        lock (_deviceLock) _embedder.Embed([img], v);
-        if (EmbeddingPipeline.CountNonFinite(v) is > 0 and var bad)
-            throw new ArgumentException($"{imagePath}: the model's output for this image holds {bad} NaN or infinite value(s); it cannot be searched", nameof(imagePath));
-        return Search(v, k)[0];
+        return Search(EmbedOne(img, imagePath, nameof(imagePath)), k)[0];
     }
 
     /// <summary>
