@@ -35,6 +35,7 @@ public sealed partial class ImageSearchEngine
     public DecodedImage Decode(ReadOnlySpan<byte> data, string name)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        BoundedRead.CheckLength(data.Length, _options.MaxImageBytes, name);
         var img = ImageDecoder.Decode(data, name, DecodeOptions);
         if (_embedder.CheckSize(img.Width, img.Height) is { } why) throw new ArgumentException($"{name}: {why}", nameof(data));
         return img;

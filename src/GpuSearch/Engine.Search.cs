@@ -47,6 +47,22 @@ public sealed partial class ImageSearchEngine
         return await Task.Run(() => SearchEncoded(bytes, null, "stream", options, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Reads an encoded image from <paramref name="image"/> under <see cref="EngineOptions.MaxImageBytes"/> (as
+    /// <see cref="SearchAsync(Stream, QueryOptions, CancellationToken)"/> does) and decodes it, checking the model can
+    /// take its size: the input of <see cref="SearchBatchAsync"/> for a batch of uploads. Touches no device.
+    /// </summary>
+    /// <exception cref="ImageDecodeException">Not a readable image, larger than the limit, or a read error.</exception>
+    public async Task<DecodedImage> DecodeAsync(Stream image, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(image);
+        if (!image.CanRead) throw new ArgumentException("the stream cannot be read", nameof(image));
+        var bytes = await BoundedRead.ReadAsync(image, _options.MaxImageBytes, "stream", cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        return Decode(bytes, "stream");
+    }
+
     /// <summary>Decodes, embeds and searches an encoded image held in memory (an upload).</summary>
     /// <param name="encodedImage">The whole file, at most <see cref="EngineOptions.MaxImageBytes"/>.</param>
     /// <param name="options">k, minimum score, filter; <see cref="QueryOptions.ExcludeSelf"/> leaves out items with the same bytes.</param>

@@ -72,8 +72,13 @@ public sealed class SearchInputTests(ServeFixture fx)
         Assert.Null(await engine.SearchByIdAsync(987_654, new QueryOptions(1)));
         Assert.Null(await engine.SearchByKeyAsync("no such key", new QueryOptions(1))); // a read-only index of paths: no keys
 
-        // Five images with batch size 4: two device passes, one scan; each list as if searched alone.
-        var images = fx.Photos.Select(p => engine.Decode(File.ReadAllBytes(p), p)).ToArray();
+        // Five images (uploads decoded from streams) with batch size 4: two device passes, one scan; each as if alone.
+        var images = new DecodedImage[fx.Photos.Length];
+        for (int i = 0; i < images.Length; i++)
+        {
+            await using var upload = File.OpenRead(fx.Photos[i]);
+            images[i] = await engine.DecodeAsync(upload);
+        }
         var batch = await engine.SearchBatchAsync(images, new QueryOptions(2));
         Assert.Equal(images.Length, batch.Count);
         for (int i = 0; i < images.Length; i++)
@@ -131,6 +136,9 @@ public sealed class SearchInputTests(ServeFixture fx)
             Assert.Equal(0, seekable.Position);
         }
         Assert.Equal(DecodeFailureReason.TooLarge, (await Assert.ThrowsAsync<ImageDecodeException>(() => engine.SearchAsync(big.AsMemory(), q))).Reason);
+        Assert.Equal(DecodeFailureReason.TooLarge, Assert.Throws<ImageDecodeException>(() => engine.Decode(big, "upload")).Reason);
+        await using (var endless = new Drip(null, limit: long.MaxValue))
+            Assert.Equal(DecodeFailureReason.TooLarge, (await Assert.ThrowsAsync<ImageDecodeException>(() => engine.DecodeAsync(endless))).Reason);
         var file = Path.Combine(fx.Root, "big-" + Guid.NewGuid().ToString("N") + ".jpg");
         await File.WriteAllBytesAsync(file, big);
         Assert.Equal(DecodeFailureReason.TooLarge, (await Assert.ThrowsAsync<ImageDecodeException>(() => engine.SearchAsync(file, q))).Reason);
