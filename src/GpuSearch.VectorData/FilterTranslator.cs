@@ -104,10 +104,11 @@ internal static class FilterTranslator
         if (call.Object is null && call.Arguments.Count == 2) (source, item) = (call.Arguments[0], call.Arguments[1]);
         else if (call.Object is not null && call.Arguments.Count == 1) (source, item) = (call.Object, call.Arguments[0]);
         else throw new NotSupportedException($"GpuSearch filters cannot translate the call '{call}'");
+        source = UnwrapSpan(source);
         if (BoundField(source, record, model) is { } tags)
             throw new NotSupportedException($"GpuSearch filters cannot test membership in the list property '{tags.Name}' ('{call}')");
         var field = BoundField(item, record, model) ?? throw new NotSupportedException($"'{call}' does not test a data property of the record");
-        if (Evaluate(UnwrapSpan(source), record) is not IEnumerable values || values is string)
+        if (Evaluate(source, record) is not IEnumerable values || values is string)
             throw new NotSupportedException($"GpuSearch filters need a list of values in '{call}'");
         var list = values.Cast<object?>().Select(v => v is null ? throw new NotSupportedException($"GpuSearch filters cannot match null in '{call}'") : Scalar(v, call)).Distinct().ToArray();
         if (list.Length > FilterCondition.MaxInValues) throw new NotSupportedException($"'{call}' lists {list.Length} values; at most {FilterCondition.MaxInValues} are allowed");

@@ -148,13 +148,20 @@ public sealed partial class GpuSearchCollection<TKey, TRecord> : VectorStoreColl
         }
     }
 
-    /// <inheritdoc />
+    /// <summary>
+    /// <see cref="VectorStoreCollectionMetadata"/>; the collection's embedding generator (ask for
+    /// <c>IEmbeddingGenerator&lt;DataContent, Embedding&lt;float&gt;&gt;</c>: the index's image model unless the store was
+    /// given another); or this collection.
+    /// </summary>
     public override object? GetService(Type serviceType, object? serviceKey = null)
     {
         ArgumentNullException.ThrowIfNull(serviceType);
         if (serviceKey is not null) return null;
         if (serviceType == typeof(VectorStoreCollectionMetadata))
             return new VectorStoreCollectionMetadata { VectorStoreSystemName = GpuSearchVectorStore.SystemName, VectorStoreName = _store.Root, CollectionName = Name };
+        // The generator the collection embeds with (the index's own image model unless one was configured), for apps
+        // that embed first and upsert vectors: a second engine on the same folder would be refused by its lock.
+        if (Model.VectorProperty.EmbeddingGenerator is { } generator && serviceType.IsInstanceOfType(generator)) return generator;
         return serviceType.IsInstanceOfType(this) ? this : null;
     }
 
