@@ -96,6 +96,11 @@ public sealed class VectorStoreTests(ServeFixture fx) : IDisposable
         Assert.True(ranking.Zip(ranking.Skip(1)).All(p => p.First.Score >= p.Second.Score));
         Assert.Equal(Path.GetFileName(photos[2]), ranking[0].Record.Caption);
         Assert.True(ranking[0].Record.Embedding.IsEmpty); // vectors only when asked for
+        // The same query as float[], as Embedding<float>, and as the image itself (embedded by the collection's generator).
+        Assert.Equal("P2", (await All(collection.SearchAsync(query.ToArray(), top: 1)))[0].Record.Id);
+        Assert.Equal("P2", (await All(collection.SearchAsync(embeddings[2], top: 1)))[0].Record.Id);
+        Assert.Equal("P2", (await All(collection.SearchAsync(await DataContent.LoadFromAsync(photos[2]), top: 1)))[0].Record.Id);
+        Assert.Contains("Int32", (await Assert.ThrowsAsync<NotSupportedException>(() => All(collection.SearchAsync(42, top: 1)))).Message);
 
         // Filters: each one the exact top-k among the allowed records, i.e. the full ranking cut to them.
         int[] wanted = [0, 3, 4];
@@ -139,6 +144,8 @@ public sealed class VectorStoreTests(ServeFixture fx) : IDisposable
         var nan = new float[Dim];
         nan[0] = float.NaN;
         await Assert.ThrowsAsync<ArgumentException>(() => collection.UpsertAsync(new Photo { Id = "bad", Embedding = nan }));
+        Assert.Contains($"{Dim} floats", (await Assert.ThrowsAsync<ArgumentException>(() => collection.UpsertAsync(new Photo { Id = "bad", Embedding = new float[3] }))).Message);
+        Assert.Contains("all zeros", (await Assert.ThrowsAsync<ArgumentException>(() => collection.UpsertAsync(new Photo { Id = "bad", Embedding = new float[Dim] }))).Message);
         Assert.Null(await collection.GetAsync("bad"));
         Assert.Throws<ArgumentException>(() => store.GetCollection<string, Photo>("../escape"));
         Assert.Contains("512", (await Assert.ThrowsAsync<InvalidOperationException>(() => store.GetCollection<string, WrongDimension>("photos").EnsureCollectionExistsAsync())).Message);
