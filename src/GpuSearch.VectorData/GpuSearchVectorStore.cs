@@ -45,7 +45,7 @@ public sealed class GpuSearchVectorStore : VectorStore
     public GpuSearchVectorStore(string root, GpuSearchVectorStoreOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(root);
-        Root = Path.GetFullPath(root);
+        Root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root)); // "indexes/" and "indexes" are one root
         Options = options ?? new GpuSearchVectorStoreOptions();
     }
 

@@ -147,6 +147,11 @@ public sealed class VectorStoreTests(ServeFixture fx) : IDisposable
         Assert.Contains($"{Dim} floats", (await Assert.ThrowsAsync<ArgumentException>(() => collection.UpsertAsync(new Photo { Id = "bad", Embedding = new float[3] }))).Message);
         Assert.Contains("all zeros", (await Assert.ThrowsAsync<ArgumentException>(() => collection.UpsertAsync(new Photo { Id = "bad", Embedding = new float[Dim] }))).Message);
         Assert.Null(await collection.GetAsync("bad"));
+        // A batch is one transaction checked up front: a bad record keeps the good ones out too.
+        var good = new Photo { Id = "good", Embedding = embeddings[0].Vector };
+        await Assert.ThrowsAsync<ArgumentException>(() => collection.UpsertAsync([good, new Photo { Id = "bad", Embedding = nan }]));
+        Assert.Contains("twice", (await Assert.ThrowsAsync<ArgumentException>(() => collection.UpsertAsync([good, good]))).Message);
+        Assert.Null(await collection.GetAsync("good"));
         Assert.Throws<ArgumentException>(() => store.GetCollection<string, Photo>("../escape"));
         Assert.Contains("512", (await Assert.ThrowsAsync<InvalidOperationException>(() => store.GetCollection<string, WrongDimension>("photos").EnsureCollectionExistsAsync())).Message);
         await Assert.ThrowsAsync<VectorStoreException>(() => store.GetCollection<string, Photo>("absent").GetAsync("P0"));
