@@ -135,6 +135,12 @@ public sealed class VectorStoreTests(ServeFixture fx) : IDisposable
         records[0].N = 100;
         await collection.UpsertAsync(records[0]);
         Assert.Equal(100, (await collection.GetAsync("P0"))!.N);
+        // A caller's vector of any length is stored L2-normalised (scores stay cosine similarities).
+        records[3].Embedding = embeddings[3].Vector.ToArray().Select(x => x * 3f).ToArray();
+        await collection.UpsertAsync(records[3]);
+        var p3 = (await collection.GetAsync("P3", new RecordRetrievalOptions { IncludeVectors = true }))!;
+        Assert.InRange(Dot(p3.Embedding.Span, p3.Embedding.Span), 0.9999f, 1.0001f);
+        Assert.InRange((await All(collection.SearchAsync(p3.Embedding, top: 1)))[0].Score!.Value, 0.9999, 1.0001);
         Assert.Equal(photos.Length, await collection.GetAsync(r => true, top: 100).CountAsync());
         await collection.DeleteAsync("P4");
         Assert.Null(await collection.GetAsync("P4"));
