@@ -45,6 +45,7 @@ public sealed class PublicSurfaceTests
         "GpuSearch.InCondition",
         "GpuSearch.IndexProgress",
         "GpuSearch.IndexReport",
+        "GpuSearch.KeyedVector",
         "GpuSearch.Models.GemPooling",
         "GpuSearch.Models.UnsupportedModelException",
         "GpuSearch.OpenProgress",
@@ -169,8 +170,8 @@ public sealed class PublicSurfaceTests
         var readme = File.ReadAllText(Path.Combine(SharedData.RepoRoot, "README.md"));
         int start = readme.IndexOf("\n### API", StringComparison.Ordinal);
         Assert.True(start >= 0, "README.md has no '### API' section");
-        int end = readme.IndexOf("\n## ", start + 1, StringComparison.Ordinal);
-        var section = readme[start..(end < 0 ? readme.Length : end)];
+        var next = System.Text.RegularExpressions.Regex.Match(readme[(start + 1)..], "\n#{2,3} ");
+        var section = readme.Substring(start, next.Success ? next.Index + 1 : readme.Length - start);
         var unnamed = Expected.Select(n => n[(n.LastIndexOf('.') + 1)..]).Where(n => !section.Contains(n, StringComparison.Ordinal)).ToList();
         Assert.True(unnamed.Count == 0, "README API section does not name: " + string.Join(", ", unnamed));
     }
