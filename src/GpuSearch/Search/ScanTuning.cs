@@ -4,7 +4,7 @@ using GpuSearch.Compute;
 namespace GpuSearch.Search;
 
 /// <summary>Kernel tunables. The defaults pick values per device; set a property to override (benchmarks).</summary>
-public sealed record ScanTuning
+internal sealed record ScanTuning
 {
     /// <summary>Largest k the fused kernel handles (its local list capacity); above it the radix-select path runs.</summary>
     public int FusedMaxK { get; init; } = 256;

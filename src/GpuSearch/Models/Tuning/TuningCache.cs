@@ -19,11 +19,11 @@ namespace GpuSearch.Models.Tuning;
 /// <param name="WinnerMs">Winner's summed time over the tuning shapes.</param>
 /// <param name="DefaultMs">The shipped default's summed time over the same shapes.</param>
 /// <param name="TunedAtUtc">When it was measured.</param>
-public sealed record TuningEntry(string Device, string Driver, string KernelHash, string Class, string Isa, ConvTiles Tiles,
+internal sealed record TuningEntry(string Device, string Driver, string KernelHash, string Class, string Isa, ConvTiles Tiles,
     double WinnerMs, double DefaultMs, DateTime TunedAtUtc);
 
 /// <summary>Reads and writes tuned conv tiles under the kernel cache folder.</summary>
-public static class TuningCache
+internal static class TuningCache
 {
     private sealed record Envelope(int Format, string Payload, string Sha256);
 

@@ -9,10 +9,10 @@ namespace GpuSearch.Models.Tuning;
 /// <param name="ConvDefault">Conv tiles used until the device is tuned.</param>
 /// <param name="ConvSearchSpace">Candidates the tuner measures (the default is always measured too).</param>
 /// <param name="Provenance">Where the default comes from (measured where, or derived how).</param>
-public sealed record DeviceTuningProfile(DeviceClass Class, ConvTiles ConvDefault, IReadOnlyList<ConvTiles> ConvSearchSpace, string Provenance);
+internal sealed record DeviceTuningProfile(DeviceClass Class, ConvTiles ConvDefault, IReadOnlyList<ConvTiles> ConvSearchSpace, string Provenance);
 
 /// <summary>Shipped tuning profiles, one per <see cref="DeviceClass"/>.</summary>
-public static class TuningDefaults
+internal static class TuningDefaults
 {
     private static readonly Dictionary<DeviceClass, DeviceTuningProfile> Profiles = Build();
 
