@@ -1,0 +1,65 @@
+// A search must not wait for the embedding batch a concurrent AddImagesAsync has on the device (issue 13: 4 ms idle,
+// 6.6 s median while an add ran, because both took one device lock held across the batch). The add here embeds
+// batches of a large model (InceptionV3 at 299 px, several seconds a batch on PoCL), and searches run meanwhile.
+using System.Diagnostics;
+using GpuSearch.Imaging;
+using GpuSearch.Tests.Imaging;
+using GpuSearch.Tests.Support;
+using Xunit.Abstractions;
+
+namespace GpuSearch.Tests.Engine;
+
+[Trait("Backend", "OpenCL")]
+public sealed class EngineSearchDuringAddTests(ITestOutputHelper log) : IDisposable
+{
+    internal const string SlowModel = "models/nsfwjs_inception_v3_299.onnx";
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "gpusearch-search-during-add-" + Guid.NewGuid().ToString("N"));
+
+    internal static EngineOptions SlowOptions(string model, int batch) => new()
+    {
+        Device = "cpu", ModelPath = model, OutputName = "embedding", BatchSize = batch, DecodeWorkers = 1,
+        Preprocess = new PreprocessSpec { Resize = new ResizeSpec { Mode = ResizeMode.Exact, Width = 299, Height = 299 }, Scale = 1.0 / 255.0 },
+    };
+
+    [SharedFact(SlowModel, "testdata/decoders/libjpeg_turbo_testimages", "testdata/decoders/go_image_testdata", "testdata/decoders/go_x_image_testdata")]
+    public async Task A_search_finishes_within_a_bound_while_a_large_add_embeds()
+    {
+        const int batch = 12;
+        var files = VariantImages.Write(Path.Combine(_dir, "images"), 4); // 32 images: a seed batch, then ~2 batches to add
+        using var engine = ImageSearchEngine.Open(Path.Combine(_dir, "db"), SlowOptions(SharedData.Find(SlowModel, out _)!, batch));
+        await engine.AddImagesAsync(files.Take(batch)); // compiles the kernels and plans the model's batch before timing anything
+        var query = engine.GetVector(engine.ListItems(0, 1)[0].Id)!;
+        Assert.NotEmpty(engine.Search(query, 5)[0]); // and the scan kernels
+
+        var commits = new List<TimeSpan>();
+        var clock = Stopwatch.StartNew();
+        var add = Task.Run(() => engine.AddImagesAsync(files.Skip(batch), onCommitted: _ => { lock (commits) commits.Add(clock.Elapsed); }));
+        // Searches start once the add has had time to put its first batch on the device, and run until it ends.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var latencies = new List<double>();
+        while (!add.IsCompleted)
+        {
+            var sw = Stopwatch.StartNew();
+            var hits = engine.Search(query, 5)[0];
+            latencies.Add(sw.Elapsed.TotalMilliseconds);
+            Assert.NotEmpty(hits);
+            await Task.Delay(50);
+        }
+        var report = await add;
+        var total = clock.Elapsed;
+        Assert.Equal(files.Count - batch, report.Added);
+        latencies.Sort();
+        var batches = commits.Select((t, i) => (t - (i == 0 ? TimeSpan.Zero : commits[i - 1])).TotalSeconds).ToArray();
+        log.WriteLine($"add of {report.Added} images in {total.TotalSeconds:F1} s, commits after [{string.Join(", ", batches.Select(b => $"{b:F1} s"))}]; " +
+            $"{latencies.Count} searches: median {latencies[latencies.Count / 2]:F1} ms, max {latencies[^1]:F1} ms");
+        // The point is only proved if a batch takes much longer than the bound.
+        Assert.True(batches.Max() > 3, $"the slowest batch took {batches.Max():F1} s; too fast to show a search not waiting for it");
+        Assert.True(latencies.Count >= 10, $"only {latencies.Count} searches ran during the add");
+        Assert.True(latencies[^1] < 2000, $"a search took {latencies[^1]:F0} ms while the add embedded (median {latencies[latencies.Count / 2]:F0} ms)");
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_dir, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
