@@ -15,6 +15,7 @@ public sealed partial class ImageSearchEngine
         ObjectDisposedException.ThrowIf(_disposed, this);
         options ??= new DedupOptions();
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.TileRows);
+        RefreshIfChanged();
         lock (_catalogLock)
         lock (_indexLock)
         {
