@@ -39,6 +39,6 @@ publish:
 	$(DOTNET) publish bench/GpuSearch.Bench -c Release -r linux-x64 --self-contained -p:PublishSingleFile=true -o publish/bench
 	$(DOTNET) publish tests/GpuSearch.Tests -c Release -r linux-x64 --self-contained -o publish/tests
 
-# NuGet packages: the library GpuSearchEngine (default model inside) and the .NET tool GpuSearch.Cli (+ .snupkg symbols).
+# NuGet packages: the library GpuSearchEngine (default model inside), its VectorData/AI adapters GpuSearchEngine.VectorData and the .NET tool GpuSearch.Cli (+ .snupkg symbols).
 pack:
 	$(DOTNET) pack GpuSearchEngine.sln -c Release -nologo -o out/packages
