@@ -18,6 +18,17 @@ public sealed partial class IndexStore
 
 internal sealed partial class Catalog
 {
+    /// <summary>Segments holding an item with an id above <paramref name="afterId"/>: a range scan of the id key, so it costs
+    /// what was added since, not the size of the index.</summary>
+    public HashSet<long> SegmentsWithItemsAfter(long afterId) => Guard(() =>
+    {
+        using var c = Cmd("SELECT DISTINCT segment FROM items WHERE id > $a", null, ("$a", afterId));
+        using var r = c.ExecuteReader();
+        var set = new HashSet<long>();
+        while (r.Read()) set.Add(r.GetInt64(0));
+        return set;
+    });
+
     public List<long> DeletedIds() => Guard(() =>
     {
         using var c = Cmd("SELECT id FROM items WHERE deleted=1 ORDER BY id");

@@ -41,8 +41,10 @@ public sealed partial class IndexStore
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxRows, 1);
         int dim = Metadata.Dim, rowBytes = dim * Metadata.StorageDType.ItemSize();
+        var wanted = afterId >= 0 ? _catalog.SegmentsWithItemsAfter(afterId) : null;
         foreach (var listed in _catalog.Segments())
         {
+            if (wanted is not null && !wanted.Contains(listed.Id)) continue; // nothing new there: not even its items are read
             var snapshot = ReadSnapshot(listed.Id);
             if (snapshot is null)
             {
