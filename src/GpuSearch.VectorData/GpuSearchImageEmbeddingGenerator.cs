@@ -51,7 +51,7 @@ public sealed class GpuSearchImageEmbeddingGenerator : IEmbeddingGenerator<DataC
         if (options?.Dimensions is { } d && d != engine.Dimension)
             throw new ArgumentException($"the model makes {engine.Dimension}-dimensional embeddings; {d} were asked for", nameof(options));
         var result = new GeneratedEmbeddings<Embedding<float>>(items.Length);
-        // Decoding runs off the device lock; each chunk of at most MaxBatch images is one device pass.
+        // Decoding runs off the embedder's lock; each chunk of at most MaxBatch images is one device pass.
         for (int start = 0; start < items.Length; start += engine.MaxBatch)
         {
             cancellationToken.ThrowIfCancellationRequested();

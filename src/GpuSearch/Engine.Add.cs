@@ -49,7 +49,7 @@ public sealed partial class ImageSearchEngine
         for (int i = 0; i < paths.Count; i++)
         {
             StoredItem? existing;
-            lock (_deviceLock) existing = _store.Get(paths[i]);
+            lock (_catalogLock) existing = _store.Get(paths[i]);
             if (existing is not null)
             {
                 string hash;
@@ -68,7 +68,7 @@ public sealed partial class ImageSearchEngine
 
         var read = new ConcurrentDictionary<long, (string Hash, long Size)>();
         var options = PipelineOptions with { OnFileRead = (req, bytes) => read[req.Id] = (ContentHash.Of(bytes.Span), bytes.Length) };
-        await foreach (var batch in EmbeddingPipeline.RunAsync(_embedder, _deviceLock, todo, options, cancellationToken))
+        await foreach (var batch in EmbeddingPipeline.RunAsync(_embedder, todo, options, cancellationToken))
         {
             failures.AddRange(batch.Failures.Values);
             var good = batch.Embedded;
@@ -77,10 +77,12 @@ public sealed partial class ImageSearchEngine
                 long[] ids;
                 var items = good.Select((g, j) =>
                     new ItemToAdd(g.Path, read[g.Id].Hash, read[g.Id].Size, batch.Vectors.AsMemory(j * Dimension, Dimension))).ToArray();
-                lock (_deviceLock)
+                // The commit (with its fsyncs) holds only the catalog's lock; searches scan meanwhile and see the batch
+                // once it is in the device vectors too.
+                lock (_catalogLock) ids = _store.Add(items);
+                var old = good.Where(g => replaced.ContainsKey(g.Path)).Select(g => replaced[g.Path]).ToArray();
+                lock (_indexLock)
                 {
-                    ids = _store.Add(items);
-                    var old = good.Where(g => replaced.ContainsKey(g.Path)).Select(g => replaced[g.Path]).ToArray();
                     if (old.Length > 0) _index.Remove(old);
                     _index.Add(ToSearchSpace(batch.Vectors), ids);
                 }
@@ -112,7 +114,7 @@ public sealed partial class ImageSearchEngine
         var sw = Stopwatch.StartNew();
         long done = 0, failed = 0;
         var requests = paths.Select((p, i) => new DecodeRequest(i, p));
-        await foreach (var batch in EmbeddingPipeline.RunAsync(_embedder, _deviceLock, requests, PipelineOptions, cancellationToken))
+        await foreach (var batch in EmbeddingPipeline.RunAsync(_embedder, requests, PipelineOptions, cancellationToken))
         {
             var hits = batch.Embedded.Count > 0 ? Search(batch.Vectors, k) : [];
             int next = 0;

@@ -15,7 +15,9 @@ public sealed partial class ImageSearchEngine
         ObjectDisposedException.ThrowIf(_disposed, this);
         options ??= new DedupOptions();
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.TileRows);
-        lock (_deviceLock)
+        RefreshIfChanged();
+        lock (_catalogLock)
+        lock (_indexLock)
         {
             var hashes = _store.LiveItems().ToDictionary(i => i.Id, i => i.ContentHash);
             var tiles = _store.ReadLive(options.TileRows).Select(b => (b.Ids, ToSearchSpace(b.ToFloat32())));

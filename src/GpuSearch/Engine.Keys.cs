@@ -54,16 +54,9 @@ public sealed partial class ImageSearchEngine
         var img = ImageDecoder.Decode(bytes, name, DecodeOptions);
         var hash = ContentHash.Of(bytes);
         ct.ThrowIfCancellationRequested();
-        var v = EmbedOne(img, name, "encodedImage", "it is not stored");
+        var v = EmbedOne(img, name, path is null ? "encodedImage" : "imagePath");
         ct.ThrowIfCancellationRequested();
-        lock (_deviceLock)
-        {
-            var old = _store.GetByKey(key);
-            long id = _store.Add(new ItemToAdd(path ?? "memory:" + hash, hash, bytes.Length, v, metadataJson, key));
-            if (old is not null && old.Id != id) _index.Remove([old.Id]);
-            _index.Add(ToSearchSpace(v), [id]);
-            return _store.Get(id)!;
-        }
+        return CommitKeyed([new ItemToAdd(path ?? "memory:" + hash, hash, bytes.Length, v, metadataJson, key)])[0];
     }
 
     /// <summary>The live item with caller key <paramref name="key"/>, or null.</summary>
@@ -71,7 +64,7 @@ public sealed partial class ImageSearchEngine
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(key);
-        lock (_deviceLock) return _store.GetByKey(key);
+        lock (_catalogLock) return _store.GetByKey(key);
     }
 
     /// <summary>Deletes the live item with caller key <paramref name="key"/> from the index and from search; false when there is none.</summary>
@@ -81,11 +74,11 @@ public sealed partial class ImageSearchEngine
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(key);
         ThrowIfReadOnly();
-        lock (_deviceLock)
+        lock (_catalogLock)
         {
             if (_store.GetByKey(key) is not { } item) return false;
             _store.Delete(item.Id);
-            _index.Remove([item.Id]);
+            lock (_indexLock) _index.Remove([item.Id]);
             return true;
         }
     }
@@ -94,7 +87,7 @@ public sealed partial class ImageSearchEngine
     public IReadOnlyList<long> FilterIds(SearchFilter filter)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        lock (_deviceLock) return _store.FilterIds(filter);
+        lock (_catalogLock) return _store.FilterIds(filter);
     }
 
     /// <summary>One query scanned over only the items <paramref name="filter"/> allows (none match: no hits).</summary>

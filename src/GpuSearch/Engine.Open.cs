@@ -75,7 +75,7 @@ public sealed partial class ImageSearchEngine
         grey.AsSpan().Fill(128);
         var img = new DecodedImage(w, h, grey, w, h, ImageFormat.Unknown);
         var v = new float[Dimension];
-        lock (_deviceLock) _embedder.Embed([img], v);
+        _embedder.Embed([img], v);
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 // Search entry points a service needs beyond files on disk: images already in memory (an upload), a batch of
 // decoded images embedded in one device pass (so a server can micro-batch concurrent requests), and per-query
-// options (minimum score, leaving the query's own item out) applied to one shared scan.
+// options (minimum score, leaving the query's own item out) applied to one shared scan. Single images are
+// embedded by a second embedder with its own device streams, so a query image is not queued behind a bulk batch.
 using GpuSearch.Embedding;
 using GpuSearch.Imaging;
 using GpuSearch.IO;
@@ -23,6 +24,27 @@ public sealed partial class ImageSearchEngine
 {
     /// <summary>Images per device pass of the embedder (<see cref="EngineOptions.BatchSize"/>).</summary>
     public int MaxBatch => _embedder.MaxBatch;
+
+    /// <summary>
+    /// The embedder for single images and small request batches. Its own streams (and activation memory) keep a query
+    /// image from waiting for the bulk embedder's batch in flight; it costs a second copy of the model's weights on the
+    /// device, made on first use, so an engine that only indexes never pays it.
+    /// </summary>
+    private ImageEmbedder QueryEmbedder
+    {
+        get
+        {
+            lock (_queryEmbedderLock)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                return _queryEmbedder ??= _newEmbedder();
+            }
+        }
+    }
+
+    /// <summary>One decoded image through the one embedding route (<see cref="EmbeddingPipeline.EmbedOne"/>) on the query embedder.</summary>
+    private float[] EmbedOne(DecodedImage image, string name, string paramName) =>
+        EmbeddingPipeline.EmbedOne(QueryEmbedder, image, name, paramName);
 
     /// <summary>
     /// Decodes an encoded image held in memory (an upload) with this engine's limits and checks the model can take
@@ -51,7 +73,7 @@ public sealed partial class ImageSearchEngine
         ArgumentNullException.ThrowIfNull(images);
         var v = new float[images.Count * Dimension];
         if (images.Count == 0) return v;
-        lock (_deviceLock) _embedder.Embed(images, v);
+        QueryEmbedder.Embed(images, v);
         return v;
     }
 
@@ -101,6 +123,7 @@ public sealed partial class ImageSearchEngine
     /// <exception cref="ImageDecodeException">The bytes are not a readable image.</exception>
     public IReadOnlyList<SearchHit> Search(ReadOnlySpan<byte> encodedImage, string name, QueryOptions options)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         BoundedRead.CheckLength(encodedImage.Length, _options.MaxImageBytes, name);
         var v = EmbedOne(ImageDecoder.Decode(encodedImage, name, DecodeOptions), name, nameof(encodedImage));
         return Search(v, [options])[0];

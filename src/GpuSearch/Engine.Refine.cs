@@ -64,7 +64,7 @@ public sealed partial class ImageSearchEngine
         ObjectDisposedException.ThrowIf(_disposed, this);
         using var store = IndexStore.OpenReadOnly(Path.GetFullPath(folder), Fingerprint);
         var vectors = new List<float>();
-        lock (_deviceLock)
+        lock (_indexLock)
         {
             foreach (var batch in store.ReadLive()) vectors.AddRange(ToSearchSpace(batch.ToFloat32()));
             int dim = _index.Dimension;
@@ -91,9 +91,9 @@ public sealed partial class ImageSearchEngine
         var options = refinement.ExcludeSelf ? PipelineOptions with { OnFileRead = (req, bytes) => hashes[req.Id] = ContentHash.Of(bytes.Span) } : PipelineOptions;
         Dictionary<string, long[]>? byHash = null;
         if (refinement.ExcludeSelf)
-            lock (_deviceLock) byHash = _store.LiveItems().GroupBy(i => i.ContentHash).ToDictionary(g => g.Key, g => g.Select(i => i.Id).ToArray());
+            lock (_catalogLock) byHash = _store.LiveItems().GroupBy(i => i.ContentHash).ToDictionary(g => g.Key, g => g.Select(i => i.Id).ToArray());
         var requests = paths.Select((p, i) => new DecodeRequest(i, p));
-        await foreach (var batch in EmbeddingPipeline.RunAsync(_embedder, _deviceLock, requests, options, cancellationToken))
+        await foreach (var batch in EmbeddingPipeline.RunAsync(_embedder, requests, options, cancellationToken))
         {
             var excluded = new List<HashSet<long>>();
             foreach (var item in batch.Embedded)
@@ -101,7 +101,7 @@ public sealed partial class ImageSearchEngine
                 var self = new HashSet<long>();
                 if (byHash is not null)
                 {
-                    lock (_deviceLock) if (_store.Get(Path.GetFullPath(item.Path)) is { Deleted: false } same) self.Add(same.Id);
+                    lock (_catalogLock) if (_store.Get(Path.GetFullPath(item.Path)) is { Deleted: false } same) self.Add(same.Id);
                     if (hashes.TryGetValue(item.Id, out var h) && byHash.TryGetValue(h, out var ids)) self.UnionWith(ids);
                 }
                 excluded.Add(self);
@@ -120,7 +120,9 @@ public sealed partial class ImageSearchEngine
     /// <summary>Raw query vectors (Q × <see cref="Dimension"/>) searched with <paramref name="refinement"/>; <paramref name="excluded"/> per query.</summary>
     private IReadOnlyList<SearchHit>[] SearchRefined(float[] raw, int k, IReadOnlyList<HashSet<long>> excluded, QueryRefinement refinement)
     {
-        lock (_deviceLock)
+        RefreshIfChanged();
+        lock (_catalogLock) // GetVector and paths; taken before the index's lock, as everywhere
+        lock (_indexLock)
         {
             var queries = ToSearchSpace(raw);
             int d = _index.Dimension, n = queries.Length / d, extra = excluded.Max(e => e.Count);

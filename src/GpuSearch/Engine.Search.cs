@@ -119,7 +119,7 @@ public sealed partial class ImageSearchEngine
                 cancellationToken.ThrowIfCancellationRequested();
                 int n = Math.Min(MaxBatch, images.Count - start);
                 var chunk = vectors.AsSpan(start * Dimension, n * Dimension);
-                lock (_deviceLock) _embedder.Embed(images.Skip(start).Take(n).ToArray(), chunk);
+                QueryEmbedder.Embed(images.Skip(start).Take(n).ToArray(), chunk);
                 for (int q = 0; q < n; q++)
                     if (EmbeddingPipeline.CountNonFinite(chunk.Slice(q * Dimension, Dimension)) is > 0 and var bad)
                         throw new ArgumentException($"image {start + q}: the model's output holds {bad} NaN or infinite value(s); it cannot be searched", nameof(images));
@@ -174,27 +174,12 @@ public sealed partial class ImageSearchEngine
         ct.ThrowIfCancellationRequested();
         var self = new HashSet<long>();
         if (hash is not null)
-            lock (_deviceLock)
+            lock (_catalogLock)
             {
                 if (path is not null && _store.Get(path) is { Deleted: false } same) self.Add(same.Id);
                 self.UnionWith(_store.LiveIdsWithContentHash(hash));
             }
         return SearchExcluding(v, options, self);
-    }
-
-    /// <summary>
-    /// The one route from decoded pixels to a query vector: the model's size check (with the image's name), one device
-    /// pass, and the finiteness check every search needs.
-    /// </summary>
-    private float[] EmbedOne(DecodedImage img, string name, string argumentName, string refusal = "it cannot be searched")
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_embedder.CheckSize(img.Width, img.Height) is { } why) throw new ArgumentException($"{name}: {why}", argumentName);
-        var v = new float[Dimension];
-        lock (_deviceLock) _embedder.Embed([img], v);
-        if (EmbeddingPipeline.CountNonFinite(v) is > 0 and var bad)
-            throw new ArgumentException($"{name}: the model's output for this image holds {bad} NaN or infinite value(s); {refusal}", argumentName);
-        return v;
     }
 
     /// <summary>One query with <paramref name="options"/>, also leaving out <paramref name="excluded"/> (the query's own items).</summary>

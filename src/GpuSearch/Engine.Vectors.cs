@@ -77,13 +77,16 @@ public sealed partial class ImageSearchEngine
         if (batch.Count == 0) return [];
         var vectors = new float[batch.Count * Dimension];
         for (int i = 0; i < batch.Count; i++) batch[i].Vector.Span.CopyTo(vectors.AsSpan(i * Dimension));
-        lock (_deviceLock)
+        lock (_catalogLock)
         {
             var old = batch.Select(b => _store.GetByKey(b.Key!)?.Id).OfType<long>().ToArray();
             var ids = _store.Add(batch);
             var replaced = old.Except(ids).ToArray();
-            if (replaced.Length > 0) _index.Remove(replaced);
-            _index.Add(ToSearchSpace(vectors), ids);
+            lock (_indexLock)
+            {
+                if (replaced.Length > 0) _index.Remove(replaced);
+                _index.Add(ToSearchSpace(vectors), ids);
+            }
             return ids.Select(id => _store.Get(id)!).ToArray();
         }
     }

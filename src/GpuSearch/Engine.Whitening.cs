@@ -14,7 +14,7 @@ public sealed partial class ImageSearchEngine
     private StoredWhitening? _whitening;
 
     /// <summary>The whitening applied to stored vectors and queries, or null when the index is searched raw.</summary>
-    public StoredWhitening? Whitening { get { lock (_deviceLock) return _whitening; } }
+    public StoredWhitening? Whitening { get { lock (_indexLock) return _whitening; } }
 
     /// <summary>
     /// Learns a PCA-whitening from every live vector (<see cref="PcaWhitening.Learn"/>), stores it in the index folder
@@ -29,7 +29,7 @@ public sealed partial class ImageSearchEngine
         ThrowIfReadOnly();
         if (Dimension > WhiteningFile.MaxDimension)
             throw new InvalidOperationException($"whitening is limited to {WhiteningFile.MaxDimension}-d embeddings; this index holds {Dimension}-d ones");
-        lock (_deviceLock)
+        lock (_catalogLock)
         {
             var raw = new List<float>();
             foreach (var batch in _store.ReadLive()) raw.AddRange(batch.ToFloat32());
@@ -47,7 +47,7 @@ public sealed partial class ImageSearchEngine
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ThrowIfReadOnly();
-        lock (_deviceLock)
+        lock (_catalogLock)
         {
             var path = Path.Combine(Folder, WhiteningFile.FileName);
             if (!File.Exists(path)) return false;
@@ -64,12 +64,16 @@ public sealed partial class ImageSearchEngine
         return w is null ? raw.ToArray() : w.Whitening.Apply(raw);
     }
 
+    /// <summary>Builds the device vectors anew (the caller holds the catalog's lock); searches keep using the old ones until the swap.</summary>
     private void Rebuild(StoredWhitening? whitening)
     {
         var index = BuildIndex(_device, _store, whitening);
-        _index.Dispose();
-        _index = index;
-        _whitening = whitening;
+        lock (_indexLock)
+        {
+            _index.Dispose();
+            _index = index;
+            _whitening = whitening;
+        }
     }
 
     private static StoredWhitening? ReadWhitening(string folder, int dimension, ModelFingerprint fingerprint)

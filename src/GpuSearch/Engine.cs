@@ -1,6 +1,8 @@
 // The host API apps embed: open an index folder with a model on a device, add images, embed, search.
-// Device work (preprocess, inference, scans) is serialised by one lock, so searches are thread-safe;
-// indexing is crash-safe because the store commits each batch before it is reported.
+// Thread-safe without one device lock: the catalog and the device vectors each have their own lock, scans run on
+// the device's default stream while embedders use streams of their own (bulk batches on one embedder, single
+// images on a second), so a search never waits for an embedding batch. Indexing is crash-safe because the store
+// commits each batch before it is reported.
 using GpuSearch.Compute;
 using GpuSearch.Embedding;
 using GpuSearch.Imaging;
@@ -15,10 +17,14 @@ namespace GpuSearch;
 /// </summary>
 public sealed partial class ImageSearchEngine : IDisposable
 {
-    private readonly object _deviceLock = new();
+    private readonly object _catalogLock = new(); // _store: its SQLite connection is not thread-safe
+    private readonly object _indexLock = new(); // _index and _whitening, and the scans they run on the device's default stream
     private readonly SemaphoreSlim _addGate = new(1, 1); // one AddImagesAsync at a time; a second waits its turn
     private readonly ComputeDevice _device;
-    private readonly ImageEmbedder _embedder;
+    private readonly ImageEmbedder _embedder; // bulk: indexing, bulk queries, Embed
+    private readonly Func<ImageEmbedder> _newEmbedder;
+    private readonly object _queryEmbedderLock = new();
+    private ImageEmbedder? _queryEmbedder; // single images; made on first use (Engine.Query.cs)
     private readonly IndexStore _store;
     private FlatIndex _index; // rebuilt when the whitening changes (Engine.Whitening.cs)
     private readonly EngineOptions _options;
@@ -35,15 +41,15 @@ public sealed partial class ImageSearchEngine : IDisposable
     /// <summary>Embedding dimension.</summary>
     public int Dimension => _embedder.Dimension;
     /// <summary>Images in the index.</summary>
-    public long Count { get { lock (_deviceLock) return _store.Count; } }
+    public long Count { get { lock (_catalogLock) return _store.Count; } }
     /// <summary>What <see cref="IndexStore.Open"/> repaired after an interrupted run (empty normally).</summary>
     public IReadOnlyList<string> RecoveryLog => _store.RecoveryLog;
 
-    private ImageSearchEngine(string folder, EngineOptions options, string modelPath, ComputeDevice device,
-        ImageEmbedder embedder, IndexStore store, FlatIndex index, ModelFingerprint fingerprint, StoredWhitening? whitening)
+    private ImageSearchEngine(string folder, EngineOptions options, string modelPath, ComputeDevice device, ImageEmbedder embedder,
+        Func<ImageEmbedder> newEmbedder, IndexStore store, FlatIndex index, ModelFingerprint fingerprint, StoredWhitening? whitening)
     {
-        Folder = folder; _options = options; ModelPath = modelPath; _device = device;
-        _embedder = embedder; _store = store; _index = index; Fingerprint = fingerprint; _whitening = whitening;
+        Folder = folder; _options = options; ModelPath = modelPath; _device = device; _embedder = embedder; _newEmbedder = newEmbedder;
+        _store = store; _index = index; Fingerprint = fingerprint; _whitening = whitening;
     }
 
     /// <summary>
@@ -76,7 +82,8 @@ public sealed partial class ImageSearchEngine : IDisposable
         try
         {
             OpenObserver.Step(OpenStage.Model);
-            embedder = new ImageEmbedder(device, modelPath, spec, output, options.BatchSize, flipTta: flipTta, pooling: pool);
+            ImageEmbedder NewEmbedder() => new(device, modelPath, spec, output, options.BatchSize, flipTta: flipTta, pooling: pool);
+            embedder = NewEmbedder();
             // Flip-averaged vectors are not the output's own: the fingerprint's output names both, so mixing is refused.
             var fingerprint = ModelFingerprint.ForModelFile(modelPath, PreprocessSpecJson.Write(spec),
                 flipTta ? embedder.EmbeddingSource + "+flip-tta" : embedder.EmbeddingSource, "float32", embedder.Dimension);
@@ -89,7 +96,7 @@ public sealed partial class ImageSearchEngine : IDisposable
             }
             var whitening = ReadWhitening(folder, embedder.Dimension, fingerprint);
             index = BuildIndex(device, store, whitening);
-            return new ImageSearchEngine(folder, options, modelPath, device, embedder, store, index, fingerprint, whitening);
+            return new ImageSearchEngine(folder, options, modelPath, device, embedder, NewEmbedder, store, index, fingerprint, whitening);
         }
         catch
         {
@@ -126,17 +133,23 @@ public sealed partial class ImageSearchEngine : IDisposable
     /// <summary>Scans with an optional allow-list and resolves paths; the caller has checked the arguments.</summary>
     private List<IReadOnlyList<SearchHit>> SearchLocked(ReadOnlySpan<float> embeddings, int k, Func<IdFilter?>? allow)
     {
-        // The catalog's SQLite connection is not thread-safe, so paths are resolved under the same lock as the scan.
+        RefreshIfChanged();
         var result = new List<IReadOnlyList<SearchHit>>();
-        lock (_deviceLock)
+        IdFilter? filter = null;
+        if (allow is not null)
         {
-            IdFilter? filter = null;
-            if (allow is not null && (filter = allow()) is null)
+            lock (_catalogLock) filter = allow();
+            if (filter is null)
             {
                 for (int q = 0; q < embeddings.Length / Dimension; q++) result.Add([]);
                 return result;
             }
-            var r = _index.Search(ToSearchSpace(embeddings), k, Metric.Ip, filter);
+        }
+        SearchResult r;
+        lock (_indexLock) r = _index.Search(ToSearchSpace(embeddings), k, Metric.Ip, filter);
+        // Paths come from the catalog under its own lock, after the scan: an item deleted in between gets an empty path.
+        lock (_catalogLock)
+        {
             for (int q = 0; q < r.QueryCount; q++)
             {
                 var hits = new List<SearchHit>(k);
@@ -155,8 +168,8 @@ public sealed partial class ImageSearchEngine : IDisposable
     public IReadOnlyList<SearchHit> Search(string imagePath, int k)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var img = ImageDecoder.DecodeFile(imagePath, DecodeOptions);
-        return Search(EmbedOne(img, imagePath, nameof(imagePath)), k)[0];
+        var v = EmbedOne(ImageDecoder.DecodeFile(imagePath, DecodeOptions), imagePath, nameof(imagePath));
+        return Search(v, k)[0];
     }
 
     /// <summary>
@@ -171,7 +184,7 @@ public sealed partial class ImageSearchEngine : IDisposable
         var vectors = new List<float>();
         var failures = new List<ImageFailure>();
         var requests = imagePaths.Select((p, i) => new DecodeRequest(i, p));
-        foreach (var batch in EmbeddingPipeline.RunAsync(_embedder, _deviceLock, requests, PipelineOptions).ToBlockingEnumerable())
+        foreach (var batch in EmbeddingPipeline.RunAsync(_embedder, requests, PipelineOptions).ToBlockingEnumerable())
         {
             paths.AddRange(batch.Embedded.Select(e => e.Path));
             vectors.AddRange(batch.Vectors);
@@ -189,7 +202,7 @@ public sealed partial class ImageSearchEngine : IDisposable
     public IReadOnlyList<(long Id, string Path, string ContentHash)> Items()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        lock (_deviceLock) return _store.LiveItems();
+        lock (_catalogLock) return _store.LiveItems();
     }
 
     private DecodeOptions DecodeOptions => new() { MaxPixels = _options.MaxPixels };
@@ -199,12 +212,12 @@ public sealed partial class ImageSearchEngine : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ThrowIfReadOnly();
-        lock (_deviceLock)
+        lock (_catalogLock)
         {
             var item = _store.Get(Path.GetFullPath(path));
             if (item is null) return false;
             _store.Delete(item.Id);
-            _index.Remove([item.Id]);
+            lock (_indexLock) _index.Remove([item.Id]);
             return true;
         }
     }
@@ -214,10 +227,13 @@ public sealed partial class ImageSearchEngine : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        lock (_deviceLock)
+        lock (_catalogLock)
+        lock (_indexLock)
+        lock (_queryEmbedderLock)
         {
             _index.Dispose();
             _store.Dispose();
+            _queryEmbedder?.Dispose();
             _embedder.Dispose();
             _device.Dispose();
         }

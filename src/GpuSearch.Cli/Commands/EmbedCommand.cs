@@ -40,7 +40,7 @@ internal static class EmbedCommand
         var done = new List<string>();
         int failed = 0;
         var options = new DecodePipelineOptions { BatchSize = batch, WorkerCount = workers };
-        await foreach (var b in EmbeddingPipeline.RunAsync(embedder, new object(), paths.Select((p, i) => new DecodeRequest(i, p)), options, ct))
+        await foreach (var b in EmbeddingPipeline.RunAsync(embedder, paths.Select((p, i) => new DecodeRequest(i, p)), options, ct))
         {
             foreach (var f in b.Failures.Values) { failed++; Console.Error.WriteLine($"skipped {f.Path}: {f.Reason}: {f.Message}"); }
             rows.Add(b.Vectors);

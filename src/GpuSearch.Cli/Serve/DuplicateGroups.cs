@@ -1,7 +1,8 @@
 // The duplicates view's data: ImageSearchEngine.FindDuplicates at a threshold, turned into groups of members
 // (id, path, file links) with the pairs found inside each group. An all-pairs search costs O(N²·D) on the device
-// and holds the device lock, so each answer is computed once per threshold and kept until the index changes
-// (a read-only server's index never does; in --writable mode POST and DELETE /items call Invalidate). The
+// and holds the index's lock, so each answer is computed once per threshold and kept until the index changes
+// (in --writable mode POST and DELETE /items call Invalidate; a read-only server beside a running indexer keeps
+// the groups it computed, although its searches follow the indexer's commits). The
 // computation runs apart from the request: a request that times out leaves it running and a later one gets the
 // answer. Bounded three ways: thresholds from 0.5 to 1, an item-count cap (503 above it: use `gpusearch dedup`),
 // and at most MaxEntries computations running at once (503 Busy beyond) and thresholds cached.

@@ -46,7 +46,7 @@ internal sealed class ImageSearcher : IAsyncDisposable
     {
         if (_batcher is not null) return (await _batcher.SubmitAsync((image, options), ct)).HitsOrThrow();
         Interlocked.Increment(ref _single);
-        // The device lock serialises these; run off the request thread so Kestrel's I/O threads stay free.
+        // The embedder serialises these; run off the request thread so Kestrel's I/O threads stay free.
         return (await Task.Run(() => RunBatch([(image, options)])[0], ct)).HitsOrThrow();
     }
 

@@ -1,6 +1,8 @@
-// The batch loop shared by indexing, bulk queries and `gpusearch embed`: decode on N threads (bounded
-// memory), reject images the preprocessing cannot fit to the model, embed the rest on the device with
-// one batch in flight while the next is uploaded.
+// The one route from an image to its embedding. The batch loop (indexing, bulk queries, `gpusearch embed`):
+// decode on N threads (bounded memory), reject images the preprocessing cannot fit to the model, embed the
+// rest on the device with one batch in flight while the next is uploaded. Single images (a search by file or
+// upload, a keyed add) take the same size check, submit and non-finite check through EmbedOne. The size is
+// checked once per image; the embedder's own lock orders device work, so no caller lock is passed in.
 using System.Runtime.CompilerServices;
 using GpuSearch.Imaging;
 
@@ -18,14 +20,13 @@ internal sealed record EmbeddedBatch(IReadOnlyList<ImageBatchItem> Items, IReadO
 internal static class EmbeddingPipeline
 {
     /// <summary>
-    /// Runs <paramref name="requests"/> through a <see cref="DecodePipeline"/> and <paramref name="embedder"/>. Device work
-    /// happens under <paramref name="deviceLock"/> so other threads can share the device.
+    /// Runs <paramref name="requests"/> through a <see cref="DecodePipeline"/> and <paramref name="embedder"/>. The
+    /// embedder's batches run on its own device streams, so other threads may search or embed on the device meanwhile.
     /// </summary>
-    public static async IAsyncEnumerable<EmbeddedBatch> RunAsync(ImageEmbedder embedder, object deviceLock,
+    public static async IAsyncEnumerable<EmbeddedBatch> RunAsync(ImageEmbedder embedder,
         IEnumerable<DecodeRequest> requests, DecodePipelineOptions options, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(embedder);
-        ArgumentNullException.ThrowIfNull(deviceLock);
         var pipeline = new DecodePipeline(options);
         // One decoded batch stays on the device while the next is submitted, so the next batch's upload and the
         // host work between batches (catalog writes by the caller) overlap this batch's forward pass.
@@ -34,15 +35,15 @@ internal static class EmbeddingPipeline
         {
             await foreach (var batch in pipeline.RunAsync(requests, null, cancellationToken).WithCancellation(cancellationToken))
             {
-                var current = Submit(embedder, deviceLock, batch);
+                var current = Submit(embedder, batch);
                 EmbeddedBatch? done = null;
                 try
                 {
-                    if (previous is not null) done = Finish(embedder, deviceLock, previous);
+                    if (previous is not null) done = Finish(embedder, previous);
                 }
                 catch
                 {
-                    Drop(deviceLock, current);
+                    Drop(current);
                     throw;
                 }
                 previous = current;
@@ -50,25 +51,25 @@ internal static class EmbeddingPipeline
             }
             if (previous is not null)
             {
-                var done = Finish(embedder, deviceLock, previous);
+                var done = Finish(embedder, previous);
                 previous = null;
                 yield return done;
             }
         }
         finally
         {
-            if (previous is not null) Drop(deviceLock, previous);
+            if (previous is not null) Drop(previous);
         }
     }
 
-    private static void Drop(object deviceLock, InFlight f)
+    private static void Drop(InFlight f)
     {
-        lock (deviceLock) foreach (var p in f.Parts) p.Dispose();
+        foreach (var p in f.Parts) p.Dispose();
     }
 
     private sealed record InFlight(ImageBatch Batch, List<ImageBatchItem> Good, Dictionary<long, ImageFailure> Failures, List<PendingEmbedding> Parts);
 
-    private static InFlight Submit(ImageEmbedder embedder, object deviceLock, ImageBatch batch)
+    private static InFlight Submit(ImageEmbedder embedder, ImageBatch batch)
     {
         var failures = new Dictionary<long, ImageFailure>();
         var good = new List<ImageBatchItem>();
@@ -79,35 +80,44 @@ internal static class EmbeddingPipeline
         }
         var parts = new List<PendingEmbedding>();
         var images = good.Select(g => g.Image!).ToArray();
-        lock (deviceLock)
+        try
         {
-            try
-            {
-                for (int start = 0; start < images.Length; start += embedder.MaxBatch)
-                    parts.Add(embedder.Submit(new ArraySegment<DecodedImage>(images, start, Math.Min(embedder.MaxBatch, images.Length - start))));
-            }
-            catch
-            {
-                foreach (var p in parts) p.Dispose();
-                throw;
-            }
+            for (int start = 0; start < images.Length; start += embedder.MaxBatch)
+                parts.Add(embedder.SubmitChecked(new ArraySegment<DecodedImage>(images, start, Math.Min(embedder.MaxBatch, images.Length - start))));
+        }
+        catch
+        {
+            foreach (var p in parts) p.Dispose();
+            throw;
         }
         return new InFlight(batch, good, failures, parts);
     }
 
-    private static EmbeddedBatch Finish(ImageEmbedder embedder, object deviceLock, InFlight f)
+    private static EmbeddedBatch Finish(ImageEmbedder embedder, InFlight f)
     {
         var vectors = new float[f.Good.Count * embedder.Dimension];
         int row = 0;
-        lock (deviceLock)
+        foreach (var p in f.Parts)
         {
-            foreach (var p in f.Parts)
-            {
-                embedder.Complete(p, vectors.AsSpan(row * embedder.Dimension, p.Count * embedder.Dimension));
-                row += p.Count;
-            }
+            embedder.Complete(p, vectors.AsSpan(row * embedder.Dimension, p.Count * embedder.Dimension));
+            row += p.Count;
         }
         return DropNonFinite(f.Good, vectors, embedder.Dimension, f.Failures, f.Batch.Items);
+    }
+
+    /// <summary>
+    /// Embeds one decoded image the way the batch loop does: the size check (once), a submit on the embedder's streams,
+    /// and the non-finite check. <paramref name="name"/> names the image in the <see cref="ArgumentException"/> thrown
+    /// for a size the model cannot take or an output holding NaN or infinity.
+    /// </summary>
+    internal static float[] EmbedOne(ImageEmbedder embedder, DecodedImage image, string name, string paramName)
+    {
+        if (embedder.CheckSize(image.Width, image.Height) is { } why) throw new ArgumentException($"{name}: {why}", paramName);
+        var v = new float[embedder.Dimension];
+        using (var pending = embedder.SubmitChecked([image])) embedder.Complete(pending, v);
+        if (CountNonFinite(v) is > 0 and var bad)
+            throw new ArgumentException($"{name}: the model's output for this image holds {bad} NaN or infinite value(s); it cannot be searched or stored", paramName);
+        return v;
     }
 
     /// <summary>Reason given for an image whose embedding holds NaN or infinity.</summary>

@@ -1,7 +1,9 @@
 // Turns decoded images into L2-normalised embeddings on one device: GPU preprocessing into a batch tensor,
 // the model's forward pass with our kernels, one download of [batch, dim]. Pixels are staged in pinned
-// memory and uploaded on a second stream that the device stream waits on by event, so a batch's upload
-// runs while the previous batch computes. Not thread-safe; the engine serialises device work.
+// memory and uploaded on a transfer stream that the embedder's compute stream waits on by event, so a batch's
+// upload runs while the previous batch computes. Both streams are the embedder's own, never the device's
+// default one that searches use, so a search is not queued behind a batch. Thread-safe: submitting is
+// serialised by the embedder, and waiting for a batch's result holds no lock.
 using GpuSearch.Compute;
 using GpuSearch.Imaging;
 using GpuSearch.Models;
@@ -17,6 +19,8 @@ internal sealed class ImageEmbedder : IDisposable
     private readonly int _maxBatch;
     private readonly int _deviceBatch;
     private readonly ComputeStream _upload;
+    private readonly ComputeStream _compute;
+    private readonly object _sync = new(); // guards the slots, the batch tensor and the enqueue order
     private readonly Stack<BatchSlot> _freeSlots = new();
     private readonly List<BatchSlot> _slots = new();
     private DeviceBuffer? _tensor, _out;
@@ -87,7 +91,13 @@ internal sealed class ImageEmbedder : IDisposable
                 pooling is null ? null : g => pooling.Apply(g, PooledValue!));
         }
         catch (ArgumentException e) when (pooling is not null) { throw new ArgumentException($"{modelPath}: {e.Message}", e); }
-        _session = new InferenceSession(loaded.Graph, device, sessionOptions);
+        _compute = device.CreateStream();
+        try { _session = new InferenceSession(loaded.Graph, device, sessionOptions) { Stream = _compute }; }
+        catch
+        {
+            _compute.Dispose();
+            throw;
+        }
         try
         {
             if (!_session.HasDynamicBatch)
@@ -109,12 +119,13 @@ internal sealed class ImageEmbedder : IDisposable
                 throw new NotSupportedException($"{modelPath}: output '{OutputName}' must be [N,D] (or [N,D,1,1]), it is {outShape}");
             Dimension = (int)outShape[1].Value;
             _upload = device.CreateStream();
-            _pre = new GpuPreprocessor(device, spec, device.Stream, tableStream: _upload);
+            _pre = new GpuPreprocessor(device, spec, _compute, tableStream: _upload);
         }
         catch
         {
             _upload?.Dispose();
             _session.Dispose();
+            _compute.Dispose();
             throw;
         }
     }
@@ -144,6 +155,12 @@ internal sealed class ImageEmbedder : IDisposable
             throw new ArgumentException($"output must hold {images.Count}×{Dimension} floats, it holds {output.Length}", nameof(output));
         for (int i = 0; i < images.Count; i++)
             if (CheckSize(images[i].Width, images[i].Height) is { } why) throw new ArgumentException($"image {i}: {why}", nameof(images));
+        EmbedChecked(images, output);
+    }
+
+    /// <summary><see cref="Embed"/> for images whose sizes the caller has already checked with <see cref="CheckSize"/>.</summary>
+    internal void EmbedChecked(IReadOnlyList<DecodedImage> images, Span<float> output)
+    {
         var all = images as DecodedImage[] ?? images.ToArray();
         var inFlight = new Queue<(PendingEmbedding Batch, int Start)>();
         try
@@ -151,7 +168,7 @@ internal sealed class ImageEmbedder : IDisposable
             for (int start = 0; start < all.Length; start += _maxBatch)
             {
                 int n = Math.Min(_maxBatch, all.Length - start);
-                inFlight.Enqueue((Submit(new ArraySegment<DecodedImage>(all, start, n)), start));
+                inFlight.Enqueue((SubmitChecked(new ArraySegment<DecodedImage>(all, start, n)), start));
                 if (inFlight.Count == 2) CompleteOldest(inFlight, output);
             }
             while (inFlight.Count > 0) CompleteOldest(inFlight, output);
@@ -178,6 +195,18 @@ internal sealed class ImageEmbedder : IDisposable
     /// <exception cref="ArgumentException">No images, more than the batch size, or an image the preprocessing cannot fit to the model.</exception>
     public PendingEmbedding Submit(IReadOnlyList<DecodedImage> images)
     {
+        ArgumentNullException.ThrowIfNull(images);
+        for (int i = 0; i < images.Count; i++)
+            if (CheckSize(images[i].Width, images[i].Height) is { } why) throw new ArgumentException($"image {i}: {why}", nameof(images));
+        return SubmitChecked(images);
+    }
+
+    /// <summary>
+    /// <see cref="Submit"/> for images whose sizes were checked once already (the one route every caller takes:
+    /// <see cref="EmbeddingPipeline.FailureOf"/> or the engine's single-image check), so the check is not repeated.
+    /// </summary>
+    internal PendingEmbedding SubmitChecked(IReadOnlyList<DecodedImage> images)
+    {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(images);
         if (images.Count < 1 || images.Count > _maxBatch)
@@ -185,13 +214,20 @@ internal sealed class ImageEmbedder : IDisposable
         int count = images.Count;
         if (FlipTta) images = [.. images, .. images.Select(Mirror)]; // rows n..2n-1 are the mirrors of rows 0..n-1
         long largest = 0, total = 0;
-        for (int i = 0; i < images.Count; i++)
+        foreach (var img in images)
         {
-            var img = images[i];
-            if (CheckSize(img.Width, img.Height) is { } why) throw new ArgumentException($"image {i}: {why}", nameof(images));
             largest = Math.Max(largest, img.PixelArray.LongLength);
             total += img.PixelArray.LongLength;
         }
+        lock (_sync)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return SubmitLocked(images, count, largest, total);
+        }
+    }
+
+    private PendingEmbedding SubmitLocked(IReadOnlyList<DecodedImage> images, int count, long largest, long total)
+    {
         var (w, h) = InputSize;
         _tensor ??= _pre.AllocateBatch(_deviceBatch, w, h);
         _out ??= Device.Allocate((long)_deviceBatch * Dimension * 4);
@@ -202,7 +238,7 @@ internal sealed class ImageEmbedder : IDisposable
             slot.EnsureResult(Device, (long)images.Count * Dimension * 4);
             EnqueueGroups(images, slot);
             int n = images.Count;
-            var compute = Device.Stream;
+            var compute = _compute;
             _session.Run(_tensor, 0, n, _out, 0, OutputName);
             compute.DownloadAsync(_out, slot.Result!, 0, (long)n * Dimension * 4);
             slot.Done?.Dispose();
@@ -211,7 +247,7 @@ internal sealed class ImageEmbedder : IDisposable
         catch
         {
             // Nothing of this batch may still touch the slot's memory when it goes back to the pool.
-            try { _upload.Synchronize(); Device.Stream.Synchronize(); }
+            try { _upload.Synchronize(); _compute.Synchronize(); }
             catch (ComputeException) { } // the device failed: the original error is the one to report
             slot.Done?.Dispose();
             slot.Done = null;
@@ -230,7 +266,7 @@ internal sealed class ImageEmbedder : IDisposable
     /// </summary>
     private void EnqueueGroups(IReadOnlyList<DecodedImage> images, BatchSlot slot)
     {
-        var compute = Device.Stream;
+        var compute = _compute;
         var staging = slot.Staging!;
         var offsets = new long[images.Count];
         for (int i = 0; i < images.Count;)
@@ -282,7 +318,7 @@ internal sealed class ImageEmbedder : IDisposable
         if (output.Length != (long)batch.Count * Dimension)
             throw new ArgumentException($"output must hold {batch.Count}×{Dimension} floats, it holds {output.Length}", nameof(output));
         Trace?.Invoke($"wait {batch.Sequence}");
-        slot.Done!.Wait();
+        slot.Done!.Wait(); // no lock held: other threads keep submitting while this batch computes
         slot.Result!.AsSpan<float>()[..output.Length].CopyTo(output);
         Normalize(output, Dimension);
         if (FlipTta)
@@ -309,10 +345,13 @@ internal sealed class ImageEmbedder : IDisposable
 
     private void Return(PendingEmbedding batch)
     {
-        var slot = batch.Slot!;
-        batch.Slot = null;
-        InFlight--;
-        if (!_disposed) _freeSlots.Push(slot);
+        lock (_sync)
+        {
+            if (batch.Slot is not { } slot) return;
+            batch.Slot = null;
+            InFlight--;
+            if (!_disposed) _freeSlots.Push(slot);
+        }
     }
 
     /// <summary>The image mirrored left-right (host side: a row reversal of RGB triplets).</summary>
@@ -351,12 +390,15 @@ internal sealed class ImageEmbedder : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        if (_disposed) return;
-        _disposed = true;
+        lock (_sync)
+        {
+            if (_disposed) return;
+            _disposed = true;
+        }
         // Queued work may still read or write the slots: let both streams drain first.
         if (!Device.IsDisposed)
         {
-            try { Device.Stream.Synchronize(); _upload.Synchronize(); }
+            try { _compute.Synchronize(); _upload.Synchronize(); }
             catch (ComputeException) { }
         }
         foreach (var slot in _slots) slot.Dispose(); // batches still pending lose their results
@@ -367,5 +409,6 @@ internal sealed class ImageEmbedder : IDisposable
         _out?.Dispose();
         _pre.Dispose();
         _session.Dispose();
+        _compute.Dispose();
     }
 }

@@ -64,7 +64,7 @@ internal sealed partial class GpuPreprocessor : IDisposable
 
     /// <summary>
     /// The output image size for a source of the given size (fixed for specs that end in a crop or exact resize).
-    /// Host arithmetic only, so any thread may ask (decode workers check sizes outside the device lock); it does
+    /// Host arithmetic only, so any thread may ask (decode workers check sizes outside the embedder's lock); it does
     /// not touch the plan cache or the device.
     /// </summary>
     public (int Width, int Height) OutputSize(int width, int height)

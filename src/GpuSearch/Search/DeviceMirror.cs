@@ -21,6 +21,9 @@ internal sealed class DeviceMirror : IDisposable
 
     public DeviceMirror(VectorSet set) => _set = set;
 
+    /// <summary>The scans' scratch buffers, kept between searches (see <see cref="BufferPool"/>).</summary>
+    public ScratchCache Scratch { get; } = new();
+
     private ComputeDevice Device => _set.Device;
 
     /// <summary>Bytes the vector data may occupy on the device.</summary>
@@ -173,6 +176,7 @@ internal sealed class DeviceMirror : IDisposable
 
     public void Dispose()
     {
+        Scratch.Dispose();
         foreach (var b in _owned) b.Dispose();
         _owned.Clear();
         _db = _scale = _invNorm = _sqNorm = _ranks = _ids = _sortedIds = null;

@@ -55,7 +55,7 @@ internal static class ExactScanner
         int kf = tuning.PickListCapacity(kEff);
         int qt = tuning.PickQueryTile(nq, dev.Info, fused ? kf : 0);
         int nqPad = (nq + qt - 1) / qt * qt;
-        using var pool = new BufferPool(dev);
+        using var pool = new BufferPool(dev, mirror.Scratch);
 
         var (qdata, qnorm) = PrepareQueries(queries, nq, nqPad, d, metric);
         var qb = new QueryBuffers(pool.Upload<float>(s, qdata), pool.Upload<float>(s, qnorm), nq, nqPad, qt);

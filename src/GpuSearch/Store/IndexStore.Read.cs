@@ -30,12 +30,21 @@ internal sealed partial class IndexStore
     /// </summary>
     /// <exception cref="StoreCorruptException">A segment is missing or short, a chunk fails its SHA-256, a live row holds
     /// NaN or infinity, or an item names a row outside its segment; the message names the file and rows.</exception>
-    public IEnumerable<LiveBatch> ReadLive(int maxRows = 65536)
+    public IEnumerable<LiveBatch> ReadLive(int maxRows = 65536) => ReadLive(maxRows, afterId: -1);
+
+    /// <summary>
+    /// <see cref="ReadLive(int)"/> restricted to live items with an id above <paramref name="afterId"/> (ids grow with
+    /// every commit, so this is what was committed since a reader loaded up to that id); with afterId ≥ 0 only the
+    /// chunks holding such rows are read and verified.
+    /// </summary>
+    internal IEnumerable<LiveBatch> ReadLive(int maxRows, long afterId)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxRows, 1);
         int dim = Metadata.Dim, rowBytes = dim * Metadata.StorageDType.ItemSize();
+        var wanted = afterId >= 0 ? _catalog.SegmentsWithItemsAfter(afterId) : null;
         foreach (var listed in _catalog.Segments())
         {
+            if (wanted is not null && !wanted.Contains(listed.Id)) continue; // nothing new there: not even its items are read
             var snapshot = ReadSnapshot(listed.Id);
             if (snapshot is null)
             {
@@ -47,7 +56,7 @@ internal sealed partial class IndexStore
             if (items.FirstOrDefault(x => x.Row < 0 || x.Row >= seg.Rows) is { Path: not null } stray)
                 throw new StoreCorruptException($"{path}: item {stray.Id} ({stray.Path}) names row {stray.Row}, outside the segment's {seg.Rows} committed rows; " +
                     "the catalog is damaged. Nothing was changed; run `gpusearch verify`");
-            var live = items.Where(x => !x.Deleted).ToList();
+            var live = items.Where(x => !x.Deleted && x.Id > afterId).ToList();
             if (live.Count == 0) continue;
             CheckChunkCoverage(path, seg.Rows, chunks);
             if (!File.Exists(path))
@@ -66,6 +75,7 @@ internal sealed partial class IndexStore
                 int end = c + 1;
                 while (end < chunks.Count && chunks[end].FirstRow + chunks[end].Rows - chunks[c].FirstRow <= maxRows) end++;
                 long firstRow = chunks[c].FirstRow, lastEnd = chunks[end - 1].FirstRow + chunks[end - 1].Rows;
+                if (afterId >= 0 && (next >= live.Count || live[next].Row >= lastEnd)) { c = end; continue; } // none of the new rows here
                 var span = new byte[checked((int)((lastEnd - firstRow) * rowBytes))];
                 RandomAccess.Read(fs.SafeFileHandle, span, SegmentFile.HeaderBytes + firstRow * rowBytes);
                 for (int k = c; k < end; k++)

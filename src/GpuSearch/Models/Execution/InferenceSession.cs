@@ -1,6 +1,7 @@
 // Runs an ONNX model with the engine's own kernels: loads and optimizes it once, uploads weights once,
 // makes a plan per batch size on first use, and splits any batch into the planned sizes. Everything is
-// enqueued on the device's one stream; host Run() blocks until the outputs are downloaded.
+// enqueued on the session's stream (the device's default unless the owner gives it its own, so an embedder's
+// batches do not queue in front of searches); host Run() blocks until the outputs are downloaded.
 using GpuSearch.Compute;
 using GpuSearch.Models.Graph;
 
@@ -20,6 +21,8 @@ internal sealed class InferenceSession : IDisposable
     private DeviceBuffer? _arena;
     private bool _disposed;
 
+    /// <summary>The stream every run is enqueued on: the device's default stream unless set at construction.</summary>
+    internal ComputeStream Stream { get; init; }
     /// <summary>Options the session was made with.</summary>
     public SessionOptions Options { get; }
     /// <summary>Model input names (constants excluded).</summary>
@@ -46,6 +49,7 @@ internal sealed class InferenceSession : IDisposable
         ArgumentNullException.ThrowIfNull(device);
         _graph = graph;
         _device = device;
+        Stream = device.Stream;
         Options = options ?? SessionOptions.Default;
         _weights = new WeightStore(device);
         InputNames = graph.Inputs.Where(n => graph.ConstantOf(n) is null).ToArray();
@@ -73,7 +77,7 @@ internal sealed class InferenceSession : IDisposable
                 _plans[key] = plan = ExecutionPlan.Build(_graph, inputShapes, Options, _device.Info);
             if (_arena is null || _arena.Length < plan.ArenaBytes)
             {
-                _device.Stream.Synchronize(); // an older, smaller arena may still be in use by enqueued work
+                Stream.Synchronize(); // an older, smaller arena may still be in use by enqueued work
                 _arena?.Dispose();
                 _arena = _device.Allocate(Math.Max(256, plan.ArenaBytes));
             }
@@ -110,7 +114,7 @@ internal sealed class InferenceSession : IDisposable
                 var shapes = InputNames.ToDictionary(n => n, n => chunk < 0 ? inputs[n].Shape : [chunk, .. inputs[n].Shape[1..]]);
                 var plan = GetPlan(shapes);
                 var arena = _arena!;
-                var s = _device.Stream;
+                var s = Stream;
                 foreach (var n in InputNames)
                 {
                     var t = inputs[n];
@@ -162,7 +166,7 @@ internal sealed class InferenceSession : IDisposable
             {
                 var plan = GetPlan(new Dictionary<string, int[]> { [name] = [chunk, .. rest] });
                 var arena = _arena!;
-                var s = _device.Stream;
+                var s = Stream;
                 long inRow = Lowering.Count(rest), outCount = Lowering.Count(plan.OutputShapes[outName]), outRow = outCount / chunk;
                 var inSlot = plan.Locate(name, arena)!.Value;
                 s.Copy(input, arena, inRow * chunk * 4, (inputOffset + inRow * done) * 4, inSlot.Offset * 4);
@@ -185,8 +189,8 @@ internal sealed class InferenceSession : IDisposable
         {
             var plan = GetPlan(InputNames.ToDictionary(n => n, n => inputs[n].Shape));
             foreach (var n in InputNames)
-                _device.Stream.Upload<float>(_arena!, inputs[n].Data, plan.Locate(n, _arena!)!.Value.Offset * 4);
-            return plan.EnqueueProfiled(_device.Stream, _arena!, _weights);
+                Stream.Upload<float>(_arena!, inputs[n].Data, plan.Locate(n, _arena!)!.Value.Offset * 4);
+            return plan.EnqueueProfiled(Stream, _arena!, _weights);
         }
     }
 
@@ -197,7 +201,7 @@ internal sealed class InferenceSession : IDisposable
         {
             if (_disposed) return;
             _disposed = true;
-            if (!_device.IsDisposed) _device.Stream.Synchronize();
+            if (!_device.IsDisposed && !Stream.IsDisposed) Stream.Synchronize();
             _arena?.Dispose();
             _weights.Dispose();
         }
