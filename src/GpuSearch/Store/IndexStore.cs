@@ -62,32 +62,59 @@ internal sealed partial class IndexStore : IDisposable
     private string SegmentDir => Path.Combine(Folder, "segments");
     private string SegmentPath(string name) => Path.Combine(SegmentDir, name);
 
-    /// <summary>Creates a new index in <paramref name="folder"/> (which must be absent or empty) and opens it.</summary>
-    /// <exception cref="IOException">The folder is not empty.</exception>
+    /// <summary>
+    /// Creates a new index in <paramref name="folder"/> (which must be absent, empty, or hold only what an interrupted
+    /// create left) and opens it. The catalog is built under a temporary name and renamed into place once its schema
+    /// and meta are committed, so a process killed while creating never leaves a <c>catalog.sqlite</c> that every
+    /// later open would refuse.
+    /// </summary>
+    /// <exception cref="IOException">The folder holds anything else.</exception>
     public static IndexStore Create(string folder, IndexMetadata metadata)
     {
         metadata.Validate();
         folder = Path.GetFullPath(folder);
-        if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
-            throw new IOException($"cannot create an index in {folder}: the folder is not empty");
-        Directory.CreateDirectory(Path.Combine(folder, "segments"));
+        var catalogPath = Path.Combine(folder, CatalogFile);
+        var building = catalogPath + CreatingSuffix;
+        Directory.CreateDirectory(folder);
         using (AcquireLock(folder))
-        using (var conn = CatalogSchema.Connect(Path.Combine(folder, CatalogFile), create: true))
         {
-            var cat = new Catalog(conn, Path.Combine(folder, CatalogFile));
-            using var tx = cat.Begin();
-            cat.Exec(CatalogSchema.Sql, tx);
-            CatalogMigration.Upgrade(cat, 1, tx); // sets format_version
-            cat.SetMeta("fingerprint", metadata.Fingerprint.Canonical, tx);
-            cat.SetMeta("dim", metadata.Dim.ToString(CultureInfo.InvariantCulture), tx);
-            cat.SetMeta("dtype", metadata.StorageDType.Descr(), tx);
-            cat.SetMeta("segment_rows", metadata.SegmentCapacityRows.ToString(CultureInfo.InvariantCulture), tx);
-            cat.SetMeta("created", metadata.Created.UtcDateTime.ToString("O", CultureInfo.InvariantCulture), tx);
-            cat.SetMeta("next_segment", "1", tx);
-            cat.Commit(tx); // One transaction: a crash mid-create leaves no meta, which Open reports.
+            if (Directory.EnumerateFileSystemEntries(folder).Any(e => !IsLeftOfUnfinishedCreate(folder, e)))
+                throw new IOException($"cannot create an index in {folder}: the folder is not empty");
+            foreach (var e in Directory.EnumerateFiles(folder, CatalogFile + CreatingSuffix + "*")) File.Delete(e); // schema only, no data
+            Directory.CreateDirectory(Path.Combine(folder, "segments"));
+            using (var conn = CatalogSchema.Connect(building, create: true))
+            {
+                var cat = new Catalog(conn, building);
+                using var tx = cat.Begin();
+                cat.Exec(CatalogSchema.Sql, tx);
+                CatalogMigration.Upgrade(cat, 1, tx); // sets format_version
+                cat.SetMeta("fingerprint", metadata.Fingerprint.Canonical, tx);
+                cat.SetMeta("dim", metadata.Dim.ToString(CultureInfo.InvariantCulture), tx);
+                cat.SetMeta("dtype", metadata.StorageDType.Descr(), tx);
+                cat.SetMeta("segment_rows", metadata.SegmentCapacityRows.ToString(CultureInfo.InvariantCulture), tx);
+                cat.SetMeta("created", metadata.Created.UtcDateTime.ToString("O", CultureInfo.InvariantCulture), tx);
+                cat.SetMeta("next_segment", "1", tx);
+                cat.Commit(tx);
+            }
+            // Closing the last connection checkpointed the WAL into the file; a -wal that survived goes with it.
+            if (File.Exists(building + "-wal")) File.Move(building + "-wal", catalogPath + "-wal");
+            File.Move(building, catalogPath);
+            File.Delete(building + "-shm");
+            DurableFile.SyncDirectory(folder);
         }
-        DurableFile.SyncDirectory(folder);
         return Open(folder, metadata.Fingerprint);
+    }
+
+    private const string CreatingSuffix = ".creating";
+
+    /// <summary>What a create killed before its rename leaves: the lock file, an empty segments folder, the catalog being built.</summary>
+    private static bool IsLeftOfUnfinishedCreate(string folder, string entry)
+    {
+        var name = Path.GetFileName(entry);
+        if (name == LockFile) return true;
+        if (name == "segments") return Directory.Exists(entry) && !Directory.EnumerateFileSystemEntries(entry).Any();
+        return name.StartsWith(CatalogFile + CreatingSuffix, StringComparison.Ordinal) && File.Exists(entry) &&
+            !File.Exists(Path.Combine(folder, CatalogFile));
     }
 
     /// <summary>
