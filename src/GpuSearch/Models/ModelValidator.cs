@@ -22,7 +22,7 @@ public sealed class UnsupportedModelException : NotSupportedException
 }
 
 /// <summary>Checks an imported graph against the op registry (Registry/OpRegistry).</summary>
-public static class ModelValidator
+internal static class ModelValidator
 {
     /// <summary>Element types accepted for graph inputs.</summary>
     internal static readonly IReadOnlyList<TensorDataType> InputTypes = [TensorDataType.Float, TensorDataType.Float16];

@@ -6,7 +6,7 @@ using GpuSearch.Models.Registry;
 namespace GpuSearch.Models.Graph;
 
 /// <summary>Infers element types and shapes of every value in a <see cref="ModelGraph"/>.</summary>
-public static class ShapeInference
+internal static class ShapeInference
 {
     /// <summary>True when shape inference knows <paramref name="opType"/> (it has a definition in the op registry).</summary>
     public static bool Knows(string opType) => OpRegistry.Find(opType) is not null;

@@ -42,7 +42,7 @@ public enum TensorDataType
 }
 
 /// <summary>Facts about <see cref="TensorDataType"/> values.</summary>
-public static class TensorDataTypes
+internal static class TensorDataTypes
 {
     /// <summary>Bytes per element in ONNX raw_data, or 0 for types without a fixed size (string, undefined).</summary>
     public static int ElementSize(this TensorDataType t) => t switch

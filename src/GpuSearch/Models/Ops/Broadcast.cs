@@ -4,7 +4,7 @@ using GpuSearch.Compute;
 namespace GpuSearch.Models.Ops;
 
 /// <summary>Binary ops with broadcasting (values match BIN_OP in broadcast.cl).</summary>
-public enum BroadcastOp { Add = 0, Sub = 1, Mul = 2, Div = 3, Pow = 4, Max = 5, Min = 6 }
+internal enum BroadcastOp { Add = 0, Sub = 1, Mul = 2, Div = 3, Pow = 4, Max = 5, Min = 6 }
 
 /// <summary>Elementwise ops on fp32 tensors with numpy broadcasting. Offsets are in elements.</summary>
 internal static class Broadcast

@@ -4,7 +4,7 @@ using GpuSearch.Compute;
 namespace GpuSearch.Models.Ops;
 
 /// <summary>Which kernel a convolution runs on.</summary>
-public enum ConvAlgorithm
+internal enum ConvAlgorithm
 {
     /// <summary>Pick: depthwise kernel for depthwise shapes, GEMM path for 1×1, else implicit GEMM.</summary>
     Auto,

@@ -7,7 +7,7 @@ using GpuSearch.Models.Registry;
 namespace GpuSearch.Models.Optimizer;
 
 /// <summary>Folds constant subgraphs into constants.</summary>
-public sealed class ConstantFolding : IGraphRule
+internal sealed class ConstantFolding : IGraphRule
 {
     /// <inheritdoc/>
     public string Name => "ConstantFolding";
