@@ -32,6 +32,20 @@ public sealed class OpRegistryTests
     }
 
     [Fact]
+    public void BackendSupportDecidesWhereAnOpRunsAndNoLoweringMeansRefused()
+    {
+        var op = new OpDefinition { OpType = "OpenClOnly", Shape = ActivationOps.SameShape, Lower = (_, _) => { }, Backends = BackendSupport.OpenCL };
+        Assert.True(op.IsSupported);
+        Assert.True(op.RunsOn(GpuSearch.Compute.ComputeBackend.OpenCL));
+        Assert.False(op.RunsOn(GpuSearch.Compute.ComputeBackend.Cuda));
+        Assert.False((op with { Lower = null }).IsSupported);
+        Assert.False((op with { Lower = null }).RunsOn(GpuSearch.Compute.ComputeBackend.OpenCL));
+        // A real shape-only op: known to shape inference, refused by the validator naming why.
+        Assert.True(ShapeInference.Knows("Where"));
+        Assert.False(OpRegistry.IsSupported("Where"));
+    }
+
+    [Fact]
     public void FoundationKernelOpCodesAreTheModelKernelsCodes()
     {
         // One elementwise/reduce kernel family, one code table: the foundation enums are views of the model enums.
