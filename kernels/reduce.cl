@@ -6,18 +6,22 @@
 #ifndef REDUCE_WG
 #define REDUCE_WG 256
 #endif
-// Tunable: 0 sum, 1 max, 2 sum of squares, 3 L2 norm (sqrt of sum of squares), 4 mean.
+// Which reduction, in reduce_axes.cl's codes (AxisReduceOp; one code table for both reduce kernels):
+// 0 sum, 1 mean, 2 max, 4 L2 norm (sqrt of sum of squares), 5 sum of squares.
 #ifndef REDUCE_OP
 #define REDUCE_OP 0
 #endif
+#if REDUCE_OP == 3 || REDUCE_OP > 5
+#error "unknown REDUCE_OP"
+#endif
 
-#if REDUCE_OP == 1
+#if REDUCE_OP == 2
 #define R_INIT (-INFINITY)
 #define R_MAP(v) (v)
 #define R_JOIN(a, b) fmax((a), (b))
 #else
 #define R_INIT 0.0f
-#if REDUCE_OP == 2 || REDUCE_OP == 3
+#if REDUCE_OP == 4 || REDUCE_OP == 5
 #define R_MAP(v) ((v) * (v))
 #else
 #define R_MAP(v) (v)
@@ -43,9 +47,9 @@ __kernel void reduce_rows(const int rows, const int cols,
     }
     if (lid == 0) {
         float r = partial[0];
-#if REDUCE_OP == 3
+#if REDUCE_OP == 4
         r = sqrt(r);
-#elif REDUCE_OP == 4
+#elif REDUCE_OP == 1
         r = r / (float)cols;
 #endif
         y[y_off + row] = r;

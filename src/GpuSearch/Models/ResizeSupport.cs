@@ -20,10 +20,10 @@ internal static class ResizeSupport
         // Output size must be known when planning: scales must be constant (or fold to one); sizes may also be
         // shape arithmetic (torch's interpolate(size=...) concatenates Shape(x)[0:2] with the constant H, W).
         int si = ResizeTarget.ScalesInput(g.Opset);
-        if (n.HasInput(si) && !SupportedOps.IsConstantExpression(g, n.Inputs[si]))
+        if (n.HasInput(si) && !Registry.SupportRules.IsConstantExpression(g, n.Inputs[si]))
             return $"input {si} ('{n.Inputs[si]}') is not a constant (scales must be constant or foldable)";
         // Whether shape arithmetic really evaluates on the host is checked when planning, which names the input if not.
-        if (g.Opset >= 11 && n.HasInput(ResizeTarget.SizesInput) && !SupportedOps.IsComputedFrom(g, n.Inputs[ResizeTarget.SizesInput], shapeIsLeaf: true))
+        if (g.Opset >= 11 && n.HasInput(ResizeTarget.SizesInput) && !Registry.SupportRules.IsComputedFrom(g, n.Inputs[ResizeTarget.SizesInput], shapeIsLeaf: true))
             return $"input {ResizeTarget.SizesInput} ('{n.Inputs[ResizeTarget.SizesInput]}') is not a constant or shape arithmetic (sizes must be known when planning)";
         var scales = n.HasInput(si) ? g.ConstantOf(n.Inputs[si])?.ToFloats() : null;
         var sizes = g.Opset >= 11 && n.HasInput(ResizeTarget.SizesInput) ? g.ConstantOf(n.Inputs[ResizeTarget.SizesInput])?.ToLongs() : null;

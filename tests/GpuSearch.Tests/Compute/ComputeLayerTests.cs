@@ -108,11 +108,11 @@ public sealed class ComputeLayerTests
     [Fact]
     public void WorkGroupLargerThanTheDeviceAllowsIsRejected()
     {
-        var k = Dev.GetKernel("eltwise.cl", "unary_f32", new KernelDefines().Set("UNARY_OP", 0));
+        var k = Dev.GetKernel("broadcast.cl", "unary_act", new KernelDefines().Set("ACT", 0));
         using var x = Dev.Allocate(16);
         var e = Assert.Throws<ArgumentOutOfRangeException>(() =>
-            Dev.Stream.Launch(k, [4], [Dev.Info.MaxWorkGroupSize + 1], new KernelArgs().Long(4).Buffer(x).Long(0).Buffer(x).Long(0)));
-        Assert.Contains("unary_f32", e.Message);
+            Dev.Stream.Launch(k, [4], [Dev.Info.MaxWorkGroupSize + 1], new KernelArgs().Long(4).Buffer(x).Long(0).Buffer(x).Long(0).Float(0f).Float(0f)));
+        Assert.Contains("unary_act", e.Message);
     }
 
     [Fact]
@@ -135,12 +135,12 @@ public sealed class ComputeLayerTests
         Environment.SetEnvironmentVariable("GPUSEARCH_KERNEL_CACHE", dir);
         try
         {
-            var defines = new KernelDefines().Set("UNARY_OP", 6).Set("CACHE_PROBE", 1);
+            var defines = new KernelDefines().Set("ACT", 15).Set("CACHE_PROBE", 1);
             string key;
             using (var d1 = DeviceRegistry.Default.Open("cpu"))
             {
-                d1.GetKernel("eltwise.cl", "unary_f32", defines);
-                key = KernelCache.Key(KernelSource.Load("eltwise.cl", defines, d1.Info.Backend),
+                d1.GetKernel("broadcast.cl", "unary_act", defines);
+                key = KernelCache.Key(KernelSource.Load("broadcast.cl", defines, d1.Info.Backend),
                     GpuSearch.Compute.OpenCL.OpenClBackend.BuildOptions, d1.Info);
             }
             // Other tests run in parallel and may add entries here too: look for this build's own key.
@@ -157,7 +157,7 @@ public sealed class ComputeLayerTests
             d2.Stream.Upload<float>(x, [-1f, 2f, -3f, 4f]);
             Eltwise.Unary(d2.Stream, UnaryOp.Abs, 4, x, x);
             // Abs via a kernel built after a corrupt cache entry (defines differ only by CACHE_PROBE).
-            d2.GetKernel("eltwise.cl", "unary_f32", defines);
+            d2.GetKernel("broadcast.cl", "unary_act", defines);
             Assert.Equal([1f, 2f, 3f, 4f], d2.Stream.Download<float>(x));
         }
         finally

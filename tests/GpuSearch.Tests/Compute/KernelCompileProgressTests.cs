@@ -25,23 +25,23 @@ public sealed class KernelCompileProgressTests
     {
         if (KernelCache.Directory is null) Assert.Fail("needs the kernel cache; unset GPUSEARCH_KERNEL_CACHE=off");
         // Defines no other build uses, so the first build is a cache miss whatever the cache holds.
-        var defines = new KernelDefines().Set("UNARY_OP", 6).Set("COMPILE_PROGRESS_PROBE", Random.Shared.Next(1, int.MaxValue));
+        var defines = new KernelDefines().Set("ACT", 15).Set("COMPILE_PROGRESS_PROBE", Random.Shared.Next(1, int.MaxValue));
         var events = new List<KernelCompileProgress>();
-        var key = KernelSource.Load("eltwise.cl", defines, ComputeBackend.OpenCL).CacheKey;
+        var key = KernelSource.Load("broadcast.cl", defines, ComputeBackend.OpenCL).CacheKey;
         void OnCompiling(KernelCompileProgress p) { if (p.SourceKey == key) lock (events) events.Add(p); }
         KernelCache.Compiling += OnCompiling;
         try
         {
             using (var cold = DeviceRegistry.Default.Open("cpu"))
             {
-                cold.GetKernel("eltwise.cl", "unary_f32", defines);
+                cold.GetKernel("broadcast.cl", "unary_act", defines);
                 Assert.Collection(events,
-                    e => { Assert.False(e.Done); Assert.Equal(cold.Info.Id, e.Device.Id); Assert.Equal("eltwise.cl", e.KernelFile); },
+                    e => { Assert.False(e.Done); Assert.Equal(cold.Info.Id, e.Device.Id); Assert.Equal("broadcast.cl", e.KernelFile); },
                     e => { Assert.True(e.Done); Assert.True(e.Elapsed > TimeSpan.Zero); Assert.Equal(events[0].Number, e.Number); });
             }
             events.Clear();
             using (var warm = DeviceRegistry.Default.Open("cpu"))
-                warm.GetKernel("eltwise.cl", "unary_f32", defines); // from the on-disk cache
+                warm.GetKernel("broadcast.cl", "unary_act", defines); // from the on-disk cache
             Assert.Empty(events);
         }
         finally { KernelCache.Compiling -= OnCompiling; }

@@ -107,8 +107,13 @@ public sealed partial class CnnOpsTests
         using var bb = Upload(d, bias);
         using var rb = halfX ? UploadHalf(d, res) : Upload(d, res);
         using var y = new GuardedBuffer(d, shape.OutputCount, elementSize: halfX ? 2 : 4);
-        var opts = new ConvOptions(storage, halfW ? TensorStorage.F16 : TensorStorage.F32, alg, tiles);
-        Conv2d.Run(d.Stream, shape, xb, 0, wb, 0, hasBias ? bb : null, 0, hasRes ? rb : null, 0, y.Buffer, y.Offset, act, opts);
+        var opts = new ConvOptions(alg, tiles);
+        var wStorage = halfW ? TensorStorage.F16 : TensorStorage.F32;
+        int[] xShape = [shape.Batch, shape.InChannels, shape.Height, shape.Width], yShape = [shape.Batch, shape.OutChannels, shape.OutHeight, shape.OutWidth];
+        Conv2d.Run(d.Stream, shape, new DeviceTensor(xb, 0, xShape, null, storage),
+            new DeviceTensor(wb, 0, [shape.OutChannels, shape.InChannels / shape.Group, shape.KernelH, shape.KernelW], null, wStorage),
+            hasBias ? new DeviceTensor(bb, 0, [shape.OutChannels]) : null, hasRes ? new DeviceTensor(rb, 0, yShape, null, storage) : null,
+            new DeviceTensor(y.Buffer, y.Offset, yShape, null, storage), act, opts);
         var got = halfX ? y.DownloadPayload<Half>(d.Stream).Select(h => (float)h).ToArray() : y.DownloadPayload<float>(d.Stream);
         var want = CnnReference.Conv(shape, x, w, hasBias ? bias : null, hasRes ? res : null, act);
         int k = shape.InChannels / shape.Group * shape.KernelH * shape.KernelW;

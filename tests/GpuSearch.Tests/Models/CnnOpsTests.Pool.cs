@@ -86,7 +86,7 @@ public sealed partial class CnnOpsTests
                 var x = Random(Seed(name) + n, n, positive ? 0.01f : -8f, 8f);
                 using var xb = Upload(d, x);
                 using var y = new GuardedBuffer(d, n);
-                Broadcast.Unary(d.Stream, act, n, xb, 0, y.Buffer, y.Offset);
+                Broadcast.Unary(d.Stream, act, DeviceTensor.Flat(xb, 0, n), DeviceTensor.Flat(y.Buffer, y.Offset, n));
                 var want = x.Select(v => CnnReference.Act(act, v)).ToArray();
                 // OpenCL allows exp/erf/tanh/pow a few ulp; erf near 0 and gelu near 0 are absolute.
                 // The tanh form of Gelu cancels to ~|x|·ulp for very negative x.
@@ -116,7 +116,7 @@ public sealed partial class CnnOpsTests
         using var ab = Upload(d, a);
         using var bb = Upload(d, b);
         using var yb = new GuardedBuffer(d, n2);
-        Broadcast.Binary(d.Stream, op, aShape, ab, 0, bShape, bb, 0, yb.Buffer, yb.Offset);
+        Broadcast.Binary(d.Stream, op, new DeviceTensor(ab, 0, aShape), new DeviceTensor(bb, 0, bShape), new DeviceTensor(yb.Buffer, yb.Offset, outShape));
         var want2 = new double[n2];
         for (long i = 0; i < n2; i++)
         {

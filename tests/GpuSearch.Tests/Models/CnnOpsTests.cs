@@ -1,16 +1,55 @@
-// CNN op suite in the backend-ops style: every conv/pool/broadcast/normalisation/layout/matmul/resize kernel
-// on every device against the scalar references in CnnReference, with guard regions around outputs,
-// odd sizes that are not tile multiples and fixed seeds. One test per (device, case).
+// Op suite in the backend-ops style: every op in the registry × every device. Each registered op names the
+// kernel cases that cover it (ops sharing a kernel share its cases); each case runs the kernel against the
+// scalar references in CnnReference, with guard regions around outputs, odd sizes that are not tile
+// multiples and fixed seeds. One test per (device, case). An op added to the registry without cases here
+// fails EveryRegisteredOpHasKernelCases.
 using GpuSearch.Compute;
+using GpuSearch.Models.Graph;
 using GpuSearch.Models.Ops;
+using GpuSearch.Models.Registry;
 using GpuSearch.Tests.Support;
 
 namespace GpuSearch.Tests.Models;
 
 public sealed partial class CnnOpsTests
 {
-    public static IEnumerable<string> CaseNames() =>
-        ConvCases().Concat(PoolCases()).Concat(EltwiseCases()).Concat(NormCases()).Concat(LayoutCases()).Concat(MatMulCases()).Concat(ResizeCases());
+    /// <summary>Every case of every op the registry accepts, once each.</summary>
+    public static IEnumerable<string> CaseNames() => OpRegistry.SupportedOps.SelectMany(op => CasesFor(op) ?? []).Distinct();
+
+    /// <summary>Ops the executor runs without a kernel of their own: aliases of their input, or host evaluation.</summary>
+    private static readonly HashSet<string> KernelFree = ["Identity", "Dropout", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Constant", "Shape"];
+
+    /// <summary>The kernel cases covering <paramref name="op"/>; empty when it launches no kernel; null when unknown here.</summary>
+    internal static IEnumerable<string>? CasesFor(string op) => op switch
+    {
+        _ when KernelFree.Contains(op) => [],
+        "Conv" or FusedOps.FusedConv => ConvCases(),
+        "MaxPool" or "AveragePool" or "GlobalMaxPool" or "GlobalAveragePool" => PoolCases(),
+        "Add" or "Sub" or "Mul" or "Div" or "Pow" => EltwiseCases().Where(c => c.StartsWith("binary ", StringComparison.Ordinal)),
+        // Unary ops and Cast (RoundToHalf) share the unary kernel; a FusedGemm epilogue runs it after the product too.
+        _ when ActivationOps.Simple.Any(a => a.Op == op) || op is "LeakyRelu" or "HardSigmoid" or "Gelu" or "Clip" or "Cast" =>
+            EltwiseCases().Where(c => c.StartsWith("unary ", StringComparison.Ordinal)),
+        "Softmax" or "LogSoftmax" or "LayerNormalization" or "BatchNormalization" => NormCases().Where(c => !c.StartsWith("reduce ", StringComparison.Ordinal)),
+        _ when op.StartsWith("Reduce", StringComparison.Ordinal) => NormCases().Where(c => c.StartsWith("reduce ", StringComparison.Ordinal)),
+        "Transpose" or "Concat" or "Slice" or "Pad" or "Expand" or "Gather" => LayoutCases(),
+        "Gemm" or FusedOps.FusedGemm or "MatMul" => MatMulCases(),
+        "Resize" => ResizeCases(),
+        _ => null,
+    };
+
+    [Fact]
+    public void EveryRegisteredOpHasKernelCases()
+    {
+        foreach (var op in OpRegistry.SupportedOps)
+        {
+            var cases = CasesFor(op);
+            Assert.True(cases is not null, $"op {op} is registered but has no kernel cases in CnnOpsTests.CasesFor");
+            Assert.True(KernelFree.Contains(op) || cases.Any(), $"op {op} launches a kernel but maps to no case");
+        }
+        // Every case still belongs to some registered op (none is orphaned by a registry change).
+        var all = ConvCases().Concat(PoolCases()).Concat(EltwiseCases()).Concat(NormCases()).Concat(LayoutCases()).Concat(MatMulCases()).Concat(ResizeCases());
+        Assert.Empty(all.Except(CaseNames()));
+    }
 
     public static TheoryData<string, string> OpenClCases() => OpCases.For(Devices.OpenClIds, CaseNames());
 

@@ -88,7 +88,7 @@ public class ValidatorTests
                      "Pad", "Softmax", "ReduceMean", "ReduceL2", "Pow", "Sqrt", "LayerNormalization", "Constant", "Identity", "Dropout",
                      "Cast", "Shape", "Gather", "Resize" })
         {
-            Assert.True(SupportedOps.IsSupported(op), op);
+            Assert.True(GpuSearch.Models.Registry.OpRegistry.IsSupported(op), op);
             Assert.True(ShapeInference.Knows(op), op);
         }
     }

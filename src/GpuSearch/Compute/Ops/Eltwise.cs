@@ -1,11 +1,13 @@
-// Host side of kernels/eltwise.cl: unary/binary elementwise ops, axpby and fp16 casts.
+// Host side of the foundation elementwise kernels: unary/binary ops run the models' kernels in broadcast.cl
+// (one elementwise kernel family, one op-code table: ACT of activation.h, BIN_OP of broadcast.cl);
+// axpby and the fp16 casts are in eltwise.cl.
 namespace GpuSearch.Compute.Ops;
 
-/// <summary>Unary elementwise operations (values match UNARY_OP in eltwise.cl).</summary>
-internal enum UnaryOp { Copy = 0, Relu = 1, Sigmoid = 2, Tanh = 3, Exp = 4, Sqrt = 5, Abs = 6, Neg = 7 }
+/// <summary>Unary elementwise operations; the values are ACT codes of kernels/activation.h (ActivationKind).</summary>
+internal enum UnaryOp { Copy = 0, Relu = 1, Sigmoid = 4, Tanh = 9, Sqrt = 11, Exp = 12, Neg = 14, Abs = 15 }
 
-/// <summary>Binary elementwise operations on equal shapes (values match BINARY_OP in eltwise.cl).</summary>
-internal enum BinaryOp { Add = 0, Sub = 1, Mul = 2, Div = 3, Max = 4, Min = 5 }
+/// <summary>Binary elementwise operations on equal shapes; the values are BIN_OP codes of kernels/broadcast.cl (BroadcastOp).</summary>
+internal enum BinaryOp { Add = 0, Sub = 1, Mul = 2, Div = 3, Max = 5, Min = 6 }
 
 /// <summary>Elementwise kernels. Offsets and counts are in elements.</summary>
 internal static class Eltwise
@@ -19,8 +21,8 @@ internal static class Eltwise
         CheckF32(x, xOffset, n, nameof(x));
         CheckF32(y, yOffset, n, nameof(y));
         if (n == 0) return;
-        var k = stream.Device.GetKernel("eltwise.cl", "unary_f32", new KernelDefines().Set("UNARY_OP", (int)op));
-        stream.Launch(k, [n], [GroupSize], new KernelArgs().Long(n).Buffer(x).Long(xOffset).Buffer(y).Long(yOffset));
+        var k = stream.Device.GetKernel("broadcast.cl", "unary_act", new KernelDefines().Set("ACT", (int)op));
+        stream.Launch(k, [n], [GroupSize], new KernelArgs().Long(n).Buffer(x).Long(xOffset).Buffer(y).Long(yOffset).Float(0f).Float(0f));
     }
 
     /// <summary><c>y[i] = a[i] op b[i]</c> for i &lt; n.</summary>
@@ -31,9 +33,9 @@ internal static class Eltwise
         CheckF32(b, bOffset, n, nameof(b));
         CheckF32(y, yOffset, n, nameof(y));
         if (n == 0) return;
-        var k = stream.Device.GetKernel("eltwise.cl", "binary_f32", new KernelDefines().Set("BINARY_OP", (int)op));
+        var k = stream.Device.GetKernel("broadcast.cl", "binary_flat", new KernelDefines().Set("BIN_OP", (int)op));
         stream.Launch(k, [n], [GroupSize],
-            new KernelArgs().Long(n).Buffer(a).Long(aOffset).Buffer(b).Long(bOffset).Buffer(y).Long(yOffset));
+            new KernelArgs().Long(n).Buffer(a).Long(aOffset).Buffer(b).Long(bOffset).Int(1).Buffer(y).Long(yOffset));
     }
 
     /// <summary><c>y[i] = alpha·x[i] + beta·y[i]</c>.</summary>

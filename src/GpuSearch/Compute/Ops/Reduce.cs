@@ -1,8 +1,8 @@
 // Host side of kernels/reduce.cl: per-row reductions of a row-major matrix.
 namespace GpuSearch.Compute.Ops;
 
-/// <summary>Row reductions (values match REDUCE_OP in reduce.cl).</summary>
-internal enum ReduceOp { Sum = 0, Max = 1, SumSquares = 2, L2Norm = 3, Mean = 4 }
+/// <summary>Row reductions (values match REDUCE_OP in reduce.cl, which uses AxisReduceOp's codes: one code table).</summary>
+internal enum ReduceOp { Sum = 0, Mean = 1, Max = 2, L2Norm = 4, SumSquares = 5 }
 
 /// <summary>Reduces each row of a [rows, cols] fp32 matrix to one value.</summary>
 internal static class Reduce

@@ -8,7 +8,7 @@ using GpuSearch.Models.Ops;
 namespace GpuSearch.Models.Execution;
 
 /// <summary>What to launch for one input shape, and where every tensor lives in the arena.</summary>
-public sealed class ExecutionPlan
+internal sealed class ExecutionPlan
 {
     private readonly Lowering _lowering;
     private readonly Dictionary<string, long> _offsets; // element offsets of arena values (roots)

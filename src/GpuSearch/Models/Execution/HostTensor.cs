@@ -2,7 +2,7 @@
 namespace GpuSearch.Models.Execution;
 
 /// <summary>Row-major fp32 data with its shape.</summary>
-public sealed class HostTensor
+internal sealed class HostTensor
 {
     /// <summary>Elements, row-major.</summary>
     public float[] Data { get; }

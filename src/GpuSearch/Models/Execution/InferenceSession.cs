@@ -47,6 +47,8 @@ internal sealed class InferenceSession : IDisposable
     {
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentNullException.ThrowIfNull(device);
+        // Refuse before any upload or planning when the device's backend lacks a kernel the model needs.
+        if (ModelValidator.FindBackendProblems(graph, device.Info.Backend) is { Count: > 0 } problems) throw new UnsupportedModelException(problems);
         _graph = graph;
         _device = device;
         Stream = device.Stream;

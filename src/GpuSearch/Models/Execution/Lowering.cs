@@ -1,14 +1,15 @@
-// Lowering of optimized IR nodes to plan steps for one set of concrete input shapes. Each op family
-// lives in a Lowering.*.cs partial file; this one holds the context every handler uses: concrete
+// Lowering of optimized IR nodes to plan steps for one set of concrete input shapes. Each op's lowering
+// lives in its op definition (Registry/*Ops.cs); this class is the context every lowering uses: concrete
 // shapes, host-known integer data (shape tensors), aliases (Reshape & co. move no data) and emission.
 using GpuSearch.Compute;
 using GpuSearch.Models.Graph;
 using GpuSearch.Models.Ops;
+using GpuSearch.Models.Registry;
 
 namespace GpuSearch.Models.Execution;
 
 /// <summary>Builds the steps of one plan from a shape-inferred graph.</summary>
-internal sealed partial class Lowering
+internal sealed class Lowering
 {
     public ModelGraph Graph { get; }
     public SessionOptions Options { get; }
@@ -21,29 +22,16 @@ internal sealed partial class Lowering
     /// <summary>Integer tensors known on the host (shape arithmetic), by value name.</summary>
     public Dictionary<string, long[]> HostInts { get; } = new(StringComparer.Ordinal);
 
-    private static readonly Dictionary<string, Action<Lowering, GraphNode>> Handlers = BuildHandlers();
-
     public Lowering(ModelGraph graph, SessionOptions options, DeviceInfo device)
     {
         Graph = graph;
         Options = options;
         Tiles = options.ConvTiles ?? ConvTiles.For(device);
+        Backend = device.Backend;
     }
 
-    /// <summary>Op types this executor runs.</summary>
-    public static IReadOnlyCollection<string> SupportedOps => Handlers.Keys;
-
-    private static Dictionary<string, Action<Lowering, GraphNode>> BuildHandlers()
-    {
-        var h = new Dictionary<string, Action<Lowering, GraphNode>>(StringComparer.Ordinal);
-        AddConv(h);
-        AddElementwise(h);
-        AddTensorOps(h);
-        AddReductions(h);
-        AddMatMul(h);
-        AddResize(h);
-        return h;
-    }
+    /// <summary>The backend whose kernels the plan launches.</summary>
+    public ComputeBackend Backend { get; }
 
     /// <summary>Lowers every node in order.</summary>
     public void Run()
@@ -51,9 +39,11 @@ internal sealed partial class Lowering
         foreach (var n in Graph.Nodes)
         {
             if (n.Outputs.Where(o => o.Length > 0).All(o => IsIntegral(o)) && TryHostEvaluate(n)) continue;
-            if (!Handlers.TryGetValue(n.OpType, out var handler))
+            if (OpRegistry.Find(n.OpType) is not { Lower: { } lower } op)
                 throw new NotSupportedException($"{n.Describe()}: op {n.OpType} has no kernel in the executor");
-            try { handler(this, n); }
+            if (!op.RunsOn(Backend))
+                throw new NotSupportedException($"{n.Describe()}: op {n.OpType} has no {Backend} kernel");
+            try { lower(this, n); }
             catch (Exception e) when (e is ArgumentException or NotSupportedException or InvalidOperationException or OverflowException)
             {
                 throw new NotSupportedException($"{n.Describe()}: {e.Message}", e);

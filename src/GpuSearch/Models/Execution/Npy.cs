@@ -6,7 +6,7 @@ using System.Text;
 namespace GpuSearch.Models.Execution;
 
 /// <summary>Reads and writes NumPy .npy files as <see cref="HostTensor"/>s.</summary>
-public static class Npy
+internal static class Npy
 {
     private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 

@@ -7,7 +7,12 @@ namespace GpuSearch.Models.Execution;
 /// <summary>Device memory of one value: a buffer and an element offset into it.</summary>
 /// <param name="Buffer">The buffer.</param>
 /// <param name="Offset">Element offset.</param>
-internal readonly record struct DeviceSlice(DeviceBuffer Buffer, long Offset);
+internal readonly record struct DeviceSlice(DeviceBuffer Buffer, long Offset)
+{
+    /// <summary>This memory as a contiguous tensor of <paramref name="shape"/>.</summary>
+    public GpuSearch.Models.Ops.DeviceTensor View(int[] shape, GpuSearch.Models.Ops.TensorStorage dtype = GpuSearch.Models.Ops.TensorStorage.F32) =>
+        new(Buffer, Offset, shape, null, dtype);
+}
 
 /// <summary>Resolves value names to device memory while a plan runs.</summary>
 internal interface IPlanBindings

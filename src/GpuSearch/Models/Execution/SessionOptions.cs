@@ -4,7 +4,7 @@ using GpuSearch.Models.Ops;
 namespace GpuSearch.Models.Execution;
 
 /// <summary>How an <see cref="InferenceSession"/> plans and runs a model.</summary>
-public sealed record SessionOptions
+internal sealed record SessionOptions
 {
     /// <summary>Storage of convolution weights on the device: fp32, or fp16 with fp32 accumulation.</summary>
     public TensorStorage WeightStorage { get; init; } = TensorStorage.F32;

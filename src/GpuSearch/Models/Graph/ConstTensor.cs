@@ -7,7 +7,7 @@ namespace GpuSearch.Models.Graph;
 /// or <see cref="Longs"/> (for integer and bool sources) is non-null; <see cref="DataType"/> keeps the
 /// declared ONNX type so an executor can still tell an fp16 weight from an fp32 one.
 /// </summary>
-public sealed class ConstTensor
+internal sealed class ConstTensor
 {
     /// <summary>Declared element type.</summary>
     public TensorDataType DataType { get; }

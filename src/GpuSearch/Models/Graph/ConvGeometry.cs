@@ -4,7 +4,7 @@
 namespace GpuSearch.Models.Graph;
 
 /// <summary>Explicit geometry of a convolution or pooling window over <c>Spatial</c> dimensions.</summary>
-public sealed class ConvGeometry
+internal sealed class ConvGeometry
 {
     /// <summary>Kernel size per spatial dimension.</summary>
     public long[] Kernel { get; init; } = [];

@@ -18,7 +18,7 @@ namespace GpuSearch.Models.Graph;
 /// <c>HardSwish</c> x·max(0,min(1,x/6+0.5)); <c>SiLU</c> x·sigmoid(x); <c>Gelu</c> 0.5·x·(1+erf(x/√2));
 /// <c>Tanh</c> tanh(x).</para>
 /// </summary>
-public static class FusedOps
+internal static class FusedOps
 {
     /// <summary>Domain of engine-defined ops.</summary>
     public const string Domain = "gpusearch";

@@ -3,7 +3,7 @@
 namespace GpuSearch.Models.Graph;
 
 /// <summary>Kind of a <see cref="GraphAttribute"/>.</summary>
-public enum AttributeKind
+internal enum AttributeKind
 {
     /// <summary>Single float.</summary>
     Float,
@@ -24,7 +24,7 @@ public enum AttributeKind
 }
 
 /// <summary>An attribute value. Only the member matching <see cref="Kind"/> is meaningful.</summary>
-public sealed class GraphAttribute
+internal sealed class GraphAttribute
 {
     /// <summary>The value's kind.</summary>
     public AttributeKind Kind { get; init; }

@@ -7,7 +7,7 @@ namespace GpuSearch.Models.Graph;
 /// owning <see cref="ModelGraph"/>; an empty input name means an omitted optional input (ONNX convention),
 /// e.g. FusedConv inputs <c>[X, W, "", R]</c> have no bias but a residual.
 /// </summary>
-public sealed class GraphNode
+internal sealed class GraphNode
 {
     /// <summary>Op type, e.g. "Conv" or, after fusion, "FusedConv" (see <see cref="FusedOps"/>).</summary>
     public string OpType { get; set; }

@@ -3,7 +3,7 @@
 namespace GpuSearch.Models.Graph;
 
 /// <summary>A tensor flowing between nodes: graph input, initializer/constant, or node output.</summary>
-public sealed class GraphValue
+internal sealed class GraphValue
 {
     /// <summary>Unique value name.</summary>
     public string Name { get; }

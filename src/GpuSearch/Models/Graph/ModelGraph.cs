@@ -10,7 +10,7 @@ namespace GpuSearch.Models.Graph;
 /// constants (weights) are values with <see cref="GraphValue.Constant"/> set and no producer.
 /// <see cref="ConstTensor"/> data is never mutated in place by rules, only replaced.
 /// </summary>
-public sealed class ModelGraph
+internal sealed class ModelGraph
 {
     /// <summary>Graph name from the model.</summary>
     public string Name { get; set; } = "";

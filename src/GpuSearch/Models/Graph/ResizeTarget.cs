@@ -7,7 +7,7 @@ namespace GpuSearch.Models.Graph;
 /// <summary>Per-axis output dims and the scale each axis's coordinate transform uses.</summary>
 /// <param name="OutDims">Output dims (symbolic where the input dim is symbolic and the axis is not resized).</param>
 /// <param name="Scales">Per axis: the given scale, or out / in for sizes; NaN where the input dim is unknown.</param>
-public sealed record ResizeTarget(IReadOnlyList<Dim> OutDims, double[] Scales)
+internal sealed record ResizeTarget(IReadOnlyList<Dim> OutDims, double[] Scales)
 {
     /// <summary>Index of the scales input: opset 10 is (X, scales); from 11 it is (X, roi, scales, sizes).</summary>
     public static int ScalesInput(long opset) => opset < 11 ? 1 : 2;

@@ -1,18 +1,15 @@
-// Shape inference driver: walks the graph in topological order and asks a per-op handler for each node's
-// output types and shapes. Handlers live in the ShapeInference.*.cs partial files, grouped by op family.
-// A symbolic batch dim ("N") flows through; unknown ops leave their outputs unknown for the validator.
+// Shape inference driver: walks the graph in topological order and asks each node's op definition (the
+// shape rule in Registry/*Ops.cs) for its output types and shapes. A symbolic batch dim ("N") flows
+// through; unknown ops leave their outputs unknown for the validator.
+using GpuSearch.Models.Registry;
+
 namespace GpuSearch.Models.Graph;
 
 /// <summary>Infers element types and shapes of every value in a <see cref="ModelGraph"/>.</summary>
-public static partial class ShapeInference
+internal static class ShapeInference
 {
-    // Lazy: static field initialisers in partial files run in file order, and the handler tables read
-    // arrays declared in the other files.
-    private static readonly Lazy<Dictionary<string, Action<ModelGraph, GraphNode>>> LazyHandlers = new(BuildHandlers);
-    private static Dictionary<string, Action<ModelGraph, GraphNode>> Handlers => LazyHandlers.Value;
-
-    /// <summary>True when shape inference knows <paramref name="opType"/>.</summary>
-    public static bool Knows(string opType) => Handlers.ContainsKey(opType);
+    /// <summary>True when shape inference knows <paramref name="opType"/> (it has a definition in the op registry).</summary>
+    public static bool Knows(string opType) => OpRegistry.Find(opType) is not null;
 
     /// <summary>Sorts the graph and infers every node's outputs. Inferred shapes replace declared ones; where a
     /// node cannot be inferred its outputs keep what the model declared (or stay unknown).</summary>
@@ -24,8 +21,8 @@ public static partial class ShapeInference
             if (g.Value(name).Shape is { } declared) ShapeLimits.Require(declared, $"graph input '{name}'");
         foreach (var n in g.Nodes)
         {
-            if (!Handlers.TryGetValue(n.OpType, out var h)) continue;
-            try { h(g, n); }
+            if (OpRegistry.Find(n.OpType) is not { } op) continue;
+            try { op.Shape(g, n); }
             catch (UnknownInputShapeException)
             {
                 // An input's shape is not known yet (e.g. it comes from a Reshape whose target is folded
@@ -39,35 +36,24 @@ public static partial class ShapeInference
         }
     }
 
-    private static Dictionary<string, Action<ModelGraph, GraphNode>> BuildHandlers()
-    {
-        var d = new Dictionary<string, Action<ModelGraph, GraphNode>>(StringComparer.Ordinal);
-        AddElementwise(d);
-        AddConvAndPool(d);
-        AddTensorOps(d);
-        AddShapeOps(d);
-        AddMathOps(d);
-        return d;
-    }
-
-    // ---- helpers shared by the handler files ----
+    // ---- helpers the shape rules of Registry/*Ops.cs share ----
 
     /// <summary>Input value <paramref name="i"/>; throws naming the node when omitted.</summary>
-    private static GraphValue In(ModelGraph g, GraphNode n, int i) =>
+    internal static GraphValue In(ModelGraph g, GraphNode n, int i) =>
         n.HasInput(i) ? g.Value(n.Inputs[i]) : throw new InvalidDataException($"{n.Describe()}: required input {i} is missing");
 
     /// <summary>Shape of input <paramref name="i"/>; when unknown the node is skipped (outputs stay unknown).</summary>
-    private static TensorShape ShapeOf(ModelGraph g, GraphNode n, int i)
+    internal static TensorShape ShapeOf(ModelGraph g, GraphNode n, int i)
     {
         var v = In(g, n, i);
         return v.Shape ?? throw new UnknownInputShapeException();
     }
 
     /// <summary>Signals, inside <see cref="Run"/>, that a node cannot be inferred yet.</summary>
-    private sealed class UnknownInputShapeException : Exception;
+    internal sealed class UnknownInputShapeException : Exception;
 
     /// <summary>Sets output <paramref name="i"/>'s type and shape (if the output exists).</summary>
-    private static void SetOut(ModelGraph g, GraphNode n, int i, TensorDataType dt, TensorShape? shape)
+    internal static void SetOut(ModelGraph g, GraphNode n, int i, TensorDataType dt, TensorShape? shape)
     {
         if (i >= n.Outputs.Count || n.Outputs[i].Length == 0) return;
         var v = g.GetOrAddValue(n.Outputs[i]);
@@ -80,7 +66,7 @@ public static partial class ShapeInference
     }
 
     /// <summary>Integer data of input <paramref name="i"/> when it is a constant or a tracked shape tensor, else null.</summary>
-    private static Dim[]? IntsOf(ModelGraph g, GraphNode n, int i)
+    internal static Dim[]? IntsOf(ModelGraph g, GraphNode n, int i)
     {
         if (!n.HasInput(i)) return null;
         var v = g.Value(n.Inputs[i]);
@@ -93,10 +79,10 @@ public static partial class ShapeInference
     }
 
     /// <summary>Largest integer tensor tracked as shape data.</summary>
-    private const int MaxShapeTensor = 64;
+    internal const int MaxShapeTensor = 64;
 
     /// <summary>Records shape data on output 0 (no-op when null).</summary>
-    private static void SetOutInts(ModelGraph g, GraphNode n, Dim[]? data)
+    internal static void SetOutInts(ModelGraph g, GraphNode n, Dim[]? data)
     {
         if (data is not null && n.Outputs.Count > 0 && n.Outputs[0].Length > 0 && !g.Value(n.Outputs[0]).IsConstant)
             g.Value(n.Outputs[0]).SymbolicData = data;
@@ -107,7 +93,7 @@ public static partial class ShapeInference
     /// entries are all known (e.g. a channel count gathered from a Shape with a symbolic batch). Null when the
     /// input is absent. When present but not yet known, the node is skipped for now (see <see cref="Run"/>).
     /// </summary>
-    private static long[]? ConstLongs(ModelGraph g, GraphNode n, int i)
+    internal static long[]? ConstLongs(ModelGraph g, GraphNode n, int i)
     {
         if (!n.HasInput(i)) return null;
         var v = g.Value(n.Inputs[i]);
@@ -117,14 +103,14 @@ public static partial class ShapeInference
     }
 
     /// <summary>Like <see cref="ConstLongs"/> but null (instead of deferring the node) when not known.</summary>
-    private static long[]? TryConstLongs(ModelGraph g, GraphNode n, int i)
+    internal static long[]? TryConstLongs(ModelGraph g, GraphNode n, int i)
     {
         try { return ConstLongs(g, n, i); }
         catch (UnknownInputShapeException) { return null; }
     }
 
     /// <summary>Normalises a possibly negative axis against <paramref name="rank"/>.</summary>
-    private static int Axis(long axis, int rank, GraphNode n)
+    internal static int Axis(long axis, int rank, GraphNode n)
     {
         long a = axis < 0 ? axis + rank : axis;
         if (a < 0 || a >= rank) throw new InvalidDataException($"{n.Describe()}: axis {axis} is out of range for rank {rank}");
@@ -132,7 +118,7 @@ public static partial class ShapeInference
     }
 
     /// <summary>Product of dims; symbolic when any factor is symbolic (named after the factors).</summary>
-    private static Dim Product(IEnumerable<Dim> dims)
+    internal static Dim Product(IEnumerable<Dim> dims)
     {
         long known = 1; var syms = new List<string>();
         foreach (var d in dims) { if (d.IsKnown) known *= d.Value; else syms.Add(d.Symbol!); }
@@ -140,6 +126,44 @@ public static partial class ShapeInference
         if (known == 1 && syms.Count == 1) return Dim.Symbolic(syms[0]);
         return Dim.Symbolic(string.Join("*", syms) + (known == 1 ? "" : "*" + known));
     }
+
+    /// <summary>The tensor a Constant node defines, from whichever value_* attribute it carries.</summary>
+    internal static ConstTensor ConstantValue(GraphNode n)
+    {
+        foreach (var (name, a) in n.Attributes)
+        {
+            switch (name)
+            {
+                case "value" when a.T is not null: return a.T;
+                case "value_float": return ConstTensor.Scalar(a.F);
+                case "value_floats": return ConstTensor.FromFloats([a.Floats.Length], a.Floats);
+                case "value_int": return ConstTensor.FromLongs([], [a.I]);
+                case "value_ints": return ConstTensor.Vector(a.Ints);
+            }
+        }
+        throw new NotSupportedException($"{n.Describe()}: Constant has no supported value attribute (value, value_float(s), value_int(s)); found: {string.Join(", ", n.Attributes.Keys)}");
+    }
+
+    /// <summary>ONNX Slice clamping for one axis: returns the first index and element count.</summary>
+    internal static (long start, long count) SliceRange(long start, long end, long step, long size)
+    {
+        if (start < 0) start += size;
+        if (end < 0) end += size;
+        if (step > 0)
+        {
+            start = Math.Clamp(start, 0, size); end = Math.Clamp(end, 0, size);
+            return (start, Math.Max(0, (end - start + step - 1) / step));
+        }
+        start = Math.Clamp(start, -1, size - 1); end = Math.Clamp(end, -1, size - 1);
+        return (start, Math.Max(0, (start - end + (-step) - 1) / (-step)));
+    }
+
+    /// <summary>Spatial dims of [N, C, spatial...] (-1 where unknown), for ConvGeometry.</summary>
+    internal static long[] Spatial(TensorShape s) => s.Dims.Skip(2).Select(x => x.IsKnown ? x.Value : -1L).ToArray();
+
+    /// <summary>[n, c, spatial...] with unknown (-1) spatial dims symbolic.</summary>
+    internal static TensorShape WithSpatial(Dim n, Dim c, long[] spatial) =>
+        new(new[] { n, c }.Concat(spatial.Select(v => v >= 0 ? Dim.Known(v) : Dim.Symbolic("?"))));
 
     /// <summary>Numpy-style multidirectional broadcast of two shapes.</summary>
     internal static TensorShape Broadcast(TensorShape a, TensorShape b, GraphNode n)

@@ -4,7 +4,7 @@
 namespace GpuSearch.Models.Graph;
 
 /// <summary>Largest tensors the engine plans for.</summary>
-public static class ShapeLimits
+internal static class ShapeLimits
 {
     /// <summary>Most elements of any one tensor, batch included when bound: kernels index elements with 32-bit ints.</summary>
     public const long MaxTensorElements = int.MaxValue;

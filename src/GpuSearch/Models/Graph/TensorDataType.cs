@@ -3,7 +3,7 @@
 namespace GpuSearch.Models.Graph;
 
 /// <summary>Tensor element type; the numeric values are ONNX's <c>TensorProto.DataType</c> codes.</summary>
-public enum TensorDataType
+internal enum TensorDataType
 {
     /// <summary>Not set / unknown.</summary>
     Undefined = 0,
@@ -42,7 +42,7 @@ public enum TensorDataType
 }
 
 /// <summary>Facts about <see cref="TensorDataType"/> values.</summary>
-public static class TensorDataTypes
+internal static class TensorDataTypes
 {
     /// <summary>Bytes per element in ONNX raw_data, or 0 for types without a fixed size (string, undefined).</summary>
     public static int ElementSize(this TensorDataType t) => t switch

@@ -3,7 +3,7 @@
 namespace GpuSearch.Models.Graph;
 
 /// <summary>One dimension: a known size (<see cref="Value"/> ≥ 0) or a symbol such as the batch "N".</summary>
-public readonly record struct Dim
+internal readonly record struct Dim
 {
     /// <summary>The size, or -1 when the dimension is symbolic.</summary>
     public long Value { get; }
@@ -31,7 +31,7 @@ public readonly record struct Dim
 }
 
 /// <summary>An immutable tensor shape (rank and dimensions). A null shape elsewhere means "rank unknown".</summary>
-public sealed class TensorShape : IEquatable<TensorShape>
+internal sealed class TensorShape : IEquatable<TensorShape>
 {
     private readonly Dim[] _dims;
 

@@ -5,7 +5,7 @@ using Google.Protobuf;
 namespace GpuSearch.Models.Onnx;
 
 /// <summary>ONNX <c>AttributeProto.AttributeType</c> codes.</summary>
-public enum OnnxAttributeType
+internal enum OnnxAttributeType
 {
     /// <summary>Unset (old exporters); the type is inferred from the field present.</summary>
     Undefined = 0,
@@ -34,7 +34,7 @@ public enum OnnxAttributeType
 }
 
 /// <summary>The parts of an ONNX <c>AttributeProto</c> the engine reads.</summary>
-public sealed class OnnxAttributeProto
+internal sealed class OnnxAttributeProto
 {
     /// <summary>Attribute name (field 1).</summary>
     public string Name { get; set; } = "";

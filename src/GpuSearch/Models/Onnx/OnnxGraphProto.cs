@@ -4,7 +4,7 @@ using Google.Protobuf;
 namespace GpuSearch.Models.Onnx;
 
 /// <summary>The parts of an ONNX <c>GraphProto</c> the engine reads.</summary>
-public sealed class OnnxGraphProto
+internal sealed class OnnxGraphProto
 {
     /// <summary>Graph name (field 2).</summary>
     public string Name { get; set; } = "";

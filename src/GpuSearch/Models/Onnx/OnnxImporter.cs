@@ -6,7 +6,7 @@ using GpuSearch.Models.Graph;
 namespace GpuSearch.Models.Onnx;
 
 /// <summary>Builds a <see cref="ModelGraph"/> from ONNX.</summary>
-public static class OnnxImporter
+internal static class OnnxImporter
 {
     /// <summary>Most nodes a graph may hold. Real CNNs and ViTs have hundreds to a few tens of thousands; a
     /// larger graph is refused at load instead of spending minutes in validation and optimisation.</summary>

@@ -5,10 +5,10 @@ using Google.Protobuf;
 namespace GpuSearch.Models.Onnx;
 
 /// <summary>An (domain, version) pair from <c>ModelProto.opset_import</c>; "" is the default ONNX domain.</summary>
-public sealed record OnnxOpsetImport(string Domain, long Version);
+internal sealed record OnnxOpsetImport(string Domain, long Version);
 
 /// <summary>The parts of an ONNX <c>ModelProto</c> the engine reads.</summary>
-public sealed class OnnxModelProto
+internal sealed class OnnxModelProto
 {
     /// <summary>IR version (field 1).</summary>
     public long IrVersion { get; set; }

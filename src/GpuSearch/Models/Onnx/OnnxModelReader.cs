@@ -6,7 +6,7 @@ using Google.Protobuf;
 namespace GpuSearch.Models.Onnx;
 
 /// <summary>Reads ONNX model files into <see cref="OnnxModelProto"/>.</summary>
-public static class OnnxModelReader
+internal static class OnnxModelReader
 {
     /// <summary>Lowest and highest accepted IR versions.</summary>
     public const long MinIrVersion = 3, MaxIrVersion = 10;

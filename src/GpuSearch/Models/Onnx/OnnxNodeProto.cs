@@ -4,7 +4,7 @@ using Google.Protobuf;
 namespace GpuSearch.Models.Onnx;
 
 /// <summary>The parts of an ONNX <c>NodeProto</c> the engine reads.</summary>
-public sealed class OnnxNodeProto
+internal sealed class OnnxNodeProto
 {
     /// <summary>Input value names (field 1); "" marks an omitted optional input.</summary>
     public List<string> Inputs { get; } = [];

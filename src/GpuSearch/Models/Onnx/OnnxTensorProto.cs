@@ -6,7 +6,7 @@ using GpuSearch.Models.Graph;
 namespace GpuSearch.Models.Onnx;
 
 /// <summary>The parts of an ONNX <c>TensorProto</c> the engine reads, undecoded.</summary>
-public sealed class OnnxTensorProto
+internal sealed class OnnxTensorProto
 {
     /// <summary>Field 1.</summary>
     public List<long> Dims { get; } = [];

@@ -6,7 +6,7 @@ using GpuSearch.Models.Graph;
 namespace GpuSearch.Models.Onnx;
 
 /// <summary>A named value's declared type: tensor element type and (optionally) shape.</summary>
-public sealed class OnnxValueInfoProto
+internal sealed class OnnxValueInfoProto
 {
     /// <summary>Value name (field 1).</summary>
     public string Name { get; set; } = "";

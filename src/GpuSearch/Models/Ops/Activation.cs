@@ -3,7 +3,7 @@
 namespace GpuSearch.Models.Ops;
 
 /// <summary>Activation function kinds (values match <c>ACT</c> in kernels/activation.h).</summary>
-public enum ActivationKind
+internal enum ActivationKind
 {
     /// <summary>Identity.</summary>
     None = 0,
@@ -49,7 +49,7 @@ public enum ActivationKind
 /// <param name="Kind">Which function.</param>
 /// <param name="Alpha">First parameter (LeakyRelu slope, Clip min, HardSigmoid alpha).</param>
 /// <param name="Beta">Second parameter (Clip max, HardSigmoid beta).</param>
-public readonly record struct Activation(ActivationKind Kind, float Alpha = 0f, float Beta = 0f)
+internal readonly record struct Activation(ActivationKind Kind, float Alpha = 0f, float Beta = 0f)
 {
     /// <summary>No activation.</summary>
     public static Activation None => new(ActivationKind.None);

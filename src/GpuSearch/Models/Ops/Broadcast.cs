@@ -4,7 +4,7 @@ using GpuSearch.Compute;
 namespace GpuSearch.Models.Ops;
 
 /// <summary>Binary ops with broadcasting (values match BIN_OP in broadcast.cl).</summary>
-public enum BroadcastOp { Add = 0, Sub = 1, Mul = 2, Div = 3, Pow = 4, Max = 5, Min = 6 }
+internal enum BroadcastOp { Add = 0, Sub = 1, Mul = 2, Div = 3, Pow = 4, Max = 5, Min = 6 }
 
 /// <summary>Elementwise ops on fp32 tensors with numpy broadcasting. Offsets are in elements.</summary>
 internal static class Broadcast
@@ -47,25 +47,25 @@ internal static class Broadcast
         return s;
     }
 
-    /// <summary><c>y = a op b</c> with numpy broadcasting; y has shape <see cref="OutputShape"/>(aShape, bShape).</summary>
-    public static void Binary(ComputeStream stream, BroadcastOp op, int[] aShape, DeviceBuffer a, long aOffset,
-        int[] bShape, DeviceBuffer b, long bOffset, DeviceBuffer y, long yOffset)
+    /// <summary><c>y = a op b</c> with numpy broadcasting; y has shape <see cref="OutputShape"/>(a.Shape, b.Shape).</summary>
+    public static void Binary(ComputeStream stream, BroadcastOp op, DeviceTensor a, DeviceTensor b, DeviceTensor y)
     {
         ArgumentNullException.ThrowIfNull(stream);
         if (!Enum.IsDefined(op)) throw new ArgumentOutOfRangeException(nameof(op), op, "Unknown broadcast op");
+        int[] aShape = a.Shape, bShape = b.Shape;
         var outShape = OutputShape(aShape, bShape);
-        long n = OpCheck.Count(outShape), na = OpCheck.Count(aShape), nb = OpCheck.Count(bShape);
-        OpCheck.Range(a, aOffset, na, nameof(a));
-        OpCheck.Range(b, bOffset, nb, nameof(b));
-        OpCheck.Range(y, yOffset, n, nameof(y));
+        long n = OpCheck.Count(outShape), na = a.Count, nb = b.Count;
+        a.Require(nameof(a), na, TensorStorage.F32);
+        b.Require(nameof(b), nb, TensorStorage.F32);
+        y.Require(nameof(y), n, TensorStorage.F32);
         if (n == 0) return;
         var defines = new KernelDefines().Set("BIN_OP", (int)op);
         if (na == n && (nb == n || nb == 1))
         {
             // Equal shapes, or a scalar b: no index arithmetic.
             var kf = stream.Device.GetKernel("broadcast.cl", "binary_flat", defines);
-            stream.Launch(kf, [n], [Group], new KernelArgs().Long(n).Buffer(a).Long(aOffset).Buffer(b).Long(bOffset)
-                .Int(nb == 1 ? 0 : 1).Buffer(y).Long(yOffset));
+            stream.Launch(kf, [n], [Group], new KernelArgs().Long(n).Buffer(a.Buffer).Long(a.Offset).Buffer(b.Buffer).Long(b.Offset)
+                .Int(nb == 1 ? 0 : 1).Buffer(y.Buffer).Long(y.Offset));
             return;
         }
         var (d, s) = StridedIndex.Collapse(outShape, StridesFor(aShape, outShape, nameof(aShape)), StridesFor(bShape, outShape, nameof(bShape)));
@@ -74,20 +74,20 @@ internal static class Broadcast
         foreach (var v in d) args.Int(v);
         foreach (var v in s[0]) args.Long(v);
         foreach (var v in s[1]) args.Long(v);
-        stream.Launch(k, [n], [Group], args.Buffer(a).Long(aOffset).Buffer(b).Long(bOffset).Buffer(y).Long(yOffset));
+        stream.Launch(k, [n], [Group], args.Buffer(a.Buffer).Long(a.Offset).Buffer(b.Buffer).Long(b.Offset).Buffer(y.Buffer).Long(y.Offset));
     }
 
-    /// <summary><c>y[i] = act(x[i])</c> for i &lt; n (x and y may be the same range).</summary>
-    public static void Unary(ComputeStream stream, Activation act, long n, DeviceBuffer x, long xOffset, DeviceBuffer y, long yOffset)
+    /// <summary><c>y[i] = act(x[i])</c> over every element of x (x and y may be the same range).</summary>
+    public static void Unary(ComputeStream stream, Activation act, DeviceTensor x, DeviceTensor y)
     {
         ArgumentNullException.ThrowIfNull(stream);
         act.Validate();
-        ArgumentOutOfRangeException.ThrowIfNegative(n);
-        OpCheck.Range(x, xOffset, n, nameof(x));
-        OpCheck.Range(y, yOffset, n, nameof(y));
+        long n = x.Count;
+        x.Require(nameof(x), n, TensorStorage.F32);
+        y.Require(nameof(y), n, TensorStorage.F32);
         if (n == 0) return;
         var k = stream.Device.GetKernel("broadcast.cl", "unary_act", new KernelDefines().Set("ACT", (int)act.Kind));
-        stream.Launch(k, [n], [Group], new KernelArgs().Long(n).Buffer(x).Long(xOffset).Buffer(y).Long(yOffset)
+        stream.Launch(k, [n], [Group], new KernelArgs().Long(n).Buffer(x.Buffer).Long(x.Offset).Buffer(y.Buffer).Long(y.Offset)
             .Float(act.Alpha).Float(act.Beta));
     }
 }

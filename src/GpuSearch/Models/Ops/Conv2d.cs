@@ -4,7 +4,7 @@ using GpuSearch.Compute;
 namespace GpuSearch.Models.Ops;
 
 /// <summary>Which kernel a convolution runs on.</summary>
-public enum ConvAlgorithm
+internal enum ConvAlgorithm
 {
     /// <summary>Pick: depthwise kernel for depthwise shapes, GEMM path for 1×1, else implicit GEMM.</summary>
     Auto,
@@ -16,13 +16,10 @@ public enum ConvAlgorithm
     Depthwise,
 }
 
-/// <summary>Optional parts of a convolution launch.</summary>
-/// <param name="Storage">Storage of input, output and residual.</param>
-/// <param name="WeightStorage">Storage of the weights.</param>
+/// <summary>Optional parts of a convolution launch (storage types come from the tensors).</summary>
 /// <param name="Algorithm">Kernel choice.</param>
 /// <param name="Tiles">Tile configuration, <see cref="ConvTiles.For"/> the device if null.</param>
-public sealed record ConvOptions(TensorStorage Storage = TensorStorage.F32, TensorStorage WeightStorage = TensorStorage.F32,
-    ConvAlgorithm Algorithm = ConvAlgorithm.Auto, ConvTiles? Tiles = null)
+internal sealed record ConvOptions(ConvAlgorithm Algorithm = ConvAlgorithm.Auto, ConvTiles? Tiles = null)
 {
     /// <summary>fp32 everything, automatic kernel choice.</summary>
     public static ConvOptions Default { get; } = new();
@@ -41,21 +38,15 @@ internal static class Conv2d
     /// <summary>Enqueues the convolution on <paramref name="stream"/>.</summary>
     /// <param name="stream">Stream to run on.</param>
     /// <param name="shape">Geometry; validated.</param>
-    /// <param name="x">Input [N, C, H, W].</param>
-    /// <param name="xOffset">Element offset of x.</param>
-    /// <param name="w">Weights [M, C/group, KH, KW].</param>
-    /// <param name="wOffset">Element offset of w.</param>
+    /// <param name="x">Input [N, C, H, W], contiguous; its storage is also y's and the residual's.</param>
+    /// <param name="w">Weights [M, C/group, KH, KW], contiguous, fp32 or fp16.</param>
     /// <param name="bias">Bias [M] (fp32), or null.</param>
-    /// <param name="bOffset">Element offset of bias.</param>
     /// <param name="residual">Tensor of the output's shape added before the activation, or null.</param>
-    /// <param name="rOffset">Element offset of residual.</param>
     /// <param name="y">Output [N, M, OH, OW]; must not overlap x.</param>
-    /// <param name="yOffset">Element offset of y.</param>
     /// <param name="activation">Activation applied last.</param>
-    /// <param name="options">Storage, kernel choice and tiles.</param>
-    public static void Run(ComputeStream stream, Conv2dShape shape, DeviceBuffer x, long xOffset, DeviceBuffer w, long wOffset,
-        DeviceBuffer? bias, long bOffset, DeviceBuffer? residual, long rOffset, DeviceBuffer y, long yOffset,
-        Activation activation = default, ConvOptions? options = null)
+    /// <param name="options">Kernel choice and tiles.</param>
+    public static void Run(ComputeStream stream, Conv2dShape shape, DeviceTensor x, DeviceTensor w, DeviceTensor? bias, DeviceTensor? residual,
+        DeviceTensor y, Activation activation = default, ConvOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(shape);
@@ -64,11 +55,12 @@ internal static class Conv2d
         var o = options ?? ConvOptions.Default;
         var tiles = o.Tiles ?? ConvTiles.For(stream.Device.Info);
         tiles.Validate();
-        OpCheck.Range(x, xOffset, shape.InputCount, nameof(x), o.Storage);
-        OpCheck.Range(w, wOffset, shape.WeightCount, nameof(w), o.WeightStorage);
-        if (bias is not null) OpCheck.Range(bias, bOffset, shape.OutChannels, nameof(bias));
-        if (residual is not null) OpCheck.Range(residual, rOffset, shape.OutputCount, nameof(residual), o.Storage);
-        OpCheck.Range(y, yOffset, shape.OutputCount, nameof(y), o.Storage);
+        var storage = x.DType;
+        x.Require(nameof(x), shape.InputCount, storage);
+        w.Require(nameof(w), shape.WeightCount, w.DType);
+        bias?.Require(nameof(bias), shape.OutChannels, TensorStorage.F32);
+        residual?.Require(nameof(residual), shape.OutputCount, storage);
+        y.Require(nameof(y), shape.OutputCount, storage);
 
         var alg = o.Algorithm == ConvAlgorithm.Auto ? Choose(shape) : o.Algorithm;
         if (alg == ConvAlgorithm.Depthwise && !shape.IsDepthwise)
@@ -78,7 +70,7 @@ internal static class Conv2d
 
         var defines = new KernelDefines().Set("ACT", (int)activation.Kind)
             .Set("HAS_BIAS", bias is null ? 0 : 1).Set("HAS_RES", residual is null ? 0 : 1)
-            .Set("X_F16", o.Storage == TensorStorage.F16 ? 1 : 0).Set("W_F16", o.WeightStorage == TensorStorage.F16 ? 1 : 0);
+            .Set("X_F16", storage == TensorStorage.F16 ? 1 : 0).Set("W_F16", w.DType == TensorStorage.F16 ? 1 : 0);
         var s = shape;
         if (alg == ConvAlgorithm.Depthwise)
         {
@@ -88,7 +80,7 @@ internal static class Conv2d
             var dk = stream.Device.GetKernel("depthwise.cl", tiles.DepthwisePerPixel ? "depthwise2d_px" : "depthwise2d", defines);
             var dargs = new KernelArgs().Int(s.Batch).Int(s.InChannels).Int(s.Height).Int(s.Width).Int(s.OutChannels)
                 .Int(s.OutHeight).Int(s.OutWidth).Int(s.PadTop).Int(s.PadLeft);
-            AddTensors(dargs, x, xOffset, w, wOffset, bias, bOffset, residual, rOffset, y, yOffset, activation);
+            AddTensors(dargs, x, w, bias, residual, y, activation);
             // Plane kernel (pads made explicit in local memory) when the padded plane fits; CPUs only.
             int ph = (s.OutHeight - 1) * s.StrideH + (s.KernelH - 1) * s.DilationH + 1;
             int pw = (s.OutWidth - 1 + tiles.DepthwiseWidth) * s.StrideW + (s.KernelW - 1) * s.DilationW + 1;
@@ -97,7 +89,7 @@ internal static class Conv2d
                 var pk = stream.Device.GetKernel("depthwise.cl", "depthwise2d_plane", defines.Set("DW_PLANE_MAX", DepthwisePlaneMax));
                 var pargs = new KernelArgs().Int(s.Batch).Int(s.InChannels).Int(s.Height).Int(s.Width).Int(s.OutChannels)
                     .Int(s.OutHeight).Int(s.OutWidth).Int(s.PadTop).Int(s.PadLeft).Int(ph).Int(pw);
-                AddTensors(pargs, x, xOffset, w, wOffset, bias, bOffset, residual, rOffset, y, yOffset, activation);
+                AddTensors(pargs, x, w, bias, residual, y, activation);
                 stream.Launch(pk, [(long)s.Batch * s.OutChannels], [1], pargs);
             }
             else if (tiles.DepthwisePerPixel)
@@ -109,7 +101,7 @@ internal static class Conv2d
         var args = new KernelArgs().Int(s.Batch).Int(s.InChannels).Int(s.Height).Int(s.Width).Int(s.OutChannels)
             .Int(s.OutHeight).Int(s.OutWidth).Int(s.KernelH).Int(s.KernelW).Int(s.StrideH).Int(s.StrideW)
             .Int(s.PadTop).Int(s.PadLeft).Int(s.DilationH).Int(s.DilationW).Int(s.Group);
-        AddTensors(args, x, xOffset, w, wOffset, bias, bOffset, residual, rOffset, y, yOffset, activation);
+        AddTensors(args, x, w, bias, residual, y, activation);
         // One work-item per group (CPU tiles): deepen the K tile to the whole K (up to PanelDepth, within local
         // memory) so the gathered input panel is packed once and reused by every channel sub-block. Deeper K
         // (ResNet's late 3×3 convs): gather each panel once and keep the sub-blocks' accumulators in local memory.
@@ -142,9 +134,9 @@ internal static class Conv2d
         else stream.Launch(kernel, [groupsM * tiles.ThreadsN, groupsN * tiles.ThreadsM, s.Group], [tiles.ThreadsN, tiles.ThreadsM, 1], args);
     }
 
-    private static void AddTensors(KernelArgs args, DeviceBuffer x, long xOffset, DeviceBuffer w, long wOffset, DeviceBuffer? bias, long bOffset,
-        DeviceBuffer? residual, long rOffset, DeviceBuffer y, long yOffset, Activation activation) =>
+    private static void AddTensors(KernelArgs args, DeviceTensor x, DeviceTensor w, DeviceTensor? bias, DeviceTensor? residual, DeviceTensor y,
+        Activation activation) =>
         // Absent bias/residual: the kernel never reads them (HAS_BIAS/HAS_RES = 0), but every argument must be set.
-        args.Buffer(x).Long(xOffset).Buffer(w).Long(wOffset).Buffer(bias ?? y).Long(bOffset)
-            .Buffer(residual ?? y).Long(rOffset).Buffer(y).Long(yOffset).Float(activation.Alpha).Float(activation.Beta);
+        args.Buffer(x.Buffer).Long(x.Offset).Buffer(w.Buffer).Long(w.Offset).Buffer(bias?.Buffer ?? y.Buffer).Long(bias?.Offset ?? 0)
+            .Buffer(residual?.Buffer ?? y.Buffer).Long(residual?.Offset ?? 0).Buffer(y.Buffer).Long(y.Offset).Float(activation.Alpha).Float(activation.Beta);
 }

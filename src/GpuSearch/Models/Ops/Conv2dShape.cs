@@ -18,7 +18,7 @@ namespace GpuSearch.Models.Ops;
 /// <param name="DilationH">Vertical dilation.</param>
 /// <param name="DilationW">Horizontal dilation.</param>
 /// <param name="Group">Groups; C and M must be multiples of it.</param>
-public sealed record Conv2dShape(int Batch, int InChannels, int Height, int Width, int OutChannels, int KernelH, int KernelW,
+internal sealed record Conv2dShape(int Batch, int InChannels, int Height, int Width, int OutChannels, int KernelH, int KernelW,
     int StrideH = 1, int StrideW = 1, int PadTop = 0, int PadLeft = 0, int PadBottom = 0, int PadRight = 0,
     int DilationH = 1, int DilationW = 1, int Group = 1)
 {

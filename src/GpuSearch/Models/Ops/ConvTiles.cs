@@ -19,7 +19,7 @@ namespace GpuSearch.Models.Ops;
 /// Output channels per one-work-item group whenever the input is gathered (not a pointwise row copy) or K is
 /// deeper than a panel: more sub-blocks per gathered panel; 0 = <paramref name="TileM"/>.
 /// </param>
-public sealed record ConvTiles(int TileM, int TileN, int TileK, int WorkPerThreadM, int WorkPerThreadN,
+internal sealed record ConvTiles(int TileM, int TileN, int TileK, int WorkPerThreadM, int WorkPerThreadN,
     int DepthwiseWidth = 16, int DepthwiseRows = 16, bool DepthwisePerPixel = false, int SubBlocksM = 1, int PanelDepth = 1152,
     int DeepTileM = 0)
 {

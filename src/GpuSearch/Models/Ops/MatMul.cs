@@ -34,8 +34,9 @@ internal static class MatMul
         ArgumentNullException.ThrowIfNull(stream);
         OpCheck.Positive("matmul dims", m, n, k);
         var shape = new Conv2dShape(1, k, 1, n, m, 1, 1);
-        Conv2d.Run(stream, shape, b, bOffset, a, aOffset, null, 0, residual, rOffset, y, yOffset, activation,
-            new ConvOptions(Algorithm: ConvAlgorithm.Pointwise, Tiles: tiles));
+        Conv2d.Run(stream, shape, new DeviceTensor(b, bOffset, [1, k, 1, n]), new DeviceTensor(a, aOffset, [m, k, 1, 1]), null,
+            residual is null ? null : new DeviceTensor(residual, rOffset, [1, m, 1, n]), new DeviceTensor(y, yOffset, [1, m, 1, n]), activation,
+            new ConvOptions(ConvAlgorithm.Pointwise, tiles));
     }
 
     /// <summary>numpy matmul's output shape (1-D operands promoted and their axis removed again).</summary>

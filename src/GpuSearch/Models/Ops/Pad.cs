@@ -4,7 +4,7 @@ using GpuSearch.Compute;
 namespace GpuSearch.Models.Ops;
 
 /// <summary>Pad modes (values match PAD_MODE in layout.cl).</summary>
-public enum PadMode { Constant = 0, Edge = 1, Reflect = 2 }
+internal enum PadMode { Constant = 0, Edge = 1, Reflect = 2 }
 
 /// <summary>ONNX Pad. Offsets are in elements.</summary>
 internal static class Pad

@@ -19,7 +19,7 @@ namespace GpuSearch.Models.Ops;
 /// <param name="DilationH">Vertical dilation (MaxPool only).</param>
 /// <param name="DilationW">Horizontal dilation (MaxPool only).</param>
 /// <param name="CeilMode">Output size rounds up instead of down.</param>
-public sealed record Pool2dShape(int Batch, int Channels, int Height, int Width, int KernelH, int KernelW,
+internal sealed record Pool2dShape(int Batch, int Channels, int Height, int Width, int KernelH, int KernelW,
     int StrideH = 1, int StrideW = 1, int PadTop = 0, int PadLeft = 0, int PadBottom = 0, int PadRight = 0,
     int DilationH = 1, int DilationW = 1, bool CeilMode = false)
 {

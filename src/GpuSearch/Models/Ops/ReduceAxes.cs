@@ -4,7 +4,7 @@ using GpuSearch.Compute;
 namespace GpuSearch.Models.Ops;
 
 /// <summary>Reductions over axes (values match RED_OP in reduce_axes.cl).</summary>
-public enum AxisReduceOp { Sum = 0, Mean = 1, Max = 2, Min = 3, L2 = 4, SumSquare = 5 }
+internal enum AxisReduceOp { Sum = 0, Mean = 1, Max = 2, Min = 3, L2 = 4, SumSquare = 5 }
 
 /// <summary>ReduceMean, ReduceL2 and friends over arbitrary axes of an fp32 tensor. Offsets are in elements.</summary>
 internal static class ReduceAxes

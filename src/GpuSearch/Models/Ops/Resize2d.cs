@@ -17,7 +17,7 @@ namespace GpuSearch.Models.Ops;
 /// <param name="Interpolation">Nearest or linear.</param>
 /// <param name="Coordinates">Coordinate transformation mode.</param>
 /// <param name="Rounding">Nearest rounding (ignored by linear).</param>
-public sealed record Resize2dShape(int Batch, int Channels, int Height, int Width, int OutHeight, int OutWidth,
+internal sealed record Resize2dShape(int Batch, int Channels, int Height, int Width, int OutHeight, int OutWidth,
     double ScaleH, double ScaleW, ResizeInterpolation Interpolation,
     ResizeCoordinates Coordinates = ResizeCoordinates.HalfPixel, ResizeRounding Rounding = ResizeRounding.RoundPreferFloor)
 {

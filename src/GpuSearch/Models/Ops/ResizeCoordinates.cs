@@ -5,7 +5,7 @@
 namespace GpuSearch.Models.Ops;
 
 /// <summary>ONNX Resize <c>mode</c> (cubic is not supported).</summary>
-public enum ResizeInterpolation
+internal enum ResizeInterpolation
 {
     /// <summary>Nearest neighbour.</summary>
     Nearest = 0,
@@ -14,7 +14,7 @@ public enum ResizeInterpolation
 }
 
 /// <summary>ONNX Resize <c>coordinate_transformation_mode</c> (tf_crop_and_resize is not supported).</summary>
-public enum ResizeCoordinates
+internal enum ResizeCoordinates
 {
     /// <summary>(x + 0.5) / scale − 0.5 (the default from opset 11).</summary>
     HalfPixel,
@@ -31,7 +31,7 @@ public enum ResizeCoordinates
 }
 
 /// <summary>ONNX Resize <c>nearest_mode</c>, plus opset 10's implicit rule.</summary>
-public enum ResizeRounding
+internal enum ResizeRounding
 {
     /// <summary>Round to nearest, ties down (the default from opset 11).</summary>
     RoundPreferFloor,
@@ -49,7 +49,7 @@ public enum ResizeRounding
 }
 
 /// <summary>Spec names and the per-axis sampling table of ONNX Resize.</summary>
-public static class ResizeCoordinateMath
+internal static class ResizeCoordinateMath
 {
     /// <summary>The <c>coordinate_transformation_mode</c> spelling of each supported mode.</summary>
     public static readonly IReadOnlyDictionary<string, ResizeCoordinates> CoordinateNames = new Dictionary<string, ResizeCoordinates>(StringComparer.Ordinal)

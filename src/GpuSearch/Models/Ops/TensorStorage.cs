@@ -4,7 +4,7 @@ using GpuSearch.Compute;
 namespace GpuSearch.Models.Ops;
 
 /// <summary>Element storage of device tensors. Arithmetic is always fp32; fp16 only halves the bytes moved.</summary>
-public enum TensorStorage
+internal enum TensorStorage
 {
     /// <summary>32-bit floats.</summary>
     F32 = 0,

@@ -5,7 +5,7 @@ using GpuSearch.Models.Graph;
 namespace GpuSearch.Models.Optimizer;
 
 /// <summary>Conv becomes FusedConv (explicit attributes, empty epilogue).</summary>
-public sealed class CanonicalizeConv : IGraphRule
+internal sealed class CanonicalizeConv : IGraphRule
 {
     /// <inheritdoc/>
     public string Name => "CanonicalizeConv";

@@ -1,63 +1,66 @@
-// Evaluates simple ops on host constants, for ConstantFolding. Scalar C# loops on purpose: folded tensors
-// are small (shape arithmetic, scalars) or one-off weight transforms, and a plain loop is easy to trust.
+// Host evaluation of ops on constants: the fold rules that op definitions (Registry/*Ops.cs) point to. Scalar
+// C# loops on purpose: folded tensors are small (shape arithmetic, scalars) or one-off weight transforms,
+// and a plain loop is easy to trust. Which op folds with which function is decided by the registry only.
 using GpuSearch.Models.Graph;
 
 namespace GpuSearch.Models.Optimizer;
 
 internal static class ConstantEvaluator
 {
-    /// <summary>Ops this evaluator can compute.</summary>
-    public static readonly HashSet<string> Ops =
-    [
-        "Constant", "Identity", "Dropout", "Cast", "Shape", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Gather",
-        "Concat", "Slice", "Transpose", "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sqrt", "Neg", "Abs",
-        "Reciprocal", "Exp", "Relu", "Sigmoid", "Tanh", "Erf", "ConstantOfShape",
-    ];
+    /// <summary>Constant input <paramref name="i"/> (fold rules run only when their inputs are constant).</summary>
+    public static ConstTensor Input(ModelGraph g, GraphNode n, int i) =>
+        g.ConstantOf(n.Input(i)) ?? throw new InvalidOperationException($"input {i} ('{n.Input(i)}') is not a constant");
 
-    /// <summary>Computes <paramref name="n"/>'s first output from constant inputs, or null when it cannot.</summary>
-    public static ConstTensor? Evaluate(ModelGraph g, GraphNode n)
+    /// <summary>The output's dims when shape inference knows them all, else null (the node is not folded yet).</summary>
+    public static long[]? KnownOutDims(ModelGraph g, GraphNode n) =>
+        n.Outputs.Count > 0 && g.Value(n.Outputs[0]).Shape is { IsFullyKnown: true } s ? s.ToLongs() : null;
+
+    /// <summary>Shape of a tensor whose dims are all known (or whose recorded shape data is).</summary>
+    public static ConstTensor? FoldShape(ModelGraph g, GraphNode n)
     {
-        var ins = n.Inputs.Select(i => g.ConstantOf(i)).ToArray();
-        var outShape = n.Outputs.Count > 0 ? g.Value(n.Outputs[0]).Shape : null;
-        ConstTensor A() => ins[0]!;
-        switch (n.OpType)
-        {
-            case "Constant": return Graph.ShapeInference.ConstantValue(n);
-            case "Identity" or "Dropout": return A();
-            case "Shape":
-                var s = g.Value(n.Inputs[0]).Shape;
-                var sym = g.Value(n.Outputs[0]).SymbolicData;
-                return sym is not null && sym.All(d => d.IsKnown) ? ConstTensor.Vector(sym.Select(d => d.Value).ToArray())
-                    : s is { IsFullyKnown: true } ? ConstTensor.Vector(s.ToLongs()) : null;
-            case "Cast":
-                var to = (TensorDataType)n.GetInt("to", 0);
-                if (to.IsFloating()) return ConstTensor.FromFloats(A().Dims, A().ToFloats(), to);
-                if (to.IsIntegral()) return ConstTensor.FromLongs(A().Dims, A().ToLongs(), to);
-                return null;
-            case "Reshape" or "Flatten" or "Squeeze" or "Unsqueeze":
-                return outShape is { IsFullyKnown: true } ? A().Reshaped(outShape.ToLongs()) : null;
-            case "ConstantOfShape":
-                var dims = A().ToLongs();
-                var v = n.Attributes.TryGetValue("value", out var va) && va.T is { } vt ? vt : ConstTensor.Scalar(0);
-                long count = ConstTensor.ElementCountOf(dims);
-                return v.IsFloating ? ConstTensor.FromFloats(dims, Enumerable.Repeat(v.Floats![0], (int)count).ToArray(), v.DataType)
-                                    : ConstTensor.FromLongs(dims, Enumerable.Repeat(v.Longs![0], (int)count).ToArray(), v.DataType);
-        }
-        if (outShape is not { IsFullyKnown: true }) return null;
-        var od = outShape.ToLongs();
-        return n.OpType switch
-        {
-            "Add" or "Sub" or "Mul" or "Div" or "Pow" or "Max" or "Min" => Binary(n.OpType, A(), ins[1]!, od),
-            "Sqrt" or "Neg" or "Abs" or "Reciprocal" or "Exp" or "Relu" or "Sigmoid" or "Tanh" or "Erf" => Unary(n.OpType, A()),
-            "Transpose" => Gather(A(), od, idx => Permute(idx, n.GetInts("perm") ?? Enumerable.Range(0, A().Dims.Length).Reverse().Select(i => (long)i).ToArray())),
-            "Slice" => EvalSlice(g, n, A(), od),
-            "Concat" => EvalConcat(n, ins!, od),
-            "Gather" => EvalGather(n, A(), ins[1]!, od),
-            _ => null,
-        };
+        var s = g.Value(n.Inputs[0]).Shape;
+        var sym = g.Value(n.Outputs[0]).SymbolicData;
+        return sym is not null && sym.All(d => d.IsKnown) ? ConstTensor.Vector(sym.Select(d => d.Value).ToArray())
+            : s is { IsFullyKnown: true } ? ConstTensor.Vector(s.ToLongs()) : null;
     }
 
-    private static ConstTensor Unary(string op, ConstTensor a)
+    public static ConstTensor? FoldCast(ModelGraph g, GraphNode n)
+    {
+        var a = Input(g, n, 0);
+        var to = (TensorDataType)n.GetInt("to", 0);
+        if (to.IsFloating()) return ConstTensor.FromFloats(a.Dims, a.ToFloats(), to);
+        if (to.IsIntegral()) return ConstTensor.FromLongs(a.Dims, a.ToLongs(), to);
+        return null;
+    }
+
+    public static ConstTensor? FoldConstantOfShape(ModelGraph g, GraphNode n)
+    {
+        var dims = Input(g, n, 0).ToLongs();
+        var v = n.Attributes.TryGetValue("value", out var va) && va.T is { } vt ? vt : ConstTensor.Scalar(0);
+        long count = ConstTensor.ElementCountOf(dims);
+        return v.IsFloating ? ConstTensor.FromFloats(dims, Enumerable.Repeat(v.Floats![0], (int)count).ToArray(), v.DataType)
+                            : ConstTensor.FromLongs(dims, Enumerable.Repeat(v.Longs![0], (int)count).ToArray(), v.DataType);
+    }
+
+    public static ConstTensor? FoldTranspose(ModelGraph g, GraphNode n)
+    {
+        if (KnownOutDims(g, n) is not { } od) return null;
+        var a = Input(g, n, 0);
+        var perm = n.GetInts("perm") ?? Enumerable.Range(0, a.Dims.Length).Reverse().Select(i => (long)i).ToArray();
+        return Gather(a, od, idx => Permute(idx, perm));
+    }
+
+    public static ConstTensor? FoldSlice(ModelGraph g, GraphNode n) =>
+        KnownOutDims(g, n) is { } od ? EvalSlice(g, n, Input(g, n, 0), od) : null;
+
+    public static ConstTensor? FoldConcat(ModelGraph g, GraphNode n) =>
+        KnownOutDims(g, n) is { } od ? EvalConcat(n, n.Inputs.Select(i => g.ConstantOf(i)!).ToArray(), od) : null;
+
+    public static ConstTensor? FoldGather(ModelGraph g, GraphNode n) =>
+        KnownOutDims(g, n) is { } od ? EvalGather(n, Input(g, n, 0), Input(g, n, 1), od) : null;
+
+    /// <summary>Elementwise unary op by ONNX name on a constant.</summary>
+    public static ConstTensor Unary(string op, ConstTensor a)
     {
         if (!a.IsFloating)
             return op switch
@@ -76,7 +79,8 @@ internal static class ConstantEvaluator
         return ConstTensor.FromFloats(a.Dims, a.Floats!.Select(f).ToArray(), a.DataType);
     }
 
-    private static ConstTensor Binary(string op, ConstTensor a, ConstTensor b, long[] od)
+    /// <summary>Broadcasting binary op by ONNX name on constants, into <paramref name="od"/>.</summary>
+    public static ConstTensor Binary(string op, ConstTensor a, ConstTensor b, long[] od)
     {
         long n = ConstTensor.ElementCountOf(od);
         var ai = BroadcastIndex(a.Dims, od); var bi = BroadcastIndex(b.Dims, od);

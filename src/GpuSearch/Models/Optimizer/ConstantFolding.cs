@@ -1,12 +1,13 @@
-// Replaces every node whose inputs are all constant by the constant it computes (on the CPU, via
-// ConstantEvaluator), including Shape of a tensor whose shape is fully known. With a symbolic batch, a
+// Replaces every node whose inputs are all constant by the constant it computes (on the CPU, with the
+// fold rule of its op definition in the registry), including Shape of a tensor whose shape is fully known. With a symbolic batch, a
 // Shape output is only partly known; those chains stay (ReshapeToFlatten handles torch's flatten pattern).
 using GpuSearch.Models.Graph;
+using GpuSearch.Models.Registry;
 
 namespace GpuSearch.Models.Optimizer;
 
 /// <summary>Folds constant subgraphs into constants.</summary>
-public sealed class ConstantFolding : IGraphRule
+internal sealed class ConstantFolding : IGraphRule
 {
     /// <inheritdoc/>
     public string Name => "ConstantFolding";
@@ -34,18 +35,14 @@ public sealed class ConstantFolding : IGraphRule
                 folded++;
                 continue;
             }
-            if (!ConstantEvaluator.Ops.Contains(n.OpType)) continue;
-            bool ready = n.OpType switch
-            {
-                "Constant" => true,
-                "Shape" => true, // the evaluator decides whether the dims are all known
-                _ => n.Inputs.Count > 0 && n.Inputs.Where(i => i.Length > 0).All(i => g.ConstantOf(i) is not null),
-            };
+            if (OpRegistry.Find(n.OpType) is not { Fold: { } fold } op) continue;
+            bool ready = op.FoldWhen == FoldWhen.Always
+                || (n.Inputs.Count > 0 && n.Inputs.Where(i => i.Length > 0).All(i => g.ConstantOf(i) is not null));
             if (!ready) continue;
             var outShape = g.Value(n.Outputs[0]).Shape;
             if (outShape?.ElementCount is > 0 and var c && c > MaxElements) continue;
             ConstTensor? result;
-            try { result = ConstantEvaluator.Evaluate(g, n); }
+            try { result = fold(g, n); }
             catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or InvalidOperationException)
             {
                 throw new InvalidDataException($"{n.Describe()}: constant folding failed: {e.Message}", e);

@@ -5,7 +5,7 @@ using GpuSearch.Models.Graph;
 namespace GpuSearch.Models.Optimizer;
 
 /// <summary>Conv → BatchNormalization becomes one conv with new weight and bias constants.</summary>
-public sealed class FoldBatchNormIntoConv : SingleMatchRule
+internal sealed class FoldBatchNormIntoConv : SingleMatchRule
 {
     /// <inheritdoc/>
     public override string Name => "FoldBatchNormIntoConv";

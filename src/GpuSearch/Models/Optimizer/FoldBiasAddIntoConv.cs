@@ -6,7 +6,7 @@ using GpuSearch.Models.Graph;
 namespace GpuSearch.Models.Optimizer;
 
 /// <summary>Conv → Add(per-channel constant) becomes a conv with that bias.</summary>
-public sealed class FoldBiasAddIntoConv : SingleMatchRule
+internal sealed class FoldBiasAddIntoConv : SingleMatchRule
 {
     /// <inheritdoc/>
     public override string Name => "FoldBiasAddIntoConv";

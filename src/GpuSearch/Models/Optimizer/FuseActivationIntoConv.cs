@@ -7,7 +7,7 @@ using GpuSearch.Models.Graph;
 namespace GpuSearch.Models.Optimizer;
 
 /// <summary>Conv → activation becomes FusedConv with that activation.</summary>
-public sealed class FuseActivationIntoConv : SingleMatchRule
+internal sealed class FuseActivationIntoConv : SingleMatchRule
 {
     /// <inheritdoc/>
     public override string Name => "FuseActivationIntoConv";

@@ -5,7 +5,7 @@ using GpuSearch.Models.Graph;
 namespace GpuSearch.Models.Optimizer;
 
 /// <summary>Gemm → activation becomes FusedGemm.</summary>
-public sealed class FuseActivationIntoGemm : SingleMatchRule
+internal sealed class FuseActivationIntoGemm : SingleMatchRule
 {
     /// <inheritdoc/>
     public override string Name => "FuseActivationIntoGemm";

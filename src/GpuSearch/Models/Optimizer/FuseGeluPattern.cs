@@ -6,7 +6,7 @@ using GpuSearch.Models.Graph;
 namespace GpuSearch.Models.Optimizer;
 
 /// <summary>Erf-based GELU subgraph becomes a Gelu node.</summary>
-public sealed class FuseGeluPattern : SingleMatchRule
+internal sealed class FuseGeluPattern : SingleMatchRule
 {
     /// <inheritdoc/>
     public override string Name => "FuseGeluPattern";

@@ -6,7 +6,7 @@ using GpuSearch.Models.Graph;
 namespace GpuSearch.Models.Optimizer;
 
 /// <summary>Decomposed layer normalisation becomes LayerNormalization(x, gamma, beta).</summary>
-public sealed class FuseLayerNormPattern : SingleMatchRule
+internal sealed class FuseLayerNormPattern : SingleMatchRule
 {
     /// <inheritdoc/>
     public override string Name => "FuseLayerNormPattern";

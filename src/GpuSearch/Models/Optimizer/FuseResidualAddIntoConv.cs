@@ -6,7 +6,7 @@ using GpuSearch.Models.Graph;
 namespace GpuSearch.Models.Optimizer;
 
 /// <summary>Conv → Add(·, R) becomes FusedConv with residual R.</summary>
-public sealed class FuseResidualAddIntoConv : SingleMatchRule
+internal sealed class FuseResidualAddIntoConv : SingleMatchRule
 {
     /// <inheritdoc/>
     public override string Name => "FuseResidualAddIntoConv";

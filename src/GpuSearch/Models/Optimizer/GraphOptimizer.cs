@@ -5,7 +5,7 @@ using GpuSearch.Models.Graph;
 namespace GpuSearch.Models.Optimizer;
 
 /// <summary>Applies <see cref="IGraphRule"/>s until none changes the graph.</summary>
-public sealed class GraphOptimizer
+internal sealed class GraphOptimizer
 {
     /// <summary>The rules, in the order they are tried within a pass.</summary>
     public IReadOnlyList<IGraphRule> Rules { get; }

@@ -5,7 +5,7 @@ using GpuSearch.Models.Graph;
 namespace GpuSearch.Models.Optimizer;
 
 /// <summary>One graph rewrite rule.</summary>
-public interface IGraphRule
+internal interface IGraphRule
 {
     /// <summary>Stable name, used in reports and tests.</summary>
     string Name { get; }
@@ -19,7 +19,7 @@ public interface IGraphRule
 }
 
 /// <summary>Base for rules that find one match at a time: simple to get right, since indexes are rebuilt after every rewrite.</summary>
-public abstract class SingleMatchRule : IGraphRule
+internal abstract class SingleMatchRule : IGraphRule
 {
     /// <inheritdoc/>
     public abstract string Name { get; }

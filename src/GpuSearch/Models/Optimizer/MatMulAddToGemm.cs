@@ -5,7 +5,7 @@ using GpuSearch.Models.Graph;
 namespace GpuSearch.Models.Optimizer;
 
 /// <summary>MatMul + bias Add becomes Gemm.</summary>
-public sealed class MatMulAddToGemm : SingleMatchRule
+internal sealed class MatMulAddToGemm : SingleMatchRule
 {
     /// <inheritdoc/>
     public override string Name => "MatMulAddToGemm";

@@ -5,7 +5,7 @@ using GpuSearch.Models.Graph;
 namespace GpuSearch.Models.Optimizer;
 
 /// <summary>Dead-code elimination.</summary>
-public sealed class RemoveDeadNodes : IGraphRule
+internal sealed class RemoveDeadNodes : IGraphRule
 {
     /// <inheritdoc/>
     public string Name => "RemoveDeadNodes";

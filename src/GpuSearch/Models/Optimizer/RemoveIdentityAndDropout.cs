@@ -5,7 +5,7 @@ using GpuSearch.Models.Graph;
 namespace GpuSearch.Models.Optimizer;
 
 /// <summary>Drops Identity and Dropout (unless Dropout's mask output is used).</summary>
-public sealed class RemoveIdentityAndDropout : SingleMatchRule
+internal sealed class RemoveIdentityAndDropout : SingleMatchRule
 {
     /// <inheritdoc/>
     public override string Name => "RemoveIdentityAndDropout";

@@ -6,7 +6,7 @@ using GpuSearch.Models.Graph;
 namespace GpuSearch.Models.Optimizer;
 
 /// <summary>Reshape to [batch, -1] becomes Flatten(axis=1).</summary>
-public sealed class ReshapeToFlatten : SingleMatchRule
+internal sealed class ReshapeToFlatten : SingleMatchRule
 {
     /// <inheritdoc/>
     public override string Name => "ReshapeToFlatten";

@@ -8,7 +8,7 @@ using GpuSearch.Models.Graph;
 namespace GpuSearch.Models.Optimizer;
 
 /// <summary>Reshape with a partly symbolic target becomes Reshape with a constant target using 0 for copied dims.</summary>
-public sealed class ResolveSymbolicReshape : SingleMatchRule
+internal sealed class ResolveSymbolicReshape : SingleMatchRule
 {
     /// <inheritdoc/>
     public override string Name => "ResolveSymbolicReshape";

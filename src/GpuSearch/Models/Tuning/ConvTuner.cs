@@ -131,7 +131,8 @@ internal sealed class ConvTuner(ComputeDevice device)
     private void Launch(ConvTiles tiles, Case c, CaseBuffers buffers, int i)
     {
         var (x, w, b, y) = buffers.Items[i];
-        Conv2d.Run(device.Stream, c.Shape, x, 0, w, 0, b, 0, null, 0, y, 0, Activation.Relu, new ConvOptions(Tiles: tiles));
+        Conv2d.Run(device.Stream, c.Shape, DeviceTensor.Flat(x, 0, c.Shape.InputCount), DeviceTensor.Flat(w, 0, c.Shape.WeightCount),
+            DeviceTensor.Flat(b, 0, c.Shape.OutChannels), null, DeviceTensor.Flat(y, 0, c.Shape.OutputCount), Activation.Relu, new ConvOptions(Tiles: tiles));
     }
 
     /// <summary>Null when the candidate runs every shape correctly, else why not.</summary>

@@ -1,0 +1,52 @@
+// Checks several op definitions share: is an input a constant (or foldable to one), or shape arithmetic the
+// planner evaluates on the host; is auto_pad a mode the geometry code knows.
+using GpuSearch.Models.Graph;
+
+namespace GpuSearch.Models.Registry;
+
+internal static class SupportRules
+{
+    /// <summary>No constraints beyond the op type.</summary>
+    public static readonly SupportCheck None = (_, _) => null;
+
+    /// <summary>True when <paramref name="value"/> is an initializer or computed only from constants (foldable).</summary>
+    public static bool IsConstantExpression(ModelGraph g, string value) => value.Length > 0 && IsComputedFrom(g, value, shapeIsLeaf: false);
+
+    /// <summary>
+    /// True when <paramref name="value"/> is computed only from constants and, with <paramref name="shapeIsLeaf"/>,
+    /// from Shape nodes too (whose values are known once the batch is bound).
+    /// </summary>
+    public static bool IsComputedFrom(ModelGraph g, string value, bool shapeIsLeaf)
+    {
+        var producers = g.Producers();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        bool Visit(string v)
+        {
+            if (v.Length == 0 || g.ConstantOf(v) is not null) return true;
+            if (!seen.Add(v) || !producers.TryGetValue(v, out var p)) return false;
+            return p.OpType == "Constant" || (shapeIsLeaf && p.OpType == "Shape") || p.Inputs.All(Visit);
+        }
+        return Visit(value);
+    }
+
+    /// <summary>The data of <paramref name="value"/> when it is an initializer or a Constant node's output, else null.</summary>
+    public static ConstTensor? ConstantOf(ModelGraph g, string value)
+    {
+        if (g.ConstantOf(value) is { } c) return c;
+        if (value.Length == 0 || !g.Producers().TryGetValue(value, out var p) || p.OpType != "Constant") return null;
+        try { return ShapeInference.ConstantValue(p); }
+        catch (NotSupportedException) { return null; }
+    }
+
+    /// <summary>Null when input <paramref name="i"/> is omitted or known when planning (constant or shape arithmetic).</summary>
+    public static string? KnownWhenPlanning(ModelGraph g, GraphNode n, int i, string what) =>
+        !n.HasInput(i) || IsComputedFrom(g, n.Inputs[i], shapeIsLeaf: true) ? null
+            : $"input {i} ('{n.Inputs[i]}', {what}) is not a constant or shape arithmetic (it must be known when planning)";
+
+    /// <summary>Null when auto_pad is a mode ConvGeometry resolves.</summary>
+    public static string? AutoPad(GraphNode n)
+    {
+        var ap = n.GetString("auto_pad", "NOTSET");
+        return ConvGeometry.AutoPadValues.Contains(ap) ? null : $"attribute auto_pad='{ap}' is not supported (supported: {string.Join(", ", ConvGeometry.AutoPadValues)})";
+    }
+}
