@@ -120,6 +120,8 @@ internal sealed record DevicePeak(double GBs, double GFlops)
         if (o.Double("--peak-gbs") is { } g && o.Double("--peak-gflops") is { } f) return new DevicePeak(g, f);
         // H100 SXM 80GB: ~3.35 TB/s HBM3 (≈3.0 measured copy), 67 TFLOP/s fp32 (non-tensor).
         if (info.Name.Contains("H100", StringComparison.OrdinalIgnoreCase)) return new DevicePeak(3000, 67_000);
+        // H200 SXM 141GB: 4.8 TB/s HBM3e (datasheet), the same 67 TFLOP/s fp32 as the H100 SXM.
+        if (info.Name.Contains("H200", StringComparison.OrdinalIgnoreCase)) return new DevicePeak(4800, 67_000);
         return null;
     }
 }
