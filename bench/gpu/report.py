@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""report.py OUT DRY DEVICE N D — collates bench/gpu/run.sh's step outputs in OUT into gpu-check.json (every number)
+"""report.py OUT DRY DEVICE N D ARCH — collates bench/gpu/run.sh's step outputs in OUT into gpu-check.json (every number)
 and gpu-check.md (a RESULTS fragment: step table, then one table per measurement). Reads only what the steps wrote;
 a missing or broken file makes that section say so instead of failing the report."""
 import json
@@ -7,7 +7,7 @@ import os
 import re
 import sys
 
-out, dry, device, n, d = sys.argv[1], sys.argv[2] == "1", sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+out, dry, device, n, d, arch = sys.argv[1], sys.argv[2] == "1", sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
 HBM_GBS = {"H200": 4800.0, "H100": 3350.0, "A100": 2039.0}  # datasheet peak HBM bandwidth, GB/s
 
 
@@ -90,14 +90,15 @@ if engine or torch_rows:
                   f"{f(row['torch_ms'], '.3f')} | {f(row['torch_gbs'], '.0f')} | {pct(row['torch_gbs'])} | {f(row['speedup'], '.2f')}× |")
     result["knn"] = knn
 
-eng_log, torch_log = read("logs/resnet50_engine.log") or "", read("logs/resnet50_torch.log") or ""
+eng_log, torch_log = read("logs/cnn_engine.log") or "", read("logs/cnn_torch.log") or ""
 eng = {int(m.group(1)): float(m.group(2)) for m in re.finditer(r"^bench\s+batch\s+(\d+):\s+([\d.]+) images/s", eng_log, re.M)}
 tor = {int(m.group(1)): float(m.group(2)) for m in re.finditer(r"^batch (\d+) ([\d.]+)", torch_log, re.M)}
 if eng or tor:
-    result["resnet50"] = [{"batch": b, "engine_img_s": eng.get(b), "torch_img_s": tor.get(b)} for b in sorted(set(eng) | set(tor))]
-    md += ["", f"ResNet-50 (random weights), engine --fp16-weights vs torch eager {'fp32 CPU' if dry else 'fp16 channels_last'}",
+    result["cnn_arch"] = arch
+    result["cnn"] = [{"batch": b, "engine_img_s": eng.get(b), "torch_img_s": tor.get(b)} for b in sorted(set(eng) | set(tor))]
+    md += ["", f"{arch} (random weights), engine --fp16-weights vs torch eager {'fp32 CPU' if dry else 'fp16 channels_last'}",
            "", "| batch | engine img/s | torch img/s | engine / torch |", "|---:|---:|---:|---:|"]
-    for r in result["resnet50"]:
+    for r in result["cnn"]:
         e, t = r["engine_img_s"], r["torch_img_s"]
         md.append(f"| {r['batch']} | {e if e is not None else '–'} | {t if t is not None else '–'} | {f'{e / t:.2f}×' if e and t else '–'} |")
 md += ["", "ViT-B/16: unsupported yet (no transformer ops in the engine; the transformers issue adds them)."]
@@ -113,7 +114,7 @@ if ingest:
     ips = ingest["added"] / ingest["seconds"] if ingest.get("seconds") else None
     result["ingest"]["images_per_s"] = ips
     wall = next((s["seconds"] for s in steps if s["step"] == "ingest"), None)
-    md += ["", f"Ingest (`gpusearch index`, generated JPEGs, ResNet-50 random weights): {ingest['added']} added, {ingest['failed']} failed in "
+    md += ["", f"Ingest (`gpusearch index`, generated JPEGs, {arch} random weights): {ingest['added']} added, {ingest['failed']} failed in "
            f"{ingest['seconds']:.1f} s = {ips:.1f} img/s" + (f" (process wall incl. start and model load: {wall} s)" if wall else "")]
 
 with open(os.path.join(out, "gpu-check.json"), "w") as fj:
