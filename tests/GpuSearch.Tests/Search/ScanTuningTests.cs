@@ -137,6 +137,15 @@ public sealed class ScanTuningTests : IDisposable
     }
 
     [Fact]
+    public void Tune_command_refuses_an_unknown_kernel_kind_before_opening_a_device()
+    {
+        var e = Assert.Throws<ArgumentException>(() =>
+            GpuSearch.Cli.Commands.TuneCommand.Run("no-such-device", quick: true, json: false, TextWriter.Null, TextWriter.Null, "conv,gemm"));
+        Assert.Contains("--kernels", e.Message);
+        Assert.Contains("conv,gemm", e.Message);
+    }
+
+    [Fact]
     public void Every_class_has_a_valid_scan_default_inside_its_search_space()
     {
         foreach (var p in TuningDefaults.All)
