@@ -117,6 +117,13 @@ if ingest:
     md += ["", f"Ingest (`gpusearch index`, generated JPEGs, {arch} random weights): {ingest['added']} added, {ingest['failed']} failed in "
            f"{ingest['seconds']:.1f} s = {ips:.1f} img/s" + (f" (process wall incl. start and model load: {wall} s)" if wall else "")]
 
+tune = load_json("tune_scan.json")
+if tune:
+    result["tune_scan"] = tune
+    md += ["", f"Scan tuning ({tune['device_class']}, quick): winner {tune['winner']} {tune['winner_ms']:.2f} ms vs shipped default "
+           f"{tune['default']} {tune['default_ms'] or float('nan'):.2f} ms ({tune['speedup'] or float('nan'):.2f}×); "
+           f"{sum(1 for c in tune['candidates'] if c['rejected'])} of {len(tune['candidates'])} candidates rejected"]
+
 with open(os.path.join(out, "gpu-check.json"), "w") as fj:
     json.dump(result, fj, indent=1)
 with open(os.path.join(out, "gpu-check.md"), "w") as fm:

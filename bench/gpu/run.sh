@@ -13,6 +13,7 @@
 #   vit_b_16 reported 'unsupported yet' (transformer support is another issue's work)
 #   embed    upload-beside-compute vs one batch at a time (gpusearch-bench embed) on generated JPEGs
 #   ingest   end-to-end `gpusearch index` img/s on generated JPEGs (decode, preprocess, upload, forward, store)
+#   tune_scan `gpusearch tune --kernels scan --quick`: the exact scan's search space measured on the device
 # usage: bench/gpu/run.sh [--dry-run] [--budget SECONDS]
 #   --dry-run  the same steps on the CPU (PoCL for the engine, torch on CPU) at tiny sizes, ResNet-18 for ResNet-50:
 #              checks the script here (on a loaded 2-core machine give it --budget 900: PoCL compiles take minutes).
@@ -138,6 +139,11 @@ else note embed skipped "needs the generated images and the exported ResNet-50";
 if [ -d "$work/img" ] && [ ${#model_args[@]} -gt 0 ] && have "$cli" ingest; then
   step ingest 120 bash -c "set -o pipefail; '$cli' index '$work/img' --db '$work/db' ${model_args[*]} --preprocess torchvision --device $dev --batch $ebatch --json | grep '\"summary\"' > '$OUT/ingest.json'"
 else note ingest skipped "needs the generated images and the exported ResNet-50"; fi
+
+# --- scan tuning on the device (last: it only gets what time is left): class default vs the search space, exact-checked
+if have "$cli" tune; then
+  step tune_scan 120 bash -c "'$cli' tune --device $dev --kernels scan --quick --json > '$OUT/tune_scan.json'"
+fi
 
 # --- the fragment
 if [ -n "$PY" ]; then

@@ -55,6 +55,8 @@ public sealed class ScanTuner(ComputeDevice device, int rows = 65536, int dimens
         ArgumentNullException.ThrowIfNull(candidates);
         ArgumentNullException.ThrowIfNull(cases);
         ArgumentOutOfRangeException.ThrowIfLessThan(reps, 1);
+        if (rows < 1) throw new ArgumentOutOfRangeException(nameof(rows), rows, "The tuning database needs at least one row");
+        if (dimension < 1) throw new ArgumentOutOfRangeException(nameof(dimension), dimension, "The tuning vectors need at least one dimension");
         if (cases.Count == 0) throw new ArgumentException("No cases to tune on", nameof(cases));
         foreach (var c in cases)
             if (c.Queries < 1 || c.K < 1 || c.K > rows) throw new ArgumentOutOfRangeException(nameof(cases), c, $"needs Q ≥ 1 and 1 ≤ k ≤ {rows}");
@@ -71,10 +73,11 @@ public sealed class ScanTuner(ComputeDevice device, int rows = 65536, int dimens
         var queries = new float[(long)maxQ * dimension];
         for (long i = 0; i < queries.LongLength; i++) queries[i] = rng.Next(-3, 4);
         var exact = ExactScores(db, queries, maxQ);
+        var top = TopScores(exact, maxQ, cases.Max(c => c.K));
 
         using var index = new FlatIndex(device, dimension);
         index.Add(db, Enumerable.Range(0, rows).Select(i => (long)i).ToArray());
-        var rejections = all.ToDictionary(t => t, t => Check(index, t, cases, queries, exact));
+        var rejections = all.ToDictionary(t => t, t => Check(index, t, cases, queries, exact, top));
         var best = all.ToDictionary(t => t, _ => Enumerable.Repeat(double.MaxValue, cases.Count).ToArray());
         for (int r = 0; r < reps; r++)
             foreach (var t in all.Where(t => rejections[t] is null))
@@ -120,8 +123,22 @@ public sealed class ScanTuner(ComputeDevice device, int rows = 65536, int dimens
         return s;
     }
 
+    /// <summary>Each query's best <paramref name="k"/> exact scores, descending (sorted once, shared by every candidate).</summary>
+    private float[][] TopScores(float[] exact, int nq, int k)
+    {
+        var top = new float[nq][];
+        Parallel.For(0, nq, q =>
+        {
+            var row = exact.AsSpan(q * rows, rows).ToArray();
+            Array.Sort(row);
+            top[q] = row[^k..];
+            Array.Reverse(top[q]);
+        });
+        return top;
+    }
+
     /// <summary>Null when the candidate answers every case exactly, else why not.</summary>
-    private string? Check(FlatIndex index, ScanTiles tiles, IReadOnlyList<ScanCase> cases, float[] queries, float[] exact)
+    private string? Check(FlatIndex index, ScanTiles tiles, IReadOnlyList<ScanCase> cases, float[] queries, float[] exact, float[][] top)
     {
         try { tiles.Validate(); }
         catch (ArgumentException e) { return "invalid: " + e.Message; }
@@ -136,24 +153,21 @@ public sealed class ScanTuner(ComputeDevice device, int rows = 65536, int dimens
                 return $"failed on Q={c.Queries} k={c.K}: {e.Message}";
             }
             ResultFilter?.Invoke(tiles, got);
-            if (Compare(got, c, exact) is { } wrong) return $"wrong answer on Q={c.Queries} k={c.K}: {wrong}";
+            if (Compare(got, c, exact, top) is { } wrong) return $"wrong answer on Q={c.Queries} k={c.K}: {wrong}";
         }
         return null;
     }
 
-    private string? Compare(SearchResult got, ScanCase c, float[] exact)
+    private string? Compare(SearchResult got, ScanCase c, float[] exact, float[][] top)
     {
-        var row = new float[rows];
         for (int q = 0; q < c.Queries; q++)
         {
-            exact.AsSpan(q * rows, rows).CopyTo(row);
-            Array.Sort(row);
             var ids = got.IdsOf(q);
             var scores = got.ScoresOf(q);
             var seen = new HashSet<long>();
             for (int j = 0; j < c.K; j++)
             {
-                float want = row[rows - 1 - j];
+                float want = top[q][j];
                 if (scores[j] != want) return $"query {q} rank {j}: score {scores[j]}, expected {want}";
                 if (ids[j] < 0 || ids[j] >= rows || !seen.Add(ids[j])) return $"query {q} rank {j}: id {ids[j]} is not a distinct row";
                 if (exact[(long)q * rows + ids[j]] != scores[j]) return $"query {q} rank {j}: row {ids[j]} scores {exact[(long)q * rows + ids[j]]}, reported {scores[j]}";
