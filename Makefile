@@ -44,6 +44,6 @@ publish:
 	$(DOTNET) publish bench/gpu/TestRunner $(PUBLISH_FLAGS) -o publish/tests
 	bash bench/gpu/bundle.sh publish
 
-# NuGet packages: the library GpuSearchEngine (default model inside) and the .NET tool GpuSearch.Cli (+ .snupkg symbols).
+# NuGet packages: the library GpuSearchEngine (default model inside), its VectorData/AI adapters GpuSearchEngine.VectorData and the .NET tool GpuSearch.Cli (+ .snupkg symbols).
 pack:
 	$(DOTNET) pack GpuSearchEngine.sln -c Release -nologo -o out/packages

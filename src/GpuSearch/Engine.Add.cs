@@ -96,6 +96,7 @@ public sealed partial class ImageSearchEngine
     private DecodePipelineOptions PipelineOptions => new()
     {
         BatchSize = _options.BatchSize, WorkerCount = _options.DecodeWorkers, Decode = DecodeOptions,
+        MaxFileBytes = _options.MaxImageBytes,
     };
 
     /// <summary>

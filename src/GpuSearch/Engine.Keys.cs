@@ -26,16 +26,7 @@ public sealed partial class ImageSearchEngine
         ArgumentNullException.ThrowIfNull(imagePath);
         CheckKeyed(key, metadataJson);
         var full = Path.GetFullPath(imagePath);
-        return Task.Run(() =>
-        {
-            byte[] bytes;
-            try { bytes = IO.UntrustedFile.ReadAllBytes(full); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
-            {
-                throw new ImageDecodeException(full, ImageFormat.Unknown, DecodeFailureReason.IoError, e.Message, e);
-            }
-            return AddKeyed(key, bytes, full, full, metadataJson, cancellationToken);
-        }, cancellationToken);
+        return Task.Run(() => AddKeyed(key, IO.BoundedRead.ReadFile(full, _options.MaxImageBytes), full, full, metadataJson, cancellationToken), cancellationToken);
     }
 
     /// <summary>
@@ -46,6 +37,7 @@ public sealed partial class ImageSearchEngine
     public Task<StoredItem> AddAsync(string key, ReadOnlyMemory<byte> encodedImage, string? metadataJson = null, CancellationToken cancellationToken = default)
     {
         CheckKeyed(key, metadataJson);
+        IO.BoundedRead.CheckLength(encodedImage.Length, _options.MaxImageBytes, $"key '{key}'");
         return Task.Run(() => AddKeyed(key, encodedImage.Span, null, $"key '{key}'", metadataJson, cancellationToken), cancellationToken);
     }
 
@@ -59,13 +51,10 @@ public sealed partial class ImageSearchEngine
 
     private StoredItem AddKeyed(string key, ReadOnlySpan<byte> bytes, string? path, string name, string? metadataJson, CancellationToken ct)
     {
-        var img = Decode(bytes, name);
+        var img = ImageDecoder.Decode(bytes, name, DecodeOptions);
         var hash = ContentHash.Of(bytes);
         ct.ThrowIfCancellationRequested();
-        var v = new float[Dimension];
-        lock (_deviceLock) _embedder.Embed([img], v);
-        if (EmbeddingPipeline.CountNonFinite(v) is > 0 and var bad)
-            throw new ArgumentException($"{name}: the model's output for this image holds {bad} NaN or infinite value(s); it is not stored");
+        var v = EmbedOne(img, name, "encodedImage", "it is not stored");
         ct.ThrowIfCancellationRequested();
         lock (_deviceLock)
         {

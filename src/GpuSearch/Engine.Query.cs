@@ -3,6 +3,7 @@
 // options (minimum score, leaving the query's own item out) applied to one shared scan.
 using GpuSearch.Embedding;
 using GpuSearch.Imaging;
+using GpuSearch.IO;
 
 namespace GpuSearch;
 
@@ -11,7 +12,12 @@ namespace GpuSearch;
 /// <param name="MinScore">Hits scoring below this are dropped (cosine, so -1 keeps everything).</param>
 /// <param name="ExcludeId">An item left out of the hits (the query's own item in a "more like this" search).</param>
 /// <param name="Filter">Only items whose metadata satisfy it are searched (evaluated in the catalog to an allow-list the scan applies).</param>
-public sealed record QueryOptions(int K, float MinScore = -1f, long? ExcludeId = null, SearchFilter? Filter = null);
+/// <param name="ExcludeSelf">
+/// Leave the query's own item(s) out: for an image file, the item indexed from that path and every item with the same
+/// bytes; for a <see cref="Stream"/> or in-memory image, every item with the same bytes; for a search by id or key, that
+/// item. No effect on decoded-pixel and vector queries (nothing identifies them).
+/// </param>
+public sealed record QueryOptions(int K, float MinScore = -1f, long? ExcludeId = null, SearchFilter? Filter = null, bool ExcludeSelf = false);
 
 public sealed partial class ImageSearchEngine
 {
@@ -29,6 +35,7 @@ public sealed partial class ImageSearchEngine
     public DecodedImage Decode(ReadOnlySpan<byte> data, string name)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        BoundedRead.CheckLength(data.Length, _options.MaxImageBytes, name);
         var img = ImageDecoder.Decode(data, name, DecodeOptions);
         if (_embedder.CheckSize(img.Width, img.Height) is { } why) throw new ArgumentException($"{name}: {why}", nameof(data));
         return img;
@@ -94,7 +101,8 @@ public sealed partial class ImageSearchEngine
     /// <exception cref="ImageDecodeException">The bytes are not a readable image.</exception>
     public IReadOnlyList<SearchHit> Search(ReadOnlySpan<byte> encodedImage, string name, QueryOptions options)
     {
-        var v = EmbedDecoded([Decode(encodedImage, name)]);
+        BoundedRead.CheckLength(encodedImage.Length, _options.MaxImageBytes, name);
+        var v = EmbedOne(ImageDecoder.Decode(encodedImage, name, DecodeOptions), name, nameof(encodedImage));
         return Search(v, [options])[0];
     }
 

@@ -68,16 +68,19 @@ public sealed partial class ImageSearchEngine : IDisposable
         var flipTta = options.FlipTta ?? (options.ModelPath is null ? saved?.FlipTta : null) ?? false;
         var pool = options.Pool ?? (options.OutputName is null ? saved?.Pool : null);
 
+        OpenObserver.Step(OpenStage.Device); // OpenAsync's progress and cancellation; nothing when called directly
         var device = DeviceRegistry.Default.Open(options.Device);
         ImageEmbedder? embedder = null;
         IndexStore? store = null;
         FlatIndex? index = null;
         try
         {
+            OpenObserver.Step(OpenStage.Model);
             embedder = new ImageEmbedder(device, modelPath, spec, output, options.BatchSize, flipTta: flipTta, pooling: pool);
             // Flip-averaged vectors are not the output's own: the fingerprint's output names both, so mixing is refused.
             var fingerprint = ModelFingerprint.ForModelFile(modelPath, PreprocessSpecJson.Write(spec),
                 flipTta ? embedder.EmbeddingSource + "+flip-tta" : embedder.EmbeddingSource, "float32", embedder.Dimension);
+            OpenObserver.Step(OpenStage.Index);
             if (options.ReadOnly) store = IndexStore.OpenReadOnly(folder, fingerprint);
             else
             {
@@ -153,12 +156,7 @@ public sealed partial class ImageSearchEngine : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var img = ImageDecoder.DecodeFile(imagePath, DecodeOptions);
-        if (_embedder.CheckSize(img.Width, img.Height) is { } why) throw new ArgumentException($"{imagePath}: {why}", nameof(imagePath));
-        var v = new float[Dimension];
-        lock (_deviceLock) _embedder.Embed([img], v);
-        if (EmbeddingPipeline.CountNonFinite(v) is > 0 and var bad)
-            throw new ArgumentException($"{imagePath}: the model's output for this image holds {bad} NaN or infinite value(s); it cannot be searched", nameof(imagePath));
-        return Search(v, k)[0];
+        return Search(EmbedOne(img, imagePath, nameof(imagePath)), k)[0];
     }
 
     /// <summary>
@@ -228,7 +226,16 @@ public sealed partial class ImageSearchEngine : IDisposable
 
 /// <summary>Embeddings of a set of files.</summary>
 /// <param name="Paths">Files that embedded, in input order.</param>
-/// <param name="Vectors">Row-major Paths.Count × Dim, L2-normalised.</param>
+/// <param name="Vectors">Row-major Paths.Count × Dim, L2-normalised (read-only: the result owns it).</param>
 /// <param name="Dim">Embedding dimension.</param>
 /// <param name="Failures">Files that did not.</param>
-public sealed record EmbedResult(IReadOnlyList<string> Paths, float[] Vectors, int Dim, IReadOnlyList<ImageFailure> Failures);
+public sealed record EmbedResult(IReadOnlyList<string> Paths, ReadOnlyMemory<float> Vectors, int Dim, IReadOnlyList<ImageFailure> Failures)
+{
+    /// <summary>The embedding of <c>Paths[i]</c>.</summary>
+    public ReadOnlySpan<float> Vector(int i)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(i);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(i, Paths.Count);
+        return Vectors.Span.Slice(i * Dim, Dim);
+    }
+}

@@ -38,6 +38,11 @@ public sealed record EngineOptions
     /// <see cref="InvalidOperationException"/>. The vectors are those committed when it opened.
     /// </summary>
     public bool ReadOnly { get; init; }
+    /// <summary>
+    /// Largest encoded image accepted, in bytes (a file, a <see cref="Stream"/> or an in-memory image): a longer one is
+    /// refused with <see cref="ImageDecodeException"/> (<see cref="DecodeFailureReason.TooLarge"/>) before it is read whole.
+    /// </summary>
+    public long MaxImageBytes { get; init; } = 256L << 20;
 }
 
 /// <summary>Progress of <see cref="ImageSearchEngine.AddImagesAsync"/>.</summary>

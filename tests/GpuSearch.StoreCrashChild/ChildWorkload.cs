@@ -7,7 +7,7 @@ using GpuSearch.Store;
 namespace GpuSearch.StoreCrashChild;
 
 /// <summary>Deterministic items for the crash test.</summary>
-public static class ChildWorkload
+internal static class ChildWorkload
 {
     /// <summary>Vector width used by the crash test index.</summary>
     public const int Dim = 24;

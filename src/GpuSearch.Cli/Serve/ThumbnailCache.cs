@@ -29,7 +29,7 @@ internal sealed class ThumbnailCache(long maxBytes, int side)
             }
         }
         var img = ImageDecoder.DecodeFile(path, new DecodeOptions { MinTargetSize = (side, side) });
-        var t = Thumbnail.Fit(img.Pixels, img.Width, img.Height, side);
+        var t = Thumbnail.Fit(img.PixelArray, img.Width, img.Height, side);
         var png = PngEncoder.EncodeRgb(t.Rgb, t.Width, t.Height);
         lock (_lock)
         {

@@ -2,7 +2,7 @@
 namespace GpuSearch.Compute;
 
 /// <summary>An open compute device. Owns its context; dispose it after every buffer and stream made from it.</summary>
-public abstract class ComputeDevice : IDisposable
+internal abstract class ComputeDevice : IDisposable
 {
     private readonly Dictionary<string, ComputeProgram> _programs = new();
     private readonly object _programLock = new();

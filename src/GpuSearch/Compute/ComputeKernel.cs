@@ -2,7 +2,7 @@
 namespace GpuSearch.Compute;
 
 /// <summary>A compiled kernel file; owns its kernels.</summary>
-public abstract class ComputeProgram : IDisposable
+internal abstract class ComputeProgram : IDisposable
 {
     private readonly Dictionary<string, ComputeKernel> _kernels = new();
 
@@ -42,7 +42,7 @@ public abstract class ComputeProgram : IDisposable
 }
 
 /// <summary>One kernel entry point.</summary>
-public abstract class ComputeKernel : IDisposable
+internal abstract class ComputeKernel : IDisposable
 {
     /// <summary>Entry-point name.</summary>
     public string Name { get; }
@@ -55,7 +55,7 @@ public abstract class ComputeKernel : IDisposable
 }
 
 /// <summary>Kind of a kernel argument.</summary>
-public enum KernelArgKind
+internal enum KernelArgKind
 {
     /// <summary>A device buffer (global pointer).</summary>
     Buffer,
@@ -70,10 +70,10 @@ public enum KernelArgKind
 }
 
 /// <summary>One typed kernel argument.</summary>
-public readonly record struct KernelArg(KernelArgKind Kind, DeviceBuffer? Buffer, long Bits);
+internal readonly record struct KernelArg(KernelArgKind Kind, DeviceBuffer? Buffer, long Bits);
 
 /// <summary>Ordered kernel arguments, built fluently: <c>new KernelArgs().Buffer(a).Int(n)</c>.</summary>
-public sealed class KernelArgs
+internal sealed class KernelArgs
 {
     private readonly List<KernelArg> _args = new(8);
 

@@ -6,7 +6,7 @@ using System.Runtime.InteropServices;
 namespace GpuSearch.Compute;
 
 /// <summary>An in-order stream (OpenCL command queue / CUDA stream).</summary>
-public abstract class ComputeStream : IDisposable
+internal abstract class ComputeStream : IDisposable
 {
     /// <summary>The device the stream runs on.</summary>
     public abstract ComputeDevice Device { get; }
@@ -181,7 +181,7 @@ public abstract class ComputeStream : IDisposable
 }
 
 /// <summary>A point in a stream; pairs of events give device-side elapsed time.</summary>
-public abstract class ComputeEvent : IDisposable
+internal abstract class ComputeEvent : IDisposable
 {
     /// <summary>Blocks until the event has completed.</summary>
     public abstract void Wait();

@@ -2,7 +2,7 @@
 namespace GpuSearch.Compute;
 
 /// <summary>A block of device memory. Transfers and fills go through a <see cref="ComputeStream"/>.</summary>
-public abstract class DeviceBuffer : IDisposable
+internal abstract class DeviceBuffer : IDisposable
 {
     /// <summary>Size in bytes.</summary>
     public long Length { get; }

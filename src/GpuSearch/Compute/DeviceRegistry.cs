@@ -3,7 +3,7 @@
 namespace GpuSearch.Compute;
 
 /// <summary>All compute devices on this machine, and why any backend is unavailable.</summary>
-public sealed class DeviceRegistry
+internal sealed class DeviceRegistry
 {
     private static readonly Lazy<DeviceRegistry> LazyDefault = new(() => new DeviceRegistry(DefaultProviders()));
 

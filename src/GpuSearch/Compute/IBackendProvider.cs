@@ -2,7 +2,7 @@
 namespace GpuSearch.Compute;
 
 /// <summary>Enumerates and opens the devices of one backend.</summary>
-public interface IBackendProvider
+internal interface IBackendProvider
 {
     /// <summary>Which backend this is.</summary>
     ComputeBackend Backend { get; }

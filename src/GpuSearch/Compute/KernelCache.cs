@@ -6,7 +6,7 @@ using System.Text;
 namespace GpuSearch.Compute;
 
 /// <summary>Stores compiled kernel binaries under a cache directory.</summary>
-public static class KernelCache
+internal static class KernelCache
 {
     /// <summary>
     /// Cache folder: <c>GPUSEARCH_KERNEL_CACHE</c> if set (set it to <c>off</c> to disable),

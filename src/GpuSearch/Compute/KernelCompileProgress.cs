@@ -13,4 +13,4 @@ namespace GpuSearch.Compute;
 /// <param name="Number">This compile's ordinal among the compiles from source on this device object (1, 2, …).</param>
 /// <param name="Done">False when the compile starts, true when it has finished.</param>
 /// <param name="Elapsed">How long the compile took (zero when it starts).</param>
-public readonly record struct KernelCompileProgress(DeviceInfo Device, string KernelFile, string SourceKey, int Number, bool Done, TimeSpan Elapsed);
+internal readonly record struct KernelCompileProgress(DeviceInfo Device, string KernelFile, string SourceKey, int Number, bool Done, TimeSpan Elapsed);

@@ -9,7 +9,7 @@ using System.Text.RegularExpressions;
 namespace GpuSearch.Compute;
 
 /// <summary>Ordered <c>#define NAME VALUE</c> lines prepended to a kernel; tunables have defaults in the kernel.</summary>
-public sealed class KernelDefines
+internal sealed class KernelDefines
 {
     private readonly SortedDictionary<string, string> _values = new(StringComparer.Ordinal);
 
@@ -42,7 +42,7 @@ public sealed class KernelDefines
 }
 
 /// <summary>A fully expanded kernel source ready for one backend's compiler.</summary>
-public sealed partial class KernelSource
+internal sealed partial class KernelSource
 {
     /// <summary>Kernel file name, e.g. <c>gemm.cl</c>.</summary>
     public string FileName { get; }

@@ -12,7 +12,7 @@ namespace GpuSearch.Compute;
 /// <see cref="ComputeStream.UploadAsync"/> or <see cref="ComputeStream.DownloadAsync"/> covers until an event
 /// recorded after it has completed. Disposing waits for the last stream that used the buffer.
 /// </summary>
-public abstract unsafe class PinnedHostBuffer : IDisposable
+internal abstract unsafe class PinnedHostBuffer : IDisposable
 {
     /// <summary>Largest buffer: the contents are exposed as one <see cref="Span{T}"/>.</summary>
     public const long MaxBytes = int.MaxValue;

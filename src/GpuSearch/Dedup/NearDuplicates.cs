@@ -30,7 +30,7 @@ public sealed record DedupOptions
 }
 
 /// <summary>Finds duplicate pairs and groups.</summary>
-public static class NearDuplicates
+internal static class NearDuplicates
 {
     /// <summary>
     /// Finds duplicates among the items of <paramref name="index"/> (vectors L2-normalised, inner product =

@@ -11,7 +11,7 @@ namespace GpuSearch.Embedding;
 /// .NET Foundation), exported by CNTK with a fixed batch of 1 (freed at load time); the embedding is its
 /// 512-d global average pool <c>Pooling395_Output_0</c>.
 /// </summary>
-public static class DefaultModel
+internal static class DefaultModel
 {
     /// <summary>Folder under <c>models/</c> beside the assembly.</summary>
     public const string FolderName = "resnet18";

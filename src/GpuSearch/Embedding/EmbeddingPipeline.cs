@@ -11,11 +11,11 @@ namespace GpuSearch.Embedding;
 /// <param name="Embedded">The items that embedded, in input order.</param>
 /// <param name="Vectors">Row-major Embedded.Count × D, L2-normalised.</param>
 /// <param name="Failures">Failures by item id.</param>
-public sealed record EmbeddedBatch(IReadOnlyList<ImageBatchItem> Items, IReadOnlyList<ImageBatchItem> Embedded, float[] Vectors,
+internal sealed record EmbeddedBatch(IReadOnlyList<ImageBatchItem> Items, IReadOnlyList<ImageBatchItem> Embedded, float[] Vectors,
     IReadOnlyDictionary<long, ImageFailure> Failures);
 
 /// <summary>Decodes and embeds a stream of files batch by batch.</summary>
-public static class EmbeddingPipeline
+internal static class EmbeddingPipeline
 {
     /// <summary>
     /// Runs <paramref name="requests"/> through a <see cref="DecodePipeline"/> and <paramref name="embedder"/>. Device work

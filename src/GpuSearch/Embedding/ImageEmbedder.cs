@@ -10,7 +10,7 @@ using GpuSearch.Models.Execution;
 namespace GpuSearch.Embedding;
 
 /// <summary>Embeds images with an ONNX model whose input is [N, 3, H, W] and whose chosen output is [N, D] or [N, D, 1, 1].</summary>
-public sealed class ImageEmbedder : IDisposable
+internal sealed class ImageEmbedder : IDisposable
 {
     private readonly InferenceSession _session;
     private readonly GpuPreprocessor _pre;
@@ -189,8 +189,8 @@ public sealed class ImageEmbedder : IDisposable
         {
             var img = images[i];
             if (CheckSize(img.Width, img.Height) is { } why) throw new ArgumentException($"image {i}: {why}", nameof(images));
-            largest = Math.Max(largest, img.Pixels.LongLength);
-            total += img.Pixels.LongLength;
+            largest = Math.Max(largest, img.PixelArray.LongLength);
+            total += img.PixelArray.LongLength;
         }
         var (w, h) = InputSize;
         _tensor ??= _pre.AllocateBatch(_deviceBatch, w, h);
@@ -237,9 +237,9 @@ public sealed class ImageEmbedder : IDisposable
         {
             int first = i;
             long used = 0;
-            while (i < images.Count && used + images[i].Pixels.LongLength <= staging.Length)
+            while (i < images.Count && used + images[i].PixelArray.LongLength <= staging.Length)
             {
-                var px = images[i].Pixels;
+                var px = images[i].PixelArray;
                 px.CopyTo(staging.Span.Slice((int)used, px.Length));
                 offsets[i] = used;
                 used += px.LongLength;
@@ -320,7 +320,7 @@ public sealed class ImageEmbedder : IDisposable
     {
         ArgumentNullException.ThrowIfNull(image);
         int w = image.Width;
-        var src = image.Pixels;
+        var src = image.PixelArray;
         var dst = new byte[src.Length];
         for (int y = 0; y < image.Height; y++)
         {

@@ -10,7 +10,7 @@ namespace GpuSearch.Embedding;
 /// Pass it to <see cref="ImageEmbedder.Complete"/> for the vectors; disposing it without completing waits for the
 /// device and drops the result.
 /// </summary>
-public sealed class PendingEmbedding : IDisposable
+internal sealed class PendingEmbedding : IDisposable
 {
     internal PendingEmbedding(ImageEmbedder owner, BatchSlot slot, int count, long sequence)
     {

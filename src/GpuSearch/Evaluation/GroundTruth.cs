@@ -6,7 +6,7 @@
 namespace GpuSearch.Evaluation;
 
 /// <summary>Ground-truth rows as written (normalised), before they are matched against real files.</summary>
-public sealed class GroundTruth
+internal sealed class GroundTruth
 {
     private readonly List<(string Query, string Relevant, int Line)> _rows = [];
 
@@ -114,7 +114,7 @@ public sealed class GroundTruth
 /// <param name="Relevant">Relevant items (full paths) per query (full path).</param>
 /// <param name="UnmatchedQueryLines">Lines whose query entry names no query that was run.</param>
 /// <param name="UnmatchedItemLines">Lines whose relevant entry names no indexed image.</param>
-public sealed record ResolvedTruth(IReadOnlyDictionary<string, HashSet<string>> Relevant, IReadOnlyList<int> UnmatchedQueryLines, IReadOnlyList<int> UnmatchedItemLines)
+internal sealed record ResolvedTruth(IReadOnlyDictionary<string, HashSet<string>> Relevant, IReadOnlyList<int> UnmatchedQueryLines, IReadOnlyList<int> UnmatchedItemLines)
 {
     private static readonly HashSet<string> None = [];
 

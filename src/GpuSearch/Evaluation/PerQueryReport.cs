@@ -13,10 +13,10 @@ namespace GpuSearch.Evaluation;
 /// <param name="AveragePrecision">The query's average precision (see <see cref="RetrievalMetrics.AveragePrecision"/>).</param>
 /// <param name="TopItem">The first result, or null when there was none.</param>
 /// <param name="TopScore">Its score (NaN when none).</param>
-public sealed record PerQueryRow(string Query, int Relevant, int? FirstRelevantRank, double AveragePrecision, string? TopItem, double TopScore);
+internal sealed record PerQueryRow(string Query, int Relevant, int? FirstRelevantRank, double AveragePrecision, string? TopItem, double TopScore);
 
 /// <summary>Builds and writes per-query rows.</summary>
-public static class PerQueryReport
+internal static class PerQueryReport
 {
     /// <summary>The row of one query result.</summary>
     public static PerQueryRow Row(QueryResult r)

@@ -6,7 +6,7 @@ namespace GpuSearch.Evaluation;
 /// <param name="Query">Query key (e.g. its file name).</param>
 /// <param name="Ranked">Retrieved items, best first, with their similarity (higher = more similar).</param>
 /// <param name="Relevant">Items relevant to the query; empty for a query with no match in the database.</param>
-public sealed record QueryResult(string Query, IReadOnlyList<(string Item, double Score)> Ranked, IReadOnlySet<string> Relevant);
+internal sealed record QueryResult(string Query, IReadOnlyList<(string Item, double Score)> Ranked, IReadOnlySet<string> Relevant);
 
 /// <summary>The metrics of one evaluation run.</summary>
 /// <param name="Queries">Queries evaluated.</param>
@@ -15,11 +15,11 @@ public sealed record QueryResult(string Query, IReadOnlyList<(string Item, doubl
 /// <param name="MicroAveragePrecision">ISC 2021 μAP over all predictions of all queries.</param>
 /// <param name="RecallAt">Recall@k for each k asked for.</param>
 /// <param name="HitRateAt">Share of queries with truth whose relevant item appears in the top k, for each k asked for.</param>
-public sealed record RetrievalReport(int Queries, int QueriesWithTruth, double MeanAveragePrecision, double MicroAveragePrecision,
+internal sealed record RetrievalReport(int Queries, int QueriesWithTruth, double MeanAveragePrecision, double MicroAveragePrecision,
     IReadOnlyDictionary<int, double> RecallAt, IReadOnlyDictionary<int, double> HitRateAt);
 
 /// <summary>Retrieval metrics. All are in [0, 1]; definitions are in each method's docs.</summary>
-public static class RetrievalMetrics
+internal static class RetrievalMetrics
 {
     /// <summary>
     /// Average precision of one ranked list: Σ over ranks i holding a relevant item of precision@i,

@@ -3,7 +3,7 @@ namespace GpuSearch.Imaging;
 
 /// <summary>An 8-bit sRGB colour (used as the background that alpha is composited onto).</summary>
 /// <param name="R">Red.</param><param name="G">Green.</param><param name="B">Blue.</param>
-public readonly record struct Rgb8(byte R, byte G, byte B)
+internal readonly record struct Rgb8(byte R, byte G, byte B)
 {
     /// <summary>Opaque white, the default background (what most thumbnailers and PIL pipelines flatten onto).</summary>
     public static Rgb8 White => new(255, 255, 255);
@@ -12,7 +12,7 @@ public readonly record struct Rgb8(byte R, byte G, byte B)
 }
 
 /// <summary>How TurboJPEG warnings (recoverable libjpeg errors) are treated.</summary>
-public enum JpegWarningPolicy
+internal enum JpegWarningPolicy
 {
     /// <summary>"Premature end of JPEG file" is an error (<see cref="DecodeFailureReason.Truncated"/>); other
     /// warnings, such as extraneous bytes before a marker, are accepted as PIL does. The default.</summary>
@@ -24,7 +24,7 @@ public enum JpegWarningPolicy
 }
 
 /// <summary>Which DCT-domain scaling factors <see cref="DecodeOptions.MinTargetSize"/> may choose.</summary>
-public enum JpegDctScaling
+internal enum JpegDctScaling
 {
     /// <summary>Any factor TurboJPEG offers (n/8): the smallest output that keeps both sides ≥ the target. The default.</summary>
     Eighths,
@@ -34,7 +34,7 @@ public enum JpegDctScaling
 }
 
 /// <summary>Options for <see cref="ImageDecoder.Decode(ReadOnlySpan{byte}, string, DecodeOptions?)"/>.</summary>
-public sealed record DecodeOptions
+internal sealed record DecodeOptions
 {
     /// <summary>The shared default instance.</summary>
     public static DecodeOptions Default { get; } = new();

@@ -12,7 +12,7 @@ using System.Threading.Channels;
 namespace GpuSearch.Imaging;
 
 /// <summary>Decodes many files on worker threads and delivers ordered batches of results.</summary>
-public sealed class DecodePipeline
+internal sealed class DecodePipeline
 {
     private readonly DecodePipelineOptions _options;
     private readonly Func<DecodeRequest, byte[]> _read;
@@ -131,7 +131,7 @@ public sealed class DecodePipeline
             long kept = 0;
             var scope = run.Budget.Enter(token, () => seq <= run.NextToAssemble);
             try { image = _decode(bytes, req); }
-            finally { kept = scope.Close(image?.Pixels.Length ?? 0); }
+            finally { kept = scope.Close(image?.PixelArray.Length ?? 0); }
             return run.Completed(new ImageBatchItem(req, seq, image, null) { BudgetBytes = kept });
         }
         catch (ImageDecodeException e)

@@ -8,8 +8,11 @@ public sealed class DecodedImage
     public int Width { get; }
     /// <summary>Height in pixels of <see cref="Pixels"/>.</summary>
     public int Height { get; }
-    /// <summary>RGB bytes, <c>Width * Height * 3</c> long.</summary>
-    public byte[] Pixels { get; }
+    private readonly byte[] _pixels;
+    /// <summary>RGB bytes, <c>Width * Height * 3</c> long (read-only: the image owns its buffer).</summary>
+    public ReadOnlyMemory<byte> Pixels => _pixels;
+    /// <summary>The buffer itself, for the decoders and the preprocessor that fill and upload it.</summary>
+    internal byte[] PixelArray => _pixels;
     /// <summary>Full-resolution width (after orientation) before any DCT-domain downscaling.</summary>
     public int OriginalWidth { get; }
     /// <summary>Full-resolution height (after orientation) before any DCT-domain downscaling.</summary>
@@ -21,8 +24,28 @@ public sealed class DecodedImage
     /// <summary>True when the source had an alpha channel or transparency that was composited onto the background.</summary>
     public bool HadAlpha { get; }
 
-    /// <summary>Creates an image; <paramref name="pixels"/> must be exactly width × height × 3 bytes.</summary>
-    public DecodedImage(int width, int height, byte[] pixels, int originalWidth, int originalHeight,
+    /// <summary>
+    /// An image from pixels the caller decoded (a camera frame, another library's bitmap): interleaved 8-bit RGB, rows
+    /// top to bottom, no padding. The bytes are copied, so the caller may reuse its buffer.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A width or height that is not positive.</exception>
+    /// <exception cref="ArgumentException"><paramref name="rgb"/> is not exactly width × height × 3 bytes.</exception>
+    public DecodedImage(int width, int height, ReadOnlySpan<byte> rgb)
+        : this(width, height, CopyOf(width, height, rgb), width, height, ImageFormat.Unknown)
+    {
+    }
+
+    private static byte[] CopyOf(int width, int height, ReadOnlySpan<byte> rgb)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
+        if (rgb.Length != (long)width * height * 3)
+            throw new ArgumentException($"expected {(long)width * height * 3} bytes for {width}x{height} RGB, got {rgb.Length}", nameof(rgb));
+        return rgb.ToArray();
+    }
+
+    /// <summary>Wraps a decoder's buffer without copying; <paramref name="pixels"/> must be exactly width × height × 3 bytes.</summary>
+    internal DecodedImage(int width, int height, byte[] pixels, int originalWidth, int originalHeight,
         ImageFormat format, int orientation = 1, bool hadAlpha = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
@@ -30,16 +53,16 @@ public sealed class DecodedImage
         ArgumentNullException.ThrowIfNull(pixels);
         if (pixels.LongLength != (long)width * height * 3)
             throw new ArgumentException($"expected {(long)width * height * 3} bytes for {width}x{height} RGB, got {pixels.LongLength}", nameof(pixels));
-        Width = width; Height = height; Pixels = pixels;
+        Width = width; Height = height; _pixels = pixels;
         OriginalWidth = originalWidth; OriginalHeight = originalHeight;
         Format = format; Orientation = orientation; HadAlpha = hadAlpha;
     }
 
     /// <summary>The RGB triple at (x, y).</summary>
-    public Rgb8 GetPixel(int x, int y)
+    internal Rgb8 GetPixel(int x, int y)
     {
         if ((uint)x >= (uint)Width || (uint)y >= (uint)Height) throw new ArgumentOutOfRangeException(nameof(x), $"({x},{y}) outside {Width}x{Height}");
         var i = ((long)y * Width + x) * 3;
-        return new Rgb8(Pixels[i], Pixels[i + 1], Pixels[i + 2]);
+        return new Rgb8(_pixels[i], _pixels[i + 1], _pixels[i + 2]);
     }
 }

@@ -10,9 +10,9 @@ namespace GpuSearch.Imaging;
 /// <param name="Width">Width in pixels.</param>
 /// <param name="Height">Height in pixels.</param>
 /// <param name="StrideBytes">Bytes from one row to the next.</param>
-public readonly record struct DeviceImage(long OffsetBytes, int Width, int Height, int StrideBytes);
+internal readonly record struct DeviceImage(long OffsetBytes, int Width, int Height, int StrideBytes);
 
-public sealed partial class GpuPreprocessor
+internal sealed partial class GpuPreprocessor
 {
     /// <summary>Work-items of the content-box reduction (one work-group per image); matches TRIM_GROUP in preprocess.cl.</summary>
     public const int TrimGroup = 256;

@@ -7,7 +7,7 @@ using GpuSearch.Compute;
 namespace GpuSearch.Imaging;
 
 /// <summary>GPU image preprocessing for one spec on one device. Owns its device buffers.</summary>
-public sealed partial class GpuPreprocessor : IDisposable
+internal sealed partial class GpuPreprocessor : IDisposable
 {
     /// <summary>Work-group shape of both passes (x = columns, y = rows); 128 work-items fit every device.</summary>
     public const int LocalX = 16, LocalY = 8;

@@ -5,16 +5,16 @@ namespace GpuSearch.Imaging;
 /// <summary>One file to decode, with the caller's id (carried through untouched).</summary>
 /// <param name="Id">Caller's id, e.g. a catalog row.</param>
 /// <param name="Path">File path.</param>
-public readonly record struct DecodeRequest(long Id, string Path);
+internal readonly record struct DecodeRequest(long Id, string Path);
 
 /// <summary>Why one file failed: its path, the typed reason and the message.</summary>
 /// <param name="Path">The file that failed.</param>
 /// <param name="Reason">Typed reason.</param>
 /// <param name="Message">Human-readable detail (the decoder's or the I/O layer's words).</param>
-public sealed record DecodeFailure(string Path, DecodeFailureReason Reason, string Message);
+internal sealed record DecodeFailure(string Path, DecodeFailureReason Reason, string Message);
 
 /// <summary>The outcome for one request: exactly one of <see cref="Image"/> and <see cref="Failure"/> is set.</summary>
-public sealed class ImageBatchItem
+internal sealed class ImageBatchItem
 {
     /// <summary>The request's id.</summary>
     public long Id { get; }
@@ -38,7 +38,7 @@ public sealed class ImageBatchItem
 }
 
 /// <summary>A batch of consecutive items, in input order; every batch but the last has the configured size.</summary>
-public sealed class ImageBatch
+internal sealed class ImageBatch
 {
     /// <summary>0-based batch number.</summary>
     public int Index { get; }
@@ -58,10 +58,10 @@ public sealed class ImageBatch
 /// <param name="BytesRead">File bytes read so far.</param>
 /// <param name="BatchesDelivered">Batches handed to the consumer.</param>
 /// <param name="Elapsed">Time since the run started.</param>
-public readonly record struct DecodeProgress(long Completed, long Failed, long BytesRead, int BatchesDelivered, TimeSpan Elapsed);
+internal readonly record struct DecodeProgress(long Completed, long Failed, long BytesRead, int BatchesDelivered, TimeSpan Elapsed);
 
 /// <summary>Settings of a <see cref="DecodePipeline"/>.</summary>
-public sealed record DecodePipelineOptions
+internal sealed record DecodePipelineOptions
 {
     /// <summary>Decode worker threads. Default: processor count; at most <see cref="MaxWorkerCount"/>.</summary>
     public int WorkerCount { get; init; } = Environment.ProcessorCount;

@@ -9,7 +9,7 @@ using GpuSearch.Native.Webp;
 namespace GpuSearch.Imaging;
 
 /// <summary>Decodes JPEG, PNG, WebP, GIF (first frame) and BMP into upright RGB8.</summary>
-public static class ImageDecoder
+internal static class ImageDecoder
 {
     /// <summary>Decodes one image held in memory.</summary>
     /// <param name="data">The whole file.</param>

@@ -4,7 +4,7 @@
 namespace GpuSearch.Imaging;
 
 /// <summary>Finds image files.</summary>
-public static class ImageFiles
+internal static class ImageFiles
 {
     /// <summary>Extensions picked up when scanning a folder (content is still detected from the bytes).</summary>
     public static IReadOnlySet<string> FolderExtensions { get; } =

@@ -22,7 +22,7 @@ public enum ImageFormat
 }
 
 /// <summary>Detects an <see cref="ImageFormat"/> from magic bytes.</summary>
-public static class ImageFormatDetector
+internal static class ImageFormatDetector
 {
     // A byte array, not a u8 string literal: "\x89" in a UTF-8 literal would encode as two bytes.
     private static ReadOnlySpan<byte> PngSignature => [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];

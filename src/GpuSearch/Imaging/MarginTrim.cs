@@ -38,14 +38,14 @@ public sealed record TrimSpec
 /// <param name="Y">First row.</param>
 /// <param name="Width">Columns.</param>
 /// <param name="Height">Rows.</param>
-public readonly record struct ContentBox(int X, int Y, int Width, int Height)
+internal readonly record struct ContentBox(int X, int Y, int Width, int Height)
 {
     /// <summary>The whole <paramref name="width"/> × <paramref name="height"/> image.</summary>
     public static ContentBox Whole(int width, int height) => new(0, 0, width, height);
 }
 
 /// <summary>Content-box rules and the scalar reference of the search.</summary>
-public static class MarginTrim
+internal static class MarginTrim
 {
     /// <summary>
     /// The box to read, from the raw bounding box of content pixels (inclusive corners; <paramref name="minX"/> ≥

@@ -5,7 +5,7 @@
 namespace GpuSearch.Imaging;
 
 /// <summary>Per-output-index taps and weights of a 1-D resampling.</summary>
-public sealed class PreprocessAxis
+internal sealed class PreprocessAxis
 {
     /// <summary>Fractional bits of PIL's fixed-point weights for 8-bit images (32 - 8 - 2).</summary>
     public const int FixedPointBits = 22;

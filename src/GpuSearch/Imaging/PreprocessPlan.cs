@@ -4,7 +4,7 @@
 namespace GpuSearch.Imaging;
 
 /// <summary>Everything the kernels need to preprocess a source of one size with one spec.</summary>
-public sealed class PreprocessPlan
+internal sealed class PreprocessPlan
 {
     /// <summary>The spec planned for.</summary>
     public PreprocessSpec Spec { get; }

@@ -4,7 +4,7 @@
 namespace GpuSearch.Imaging;
 
 /// <summary>Scalar reference implementation of <see cref="PreprocessSpec"/>.</summary>
-public static class PreprocessReference
+internal static class PreprocessReference
 {
     /// <summary>
     /// Preprocesses one RGB8 interleaved image (rows of <c>3 * width</c> bytes, no padding) and returns the CHW

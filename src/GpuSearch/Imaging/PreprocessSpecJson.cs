@@ -12,7 +12,7 @@ using System.Text.Json;
 namespace GpuSearch.Imaging;
 
 /// <summary>Reads and writes <see cref="PreprocessSpec"/> as JSON.</summary>
-public static class PreprocessSpecJson
+internal static class PreprocessSpecJson
 {
     /// <summary>Serializes a (validated) spec to indented JSON.</summary>
     /// <exception cref="ArgumentException">The spec is invalid; the message names the field.</exception>

@@ -7,7 +7,7 @@ using GpuSearch.Models.Graph;
 namespace GpuSearch.Models;
 
 /// <summary>Frees a fixed batch of 1 at load time (see <see cref="TryFree"/>).</summary>
-public static class FixedBatch
+internal static class FixedBatch
 {
     /// <summary>The symbol the freed batch dimension gets.</summary>
     public const string Symbol = "N";

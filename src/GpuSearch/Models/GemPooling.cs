@@ -52,7 +52,7 @@ public sealed record GemPooling(double P)
     /// (<see cref="ModelLoader.Prepare"/> does).
     /// </summary>
     /// <exception cref="ArgumentException">No such value, or it is not 4-D; the message names the value and the choices.</exception>
-    public string Apply(ModelGraph g, string featureMap)
+    internal string Apply(ModelGraph g, string featureMap)
     {
         ArgumentNullException.ThrowIfNull(g);
         ArgumentException.ThrowIfNullOrEmpty(featureMap);

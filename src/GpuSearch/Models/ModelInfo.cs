@@ -5,10 +5,10 @@ using GpuSearch.Models.Graph;
 namespace GpuSearch.Models;
 
 /// <summary>Name, element type and shape (e.g. "[batch,3,224,224]") of a graph input or output.</summary>
-public sealed record TensorInfo(string Name, string DataType, string Shape);
+internal sealed record TensorInfo(string Name, string DataType, string Shape);
 
 /// <summary>What <c>gpusearch model-info</c> reports about a model.</summary>
-public sealed class ModelInfo
+internal sealed class ModelInfo
 {
     /// <summary>Model file path.</summary>
     public required string Path { get; init; }

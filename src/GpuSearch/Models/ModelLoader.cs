@@ -7,7 +7,7 @@ using GpuSearch.Models.Optimizer;
 namespace GpuSearch.Models;
 
 /// <summary>A model loaded, validated and optimized, with what happened on the way.</summary>
-public sealed class LoadedModel
+internal sealed class LoadedModel
 {
     /// <summary>The optimized graph (topologically sorted, shapes inferred, batch symbolic).</summary>
     public required ModelGraph Graph { get; init; }
@@ -23,7 +23,7 @@ public sealed class LoadedModel
 }
 
 /// <summary>Loads ONNX models into optimized <see cref="ModelGraph"/>s.</summary>
-public static class ModelLoader
+internal static class ModelLoader
 {
     /// <summary>Loads <paramref name="path"/>; throws <see cref="InvalidDataException"/> for unreadable files and
     /// <see cref="UnsupportedModelException"/> (naming node, op, opset and attribute) for unsupported content.</summary>

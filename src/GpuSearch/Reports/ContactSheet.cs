@@ -11,17 +11,17 @@ namespace GpuSearch.Reports;
 /// <param name="Path">Item path as indexed.</param>
 /// <param name="Score">Similarity.</param>
 /// <param name="Thumb">Its thumbnail, or null when the file could not be read (shown as a placeholder).</param>
-public sealed record SheetNeighbour(long Id, string Path, float Score, RgbImage? Thumb);
+internal sealed record SheetNeighbour(long Id, string Path, float Score, RgbImage? Thumb);
 
 /// <summary>One row of a contact sheet: a query and its neighbours, best first.</summary>
 /// <param name="QueryPath">Query image path.</param>
 /// <param name="QueryThumb">Query thumbnail, or null.</param>
 /// <param name="Neighbours">Neighbours, best first.</param>
 /// <param name="Error">Why the query failed, if it did.</param>
-public sealed record SheetRow(string QueryPath, RgbImage? QueryThumb, IReadOnlyList<SheetNeighbour> Neighbours, string? Error = null);
+internal sealed record SheetRow(string QueryPath, RgbImage? QueryThumb, IReadOnlyList<SheetNeighbour> Neighbours, string? Error = null);
 
 /// <summary>Renders contact sheets.</summary>
-public static class ContactSheet
+internal static class ContactSheet
 {
     /// <summary>Writes the sheet as one HTML document.</summary>
     public static void Write(TextWriter w, string title, IEnumerable<SheetRow> rows)

@@ -6,7 +6,7 @@ using System.IO.Compression;
 namespace GpuSearch.Reports;
 
 /// <summary>Encodes interleaved RGB8 pixels as a PNG file.</summary>
-public static class PngEncoder
+internal static class PngEncoder
 {
     private static ReadOnlySpan<byte> Signature => [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
 

@@ -6,10 +6,10 @@ namespace GpuSearch.Reports;
 /// <param name="Width">Width in pixels.</param>
 /// <param name="Height">Height in pixels.</param>
 /// <param name="Rgb">Interleaved RGB bytes, row-major.</param>
-public sealed record RgbImage(int Width, int Height, byte[] Rgb);
+internal sealed record RgbImage(int Width, int Height, byte[] Rgb);
 
 /// <summary>Makes thumbnails that fit inside a square, keeping the aspect ratio.</summary>
-public static class Thumbnail
+internal static class Thumbnail
 {
     /// <summary>Scales <paramref name="rgb"/> down so its longer side is at most <paramref name="maxSide"/> (never up).</summary>
     public static RgbImage Fit(ReadOnlySpan<byte> rgb, int width, int height, int maxSide)

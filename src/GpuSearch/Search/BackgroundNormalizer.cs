@@ -8,7 +8,7 @@ using GpuSearch.Compute;
 namespace GpuSearch.Search;
 
 /// <summary>Background similarities of queries, searched exactly on the device, and the normalisation they give.</summary>
-public sealed class BackgroundNormalizer : IDisposable
+internal sealed class BackgroundNormalizer : IDisposable
 {
     private readonly FlatIndex _background;
 

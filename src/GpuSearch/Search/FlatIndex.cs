@@ -5,7 +5,7 @@ using GpuSearch.Compute;
 namespace GpuSearch.Search;
 
 /// <summary>Exact k-NN and range search over one device's <see cref="VectorSet"/>.</summary>
-public sealed class FlatIndex : IVectorIndex
+internal sealed class FlatIndex : IVectorIndex
 {
     /// <summary>The stored vectors.</summary>
     public VectorSet Set { get; }

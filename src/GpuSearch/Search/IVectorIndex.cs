@@ -7,7 +7,7 @@ namespace GpuSearch.Search;
 /// <param name="K">Results per query.</param>
 /// <param name="Ids">External ids, length Q×k.</param>
 /// <param name="Scores">Scores (L2: squared distances), length Q×k.</param>
-public sealed record SearchResult(int QueryCount, int K, long[] Ids, float[] Scores)
+internal sealed record SearchResult(int QueryCount, int K, long[] Ids, float[] Scores)
 {
     /// <summary>The ids of query <paramref name="q"/>.</summary>
     public ReadOnlySpan<long> IdsOf(int q) => Ids.AsSpan(q * K, K);
@@ -22,10 +22,10 @@ public sealed record SearchResult(int QueryCount, int K, long[] Ids, float[] Sco
 /// <param name="Ids">External ids of every returned hit.</param>
 /// <param name="Scores">Their scores.</param>
 /// <param name="Dropped">Per query, hits above the threshold that exceeded the cap.</param>
-public sealed record RangeResult(int QueryCount, long[] Offsets, long[] Ids, float[] Scores, long[] Dropped);
+internal sealed record RangeResult(int QueryCount, long[] Offsets, long[] Ids, float[] Scores, long[] Dropped);
 
 /// <summary>An index of vectors with 64-bit external ids supporting exact search.</summary>
-public interface IVectorIndex : IDisposable
+internal interface IVectorIndex : IDisposable
 {
     /// <summary>Vector dimension.</summary>
     int Dimension { get; }

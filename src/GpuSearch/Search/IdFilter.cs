@@ -2,7 +2,7 @@
 namespace GpuSearch.Search;
 
 /// <summary>An allow-list bitmap over ids 0 .. <see cref="Bits"/>-1; ids outside it are never returned.</summary>
-public sealed class IdFilter
+internal sealed class IdFilter
 {
     private readonly uint[] _words;
 

@@ -2,7 +2,7 @@
 namespace GpuSearch.Search;
 
 /// <summary>How a query and a database vector are compared.</summary>
-public enum Metric
+internal enum Metric
 {
     /// <summary>Inner product; larger is better, results descending.</summary>
     Ip = 0,
@@ -14,7 +14,7 @@ public enum Metric
 }
 
 /// <summary>How database vectors are stored on the device.</summary>
-public enum VectorStorage
+internal enum VectorStorage
 {
     /// <summary>32-bit float.</summary>
     Fp32 = 0,
@@ -25,7 +25,7 @@ public enum VectorStorage
 }
 
 /// <summary>Parsing and properties of <see cref="Metric"/> and <see cref="VectorStorage"/>.</summary>
-public static class MetricExtensions
+internal static class MetricExtensions
 {
     /// <summary>True when a smaller score is better (L2).</summary>
     public static bool IsAscending(this Metric metric) => metric == Metric.L2;

@@ -5,7 +5,7 @@
 namespace GpuSearch.Search;
 
 /// <summary>A learned PCA-whitening: mean, projection (D × K) and the variances it was built from.</summary>
-public sealed class PcaWhitening
+internal sealed class PcaWhitening
 {
     /// <summary>Input dimension D.</summary>
     public int InputDimension { get; }

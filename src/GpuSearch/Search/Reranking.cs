@@ -5,7 +5,7 @@
 namespace GpuSearch.Search;
 
 /// <summary>α-query-expansion and database-side augmentation over an <see cref="IVectorIndex"/> (inner product).</summary>
-public static class Reranking
+internal static class Reranking
 {
     /// <summary>
     /// Expanded queries: for each query q (row-major, L2-normalised) with its <paramref name="neighbours"/> best

@@ -7,7 +7,7 @@ namespace GpuSearch.Search;
 
 /// <summary>Kernel tunables. The defaults pick values per device (tuned, else the device class's); set a property to
 /// override (benchmarks, tests).</summary>
-public sealed record ScanTuning
+internal sealed record ScanTuning
 {
     /// <summary>Largest k the fused kernel handles (its local list capacity); above it the radix-select path runs.</summary>
     public int FusedMaxK { get; init; } = 256;

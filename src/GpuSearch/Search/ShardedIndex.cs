@@ -6,7 +6,7 @@ using GpuSearch.Compute;
 namespace GpuSearch.Search;
 
 /// <summary>A database sharded across devices; searches run on all shards and merge.</summary>
-public sealed class ShardedIndex : IVectorIndex
+internal sealed class ShardedIndex : IVectorIndex
 {
     private readonly FlatIndex[] _shards;
 

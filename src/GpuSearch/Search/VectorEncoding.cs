@@ -4,7 +4,7 @@
 namespace GpuSearch.Search;
 
 /// <summary>Conversions between fp32 input and stored vectors, and the exact norm definitions.</summary>
-public static class VectorEncoding
+internal static class VectorEncoding
 {
     /// <summary>Quantizes one vector to int8 with a symmetric scale (max|x| / 127); returns the scale
     /// (0 for an all-zero vector). Values are <c>round(x / scale)</c> (to even), clamped to ±127.</summary>

@@ -7,7 +7,7 @@ using GpuSearch.Compute;
 namespace GpuSearch.Search;
 
 /// <summary>Options of a <see cref="VectorSet"/>.</summary>
-public sealed record VectorSetOptions
+internal sealed record VectorSetOptions
 {
     /// <summary>Device bytes the vector data may occupy; a larger set is streamed from host memory in
     /// chunks of <see cref="StreamChunkRows"/>. Null: half the device's memory (capped by its largest allocation).</summary>
@@ -18,7 +18,7 @@ public sealed record VectorSetOptions
 }
 
 /// <summary>Vectors of one dimension and storage type, with external ids, on a compute device.</summary>
-public sealed partial class VectorSet : IDisposable
+internal sealed partial class VectorSet : IDisposable
 {
     /// <summary>Rows per tile of the device layout; equals the scan kernel's <c>ROWS</c>.</summary>
     public const int RowBlock = 64;

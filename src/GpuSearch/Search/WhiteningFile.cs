@@ -10,14 +10,30 @@ using System.Text;
 
 namespace GpuSearch.Search;
 
-/// <summary>A whitening as stored in an index folder, with what it was learned from.</summary>
-/// <param name="Whitening">The transform.</param>
-/// <param name="FingerprintHash">Hash of the index's model fingerprint when it was learned.</param>
-/// <param name="TrainedRows">Vectors it was learned from.</param>
-public sealed record StoredWhitening(PcaWhitening Whitening, string FingerprintHash, long TrainedRows);
+/// <summary>A whitening as stored in an index folder, with what it was learned from (the transform itself stays inside).</summary>
+public sealed record StoredWhitening
+{
+    internal StoredWhitening(PcaWhitening whitening, string fingerprintHash, long trainedRows)
+    {
+        Whitening = whitening; FingerprintHash = fingerprintHash; TrainedRows = trainedRows;
+    }
+
+    /// <summary>The transform.</summary>
+    internal PcaWhitening Whitening { get; }
+    /// <summary>Hash of the index's model fingerprint when it was learned.</summary>
+    public string FingerprintHash { get; }
+    /// <summary>Vectors it was learned from.</summary>
+    public long TrainedRows { get; }
+    /// <summary>Width of the raw embeddings it takes.</summary>
+    public int InputDimension => Whitening.InputDimension;
+    /// <summary>Width of the whitened vectors the index is searched with.</summary>
+    public int OutputDimension => Whitening.OutputDimension;
+    /// <summary>Shrinkage s it was learned with (0 raw whitening, 1 plain PCA rotation).</summary>
+    public double Shrinkage => Whitening.Shrinkage;
+}
 
 /// <summary>Reads and writes <c>whitening.bin</c>; a damaged or foreign file is refused, never repaired.</summary>
-public static class WhiteningFile
+internal static class WhiteningFile
 {
     /// <summary>The file's name inside an index folder.</summary>
     public const string FileName = "whitening.bin";

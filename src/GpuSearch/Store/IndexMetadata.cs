@@ -5,7 +5,7 @@ namespace GpuSearch.Store;
 /// <param name="Fingerprint">The model that makes the vectors; its <see cref="ModelFingerprint.Dim"/> is the vector width.</param>
 /// <param name="StorageDType">Segment element type: <see cref="NpyDType.Float32"/> or <see cref="NpyDType.Float16"/>.</param>
 /// <param name="SegmentCapacityRows">Rows per segment before it is sealed (checksummed, never written again).</param>
-public sealed record IndexMetadata(ModelFingerprint Fingerprint, NpyDType StorageDType = NpyDType.Float32, int SegmentCapacityRows = 65536)
+internal sealed record IndexMetadata(ModelFingerprint Fingerprint, NpyDType StorageDType = NpyDType.Float32, int SegmentCapacityRows = 65536)
 {
     /// <summary>Vector width.</summary>
     public int Dim => Fingerprint.Dim;

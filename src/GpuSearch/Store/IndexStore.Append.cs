@@ -5,7 +5,7 @@ using System.Globalization;
 
 namespace GpuSearch.Store;
 
-public sealed partial class IndexStore
+internal sealed partial class IndexStore
 {
     /// <summary>
     /// Adds a batch and returns one id per item, in order. When Add returns, every item is durable

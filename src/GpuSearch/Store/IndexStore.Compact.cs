@@ -8,9 +8,9 @@ namespace GpuSearch.Store;
 /// <param name="SegmentsRewritten">Segments that had tombstones and were replaced.</param>
 /// <param name="ItemsRemoved">Tombstoned items whose rows (and catalog entries) were dropped.</param>
 /// <param name="BytesReclaimed">Segment bytes freed.</param>
-public sealed record CompactionResult(int SegmentsRewritten, long ItemsRemoved, long BytesReclaimed);
+internal sealed record CompactionResult(int SegmentsRewritten, long ItemsRemoved, long BytesReclaimed);
 
-public sealed partial class IndexStore
+internal sealed partial class IndexStore
 {
     /// <summary>Rows per checksummed chunk in compacted segments: small enough to localize damage, large enough to stay cheap.</summary>
     private const int ChunkRowsOnCompact = 1024;

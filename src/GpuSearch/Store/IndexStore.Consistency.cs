@@ -5,7 +5,7 @@
 // and byte_length is always header + rows x row bytes, so a mismatch means the meta dtype/dim is wrong.
 namespace GpuSearch.Store;
 
-public sealed partial class IndexStore
+internal sealed partial class IndexStore
 {
     /// <summary>A segment with the rows the rest of the catalog says it holds.</summary>
     /// <param name="Record">The segments row.</param>

@@ -1,7 +1,7 @@
 // Caller keys and metadata filters on the store: lookups by key and the ids a metadata filter allows.
 namespace GpuSearch.Store;
 
-public sealed partial class IndexStore
+internal sealed partial class IndexStore
 {
     /// <summary>The live item with caller key <paramref name="key"/>, or null.</summary>
     public StoredItem? GetByKey(string key) =>

@@ -6,9 +6,9 @@ namespace GpuSearch.Store;
 /// <summary>A live item whose file is gone.</summary>
 /// <param name="Id">Item id.</param>
 /// <param name="Path">The path it was indexed under.</param>
-public sealed record MissingItem(long Id, string Path);
+internal sealed record MissingItem(long Id, string Path);
 
-public sealed partial class IndexStore
+internal sealed partial class IndexStore
 {
     /// <summary>
     /// Live items whose path is an absolute file path that no longer exists. Unless <paramref name="dryRun"/>, they are

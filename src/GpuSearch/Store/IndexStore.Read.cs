@@ -6,7 +6,7 @@ using System.Runtime.InteropServices;
 
 namespace GpuSearch.Store;
 
-public sealed partial class IndexStore
+internal sealed partial class IndexStore
 {
     private sealed record SegmentSnapshot(SegmentRecord Segment, List<SegmentItem> Items, List<ChunkRecord> Chunks);
 

@@ -3,7 +3,7 @@
 // written but not committed (or a crashed writer left behind) are never seen.
 namespace GpuSearch.Store;
 
-public sealed partial class IndexStore
+internal sealed partial class IndexStore
 {
     /// <summary>
     /// Opens an index for reading only, alongside a writer if one is running. Add, Delete, Compact and

@@ -4,7 +4,7 @@
 // removes from segments/ (unnamed files, bytes past the committed rows) is moved to quarantine/ first.
 namespace GpuSearch.Store;
 
-public sealed partial class IndexStore
+internal sealed partial class IndexStore
 {
     private void Recover()
     {

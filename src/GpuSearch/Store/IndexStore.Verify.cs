@@ -8,9 +8,9 @@ namespace GpuSearch.Store;
 /// <param name="PathsToReAdd">Their paths: a re-run adds them again (with new ids).</param>
 /// <param name="Compaction">The compaction that removed the damaged segments.</param>
 /// <param name="Quarantined">What was moved into the index's <c>quarantine/</c> folder (paths relative to the index), never deleted.</param>
-public sealed record RepairResult(IReadOnlyList<long> DroppedIds, IReadOnlyList<string> PathsToReAdd, CompactionResult Compaction, IReadOnlyList<string> Quarantined);
+internal sealed record RepairResult(IReadOnlyList<long> DroppedIds, IReadOnlyList<string> PathsToReAdd, CompactionResult Compaction, IReadOnlyList<string> Quarantined);
 
-public sealed partial class IndexStore
+internal sealed partial class IndexStore
 {
     /// <summary>Problems about damaged row ranges start with this; Repair tells them from framing problems by it.</summary>
     private const string RowsProblemPrefix = "rows ";

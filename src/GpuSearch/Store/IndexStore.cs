@@ -12,7 +12,7 @@ using Microsoft.Data.Sqlite;
 namespace GpuSearch.Store;
 
 /// <summary>A persistent, crash-safe vector index folder. Single writer; not thread-safe for concurrent calls.</summary>
-public sealed partial class IndexStore : IDisposable
+internal sealed partial class IndexStore : IDisposable
 {
     private const string CatalogFile = "catalog.sqlite";
     private const string LockFile = "LOCK";

@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace GpuSearch.Store;
 
 /// <summary>Rules for caller keys and metadata JSON (checked by <see cref="IndexStore.Add(IReadOnlyList{ItemToAdd})"/> and the engine).</summary>
-public static class ItemKeys
+internal static class ItemKeys
 {
     /// <summary>Longest key, in UTF-16 characters.</summary>
     public const int MaxKeyLength = 256;

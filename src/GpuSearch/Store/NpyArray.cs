@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 namespace GpuSearch.Store;
 
 /// <summary>A 1-D or 2-D C-order array as read from or written to a <c>.npy</c> file.</summary>
-public sealed class NpyArray
+internal sealed class NpyArray
 {
     private readonly byte[] _data;
 

@@ -3,7 +3,7 @@
 namespace GpuSearch.Store;
 
 /// <summary>Element types supported in <c>.npy</c> files (all little-endian, C order).</summary>
-public enum NpyDType
+internal enum NpyDType
 {
     /// <summary>IEEE 754 single precision, numpy <c>&lt;f4</c>.</summary>
     Float32,
@@ -20,7 +20,7 @@ public enum NpyDType
 }
 
 /// <summary>Facts about <see cref="NpyDType"/> values.</summary>
-public static class NpyDTypes
+internal static class NpyDTypes
 {
     /// <summary>Bytes per element.</summary>
     public static int ItemSize(this NpyDType t) => t switch

@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 namespace GpuSearch.Store;
 
 /// <summary>Reads and writes <c>.npy</c> files.</summary>
-public static class NpyFile
+internal static class NpyFile
 {
     /// <summary>Reads only the header of <paramref name="path"/>, validating it against the file length.</summary>
     /// <exception cref="InvalidDataException">Malformed or unsupported header, or a length mismatch.</exception>

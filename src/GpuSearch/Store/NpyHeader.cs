@@ -11,7 +11,7 @@ namespace GpuSearch.Store;
 /// <param name="Shape">Dimensions (1-D or 2-D).</param>
 /// <param name="DataOffset">Byte offset of the first element.</param>
 /// <param name="Version">Format major version (1, 2 or 3).</param>
-public sealed record NpyHeader(NpyDType DType, long[] Shape, long DataOffset, int Version)
+internal sealed record NpyHeader(NpyDType DType, long[] Shape, long DataOffset, int Version)
 {
     private static ReadOnlySpan<byte> Magic => [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 

@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 namespace GpuSearch.Store;
 
 /// <summary>Reads the rows of a 2-D (or the elements of a 1-D) <c>.npy</c> file sequentially.</summary>
-public sealed class NpyRowReader : IDisposable
+internal sealed class NpyRowReader : IDisposable
 {
     private readonly FileStream _fs;
     private long _nextRow;

@@ -6,7 +6,7 @@ using System.Runtime.InteropServices;
 namespace GpuSearch.Store;
 
 /// <summary>Writes a 2-D <c>.npy</c> file row by row.</summary>
-public sealed class NpyRowWriter : IDisposable
+internal sealed class NpyRowWriter : IDisposable
 {
     // Room for any 64-bit row count in the header without moving the data.
     private const int HeaderBytes = 128;

@@ -6,7 +6,7 @@ using System.Runtime.InteropServices;
 namespace GpuSearch.Store;
 
 /// <summary>Builds a <c>.npz</c> archive; members become visible to readers only after <see cref="Dispose"/>.</summary>
-public sealed class NpzWriter : IDisposable
+internal sealed class NpzWriter : IDisposable
 {
     private readonly string _path;
     private readonly string _tmp;

@@ -11,7 +11,7 @@ namespace GpuSearch.Store;
 /// <param name="LabelsJson">Optional labels/attributes (the caller's metadata) as a JSON object.</param>
 /// <param name="Key">The caller's own key (SKU, registration number), or null. A keyed item replaces the live item with the
 /// same key and is exempt from the one-live-item-per-path rule; see <see cref="ItemKeys"/> for the limits.</param>
-public sealed record ItemToAdd(string Path, string ContentHash, long Size, ReadOnlyMemory<float> Vector, string? LabelsJson = null, string? Key = null);
+internal sealed record ItemToAdd(string Path, string ContentHash, long Size, ReadOnlyMemory<float> Vector, string? LabelsJson = null, string? Key = null);
 
 /// <summary>An item as the catalog records it.</summary>
 /// <param name="Id">Stable 64-bit external id (never reused).</param>
@@ -33,7 +33,7 @@ public sealed record StoredItem(long Id, string Path, string ContentHash, long S
 /// <param name="DType">Storage dtype of <paramref name="RawVectors"/>.</param>
 /// <param name="Dim">Vector width.</param>
 /// <param name="RawVectors">Rows × Dim elements in the storage dtype, little-endian (ready to upload as is).</param>
-public sealed record LiveBatch(long[] Ids, string[] Paths, NpyDType DType, int Dim, byte[] RawVectors)
+internal sealed record LiveBatch(long[] Ids, string[] Paths, NpyDType DType, int Dim, byte[] RawVectors)
 {
     /// <summary>Number of vectors.</summary>
     public int Count => Ids.Length;
@@ -52,14 +52,14 @@ public sealed record LiveBatch(long[] Ids, string[] Paths, NpyDType DType, int D
 /// <param name="Paths">Item paths.</param>
 /// <param name="Vectors">Rows × Dim float32 values.</param>
 /// <param name="Dim">Vector width.</param>
-public sealed record StoreContents(long[] Ids, string[] Paths, float[] Vectors, int Dim)
+internal sealed record StoreContents(long[] Ids, string[] Paths, float[] Vectors, int Dim)
 {
     /// <summary>Vector of row <paramref name="i"/>.</summary>
     public ReadOnlySpan<float> Vector(int i) => Vectors.AsSpan(i * Dim, Dim);
 }
 
 /// <summary>Content hashing used for <see cref="ItemToAdd.ContentHash"/>.</summary>
-public static class ContentHash
+internal static class ContentHash
 {
     /// <summary>SHA-256 hex (lower case) of a stream's remaining bytes.</summary>
     public static string Of(Stream s) => Convert.ToHexStringLower(SHA256.HashData(s));

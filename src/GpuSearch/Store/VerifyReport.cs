@@ -4,7 +4,7 @@ using System.Text;
 namespace GpuSearch.Store;
 
 /// <summary>How serious a finding is.</summary>
-public enum VerifySeverity
+internal enum VerifySeverity
 {
     /// <summary>Harmless (e.g. leftovers the next open cleans up).</summary>
     Info,
@@ -19,7 +19,7 @@ public enum VerifySeverity
 /// <param name="Recovery">What can be recovered and how.</param>
 /// <param name="AffectedIds">Live items whose vectors are lost or unverified.</param>
 /// <param name="AffectedPaths">Their paths (re-embed these to recover).</param>
-public sealed record VerifyIssue(VerifySeverity Severity, string Subject, string Problem, string Recovery,
+internal sealed record VerifyIssue(VerifySeverity Severity, string Subject, string Problem, string Recovery,
     IReadOnlyList<long> AffectedIds, IReadOnlyList<string> AffectedPaths);
 
 /// <summary>Everything Verify found.</summary>
@@ -27,7 +27,7 @@ public sealed record VerifyIssue(VerifySeverity Severity, string Subject, string
 /// <param name="Issues">Findings, errors and infos.</param>
 /// <param name="LiveItems">Live items in the catalog (-1 when the catalog cannot be read).</param>
 /// <param name="SegmentsChecked">Segments examined.</param>
-public sealed record VerifyReport(string Folder, IReadOnlyList<VerifyIssue> Issues, long LiveItems, int SegmentsChecked)
+internal sealed record VerifyReport(string Folder, IReadOnlyList<VerifyIssue> Issues, long LiveItems, int SegmentsChecked)
 {
     /// <summary>True when no finding is an error.</summary>
     public bool IsHealthy => Issues.All(i => i.Severity != VerifySeverity.Error);

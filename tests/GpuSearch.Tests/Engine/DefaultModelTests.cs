@@ -116,7 +116,7 @@ public sealed class DefaultModelTests(ITestOutputHelper output)
         int plane = 224 * 224;
         var spec = new float[images.Length * 3 * plane];
         for (int i = 0; i < images.Length; i++)
-            PreprocessReference.Run(DefaultModel.Preprocess, images[i].Pixels, images[i].Width, images[i].Height).CopyTo(spec, i * 3 * plane);
+            PreprocessReference.Run(DefaultModel.Preprocess, images[i].PixelArray, images[i].Width, images[i].Height).CopyTo(spec, i * 3 * plane);
         var exact = new float[spec.Length];
         double maxInputDiff = 0;
         for (int i = 0; i < spec.Length; i++)
@@ -156,8 +156,8 @@ public sealed class DefaultModelTests(ITestOutputHelper output)
             return new DecodedImage(w, h, px, w, h, ImageFormat.Png);
         }).ToArray();
         var mirror = ImageEmbedder.Mirror(images[1]);
-        Assert.Equal(images[1].Pixels, ImageEmbedder.Mirror(mirror).Pixels);
-        Assert.Equal(images[1].Pixels.AsSpan(0, 3).ToArray(), mirror.Pixels.AsSpan((images[1].Width - 1) * 3, 3).ToArray());
+        Assert.Equal(images[1].PixelArray, ImageEmbedder.Mirror(mirror).PixelArray);
+        Assert.Equal(images[1].PixelArray.AsSpan(0, 3).ToArray(), mirror.PixelArray.AsSpan((images[1].Width - 1) * 3, 3).ToArray());
 
         using var plain = new ImageEmbedder(Devices.Cpu, DefaultModel.RequirePath(), DefaultModel.Preprocess, null, 6);
         using var tta = new ImageEmbedder(Devices.Cpu, DefaultModel.RequirePath(), DefaultModel.Preprocess, null, 3, flipTta: true);
@@ -199,11 +199,11 @@ public sealed class DefaultModelTests(ITestOutputHelper output)
             {
                 await engine.AddImagesAsync([folder]);
                 Assert.EndsWith("+flip-tta", engine.Fingerprint.OutputName);
-                stored = engine.Embed([Path.Combine(folder, "g1.png")]).Vectors;
+                stored = engine.Embed([Path.Combine(folder, "g1.png")]).Vectors.ToArray();
             }
             using (var reopened = ImageSearchEngine.Open(db, new EngineOptions { Device = "cpu", CreateIfMissing = false }))
             {
-                var again = reopened.Embed([Path.Combine(folder, "g1.png")]).Vectors;
+                var again = reopened.Embed([Path.Combine(folder, "g1.png")]).Vectors.ToArray();
                 Assert.Equal(stored, again);
                 var hit = reopened.Search(Path.Combine(folder, "g1.png"), 1)[0];
                 Assert.EndsWith("g1.png", hit.Path);

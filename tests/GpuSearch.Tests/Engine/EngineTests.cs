@@ -91,7 +91,7 @@ public sealed class EngineTests : IDisposable
             Assert.Equal([orig], embedded.Paths);
             Assert.Equal(engine.Dimension, embedded.Vectors.Length);
             Assert.Equal("Truncated", Assert.Single(embedded.Failures).Reason);
-            var self = engine.Search(embedded.Vectors, 1)[0][0];
+            var self = engine.Search(embedded.Vectors.Span, 1)[0][0];
             Assert.Equal(Path.GetFullPath(orig), self.Path);
             Assert.InRange(self.Score, 0.999f, 1.001f);
 

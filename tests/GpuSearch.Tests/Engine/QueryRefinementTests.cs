@@ -65,7 +65,7 @@ public sealed class QueryRefinementTests : IDisposable
     {
         using var engine = ImageSearchEngine.Open(_db, Options(_model));
         var items = engine.Items();
-        var q = engine.Embed([Image(5)]).Vectors;
+        var q = engine.Embed([Image(5)]).Vectors.ToArray();
         var plain = engine.Search(q, 8)[0];
         const int n = 2;
         const float alpha = 2f;
@@ -92,7 +92,7 @@ public sealed class QueryRefinementTests : IDisposable
         using (var bgEngine = ImageSearchEngine.Open(bgDb, Options(_model)))
             Assert.Equal(6, (await bgEngine.AddImagesAsync([Images(_dir.Path, 6, seed: 9)])).Added);
         using var engine = ImageSearchEngine.Open(_db, Options(_model));
-        var q = engine.Embed([Image(1)]).Vectors;
+        var q = engine.Embed([Image(1)]).Vectors.ToArray();
         float[][] bg;
         using (var bgEngine = ImageSearchEngine.Open(bgDb, Options(_model) with { ReadOnly = true, CreateIfMissing = false }))
             bg = bgEngine.Items().Select(i => bgEngine.GetVector(i.Id)!).ToArray();

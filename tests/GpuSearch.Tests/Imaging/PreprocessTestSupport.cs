@@ -9,7 +9,7 @@ namespace GpuSearch.Tests.Imaging;
 public sealed class PreprocessDeviceFixture : IDisposable
 {
     /// <summary>The device under test.</summary>
-    public ComputeDevice Device { get; } = DeviceRegistry.Default.Open("auto");
+    internal ComputeDevice Device { get; } = DeviceRegistry.Default.Open("auto");
 
     /// <inheritdoc />
     public void Dispose() => Device.Dispose();

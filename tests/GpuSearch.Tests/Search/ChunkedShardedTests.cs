@@ -17,8 +17,10 @@ public class ChunkedShardedTests
     [InlineData(Metric.Ip, VectorStorage.Fp32)]
     [InlineData(Metric.L2, VectorStorage.Fp16)]
     [InlineData(Metric.Cosine, VectorStorage.Int8)]
-    public void Chunked_EqualsResident(Metric metric, VectorStorage storage)
+    public void Chunked_EqualsResident(Enum metricValue, Enum storageValue)
     {
+        var metric = (Metric)metricValue;
+        var storage = (VectorStorage)storageValue;
         var (db, q, ids) = Data(11 + (int)storage);
         using var resident = new FlatIndex(SearchData.Device, D, storage);
         // A 1-byte budget forces streaming; 1024-row chunks give 4 chunks with a partial last one.
@@ -53,8 +55,9 @@ public class ChunkedShardedTests
     [Theory]
     [InlineData(Metric.Ip)]
     [InlineData(Metric.L2)]
-    public void Sharded_EqualsSingle(Metric metric)
+    public void Sharded_EqualsSingle(Enum metricValue)
     {
+        var metric = (Metric)metricValue;
         var (db, q, ids) = Data(21);
         using var second = DeviceRegistry.Default.Open("cpu"); // a second instance of the PoCL device
         using var single = new FlatIndex(SearchData.Device, D);

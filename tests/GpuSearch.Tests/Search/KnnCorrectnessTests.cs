@@ -7,9 +7,9 @@ namespace GpuSearch.Tests.Search;
 [Collection("search")]
 public class KnnCorrectnessTests
 {
-    public static TheoryData<Metric, VectorStorage, bool> Cases()
+    public static TheoryData<Enum, Enum, bool> Cases()
     {
-        var data = new TheoryData<Metric, VectorStorage, bool>();
+        var data = new TheoryData<Enum, Enum, bool>();
         foreach (var m in new[] { Metric.Ip, Metric.Cosine, Metric.L2 })
             foreach (var s in new[] { VectorStorage.Fp32, VectorStorage.Fp16, VectorStorage.Int8 })
                 foreach (var clustered in new[] { false, true })
@@ -19,8 +19,10 @@ public class KnnCorrectnessTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void SmallAndBoundaryK_EqualReference(Metric metric, VectorStorage storage, bool clustered)
+    public void SmallAndBoundaryK_EqualReference(Enum metricValue, Enum storageValue, bool clustered)
     {
+        var metric = (Metric)metricValue;
+        var storage = (VectorStorage)storageValue;
         const int n = 1037, d = 37, nq = 7; // 1037 = 16*64 + 13 rows; 37 = 2*16 + 5 dims
         int seed = (int)metric * 10 + (int)storage + (clustered ? 100 : 0);
         var db = clustered ? SearchData.ClusteredWithTies(n, d, seed) : SearchData.Random(n, d, seed);
@@ -39,8 +41,10 @@ public class KnnCorrectnessTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void LargeK_EqualReference(Metric metric, VectorStorage storage, bool clustered)
+    public void LargeK_EqualReference(Enum metricValue, Enum storageValue, bool clustered)
     {
+        var metric = (Metric)metricValue;
+        var storage = (VectorStorage)storageValue;
         const int n = 5003, d = 21, nq = 3; // large k uses the radix-select path; a smaller N keeps it quick
         int seed = 500 + (int)metric * 10 + (int)storage + (clustered ? 100 : 0);
         var db = clustered ? SearchData.ClusteredWithTies(n, d, seed) : SearchData.Random(n, d, seed);

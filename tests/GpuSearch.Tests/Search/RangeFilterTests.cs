@@ -13,8 +13,9 @@ public class RangeFilterTests
     [InlineData(Metric.Ip)]
     [InlineData(Metric.Cosine)]
     [InlineData(Metric.L2)]
-    public void Range_EqualsReference(Metric metric)
+    public void Range_EqualsReference(Enum metricValue)
     {
+        var metric = (Metric)metricValue;
         var db = SearchData.ClusteredWithTies(N, D, 31);
         var q = SearchData.ClusteredWithTies(Nq, D, 32);
         var ids = SearchData.Ids(N, 33);
@@ -48,8 +49,9 @@ public class RangeFilterTests
     [InlineData(Metric.Ip, 17)]
     [InlineData(Metric.L2, 17)]
     [InlineData(Metric.Cosine, 600)]
-    public void AllowList_EqualsReference(Metric metric, int k)
+    public void AllowList_EqualsReference(Enum metricValue, int k)
     {
+        var metric = (Metric)metricValue;
         var db = SearchData.ClusteredWithTies(N, D, 41);
         var q = SearchData.Random(Nq, D, 42);
         var ids = SearchData.Ids(N, 43);

@@ -12,8 +12,9 @@ public class VectorSetTests
     [Theory]
     [InlineData(VectorStorage.Fp32)]
     [InlineData(VectorStorage.Int8)]
-    public void RemoveCompactReAdd_EqualReference(VectorStorage storage)
+    public void RemoveCompactReAdd_EqualReference(Enum storageValue)
     {
+        var storage = (VectorStorage)storageValue;
         const int n = 900;
         var db = SearchData.ClusteredWithTies(n, D, 51);
         var q = SearchData.Random(4, D, 52);

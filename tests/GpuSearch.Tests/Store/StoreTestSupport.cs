@@ -18,7 +18,7 @@ public abstract class StoreTestBase : IDisposable
     protected static ModelFingerprint Fingerprint(string model = "m1", int dim = Dim, string pre = """{"resize": 256, "crop": 224, "mean": [0.485, 0.456, 0.406]}""")
         => new(ContentHash.Of(Encoding.UTF8.GetBytes(model)), pre, "embedding", "float32", dim);
 
-    protected static IndexMetadata Meta(NpyDType dtype = NpyDType.Float32, int capacity = 4) => new(Fingerprint(), dtype, capacity);
+    private protected static IndexMetadata Meta(NpyDType dtype = NpyDType.Float32, int capacity = 4) => new(Fingerprint(), dtype, capacity);
 
     protected static float[] Vec(int i)
     {
@@ -27,10 +27,10 @@ public abstract class StoreTestBase : IDisposable
         return v;
     }
 
-    protected static ItemToAdd Item(int i, string? labels = null, string? content = null) =>
+    private protected static ItemToAdd Item(int i, string? labels = null, string? content = null) =>
         new($"img/{i:D4}.jpg", ContentHash.Of(Encoding.UTF8.GetBytes(content ?? $"content-{i}")), 1000 + i, Vec(i), labels);
 
-    protected static List<ItemToAdd> Items(int from, int count) => Enumerable.Range(from, count).Select(i => Item(i)).ToList();
+    private protected static List<ItemToAdd> Items(int from, int count) => Enumerable.Range(from, count).Select(i => Item(i)).ToList();
 
     protected string SegmentPath(string name) => Path.Combine(IndexDir, "segments", name);
 

@@ -60,9 +60,14 @@ public sealed class NonFiniteEmbeddingTests
         Assert.All(report.Failures, f => Assert.Contains("NaN or infinite", f.Message));
         Assert.Equal(0, engine.Count);
         var embedded = engine.Embed(Directory.GetFiles(images));
-        Assert.Empty(embedded.Vectors);
+        Assert.True(embedded.Vectors.IsEmpty);
         Assert.Equal(6, embedded.Failures.Count);
         Assert.Throws<ArgumentException>(() => engine.Search(Directory.GetFiles(images)[0], 3));
+        var first = Directory.GetFiles(images)[0];
+        Assert.Contains("NaN or infinite", (await Assert.ThrowsAsync<ArgumentException>(() => engine.SearchAsync(first, new QueryOptions(3)))).Message);
+        await using (var stream = File.OpenRead(first))
+            await Assert.ThrowsAsync<ArgumentException>(() => engine.SearchAsync(stream, new QueryOptions(3)));
+        await Assert.ThrowsAsync<ArgumentException>(() => engine.SearchBatchAsync([engine.Decode(File.ReadAllBytes(first), "q")], new QueryOptions(3)));
     }
 
     [Fact]

@@ -12,7 +12,7 @@ internal sealed record CudaDeviceProps(int Ordinal, int CcMajor, int CcMinor, in
     int MaxBlockX, int MaxBlockY, int MaxBlockZ, int DriverVersion);
 
 /// <summary>The CUDA backend provider (driver API + NVRTC).</summary>
-public sealed unsafe class CudaBackend : IBackendProvider
+internal sealed unsafe class CudaBackend : IBackendProvider
 {
     /// <summary>The process-wide instance.</summary>
     public static CudaBackend Instance { get; } = new();

@@ -7,7 +7,7 @@ using static GpuSearch.Native.OpenCL.ClStatus;
 namespace GpuSearch.Compute.OpenCL;
 
 /// <summary>The OpenCL backend provider.</summary>
-public sealed unsafe class OpenClBackend : IBackendProvider
+internal sealed unsafe class OpenClBackend : IBackendProvider
 {
     /// <summary>Build options for every OpenCL program; part of the kernel cache key.</summary>
     public const string BuildOptions = "-cl-std=CL1.2 -cl-mad-enable";

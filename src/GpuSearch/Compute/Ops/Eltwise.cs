@@ -2,13 +2,13 @@
 namespace GpuSearch.Compute.Ops;
 
 /// <summary>Unary elementwise operations (values match UNARY_OP in eltwise.cl).</summary>
-public enum UnaryOp { Copy = 0, Relu = 1, Sigmoid = 2, Tanh = 3, Exp = 4, Sqrt = 5, Abs = 6, Neg = 7 }
+internal enum UnaryOp { Copy = 0, Relu = 1, Sigmoid = 2, Tanh = 3, Exp = 4, Sqrt = 5, Abs = 6, Neg = 7 }
 
 /// <summary>Binary elementwise operations on equal shapes (values match BINARY_OP in eltwise.cl).</summary>
-public enum BinaryOp { Add = 0, Sub = 1, Mul = 2, Div = 3, Max = 4, Min = 5 }
+internal enum BinaryOp { Add = 0, Sub = 1, Mul = 2, Div = 3, Max = 4, Min = 5 }
 
 /// <summary>Elementwise kernels. Offsets and counts are in elements.</summary>
-public static class Eltwise
+internal static class Eltwise
 {
     /// <summary>Work-group size used for the 1-D elementwise launches.</summary>
     public const int GroupSize = 256;

@@ -7,7 +7,7 @@ namespace GpuSearch.Compute.Ops;
 /// <param name="TileK">Depth of each local-memory tile.</param>
 /// <param name="WorkPerThreadM">Rows of C per work-item.</param>
 /// <param name="WorkPerThreadN">Columns of C per work-item.</param>
-public sealed record GemmTiles(int TileM = 64, int TileN = 64, int TileK = 16, int WorkPerThreadM = 4, int WorkPerThreadN = 4)
+internal sealed record GemmTiles(int TileM = 64, int TileN = 64, int TileK = 16, int WorkPerThreadM = 4, int WorkPerThreadN = 4)
 {
     /// <summary>The default tiles (64×64×16, 4×4 per work-item, 256 work-items).</summary>
     public static GemmTiles Default { get; } = new();
@@ -24,7 +24,7 @@ public sealed record GemmTiles(int TileM = 64, int TileN = 64, int TileK = 16, i
 }
 
 /// <summary>Single-precision GEMM on a device: <c>C = alpha·op(A)·op(B) + beta·C</c>, row-major.</summary>
-public static class Gemm
+internal static class Gemm
 {
     /// <summary>Enqueues the GEMM on <paramref name="stream"/>. Offsets are in elements.</summary>
     /// <param name="stream">Stream to run on.</param>

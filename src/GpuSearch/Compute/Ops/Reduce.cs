@@ -2,10 +2,10 @@
 namespace GpuSearch.Compute.Ops;
 
 /// <summary>Row reductions (values match REDUCE_OP in reduce.cl).</summary>
-public enum ReduceOp { Sum = 0, Max = 1, SumSquares = 2, L2Norm = 3, Mean = 4 }
+internal enum ReduceOp { Sum = 0, Max = 1, SumSquares = 2, L2Norm = 3, Mean = 4 }
 
 /// <summary>Reduces each row of a [rows, cols] fp32 matrix to one value.</summary>
-public static class Reduce
+internal static class Reduce
 {
     /// <summary>Enqueues <c>y[r] = reduce(x[r, :])</c>. Offsets are in elements.</summary>
     public static void Rows(ComputeStream stream, ReduceOp op, int rows, int cols, DeviceBuffer x, DeviceBuffer y,

@@ -7,7 +7,7 @@ using GpuSearch.Models.Graph;
 namespace GpuSearch.Models.Execution;
 
 /// <summary>An ONNX model ready to run on one device.</summary>
-public sealed class InferenceSession : IDisposable
+internal sealed class InferenceSession : IDisposable
 {
     private readonly ModelGraph _graph;
     private readonly ComputeDevice _device;

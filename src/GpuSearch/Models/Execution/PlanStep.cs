@@ -7,7 +7,7 @@ namespace GpuSearch.Models.Execution;
 /// <summary>Device memory of one value: a buffer and an element offset into it.</summary>
 /// <param name="Buffer">The buffer.</param>
 /// <param name="Offset">Element offset.</param>
-public readonly record struct DeviceSlice(DeviceBuffer Buffer, long Offset);
+internal readonly record struct DeviceSlice(DeviceBuffer Buffer, long Offset);
 
 /// <summary>Resolves value names to device memory while a plan runs.</summary>
 internal interface IPlanBindings

@@ -7,7 +7,7 @@ namespace GpuSearch.Models.Ops;
 public enum BroadcastOp { Add = 0, Sub = 1, Mul = 2, Div = 3, Pow = 4, Max = 5, Min = 6 }
 
 /// <summary>Elementwise ops on fp32 tensors with numpy broadcasting. Offsets are in elements.</summary>
-public static class Broadcast
+internal static class Broadcast
 {
     private const int Group = 256;
 

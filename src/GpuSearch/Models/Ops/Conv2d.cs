@@ -29,7 +29,7 @@ public sealed record ConvOptions(TensorStorage Storage = TensorStorage.F32, Tens
 }
 
 /// <summary>Conv2D with a fused epilogue: <c>y = act(conv(x, w) + bias + residual)</c>. Offsets are in elements.</summary>
-public static class Conv2d
+internal static class Conv2d
 {
     /// <summary>Largest padded plane (floats) the local-memory depthwise kernel takes (64 KiB).</summary>
     public const int DepthwisePlaneMax = 16384;

@@ -4,7 +4,7 @@ using GpuSearch.Compute;
 namespace GpuSearch.Models.Ops;
 
 /// <summary>Data-movement ops on fp32 tensors (row-major shapes, element offsets).</summary>
-public static class Layout
+internal static class Layout
 {
     private const int Group = 256;
 

@@ -7,7 +7,7 @@ using GpuSearch.Compute.Ops;
 namespace GpuSearch.Models.Ops;
 
 /// <summary>Matrix products on fp32 tensors. Offsets are in elements.</summary>
-public static class MatMul
+internal static class MatMul
 {
     /// <summary>ONNX Gemm: <c>Y = alpha·op(A)·op(B) + beta·C</c>, C (if any) broadcastable to [M, N].</summary>
     public static void Gemm(ComputeStream stream, int m, int n, int k, bool transA, bool transB, float alpha, float beta,

@@ -4,7 +4,7 @@ using GpuSearch.Compute;
 namespace GpuSearch.Models.Ops;
 
 /// <summary>LayerNormalization and unfused BatchNormalization (inference). Offsets are in elements.</summary>
-public static class Normalization
+internal static class Normalization
 {
     /// <summary>
     /// LayerNormalization over the last <paramref name="cols"/> elements of each of <paramref name="rows"/> rows;

@@ -7,7 +7,7 @@ namespace GpuSearch.Models.Ops;
 public enum PadMode { Constant = 0, Edge = 1, Reflect = 2 }
 
 /// <summary>ONNX Pad. Offsets are in elements.</summary>
-public static class Pad
+internal static class Pad
 {
     /// <summary>Pads x by <paramref name="begin"/>/<paramref name="end"/> elements per axis (negative values crop).</summary>
     public static void Run(ComputeStream stream, PadMode mode, int[] shape, int[] begin, int[] end, float value,

@@ -46,7 +46,7 @@ public sealed record Pool2dShape(int Batch, int Channels, int Height, int Width,
 }
 
 /// <summary>Pooling ops. Offsets are in elements.</summary>
-public static class Pool2d
+internal static class Pool2d
 {
     /// <summary>MaxPool; NaN propagates.</summary>
     public static void Max(ComputeStream stream, Pool2dShape shape, DeviceBuffer x, long xOffset, DeviceBuffer y, long yOffset) =>

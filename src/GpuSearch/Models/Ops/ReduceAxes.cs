@@ -7,7 +7,7 @@ namespace GpuSearch.Models.Ops;
 public enum AxisReduceOp { Sum = 0, Mean = 1, Max = 2, Min = 3, L2 = 4, SumSquare = 5 }
 
 /// <summary>ReduceMean, ReduceL2 and friends over arbitrary axes of an fp32 tensor. Offsets are in elements.</summary>
-public static class ReduceAxes
+internal static class ReduceAxes
 {
     private const int MaxGroups = 4;
 

@@ -35,7 +35,7 @@ public sealed record Resize2dShape(int Batch, int Channels, int Height, int Widt
 }
 
 /// <summary>ONNX Resize for 4-D tensors scaled over H and W. Offsets are in elements.</summary>
-public static class Resize2d
+internal static class Resize2d
 {
     /// <summary>The sampling table <see cref="Run"/> reads (upload it once; it depends only on the shape).</summary>
     public static float[] Table(Resize2dShape s)

@@ -4,7 +4,7 @@ using GpuSearch.Compute;
 namespace GpuSearch.Models.Ops;
 
 /// <summary>Softmax over one axis. Offsets are in elements.</summary>
-public static class Softmax
+internal static class Softmax
 {
     /// <summary>The [outer, axis, inner] view of <paramref name="shape"/> for a softmax over <paramref name="axis"/>.</summary>
     public static (int Outer, int Axis, int Inner) View(int[] shape, int axis)

@@ -12,7 +12,7 @@ namespace GpuSearch.Models.Tuning;
 /// <param name="TotalMs">Sum over the shapes of the best time per shape (ms); NaN when rejected.</param>
 /// <param name="PerShapeMs">Best time per shape (ms), in shape order.</param>
 /// <param name="Rejection">Why it was rejected (wrong output, failed to compile or launch), or null.</param>
-public sealed record ConvCandidateResult(ConvTiles Tiles, double TotalMs, IReadOnlyList<double> PerShapeMs, string? Rejection);
+internal sealed record ConvCandidateResult(ConvTiles Tiles, double TotalMs, IReadOnlyList<double> PerShapeMs, string? Rejection);
 
 /// <summary>What a tuning run found.</summary>
 /// <param name="Class">Device class.</param>
@@ -21,7 +21,7 @@ public sealed record ConvCandidateResult(ConvTiles Tiles, double TotalMs, IReadO
 /// <param name="Winner">The fastest correct candidate.</param>
 /// <param name="Candidates">Every candidate's outcome, in measured order.</param>
 /// <param name="CachePath">Where the winner was stored, or null when not stored.</param>
-public sealed record ConvTuneResult(DeviceClass Class, string Isa, ConvTiles Default, ConvTiles Winner,
+internal sealed record ConvTuneResult(DeviceClass Class, string Isa, ConvTiles Default, ConvTiles Winner,
     IReadOnlyList<ConvCandidateResult> Candidates, string? CachePath)
 {
     /// <summary>The default's outcome.</summary>
@@ -31,7 +31,7 @@ public sealed record ConvTuneResult(DeviceClass Class, string Isa, ConvTiles Def
 }
 
 /// <summary>Tunes conv tiles for one device.</summary>
-public sealed class ConvTuner(ComputeDevice device)
+internal sealed class ConvTuner(ComputeDevice device)
 {
     /// <summary>ResNet-style shapes: a 3×3 layer that fits one K panel, a deep 3×3 one (accumulators in local memory), a 1×1 GEMM.</summary>
     public static IReadOnlyList<Conv2dShape> RepresentativeShapes { get; } =

@@ -7,7 +7,7 @@ using GpuSearch.Compute;
 namespace GpuSearch.Models.Tuning;
 
 /// <summary>A family of devices that share shipped tuning defaults.</summary>
-public enum DeviceClass
+internal enum DeviceClass
 {
     /// <summary>CPU with AVX-512 (32 vector registers of 16 floats).</summary>
     CpuAvx512,
@@ -24,7 +24,7 @@ public enum DeviceClass
 }
 
 /// <summary>Maps a device to its <see cref="DeviceClass"/> and names a CPU's vector ISA.</summary>
-public static partial class DeviceClassifier
+internal static partial class DeviceClassifier
 {
     private static readonly Lazy<string> HostIsa = new(() => IsaFromCpuFlags(ReadCpuFlags()));
 

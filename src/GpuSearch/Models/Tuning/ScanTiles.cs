@@ -11,7 +11,7 @@ namespace GpuSearch.Models.Tuning;
 /// devices (no local atomics worth having), 128–256 on GPUs.</param>
 /// <param name="GroupsPerComputeUnit">Work-groups per compute unit to aim for when the database is split (load balance
 /// against per-split merge cost).</param>
-public sealed record ScanTiles(int RowsPerWorkItem, int BatchQueryTile, int SelectGroupSize, int GroupsPerComputeUnit)
+internal sealed record ScanTiles(int RowsPerWorkItem, int BatchQueryTile, int SelectGroupSize, int GroupsPerComputeUnit)
 {
     /// <summary>Rows of one database tile (VectorSet.RowBlock); RPW must divide it and QT may not exceed it.</summary>
     public const int TileRows = 64;

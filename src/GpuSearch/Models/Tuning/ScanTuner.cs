@@ -10,14 +10,14 @@ namespace GpuSearch.Models.Tuning;
 /// <summary>One search the scan tuner times: <paramref name="Queries"/> queries, top <paramref name="K"/>.</summary>
 /// <param name="Queries">Batch size.</param>
 /// <param name="K">Neighbours per query; above <see cref="ScanTuning.FusedMaxK"/> it takes the radix-select path.</param>
-public sealed record ScanCase(int Queries, int K);
+internal sealed record ScanCase(int Queries, int K);
 
 /// <summary>One candidate's outcome.</summary>
 /// <param name="Tiles">The candidate.</param>
 /// <param name="TotalMs">Sum over the cases of the best time per case (ms); NaN when rejected.</param>
 /// <param name="PerCaseMs">Best time per case (ms), in case order.</param>
 /// <param name="Rejection">Why it was rejected (wrong answer, failed to compile or launch), or null.</param>
-public sealed record ScanCandidateResult(ScanTiles Tiles, double TotalMs, IReadOnlyList<double> PerCaseMs, string? Rejection);
+internal sealed record ScanCandidateResult(ScanTiles Tiles, double TotalMs, IReadOnlyList<double> PerCaseMs, string? Rejection);
 
 /// <summary>What a scan tuning run found.</summary>
 /// <param name="Class">Device class.</param>
@@ -26,7 +26,7 @@ public sealed record ScanCandidateResult(ScanTiles Tiles, double TotalMs, IReadO
 /// <param name="Winner">The fastest correct candidate.</param>
 /// <param name="Candidates">Every candidate's outcome.</param>
 /// <param name="CachePath">Where the winner was stored, or null when not stored.</param>
-public sealed record ScanTuneResult(DeviceClass Class, string Isa, ScanTiles Default, ScanTiles Winner,
+internal sealed record ScanTuneResult(DeviceClass Class, string Isa, ScanTiles Default, ScanTiles Winner,
     IReadOnlyList<ScanCandidateResult> Candidates, string? CachePath)
 {
     /// <summary>The default's outcome.</summary>
@@ -36,7 +36,7 @@ public sealed record ScanTuneResult(DeviceClass Class, string Isa, ScanTiles Def
 }
 
 /// <summary>Tunes the exact scan for one device on a database of <paramref name="rows"/> × <paramref name="dimension"/>.</summary>
-public sealed class ScanTuner(ComputeDevice device, int rows = 65536, int dimension = 256)
+internal sealed class ScanTuner(ComputeDevice device, int rows = 65536, int dimension = 256)
 {
     /// <summary>One query (latency), a batch of 64 (the batch query tile), a large k (radix select).</summary>
     public static IReadOnlyList<ScanCase> RepresentativeCases { get; } = [new(1, 10), new(64, 10), new(16, 512)];

@@ -7,7 +7,7 @@ using GpuSearch.Models.Ops;
 namespace GpuSearch.Models.Tuning;
 
 /// <summary>Resolves the conv tiles a device runs with.</summary>
-public static class TunedConvTiles
+internal static class TunedConvTiles
 {
     private static readonly ConcurrentDictionary<string, ConvTiles> Resolved = new(StringComparer.Ordinal);
 

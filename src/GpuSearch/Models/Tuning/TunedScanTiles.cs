@@ -7,7 +7,7 @@ using GpuSearch.Compute;
 namespace GpuSearch.Models.Tuning;
 
 /// <summary>Resolves the scan tunables a device runs with.</summary>
-public static class TunedScanTiles
+internal static class TunedScanTiles
 {
     private static readonly ConcurrentDictionary<string, ScanTiles> Resolved = new(StringComparer.Ordinal);
 

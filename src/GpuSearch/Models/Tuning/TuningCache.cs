@@ -20,7 +20,7 @@ namespace GpuSearch.Models.Tuning;
 /// <param name="WinnerMs">Winner's summed time over the tuning shapes.</param>
 /// <param name="DefaultMs">The shipped default's summed time over the same shapes.</param>
 /// <param name="TunedAtUtc">When it was measured.</param>
-public sealed record TuningEntry(string Device, string Driver, string KernelHash, string Class, string Isa, ConvTiles Tiles,
+internal sealed record TuningEntry(string Device, string Driver, string KernelHash, string Class, string Isa, ConvTiles Tiles,
     double WinnerMs, double DefaultMs, DateTime TunedAtUtc);
 
 /// <summary>What a scan tuning cache entry holds.</summary>
@@ -33,11 +33,11 @@ public sealed record TuningEntry(string Device, string Driver, string KernelHash
 /// <param name="WinnerMs">Winner's summed time over the tuning cases.</param>
 /// <param name="DefaultMs">The shipped default's summed time over the same cases.</param>
 /// <param name="TunedAtUtc">When it was measured.</param>
-public sealed record ScanTuningEntry(string Device, string Driver, string KernelHash, string Class, string Isa, ScanTiles Tiles,
+internal sealed record ScanTuningEntry(string Device, string Driver, string KernelHash, string Class, string Isa, ScanTiles Tiles,
     double WinnerMs, double DefaultMs, DateTime TunedAtUtc);
 
 /// <summary>Reads and writes tuned conv tiles and scan tunables under the kernel cache folder.</summary>
-public static class TuningCache
+internal static class TuningCache
 {
     private sealed record Envelope(int Format, string Payload, string Sha256);
 

@@ -11,11 +11,11 @@ namespace GpuSearch.Models.Tuning;
 /// <param name="Provenance">Where the default comes from (measured where, or derived how).</param>
 /// <param name="ScanDefault">Exact-scan tunables used until the device is tuned.</param>
 /// <param name="ScanSearchSpace">Scan candidates the tuner measures (the default is always measured too).</param>
-public sealed record DeviceTuningProfile(DeviceClass Class, ConvTiles ConvDefault, IReadOnlyList<ConvTiles> ConvSearchSpace, string Provenance,
+internal sealed record DeviceTuningProfile(DeviceClass Class, ConvTiles ConvDefault, IReadOnlyList<ConvTiles> ConvSearchSpace, string Provenance,
     ScanTiles ScanDefault, IReadOnlyList<ScanTiles> ScanSearchSpace);
 
 /// <summary>Shipped tuning profiles, one per <see cref="DeviceClass"/>.</summary>
-public static class TuningDefaults
+internal static class TuningDefaults
 {
     private static readonly Dictionary<DeviceClass, DeviceTuningProfile> Profiles = Build();
 

@@ -89,7 +89,7 @@ internal static unsafe class CuStatus
 }
 
 /// <summary>A CUDA driver API call returned an error status.</summary>
-public sealed class CudaException : Compute.ComputeException
+internal sealed class CudaException : Compute.ComputeException
 {
     /// <summary>The driver entry point that failed, e.g. <c>cuLaunchKernel</c>.</summary>
     public string Api { get; }

@@ -52,7 +52,7 @@ internal static class ClStatus
 }
 
 /// <summary>An OpenCL call returned an error status.</summary>
-public sealed class OpenClException : Compute.ComputeException
+internal sealed class OpenClException : Compute.ComputeException
 {
     /// <summary>The OpenCL entry point that failed, e.g. <c>clEnqueueNDRangeKernel</c>.</summary>
     public string Api { get; }

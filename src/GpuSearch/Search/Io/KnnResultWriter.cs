@@ -9,7 +9,7 @@ using System.Text.Json;
 namespace GpuSearch.Search.Io;
 
 /// <summary>Result file writers for <c>gpusearch knn</c>.</summary>
-public static class KnnResultWriter
+internal static class KnnResultWriter
 {
     /// <summary>Writes by extension: <c>.npz</c> or <c>.json</c>.</summary>
     /// <exception cref="ArgumentException">Another extension.</exception>

@@ -3,7 +3,7 @@
 namespace GpuSearch.Search.Io;
 
 /// <summary>Finds and removes rows of a matrix that hold NaN or ±infinity.</summary>
-public static class NonFiniteRows
+internal static class NonFiniteRows
 {
     /// <summary>Indexes of the rows holding at least one non-finite value, ascending.</summary>
     public static int[] Find(NpyMatrix m)

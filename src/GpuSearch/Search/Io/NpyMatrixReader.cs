@@ -10,10 +10,10 @@ namespace GpuSearch.Search.Io;
 /// <param name="Cols">Columns (dimension).</param>
 /// <param name="Data">Rows×Cols values (fp16 files are widened to fp32 exactly).</param>
 /// <param name="SourceDType">The file's dtype descriptor, e.g. <c>&lt;f4</c>.</param>
-public sealed record NpyMatrix(int Rows, int Cols, float[] Data, string SourceDType);
+internal sealed record NpyMatrix(int Rows, int Cols, float[] Data, string SourceDType);
 
 /// <summary>Reads 2-D <c>&lt;f4</c>/<c>&lt;f2</c> C-order .npy files.</summary>
-public static class NpyMatrixReader
+internal static class NpyMatrixReader
 {
     /// <summary>Reads the whole matrix.</summary>
     /// <exception cref="InvalidDataException">Not a .npy file, wrong dtype, Fortran order, not 2-D, too large or truncated.</exception>
