@@ -33,11 +33,16 @@ test: setup
 	echo "Backend-ops kernel cases on OpenCL devices: $$(grep -cE '^\s+Passed .*\(device: "opencl' $$log) passed, $$(grep -cE '^\s+Failed .*\(device: "opencl' $$log) failed"; \
 	echo "$$p passed, $$f failed, $$s skipped"; rm -f $$log; exit $$rc
 
-# Self-contained single-file build for machines without the .NET SDK (the GPU machine).
+# Self-contained builds for machines without the .NET SDK (the GPU machine): the CLI, the bench harness and the
+# test runner (bench/gpu/TestRunner: xunit in-process, since vstest needs the SDK), then publish/gpu.tar.xz, the three
+# with identical files hard-linked once, no model weights (the GPU check exports its own) and no Playwright driver,
+# small enough to carry to the GPU machine (bench/gpu/run.sh unpacks it).
+PUBLISH_FLAGS := -c Release -r linux-x64 --self-contained -nologo -v q
 publish:
-	$(DOTNET) publish src/GpuSearch.Cli -c Release -r linux-x64 --self-contained -p:PublishSingleFile=true -o publish/cli
-	$(DOTNET) publish bench/GpuSearch.Bench -c Release -r linux-x64 --self-contained -p:PublishSingleFile=true -o publish/bench
-	$(DOTNET) publish tests/GpuSearch.Tests -c Release -r linux-x64 --self-contained -o publish/tests
+	$(DOTNET) publish src/GpuSearch.Cli $(PUBLISH_FLAGS) -o publish/cli
+	$(DOTNET) publish bench/GpuSearch.Bench $(PUBLISH_FLAGS) -o publish/bench
+	$(DOTNET) publish bench/gpu/TestRunner $(PUBLISH_FLAGS) -o publish/tests
+	bash bench/gpu/bundle.sh publish
 
 # NuGet packages: the library GpuSearchEngine (default model inside), its VectorData/AI adapters GpuSearchEngine.VectorData and the .NET tool GpuSearch.Cli (+ .snupkg symbols).
 pack:

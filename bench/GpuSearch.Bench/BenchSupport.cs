@@ -79,7 +79,7 @@ internal static class FaissBaseline
 
     /// <param name="blasDir">When set, prepended to LD_LIBRARY_PATH so FAISS loads that libblas.so.3
     /// (e.g. OpenBLAS unpacked by bench/get_openblas.sh) instead of the system's (netlib on Debian by default).</param>
-    public static (double? Qps, string? Note) Run(string basePath, string queryPath, int k, Metric metric, int repeat, string? blasDir = null)
+    public static (double? Qps, string? Note, double? CpuSeconds) Run(string basePath, string queryPath, int k, Metric metric, int repeat, string? blasDir = null)
     {
         var psi = new ProcessStartInfo(Python)
         {
@@ -100,14 +100,15 @@ internal static class FaissBaseline
             if (last.StartsWith('{'))
             {
                 using var doc = JsonDocument.Parse(last);
-                if (doc.RootElement.TryGetProperty("qps", out var q)) return (q.GetDouble(), null);
-                if (doc.RootElement.TryGetProperty("error", out var e)) return (null, e.GetString());
+                if (doc.RootElement.TryGetProperty("qps", out var q))
+                    return (q.GetDouble(), null, doc.RootElement.TryGetProperty("cpu_s", out var c) ? c.GetDouble() : null);
+                if (doc.RootElement.TryGetProperty("error", out var e)) return (null, e.GetString(), null);
             }
-            return (null, $"faiss_knn.py exited {p.ExitCode}: {stderr.Trim().Split('\n').LastOrDefault()}");
+            return (null, $"faiss_knn.py exited {p.ExitCode}: {stderr.Trim().Split('\n').LastOrDefault()}", null);
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            return (null, $"cannot start {Python}: {e.Message}");
+            return (null, $"cannot start {Python}: {e.Message}", null);
         }
     }
 }
@@ -120,6 +121,8 @@ internal sealed record DevicePeak(double GBs, double GFlops)
         if (o.Double("--peak-gbs") is { } g && o.Double("--peak-gflops") is { } f) return new DevicePeak(g, f);
         // H100 SXM 80GB: ~3.35 TB/s HBM3 (≈3.0 measured copy), 67 TFLOP/s fp32 (non-tensor).
         if (info.Name.Contains("H100", StringComparison.OrdinalIgnoreCase)) return new DevicePeak(3000, 67_000);
+        // H200 SXM 141GB: 4.8 TB/s HBM3e (datasheet), the same 67 TFLOP/s fp32 as the H100 SXM.
+        if (info.Name.Contains("H200", StringComparison.OrdinalIgnoreCase)) return new DevicePeak(4800, 67_000);
         return null;
     }
 }

@@ -13,7 +13,7 @@ internal static class KnnBench
 {
     private sealed record Row(int N, int D, int Q, int K, string Metric, string DType, double BestMs, double MedianMs,
         double Qps, double GBs, double GFlops, double GFlopsPerCpuSecond, double? PeakFraction, double? FaissQps, double? Ratio, string? FaissNote,
-        double? FaissBlasQps, double? RatioBlas);
+        double? FaissBlasQps, double? RatioBlas, double? DefaultQps = null, double? DefaultCpuSeconds = null, double CpuSeconds = 0, string? Tiles = null, double? FaissCpuSeconds = null);
 
     public static int Run(string[] args)
     {
@@ -33,6 +33,8 @@ internal static class KnnBench
         bool json = o.Flag("--json");
         string deviceSel = o.Str("--device", "auto");
         int? qt = o.Has("--qt") ? o.Int("--qt", 16) : null;
+        // --ab: the device's shipped class default scan tiles beside the tuned ones (tuning cache), interleaved per repeat.
+        bool ab = o.Flag("--ab");
         if (metric == Metric.Cosine && faiss) throw new ArgumentException("--faiss compares ip or l2 (FAISS has no cosine flat index)");
 
         using var device = DeviceRegistry.Default.Open(deviceSel);
@@ -63,33 +65,55 @@ internal static class KnnBench
                         if (faiss) NpyWriter.Write(qPath, queries, q, d);
                         foreach (var k in ks)
                         {
+                            var tuned = index.Tuning;
+                            var shipped = tuned with { Tiles = Models.Tuning.TunedScanTiles.Default(device.Info) };
                             index.Search(queries, k, metric); // warm-up: kernel builds, device upload
+                            if (ab) { index.Tuning = shipped; index.Search(queries, k, metric); index.Tuning = tuned; }
                             var times = new List<double>();
+                            var defTimes = new List<double>();
                             // Process CPU time as well: on a shared machine it shows the kernel's efficiency
                             // per core even when wall time is inflated by other tenants (PoCL runs in-process).
                             var proc = Process.GetCurrentProcess();
-                            var cpu0 = proc.TotalProcessorTime;
+                            TimeSpan cpu = TimeSpan.Zero, defCpu = TimeSpan.Zero;
                             for (int r = 0; r < repeat; r++)
                             {
+                                if (ab)
+                                {
+                                    index.Tuning = shipped;
+                                    proc.Refresh();
+                                    var c0 = proc.TotalProcessorTime;
+                                    sw.Restart();
+                                    index.Search(queries, k, metric);
+                                    defTimes.Add(sw.Elapsed.TotalMilliseconds);
+                                    proc.Refresh();
+                                    defCpu += proc.TotalProcessorTime - c0;
+                                    index.Tuning = tuned;
+                                }
+                                proc.Refresh();
+                                var cpu0 = proc.TotalProcessorTime;
                                 sw.Restart();
                                 index.Search(queries, k, metric);
                                 times.Add(sw.Elapsed.TotalMilliseconds);
+                                proc.Refresh();
+                                cpu += proc.TotalProcessorTime - cpu0;
                             }
-                            proc.Refresh();
-                            double cpuSeconds = (proc.TotalProcessorTime - cpu0).TotalSeconds / repeat;
+                            double cpuSeconds = cpu.TotalSeconds / repeat;
+                            double? defQps = ab ? q / (defTimes.Min() / 1e3) : null;
+                            double? defCpuSeconds = ab ? defCpu.TotalSeconds / repeat : null;
                             times.Sort();
                             double best = times[0], median = times[times.Count / 2];
                             double bytes = (double)n * d * storage.ElementBytes();
                             double gbs = bytes / (best / 1e3) / 1e9;
                             double gflops = 2.0 * q * n * d / (best / 1e3) / 1e9;
                             double? frac = peak is null ? null : Math.Max(gbs / peak.GBs, gflops / peak.GFlops);
-                            double? fq = null; string? note = null;
-                            if (faiss) (fq, note) = FaissBaseline.Run(basePath, qPath, k, metric, repeat);
+                            double? fq = null, fcpu = null; string? note = null;
+                            if (faiss) (fq, note, fcpu) = FaissBaseline.Run(basePath, qPath, k, metric, repeat);
                             double? fb = null;
-                            if (faiss && blasDir is not null) (fb, _) = FaissBaseline.Run(basePath, qPath, k, metric, repeat, blasDir);
+                            if (faiss && blasDir is not null) (fb, _, _) = FaissBaseline.Run(basePath, qPath, k, metric, repeat, blasDir);
                             double qps = q / (best / 1e3);
                             var row = new Row(n, d, q, k, metric.ToString().ToLowerInvariant(), storage.ToString().ToLowerInvariant(),
-                                best, median, qps, gbs, gflops, 2.0 * q * n * d / Math.Max(cpuSeconds, 1e-9) / 1e9, frac, fq, fq is { } f ? qps / f : null, note, fb, fb is { } b ? qps / b : null);
+                                best, median, qps, gbs, gflops, 2.0 * q * n * d / Math.Max(cpuSeconds, 1e-9) / 1e9, frac, fq, fq is { } f ? qps / f : null, note, fb, fb is { } b ? qps / b : null,
+                                defQps, defCpuSeconds, cpuSeconds, Models.Tuning.TunedScanTiles.For(device.Info).ToString(), fcpu);
                             rows.Add(row);
                             if (!json) Print(row);
                         }
@@ -110,8 +134,10 @@ internal static class KnnBench
             $"N={r.N,-8} D={r.D,-4} Q={r.Q,-5} k={r.K,-5} {r.Metric}/{r.DType}: best {r.BestMs,9:F2} ms (median {r.MedianMs:F2})  " +
             $"{r.Qps,10:F1} q/s  {r.GBs,7:F2} GB/s  {r.GFlops,7:F1} GFLOP/s ({r.GFlopsPerCpuSecond:F1} per CPU-s)" +
             (r.PeakFraction is { } f ? $"  {f * 100,5:F1}% of peak" : "") +
-            (r.FaissQps is { } fq ? $"  | FAISS {fq,9:F1} q/s  ratio {r.Ratio,5:F2}x" : r.FaissNote is { } n ? $"  | FAISS: {n}" : "") +
-            (r.FaissBlasQps is { } fb ? $"  | FAISS+BLAS dir {fb,9:F1} q/s  ratio {r.RatioBlas,5:F2}x" : ""));
+            (r.FaissQps is { } fq ? $"  | FAISS {fq,9:F1} q/s (CPU {r.FaissCpuSeconds * 1e3:F1} ms/search)  ratio {r.Ratio,5:F2}x" : r.FaissNote is { } n ? $"  | FAISS: {n}" : "") +
+            (r.FaissBlasQps is { } fb ? $"  | FAISS+BLAS dir {fb,9:F1} q/s  ratio {r.RatioBlas,5:F2}x" : "") +
+            $"  | CPU {r.CpuSeconds * 1e3:F1} ms/search" +
+            (r.DefaultQps is { } dq ? $"  | shipped default {dq,9:F1} q/s (CPU {r.DefaultCpuSeconds * 1e3:F1} ms), tuned/default {r.Qps / dq:F2}x [{r.Tiles}]" : ""));
 
     /// <summary>Uniform [-1, 1) values, fixed seed.</summary>
     private static float[] RandomMatrix(int rows, int d, int seed)

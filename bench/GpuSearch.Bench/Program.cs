@@ -7,9 +7,10 @@ if (args.Length == 0 || args[0] is "-h" or "--help")
         usage: gpusearch-bench <benchmark> [options]
           knn  [--n 200000[,1000000]] [--d 512] [--q 64[,1,1024]] [--k 20[,100]] [--metric ip|l2|cos]
                [--dtype fp32|fp16|int8] [--device auto|cpu|opencl:N|cuda:N] [--repeat 3] [--faiss [--faiss-blas DIR]] [--json]
-               [--peak-gbs G --peak-gflops F] [--qt N]
+               [--peak-gbs G --peak-gflops F] [--qt N] [--ab]
                exact k-NN vs FAISS IndexFlatIP/IndexFlatL2 in the same run; --faiss-blas DIR adds a second FAISS
-               run with DIR's libblas.so.3 (bench/get_openblas.sh unpacks OpenBLAS without installing it)
+               run with DIR's libblas.so.3 (bench/get_openblas.sh unpacks OpenBLAS without installing it); --ab times the
+               device class's shipped scan tiles beside the tuned ones (gpusearch tune), interleaved
           decode [--dir DIR] [--size 224] [--repeat 3] [--device D] [--json]
                JPEG images/s per core (full and DCT-scaled) vs tjbench and PIL on the same files; input pipeline images/s
           embed [--dir DIR] [--model M --spec S] [--batch 32] [--images 256] [--repeat 3] [--device D] [--json]
@@ -20,6 +21,8 @@ if (args.Length == 0 || args[0] is "-h" or "--help")
                HTTP load on a `gpusearch serve` process on loopback: req/s, p50/p95, server CPU-s; micro-batched vs single-request
           ort [--model M] [--batch 8] [--repeat 3] [--device cpu] [--ort-threads 0] [--json]
                CNN inference (default ResNet-18) vs ONNX Runtime CPU EP, interleaved: img/s, CPU-s/img, cosine; default vs tuned tiles
+          kernels [--device D] [--json]
+               compile every embedded kernel (and the scan's launch variants) for the device; report each build
         """);
     return 2;
 }
@@ -33,7 +36,8 @@ try
         "embed" => EmbedBench.Run(args[1..]),
         "serve" => ServeBench.Run(args[1..]),
         "ort" => OrtBench.Run(args[1..]),
-        _ => throw new ArgumentException($"Unknown benchmark '{args[0]}' (available: knn, decode, preprocess, embed, serve, ort)"),
+        "kernels" => KernelsBench.Run(args[1..]),
+        _ => throw new ArgumentException($"Unknown benchmark '{args[0]}' (available: knn, decode, preprocess, embed, serve, ort, kernels)"),
     };
 }
 catch (ArgumentException e)

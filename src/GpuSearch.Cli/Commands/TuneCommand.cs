@@ -1,6 +1,7 @@
-// `gpusearch tune [--device D] [--quick] [--json]`: measures the conv tile search space of the device's class on
-// the device itself, checks every candidate against a host reference and stores the fastest correct one in the
-// tuning cache (beside the kernel cache), where every later run on this device + driver + kernel picks it up.
+// `gpusearch tune [--device D] [--kernels conv,scan] [--quick] [--json]`: measures the conv tile and exact-scan search
+// spaces of the device's class on the device itself, checks every candidate against a host reference and stores the
+// fastest correct one in the tuning cache (beside the kernel cache), where every later run on this device + driver +
+// kernel picks it up.
 using System.CommandLine;
 using System.Text.Json;
 using GpuSearch.Compute;
@@ -16,16 +17,27 @@ internal static class TuneCommand
         var device = CliCommon.Device();
         var quick = new Option<bool>("--quick") { Description = "Fewer candidates and shapes, one timed run each (about a third of the time)" };
         var json = new Option<bool>("--json") { Description = "Write machine-readable JSON to stdout" };
-        var cmd = new Command("tune", "Measure conv kernel tiles on this device and cache the fastest correct ones") { device, quick, json };
-        cmd.SetAction(r => Run(r.GetValue(device)!, r.GetValue(quick), r.GetValue(json), Console.Out, Console.Error));
+        var kernels = new Option<string>("--kernels") { Description = "Which tunables: conv, scan or conv,scan", DefaultValueFactory = _ => "conv,scan" };
+        var cmd = new Command("tune", "Measure conv tiles and exact-scan tunables on this device and cache the fastest correct ones") { device, quick, json, kernels };
+        cmd.SetAction(r => Run(r.GetValue(device)!, r.GetValue(quick), r.GetValue(json), Console.Out, Console.Error, r.GetValue(kernels)!));
         return cmd;
     }
 
-    public static int Run(string selection, bool quick, bool json, TextWriter output, TextWriter log)
+    public static int Run(string selection, bool quick, bool json, TextWriter output, TextWriter log, string kernels = "conv,scan")
     {
+        var kinds = kernels.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
+        if (kinds.Count == 0 || kinds.Any(k => k is not ("conv" or "scan")))
+            throw new ArgumentException($"--kernels must name conv, scan or both (got '{kernels}')");
         var dir = TuningCache.DefaultDirectory
             ?? throw new InvalidOperationException("the kernel cache is off (GPUSEARCH_KERNEL_CACHE=off): nowhere to store tuned values");
         using var dev = DeviceRegistry.Default.Open(selection);
+        if (kinds.Contains("conv")) TuneConv(dev, quick, json, output, log, dir);
+        if (kinds.Contains("scan")) TuneScanCommand.Run(dev, quick, json, output, log, dir);
+        return ExitCodes.Ok;
+    }
+
+    private static void TuneConv(ComputeDevice dev, bool quick, bool json, TextWriter output, TextWriter log, string dir)
+    {
         var cls = DeviceClassifier.Classify(dev.Info);
         var space = TuningDefaults.For(cls).ConvSearchSpace;
         // Quick: the register tiles nearest the shipped default's size, and the two 3×3 shapes.
@@ -56,7 +68,6 @@ internal static class TuneCommand
             output.WriteLine($"winner {Name(result.Winner)}: {result.WinnerResult.TotalMs:F2} ms vs default {Name(result.Default)} {result.DefaultResult.TotalMs:F2} ms ({speedup:F2}×) on {result.Isa}");
             output.WriteLine($"stored in {result.CachePath}");
         }
-        return ExitCodes.Ok;
     }
 
     private static double? Finite(double v) => double.IsFinite(v) ? v : null;

@@ -1,27 +1,35 @@
-// Tunables of the exact scan, chosen per device and batch; each maps to a #define of the kernels.
+// Tunables of the exact scan, chosen per device and batch; each maps to a #define of the kernels. A property left
+// null takes the device's tuned value (`gpusearch tune`, Models/Tuning/TunedScanTiles), else its class default.
 using GpuSearch.Compute;
+using GpuSearch.Models.Tuning;
 
 namespace GpuSearch.Search;
 
-/// <summary>Kernel tunables. The defaults pick values per device; set a property to override (benchmarks).</summary>
+/// <summary>Kernel tunables. The defaults pick values per device (tuned, else the device class's); set a property to
+/// override (benchmarks, tests).</summary>
 internal sealed record ScanTuning
 {
     /// <summary>Largest k the fused kernel handles (its local list capacity); above it the radix-select path runs.</summary>
     public int FusedMaxK { get; init; } = 256;
 
-    /// <summary>Queries per work-group (QT); null = by batch size (1, 4, 16 or 32).</summary>
+    /// <summary>Scan tunables to use instead of the device's tuned or class default ones (the tuner's candidates);
+    /// the individual properties below still override them.</summary>
+    public ScanTiles? Tiles { get; init; }
+
+    /// <summary>Queries per work-group (QT); null = by batch size (1, 4 or 16, above 16 the tuned batch tile).</summary>
     public int? QueryTile { get; init; }
 
-    /// <summary>Database rows per work-item (RPW); null = 16 on CPU devices (SIMD over rows inside a
-    /// work-item), 1 on GPUs (work-item = row). Must divide 64.</summary>
+    /// <summary>Database rows per work-item (RPW); null = tuned (class defaults: 16 on CPU devices, SIMD over rows
+    /// inside a work-item; 1 on GPUs, work-item = row). Must divide 64.</summary>
     public int? RowsPerWorkItem { get; init; }
 
-    /// <summary>Work-group size of the radix-select and sort kernels (SEL_WG); null = 1 on CPU devices (no local
-    /// atomics), 256 on GPUs.</summary>
+    /// <summary>Work-group size of the radix-select and sort kernels (SEL_WG); null = tuned (class defaults: 1 on CPU
+    /// devices, no local atomics; 256 on GPUs).</summary>
     public int? SelectGroupSize { get; init; }
 
-    /// <summary>Work-groups to aim for per compute unit when splitting the database (load balance).</summary>
-    public int GroupsPerComputeUnit { get; init; } = 8;
+    /// <summary>Work-groups to aim for per compute unit when splitting the database (load balance); null = tuned
+    /// (class default 8).</summary>
+    public int? GroupsPerComputeUnit { get; init; }
 
     /// <summary>Device bytes for the large-k path's score block (query block × row block composites).</summary>
     public long ScratchBytes { get; init; } = 256L << 20;
@@ -42,7 +50,7 @@ internal sealed record ScanTuning
             if (fixedQt is < 1 or > VectorSet.RowBlock) throw new ArgumentOutOfRangeException(nameof(QueryTile), fixedQt, $"QT must be in [1, {VectorSet.RowBlock}]");
             qt = fixedQt;
         }
-        else qt = nq <= 1 ? 1 : nq <= 4 ? 4 : nq <= 16 ? 16 : 32;
+        else qt = nq <= 1 ? 1 : nq <= 4 ? 4 : nq <= 16 ? 16 : Resolve(info).BatchQueryTile;
         long perQuery = (listCapacity + VectorSet.RowBlock) * 8L + 16;
         while (qt > 1 && qt * perQuery > info.LocalMemoryBytes - 1024) qt = (qt + 1) / 2;
         return qt;
@@ -50,7 +58,7 @@ internal sealed record ScanTuning
 
     internal int PickRowsPerWorkItem(DeviceInfo info)
     {
-        int rpw = RowsPerWorkItem ?? (info.IsCpu ? 16 : 1);
+        int rpw = RowsPerWorkItem ?? Resolve(info).RowsPerWorkItem;
         if (rpw < 1 || VectorSet.RowBlock % rpw != 0)
             throw new ArgumentOutOfRangeException(nameof(RowsPerWorkItem), rpw, $"RPW must divide {VectorSet.RowBlock}");
         return rpw;
@@ -58,7 +66,7 @@ internal sealed record ScanTuning
 
     internal int PickSelectGroupSize(DeviceInfo info)
     {
-        int wg = SelectGroupSize ?? (info.IsCpu ? 1 : 256);
+        int wg = SelectGroupSize ?? Math.Min(Resolve(info).SelectGroupSize, info.MaxWorkGroupSize);
         if (wg < 1 || wg > info.MaxWorkGroupSize)
             throw new ArgumentOutOfRangeException(nameof(SelectGroupSize), wg, $"Must be in [1, {info.MaxWorkGroupSize}]");
         return wg;
@@ -73,8 +81,12 @@ internal sealed record ScanTuning
 
     internal int PickSplits(DeviceInfo info, int queryTiles, int tiles)
     {
-        long target = (long)Math.Max(1, info.ComputeUnits) * GroupsPerComputeUnit;
+        int perCu = GroupsPerComputeUnit ?? Resolve(info).GroupsPerComputeUnit;
+        if (perCu < 1) throw new ArgumentOutOfRangeException(nameof(GroupsPerComputeUnit), perCu, "Must be at least 1");
+        long target = (long)Math.Max(1, info.ComputeUnits) * perCu;
         long splits = Math.Max(1, (target + queryTiles - 1) / queryTiles);
         return (int)Math.Clamp(splits, 1, Math.Max(1, tiles));
     }
+
+    private ScanTiles Resolve(DeviceInfo info) => Tiles ?? TunedScanTiles.For(info);
 }

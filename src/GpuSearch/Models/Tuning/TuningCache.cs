@@ -1,4 +1,5 @@
-// Tuned winners on disk, beside the compiled kernels: one small JSON per device + driver + conv kernel source.
+// Tuned winners on disk, beside the compiled kernels: one small JSON per kind (conv tiles, scan tunables) and
+// device + driver + kernel source.
 // The payload is stored as a string with its SHA-256 so a torn or edited file fails the check; a file that fails
 // any check is reported through the warning callback and ignored, never trusted.
 using System.Security.Cryptography;
@@ -22,7 +23,20 @@ namespace GpuSearch.Models.Tuning;
 internal sealed record TuningEntry(string Device, string Driver, string KernelHash, string Class, string Isa, ConvTiles Tiles,
     double WinnerMs, double DefaultMs, DateTime TunedAtUtc);
 
-/// <summary>Reads and writes tuned conv tiles under the kernel cache folder.</summary>
+/// <summary>What a scan tuning cache entry holds.</summary>
+/// <param name="Device">Device name.</param>
+/// <param name="Driver">Driver version.</param>
+/// <param name="KernelHash">Hash of the expanded scan and select kernel sources it was measured with.</param>
+/// <param name="Class">Device class at tuning time.</param>
+/// <param name="Isa">Host CPU vector ISA at tuning time.</param>
+/// <param name="Tiles">The winning scan tunables.</param>
+/// <param name="WinnerMs">Winner's summed time over the tuning cases.</param>
+/// <param name="DefaultMs">The shipped default's summed time over the same cases.</param>
+/// <param name="TunedAtUtc">When it was measured.</param>
+internal sealed record ScanTuningEntry(string Device, string Driver, string KernelHash, string Class, string Isa, ScanTiles Tiles,
+    double WinnerMs, double DefaultMs, DateTime TunedAtUtc);
+
+/// <summary>Reads and writes tuned conv tiles and scan tunables under the kernel cache folder.</summary>
 internal static class TuningCache
 {
     private sealed record Envelope(int Format, string Payload, string Sha256);
@@ -36,18 +50,48 @@ internal static class TuningCache
     public static string ConvKernelHash(ComputeBackend backend) =>
         KernelSource.Load("conv.cl", KernelDefines.Empty, backend).CacheKey[..16];
 
-    /// <summary>Entry file for a device in <paramref name="directory"/>.</summary>
-    public static string PathFor(string directory, DeviceInfo device)
+    /// <summary>Hash of the expanded scan kernels (scan_topk.cl, select_k.cl, topk_merge.cl) for a backend.</summary>
+    public static string ScanKernelHash(ComputeBackend backend) =>
+        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\n",
+            new[] { "scan_topk.cl", "select_k.cl", "topk_merge.cl" }.Select(f => KernelSource.Load(f, KernelDefines.Empty, backend).CacheKey)))))[..16];
+
+    /// <summary>Conv entry file for a device in <paramref name="directory"/>.</summary>
+    public static string PathFor(string directory, DeviceInfo device) => PathFor(directory, device, "conv-tiles", ConvKernelHash(device.Backend));
+
+    /// <summary>Scan entry file for a device in <paramref name="directory"/>.</summary>
+    public static string ScanPathFor(string directory, DeviceInfo device) => PathFor(directory, device, "scan-tiles", ScanKernelHash(device.Backend));
+
+    private static string PathFor(string directory, DeviceInfo device, string kind, string kernelHash)
     {
         var key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(
-            $"conv-tiles\n{device.Backend}\n{device.Name}\n{device.Vendor}\n{device.DriverVersion}\n{ConvKernelHash(device.Backend)}")))[..32];
+            $"{kind}\n{device.Backend}\n{device.Name}\n{device.Vendor}\n{device.DriverVersion}\n{kernelHash}")))[..32];
         return Path.Combine(directory, key + ".json");
     }
 
-    /// <summary>The stored entry for a device, or null (absent, corrupt, or for another device/kernel — then <paramref name="warn"/> says why).</summary>
-    public static TuningEntry? TryRead(string directory, DeviceInfo device, Action<string>? warn)
+    /// <summary>The stored conv entry for a device, or null (absent, corrupt, or for another device/kernel — then <paramref name="warn"/> says why).</summary>
+    public static TuningEntry? TryRead(string directory, DeviceInfo device, Action<string>? warn) =>
+        Read<TuningEntry>(PathFor(directory, device), warn, e =>
+        {
+            if (e.Tiles is null) throw new JsonException("no tiles");
+            if (e.Device != device.Name || e.Driver != device.DriverVersion || e.KernelHash != ConvKernelHash(device.Backend))
+                throw new JsonException("it names another device, driver or kernel");
+            e.Tiles.Validate();
+        });
+
+    /// <summary>The stored scan entry for a device, or null (absent, corrupt, or for another device/kernel — then <paramref name="warn"/> says why).</summary>
+    public static ScanTuningEntry? TryReadScan(string directory, DeviceInfo device, Action<string>? warn) =>
+        Read<ScanTuningEntry>(ScanPathFor(directory, device), warn, e =>
+        {
+            if (e.Tiles is null) throw new JsonException("no tiles");
+            if (e.Device != device.Name || e.Driver != device.DriverVersion || e.KernelHash != ScanKernelHash(device.Backend))
+                throw new JsonException("it names another device, driver or kernel");
+            e.Tiles.Validate();
+            if (e.Tiles.SelectGroupSize > device.MaxWorkGroupSize)
+                throw new JsonException($"select group of {e.Tiles.SelectGroupSize} exceeds the device's {device.MaxWorkGroupSize}");
+        });
+
+    private static T? Read<T>(string path, Action<string>? warn, Action<T> check) where T : class
     {
-        var path = PathFor(directory, device);
         string text;
         try
         {
@@ -66,11 +110,8 @@ internal static class TuningCache
             if (env.Format != 1) throw new JsonException($"format {env.Format} is not 1");
             var sum = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(env.Payload ?? "")));
             if (!string.Equals(sum, env.Sha256, StringComparison.OrdinalIgnoreCase)) throw new JsonException("checksum mismatch");
-            var entry = JsonSerializer.Deserialize<TuningEntry>(env.Payload!, Json) ?? throw new JsonException("empty payload");
-            if (entry.Tiles is null) throw new JsonException("no tiles");
-            if (entry.Device != device.Name || entry.Driver != device.DriverVersion || entry.KernelHash != ConvKernelHash(device.Backend))
-                throw new JsonException("it names another device, driver or kernel");
-            entry.Tiles.Validate();
+            var entry = JsonSerializer.Deserialize<T>(env.Payload!, Json) ?? throw new JsonException("empty payload");
+            check(entry);
             return entry;
         }
         catch (Exception e) when (e is JsonException or ArgumentException or NotSupportedException)
@@ -80,17 +121,30 @@ internal static class TuningCache
         }
     }
 
-    /// <summary>Stores an entry atomically (temp file, then rename); returns its path.</summary>
+    /// <summary>Stores a conv entry atomically (temp file, then rename); returns its path.</summary>
     public static string Write(string directory, DeviceInfo device, TuningEntry entry)
     {
-        Directory.CreateDirectory(directory);
+        var path = Store(PathFor(directory, device), entry);
+        TunedConvTiles.Forget(device);
+        return path;
+    }
+
+    /// <summary>Stores a scan entry atomically (temp file, then rename); returns its path.</summary>
+    public static string WriteScan(string directory, DeviceInfo device, ScanTuningEntry entry)
+    {
+        var path = Store(ScanPathFor(directory, device), entry);
+        TunedScanTiles.Forget(device);
+        return path;
+    }
+
+    private static string Store<T>(string path, T entry)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var payload = JsonSerializer.Serialize(entry, Json);
         var env = new Envelope(1, payload, Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(payload))));
-        var path = PathFor(directory, device);
         var tmp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         File.WriteAllText(tmp, JsonSerializer.Serialize(env, new JsonSerializerOptions { WriteIndented = true }));
         File.Move(tmp, path, overwrite: true);
-        TunedConvTiles.Forget(device);
         return path;
     }
 }

@@ -1,5 +1,5 @@
-// The one registry of shipped tuning: per device class, the conv tiles a cold start uses and the search space
-// `gpusearch tune` measures. Adding a device class is one entry here (see TUNING.md).
+// The one registry of shipped tuning: per device class, the conv tiles and scan tunables a cold start uses and
+// the search spaces `gpusearch tune` measures. Adding a device class is one entry here (see TUNING.md).
 using GpuSearch.Models.Ops;
 
 namespace GpuSearch.Models.Tuning;
@@ -9,7 +9,10 @@ namespace GpuSearch.Models.Tuning;
 /// <param name="ConvDefault">Conv tiles used until the device is tuned.</param>
 /// <param name="ConvSearchSpace">Candidates the tuner measures (the default is always measured too).</param>
 /// <param name="Provenance">Where the default comes from (measured where, or derived how).</param>
-internal sealed record DeviceTuningProfile(DeviceClass Class, ConvTiles ConvDefault, IReadOnlyList<ConvTiles> ConvSearchSpace, string Provenance);
+/// <param name="ScanDefault">Exact-scan tunables used until the device is tuned.</param>
+/// <param name="ScanSearchSpace">Scan candidates the tuner measures (the default is always measured too).</param>
+internal sealed record DeviceTuningProfile(DeviceClass Class, ConvTiles ConvDefault, IReadOnlyList<ConvTiles> ConvSearchSpace, string Provenance,
+    ScanTiles ScanDefault, IReadOnlyList<ScanTiles> ScanSearchSpace);
 
 /// <summary>Shipped tuning profiles, one per <see cref="DeviceClass"/>.</summary>
 internal static class TuningDefaults
@@ -40,20 +43,36 @@ internal static class TuningDefaults
             new(32, 32, 16, 2, 2, 8, 64, DepthwisePerPixel: true),
             new(64, 128, 16, 4, 8, 8, 64, DepthwisePerPixel: true),
         ];
+        // Scan: RPW 16 / QT 32 is what the scan kernel was written for on PoCL (16 rows fill one AVX-512 register of
+        // floats; the SLP vectorizer turns the QT×RPW block into straight-line FMAs). The same on AVX2 until an AVX2
+        // machine has measured the space (8-row candidates are in it for that).
+        // Select groups of 1 on CPUs: a group's work-items run serially and local atomics only add cost.
+        ScanTiles[] cpuScan = [.. from rpw in new[] { 8, 16, 32 } from qt in new[] { 16, 32 } from g in new[] { 2, 8, 32 } select new ScanTiles(rpw, qt, 1, g)];
+        // GPUs: a work-item is a row (coalesced loads across the warp), select groups of a few warps.
+        ScanTiles[] gpuScan = [.. from rpw in new[] { 1, 2 } from qt in new[] { 16, 32, 64 } from sel in new[] { 128, 256 } from g in new[] { 4, 8, 16 }
+                                   select new ScanTiles(rpw, qt, sel, g)];
+        var cpuScanDefault = new ScanTiles(16, 32, 1, 8);
+        var gpuScanDefault = new ScanTiles(1, 32, 256, 8);
         DeviceTuningProfile[] profiles =
         [
             // 6 × 64 accumulators = 24 of 32 zmm registers; ResNet-50 +4 %, MobileNetV2 +1.5 % against 8 × 64 on an AVX-512 VM.
-            new(DeviceClass.CpuAvx512, CpuTiles(6, 64), cpuSpace, "measured: 2-vCPU AMD EPYC (AVX-512), PoCL 3.1 skylake-avx512"),
+            new(DeviceClass.CpuAvx512, CpuTiles(6, 64), cpuSpace, "measured: 2-vCPU AMD EPYC (AVX-512), PoCL 3.1 skylake-avx512",
+                cpuScanDefault, cpuScan),
             // 16 ymm registers: 3 × 32 floats = 12 accumulators + 1 broadcast + 2 operand vectors (6 × 64 needs 48 and
             // spills). 16-pixel tiles fit too but cost 2.5–3.6× in packing and group overhead on the AVX-512 VM
             // (`gpusearch tune`, 2026-12-02), where 3 × 32 was within 25 % of the AVX-512 default. Replace with a
             // winner measured on an AVX2 machine.
-            new(DeviceClass.CpuAvx2, CpuTiles(3, 32), cpuSpace, "derived from 16 ymm registers; not yet measured on an AVX2 machine"),
+            new(DeviceClass.CpuAvx2, CpuTiles(3, 32), cpuSpace, "derived from 16 ymm registers; not yet measured on an AVX2 machine",
+                cpuScanDefault, cpuScan),
             // 16 SSE/NEON registers of 4 floats: 3 × 16 = 12 accumulators.
-            new(DeviceClass.CpuOther, CpuTiles(3, 16), cpuSpace, "derived: 16 SSE/NEON registers of 4 floats; unmeasured"),
-            new(DeviceClass.NvidiaSm80, gpuSpace[0], gpuSpace, "the generic GPU tiles; unmeasured on sm_80"),
-            new(DeviceClass.NvidiaSm90, gpuSpace[0], gpuSpace, "the generic GPU tiles; unmeasured on sm_90"),
-            new(DeviceClass.GpuOther, gpuSpace[0], gpuSpace, "256 work-items of 4×4 outputs over 64×64 tiles"),
+            new(DeviceClass.CpuOther, CpuTiles(3, 16), cpuSpace, "derived: 16 SSE/NEON registers of 4 floats; unmeasured",
+                cpuScanDefault, cpuScan),
+            new(DeviceClass.NvidiaSm80, gpuSpace[0], gpuSpace, "the generic GPU tiles; unmeasured on sm_80",
+                gpuScanDefault, gpuScan),
+            new(DeviceClass.NvidiaSm90, gpuSpace[0], gpuSpace, "the generic GPU tiles; unmeasured on sm_90",
+                gpuScanDefault, gpuScan),
+            new(DeviceClass.GpuOther, gpuSpace[0], gpuSpace, "256 work-items of 4×4 outputs over 64×64 tiles",
+                gpuScanDefault, gpuScan),
         ];
         var d = profiles.ToDictionary(p => p.Class);
         foreach (var c in Enum.GetValues<DeviceClass>())
