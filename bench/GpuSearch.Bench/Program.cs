@@ -20,6 +20,8 @@ if (args.Length == 0 || args[0] is "-h" or "--help")
                HTTP load on a `gpusearch serve` process on loopback: req/s, p50/p95, server CPU-s; micro-batched vs single-request
           ort [--model M] [--batch 8] [--repeat 3] [--device cpu] [--ort-threads 0] [--json]
                CNN inference (default ResNet-18) vs ONNX Runtime CPU EP, interleaved: img/s, CPU-s/img, cosine; default vs tuned tiles
+          whiten [--n 2000] [--d 512] [--device D] [--no-jacobi]
+               learning a PCA-whitening: device-GEMM covariance vs host loop, Householder + QL vs cyclic Jacobi
         """);
     return 2;
 }
@@ -33,7 +35,8 @@ try
         "embed" => EmbedBench.Run(args[1..]),
         "serve" => ServeBench.Run(args[1..]),
         "ort" => OrtBench.Run(args[1..]),
-        _ => throw new ArgumentException($"Unknown benchmark '{args[0]}' (available: knn, decode, preprocess, embed, serve, ort)"),
+        "whiten" => WhitenBench.Run(args[1..]),
+        _ => throw new ArgumentException($"Unknown benchmark '{args[0]}' (available: knn, decode, preprocess, embed, serve, ort, whiten)"),
     };
 }
 catch (ArgumentException e)

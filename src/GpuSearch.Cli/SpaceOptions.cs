@@ -11,7 +11,7 @@ internal static class SpaceOptions
 {
     public static Option<string[]> Models() => new("--model")
     {
-        Description = "ONNX model (default: the index's model, else the default model); repeat it for an ensemble index (one embedding space per model)",
+        Description = "ONNX model (default: the index's model, else the default model); repeat it for an ensemble index (one embedding space per model; 'default' names the default model)",
         Arity = ArgumentArity.ZeroOrMore,
     };
     public static Option<string?> Weights() => new("--weights") { Description = "Ensemble: comma-separated weight per --model (default all 1); the score is the weighted mean of the per-model cosines" };
@@ -41,6 +41,8 @@ internal static class SpaceOptions
             _ when values.Length == models.Length => NullIfEmpty(values[i]),
             _ => throw new ArgumentException($"{option} is given {values.Length} times for {models.Length} --model: give it once (for all) or once per model"),
         };
+        // "default" names the default model (whose file lives beside the program), so it can join an ensemble.
+        models = models.Select(m => m.Equals("default", StringComparison.OrdinalIgnoreCase) ? DefaultModel.RequirePath() : m).ToArray();
         return models.Select((m, i) => new EmbeddingSpace(m, w[i], n?[i].Trim(),
             CliCommon.ParsePreprocess(Pick(preprocess, i, "--preprocess"), m), Pick(outputs, i, "--output-name"),
             CliCommon.ParsePool(Pick(pools, i, "--pool")))).ToArray();
