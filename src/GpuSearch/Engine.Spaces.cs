@@ -59,6 +59,24 @@ public sealed partial class ImageSearchEngine
     }
 
     /// <summary>
+    /// Re-weights query embeddings (Q × <see cref="Dimension"/>, as <see cref="Embed"/> or <see cref="EmbedDecoded"/> return
+    /// them) by embedding space for <see cref="Search(ReadOnlySpan{float}, int)"/> or
+    /// <see cref="Search(ReadOnlySpan{float}, IReadOnlyList{QueryOptions})"/>: their scores then are Σ u_m·cos_m / Σu over
+    /// the spaces, u = <paramref name="spaces"/> by name (spaces not named count 0; <c>{"shape": 1}</c> searches by that
+    /// space alone). Exact, and still one scan: only the query's segments are scaled.
+    /// </summary>
+    /// <exception cref="ArgumentException">Wrong length, an unknown space, a negative or non-finite weight, or all weights 0.</exception>
+    /// <exception cref="InvalidOperationException">The index is whitened (whitening mixes the spaces).</exception>
+    public float[] WeightSpaces(ReadOnlySpan<float> embeddings, IReadOnlyDictionary<string, float> spaces)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(spaces);
+        if (embeddings.Length == 0 || embeddings.Length % Dimension != 0)
+            throw new ArgumentException($"embeddings must hold Q × {Dimension} floats, got {embeddings.Length}", nameof(embeddings));
+        lock (_deviceLock) return WeightSpaces(embeddings.ToArray(), spaces);
+    }
+
+    /// <summary>
     /// Query rows (in the stored layout) re-weighted by space: afterwards their score against a stored vector is
     /// Σ u_m·cos_m / Σu with u = <paramref name="spaces"/> (unnamed spaces 0). Null leaves them as they are.
     /// </summary>

@@ -125,6 +125,7 @@ internal static class IndexCommand
             $"{report.Elapsed.TotalSeconds:F1} s", report.Elapsed.TotalSeconds > 0 ? $"{report.Added / report.Elapsed.TotalSeconds:F1}" : "-");
         console.Write(t);
         console.MarkupLine($"index: {Markup.Escape(engine.Folder)} on {Markup.Escape(engine.Device.Id)} ({Markup.Escape(engine.Device.Name)}), model {Markup.Escape(Path.GetFileName(engine.ModelPath))}, {engine.Dimension}-d");
+        if (engine.Spaces.Count > 1) console.MarkupLine($"embedding spaces: {Markup.Escape(engine.SpaceLayoutDescription)}");
         if (report.Failures.Count > 0)
         {
             foreach (var g in report.Failures.GroupBy(f => f.Reason).OrderByDescending(g => g.Count()))

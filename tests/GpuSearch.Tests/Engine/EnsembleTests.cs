@@ -122,9 +122,20 @@ public sealed class EnsembleTests : IDisposable
                     Assert.True(Math.Abs(want - hit.Score) < 1e-4, $"{string.Join(",", weights)}: {hit.Path} scored {hit.Score}, reference {want}");
                 }
         }
+        // The library form: re-weight embedded queries, then any search.
+        var raw = reopened.Embed([query]).Vectors;
+        foreach (var hit in reopened.Search(reopened.WeightSpaces(raw, new Dictionary<string, float> { ["color"] = 1 }), 4)[0])
+        {
+            int k = int.Parse(Path.GetFileNameWithoutExtension(hit.Path)[1..], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(Math.Abs(Dot(vb.AsSpan(0, 6), vb.AsSpan(k * 6, 6)) - hit.Score) < 1e-4, $"color only: {hit.Path} scored {hit.Score}");
+        }
         var e = Assert.Throws<ArgumentException>(() => reopened.QueryImagesRefinedAsync([query], 1, new QueryRefinement { Spaces = new Dictionary<string, float> { ["texture"] = 1 } })
             .ToBlockingEnumerable().ToList());
         Assert.Contains("shape[0..4)", e.Message);
+        reopened.Dispose();
+        using var writable = ImageSearchEngine.Open(db, new EngineOptions { Device = "cpu", CreateIfMissing = false, DecodeWorkers = 1 });
+        writable.Whiten();
+        Assert.Throws<InvalidOperationException>(() => writable.WeightSpaces(raw, new Dictionary<string, float> { ["shape"] = 1 }));
     }
 
     [Fact]
