@@ -47,9 +47,9 @@ public sealed class EnsembleTests : IDisposable
     private (EmbeddingSpace A, EmbeddingSpace B) Spaces(float wa = 1, float wb = 3) =>
         (new EmbeddingSpace(Model("a", 8, 4, 11), wa, "shape", Exact(8, 0.5)), new EmbeddingSpace(Model("b", 12, 6, 23), wb, "color", Exact(12, 0.3)));
 
-    private static float[] Single(EmbeddingSpace s, DecodedImage[] images)
+    private static float[] Single(EmbeddingSpace s, DecodedImage[] images, bool flipTta = false)
     {
-        using var e = new ImageEmbedder(Devices.Cpu, s.ModelPath, s.Preprocess!, null, 2);
+        using var e = new ImageEmbedder(Devices.Cpu, s.ModelPath, s.Preprocess!, null, 2, flipTta: flipTta);
         var v = new float[images.Length * e.Dimension];
         e.Embed(images, v);
         return v;
@@ -62,14 +62,16 @@ public sealed class EnsembleTests : IDisposable
         return s;
     }
 
-    [Fact]
-    public void EnsembleRowsAreTheWeightedConcatenationOfEachModelsUnitEmbedding()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void EnsembleRowsAreTheWeightedConcatenationOfEachModelsUnitEmbedding(bool flipTta)
     {
         var (a, b) = Spaces();
         var images = Enumerable.Range(0, 3).Select(Image).ToArray();
-        var va = Single(a, images);
-        var vb = Single(b, images);
-        using var ens = new ImageEmbedder(Devices.Cpu, [a, b], 2, null, flipTta: false);
+        var va = Single(a, images, flipTta);
+        var vb = Single(b, images, flipTta);
+        using var ens = new ImageEmbedder(Devices.Cpu, [a, b], 2, null, flipTta);
         Assert.Equal(10, ens.Dimension);
         var got = new float[3 * 10];
         ens.Embed(images, got); // 3 images in batches of 2: the second batch holds one
