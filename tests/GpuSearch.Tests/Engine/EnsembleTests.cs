@@ -169,5 +169,38 @@ public sealed class EnsembleTests : IDisposable
         Assert.Throws<ArgumentException>(() => GpuSearch.Cli.SpaceOptions.ParseSpaces(["a=x"]));
     }
 
+    [Fact]
+    public async Task IndexCommandBuildsAnEnsembleFromRepeatedModelOptions()
+    {
+        var (a, b) = Spaces();
+        var folder = Directory.CreateDirectory(Path.Combine(_dir.Path, "cli-images")).FullName;
+        for (int k = 0; k < 2; k++)
+        {
+            var img = Image(k);
+            File.WriteAllBytes(Path.Combine(folder, $"c{k}.png"), GpuSearch.Reports.PngEncoder.EncodeRgb(img.Pixels, img.Width, img.Height));
+        }
+        string Spec(EmbeddingSpace s)
+        {
+            var path = Path.Combine(_dir.Path, s.Name + ".json");
+            File.WriteAllText(path, PreprocessSpecJson.Write(s.Preprocess!));
+            return path;
+        }
+        var db = Path.Combine(_dir.Path, "cli-db");
+        var run = new System.CommandLine.InvocationConfiguration { EnableDefaultExceptionHandler = false };
+        var rc = await GpuSearch.Cli.Commands.IndexCommand.Create().Parse([folder, "--db", db, "--model", a.ModelPath, "--model", b.ModelPath,
+            "--preprocess", Spec(a), "--preprocess", Spec(b), "--weights", "1,3", "--space-names", "shape,color", "--device", "cpu",
+            "--workers", "1", "--batch", "2", "--json"]).InvokeAsync(run);
+        Assert.Equal(0, rc);
+        using (var engine = ImageSearchEngine.Open(db, new EngineOptions { Device = "cpu", CreateIfMissing = false, ReadOnly = true }))
+        {
+            Assert.Equal(2, engine.Count);
+            Assert.Equal([("shape", 1f), ("color", 3f)], engine.Spaces.Select(s => (s.Name!, s.Weight)));
+        }
+        // Several --preprocess values with one model is a usage error, not a silent pick.
+        await Assert.ThrowsAsync<ArgumentException>(() => GpuSearch.Cli.Commands.IndexCommand.Create().Parse([folder, "--db", db + "2", "--model", a.ModelPath,
+            "--preprocess", Spec(a), "--preprocess", Spec(b), "--device", "cpu"]).InvokeAsync(run));
+        Assert.False(Directory.Exists(db + "2"));
+    }
+
     public void Dispose() => _dir.Dispose();
 }
