@@ -23,6 +23,8 @@ if (args.Length == 0 || args[0] is "-h" or "--help")
                CNN inference (default ResNet-18) vs ONNX Runtime CPU EP, interleaved: img/s, CPU-s/img, cosine; default vs tuned tiles
           kernels [--device D] [--json]
                compile every embedded kernel (and the scan's launch variants) for the device; report each build
+          whiten [--n 2000] [--d 512] [--device D] [--no-jacobi]
+               learning a PCA-whitening: device-GEMM covariance vs host loop, Householder + QL vs cyclic Jacobi
         """);
     return 2;
 }
@@ -37,7 +39,8 @@ try
         "serve" => ServeBench.Run(args[1..]),
         "ort" => OrtBench.Run(args[1..]),
         "kernels" => KernelsBench.Run(args[1..]),
-        _ => throw new ArgumentException($"Unknown benchmark '{args[0]}' (available: knn, decode, preprocess, embed, serve, ort, kernels)"),
+        "whiten" => WhitenBench.Run(args[1..]),
+        _ => throw new ArgumentException($"Unknown benchmark '{args[0]}' (available: knn, decode, preprocess, embed, serve, ort, kernels, whiten)"),
     };
 }
 catch (ArgumentException e)

@@ -67,7 +67,8 @@ public sealed partial class ImageSearchEngine : IDisposable
         if (!exists && (!options.CreateIfMissing || options.ReadOnly))
             throw new DirectoryNotFoundException($"{folder} holds no index (create one with `gpusearch index ... --db {folder}`)");
         var saved = exists ? EngineConfig.TryRead(folder) : null;
-        var modelPath = Path.GetFullPath(options.ModelPath ?? saved?.ModelPath ?? DefaultModel.RequirePath());
+        var spaces = ResolveSpaces(options, saved); // several models (Engine.Spaces.cs), else null
+        var modelPath = Path.GetFullPath(spaces?[0].ModelPath ?? options.ModelPath ?? saved?.ModelPath ?? DefaultModel.RequirePath());
         if (!File.Exists(modelPath)) throw new FileNotFoundException($"Model not found: {modelPath}", modelPath);
         var spec = options.Preprocess ?? (options.ModelPath is null ? saved?.Preprocess : null) ?? PreprocessFor(modelPath);
         var output = options.OutputName ?? saved?.OutputName;
@@ -82,17 +83,19 @@ public sealed partial class ImageSearchEngine : IDisposable
         try
         {
             OpenObserver.Step(OpenStage.Model);
-            ImageEmbedder NewEmbedder() => new(device, modelPath, spec, output, options.BatchSize, flipTta: flipTta, pooling: pool);
+            ImageEmbedder NewEmbedder() => spaces is null
+                ? new(device, modelPath, spec, output, options.BatchSize, flipTta: flipTta, pooling: pool)
+                : new(device, spaces, options.BatchSize, null, flipTta);
             embedder = NewEmbedder();
             // Flip-averaged vectors are not the output's own: the fingerprint's output names both, so mixing is refused.
-            var fingerprint = ModelFingerprint.ForModelFile(modelPath, PreprocessSpecJson.Write(spec),
+            var fingerprint = spaces is not null ? EnsembleFingerprint(embedder, flipTta) : ModelFingerprint.ForModelFile(modelPath, PreprocessSpecJson.Write(spec),
                 flipTta ? embedder.EmbeddingSource + "+flip-tta" : embedder.EmbeddingSource, "float32", embedder.Dimension);
             OpenObserver.Step(OpenStage.Index);
             if (options.ReadOnly) store = IndexStore.OpenReadOnly(folder, fingerprint);
             else
             {
                 store = exists ? IndexStore.Open(folder, fingerprint) : IndexStore.Create(folder, new IndexMetadata(fingerprint));
-                new EngineConfig(modelPath, embedder.PooledValue ?? embedder.OutputName, spec, flipTta, embedder.Pooling).Write(folder);
+                new EngineConfig(modelPath, embedder.PooledValue ?? embedder.OutputName, embedder.Spec, flipTta, embedder.Pooling, spaces).Write(folder);
             }
             var whitening = ReadWhitening(folder, embedder.Dimension, fingerprint);
             index = BuildIndex(device, store, whitening);
