@@ -20,14 +20,22 @@ internal static class ImageSharpDecode
         PreferContiguousImageBuffers = true,
     };
 
-    /// <summary>Decodes the first frame to packed RGB (or RGBA when <paramref name="alpha"/>), 8 bits a sample.</summary>
+    /// <summary>Decodes the first frame to packed RGB (or RGBA when <paramref name="alpha"/>), 8 bits a sample.
+    /// With <paramref name="highByte"/> the library decodes to 16 bits a sample and each sample keeps its high byte,
+    /// which is what PIL does with 16-bit samples and 16-bit TIFF colour maps (8-bit samples widen exactly, v·257).</summary>
     /// <remarks>Call only after the header was checked (<see cref="ImageLimits.Check"/>); <paramref name="width"/> and
     /// <paramref name="height"/> are what the header said, and a decoder that disagrees is refused.</remarks>
     public static PixelBuffer Decode(ReadOnlySpan<byte> data, IImageDecoder decoder, string name, ImageFormat format,
-                                     int width, int height, bool alpha)
+                                     int width, int height, bool alpha, bool highByte = false)
     {
         try
         {
+            if (highByte)
+            {
+                var wide = alpha ? Copy<Rgba64>(data, decoder, name, format, width, height, 8)
+                                 : Copy<Rgb48>(data, decoder, name, format, width, height, 6);
+                return HighBytes(wide);
+            }
             return alpha ? Copy<Rgba32>(data, decoder, name, format, width, height, 4)
                          : Copy<Rgb24>(data, decoder, name, format, width, height, 3);
         }
@@ -58,6 +66,15 @@ internal static class ImageSharpDecode
         var buf = GC.AllocateUninitializedArray<byte>(checked(width * height * channels));
         image.Frames.RootFrame.CopyPixelDataTo(buf.AsSpan());
         return new PixelBuffer(width, height, channels, buf);
+    }
+
+    // Rgb48/Rgba64 in memory are native-endian ushorts: keep each one's high byte.
+    private static PixelBuffer HighBytes(PixelBuffer wide)
+    {
+        var samples = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(wide.Data);
+        var buf = GC.AllocateUninitializedArray<byte>(samples.Length);
+        for (int i = 0; i < samples.Length; i++) buf[i] = (byte)(samples[i] >> 8);
+        return new PixelBuffer(wide.Width, wide.Height, wide.Channels / 2, buf);
     }
 
     private static DecodeFailureReason TruncationOrCorrupt(Exception e) =>

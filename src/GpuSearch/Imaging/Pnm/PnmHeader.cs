@@ -43,6 +43,23 @@ internal readonly record struct PnmHeader(int Kind, int Width, int Height, int M
         return checked(samples * (MaxValue > 255 ? 2 : 1));
     }
 
+    /// <summary>For plain files: how many samples the data holds, counting up to <paramref name="limit"/> (decimal
+    /// tokens; in P1 every 0/1 digit is a sample). A scan without allocation.</summary>
+    public long CountPlainSamples(ReadOnlySpan<byte> d, long limit)
+    {
+        long n = 0;
+        bool inNumber = false;
+        for (int i = DataOffset - 1; i < d.Length && n < limit; i++)
+        {
+            byte b = d[i];
+            if (b == (byte)'#') { while (i < d.Length && d[i] != (byte)'\n') i++; inNumber = false; continue; }
+            bool digit = b is >= (byte)'0' and <= (byte)'9';
+            if (digit && (Kind == 1 || !inNumber)) n++;
+            inNumber = digit;
+        }
+        return n;
+    }
+
     private static long Number(ReadOnlySpan<byte> d, ref int pos, string name, string what)
     {
         while (pos < d.Length && (IsSpace(d[pos]) || d[pos] == (byte)'#'))

@@ -42,6 +42,21 @@ internal readonly record struct TgaHeader(int ImageType, int Width, int Height, 
         return new TgaHeader(type, w, h, depth, descriptor & 0x0F, mapped ? mapLength : 0, mapped ? mapBits : 0, Size + idLength + mapBytes);
     }
 
+    /// <summary>For RLE files: whether the packets from <see cref="DataOffset"/> on cover every pixel before the data
+    /// ends. A walk over packet headers only (count byte, then one pixel or count pixels), no allocation.</summary>
+    public bool RleCoversImage(ReadOnlySpan<byte> d)
+    {
+        long pixels = (long)Width * Height, pos = DataOffset;
+        while (pixels > 0)
+        {
+            if (pos >= d.Length) return false;
+            int head = d[(int)pos], n = (head & 0x7F) + 1;
+            pos += 1 + (long)BytesPerPixel * ((head & 0x80) != 0 ? 1 : n);
+            pixels -= n;
+        }
+        return pos <= d.Length;
+    }
+
     /// <summary>The fewest raster bytes: exact when uncompressed; with RLE, one packet of at most 128 pixels
     /// (a count byte and one pixel) per 128 pixels.</summary>
     public long MinDataBytes()

@@ -1,6 +1,7 @@
 // TIFF through ImageSharp, after TiffHeader has checked every frame: ImageSharp 2.1 decodes all of a file's IFDs,
 // so the first frame's size goes through ImageLimits.Check and the others are charged against MaxPixels and the
-// decode-memory budget too; only the first frame is returned (as PIL opens it).
+// decode-memory budget too; only the first frame is returned (as PIL opens it). Samples go through 16 bits and keep
+// the high byte: TIFF colour maps are 16-bit and PIL takes their high byte, as it does for 16-bit samples.
 using GpuSearch.Imaging.Managed;
 
 namespace GpuSearch.Imaging.Tiff;
@@ -20,6 +21,6 @@ internal static class TiffDecoder
             throw new ImageDecodeException(name, ImageFormat.Tiff, DecodeFailureReason.TooLarge,
                 $"{frames.Count} pages with {total} pixels in all exceed MaxPixels {options.MaxPixels} (every page is decoded)");
         DecodeMemoryBudget.Reserve(total - (long)first.Width * first.Height, 1);
-        return ImageSharpDecode.Decode(data, Decoder, name, ImageFormat.Tiff, first.Width, first.Height, first.HasAlpha);
+        return ImageSharpDecode.Decode(data, Decoder, name, ImageFormat.Tiff, first.Width, first.Height, first.HasAlpha, highByte: true);
     }
 }
