@@ -107,6 +107,39 @@ public sealed class ImageSharpFormatTests(ITestOutputHelper log)
         Assert.True(tga < 100, $"{tga} random blocks detected as TGA");
     }
 
+    // Conformance files written by others (../shared): Go's x/image TIFF suite and libwebp's TIFF/PPM/PGM inputs.
+    // Where PIL decodes a file we must produce its pixels exactly or refuse it with the typed exception (counted
+    // and shown); where PIL refuses it, only a typed refusal is acceptable. Nothing may escape untyped.
+    [SharedFact("testdata/decoders/go_x_image_testdata", "testdata/decoders/libwebp_test_data")]
+    public void Conformance_suites_decode_like_PIL_or_refuse_cleanly()
+    {
+        if (PilCases.SkipReason is { } why) { log.WriteLine("PIL absent, typed-refusal check only: " + why); }
+        var files = Corpus.Files("go_x_image_testdata", "*.tiff")
+            .Concat(Corpus.Files("libwebp_test_data", "*.tiff")).Concat(Corpus.Files("libwebp_test_data", "*.p?m"))
+            .Concat(Corpus.Files("libjpeg_turbo_testimages", "*.ppm")).ToArray();
+        var dir = Directory.CreateTempSubdirectory("gpusearch-conformance-").FullName;
+        if (PilCases.SkipReason is null) log.WriteLine(PilCases.ExpectFromPil(dir, files));
+        int exact = 0, refused = 0;
+        var problems = new List<string>();
+        foreach (var f in files)
+        {
+            var expect = Path.Combine(dir, Path.GetFileName(f) + ".rgb");
+            var e = Record.Exception(() =>
+            {
+                var img = ImageDecoder.DecodeFile(f);
+                if (!File.Exists(expect)) { log.WriteLine($"{Path.GetFileName(f)}: decoded {img.Width}x{img.Height}; PIL refuses it"); return; }
+                var pil = File.ReadAllBytes(expect);
+                int diff = pil.Length == img.Pixels.Length ? CountDiffs(img.Pixels, pil) : -1;
+                if (diff == 0) exact++;
+                else problems.Add($"{Path.GetFileName(f)}: {(diff < 0 ? "size differs from PIL" : $"{diff} samples differ from PIL")}");
+            });
+            if (e is ImageDecodeException d) { refused++; log.WriteLine($"refused: {d.Message}"); }
+            else if (e is not null) problems.Add($"{Path.GetFileName(f)}: untyped {e}");
+        }
+        log.WriteLine($"{files.Length} files: {exact} identical to PIL, {refused} refused with ImageDecodeException");
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+
     private static int CountDiffs(byte[] a, byte[] b)
     {
         int n = 0;

@@ -32,6 +32,15 @@ internal static class PilCases
         return code == 0 ? (dir, null) : (null, $"make_cases.py failed ({code}): {err}");
     }
 
+    /// <summary>Writes DIR/BASENAME.rgb, PIL's pixels, for each of <paramref name="files"/> that PIL decodes; returns
+    /// make_cases.py's report (one line a file; PIL's refusals are tab-separated).</summary>
+    public static string ExpectFromPil(string dir, IEnumerable<string> files)
+    {
+        var script = Path.Combine(SharedData.RepoRoot, "tests", "GpuSearch.Tests", "Imaging", "ImageSharpFormats", "make_cases.py");
+        var (code, stdout, err) = Run($"\"{script}\" \"{dir}\" --expect " + string.Join(' ', files.Select(f => $"\"{f}\"")));
+        return code == 0 ? stdout : throw new InvalidOperationException($"make_cases.py --expect failed ({code}): {err}");
+    }
+
     private static (int, string, string) Run(string args)
     {
         using var p = Process.Start(new ProcessStartInfo(Python, args) { RedirectStandardOutput = true, RedirectStandardError = true })!;

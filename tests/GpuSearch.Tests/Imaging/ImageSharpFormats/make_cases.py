@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""make_cases.py OUT_DIR — writes small TIFF/TGA/PNM files with PIL and, next to each, NAME.rgb: the pixels PIL
+"""make_cases.py OUT_DIR [--expect FILE...] — writes small TIFF/TGA/PNM files with PIL and, next to each, NAME.rgb: the pixels PIL
 decodes from that file under our conventions (first frame, alpha composited onto white with paste-with-mask,
-EXIF orientation applied). Run at test time; nothing binary is committed. Prints one file name a line."""
+EXIF orientation applied). Run at test time; nothing binary is committed. Prints one file name a line.
+With --expect, writes OUT_DIR/BASENAME.rgb for each given file that PIL decodes (the conformance suites) instead."""
 import os
 import sys
 
@@ -38,6 +39,10 @@ def expected(path):
         im.load()
     else:
         im = ImageOps.exif_transpose(im)
+    if im.mode in ("I", "I;16", "I;16B"):
+        # 16-bit grey: the high byte, the convention of tools/make_decode_fixtures.py (PIL's convert("RGB") clips)
+        a = (np.asarray(im).astype(np.uint32) >> 8).astype(np.uint8)
+        return np.ascontiguousarray(np.repeat(a[:, :, None], 3, axis=2)).tobytes()
     if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
         im = im.convert("RGBA")
         bg = Image.new("RGB", im.size, (255, 255, 255))
@@ -65,6 +70,18 @@ def plain(name, kind, im):
             f.write(" ".join(str(v) for v in flat[i:i + 17]) + "\n")
     return path
 
+
+if len(sys.argv) > 2 and sys.argv[2] == "--expect":
+    for p in sys.argv[3:]:
+        try:
+            data = expected(p)
+        except Exception as e:  # PIL refuses it too: no expectation, the test only wants a typed refusal
+            print(f"{os.path.basename(p)}\tPIL: {e}")
+            continue
+        with open(os.path.join(out, os.path.basename(p) + ".rgb"), "wb") as f:
+            f.write(data)
+        print(os.path.basename(p))
+    sys.exit(0)
 
 paths = [
     save("rgb_raw.tif", rgb()),
