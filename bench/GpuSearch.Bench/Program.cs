@@ -20,6 +20,8 @@ if (args.Length == 0 || args[0] is "-h" or "--help")
                HTTP load on a `gpusearch serve` process on loopback: req/s, p50/p95, server CPU-s; micro-batched vs single-request
           ort [--model M] [--batch 8] [--repeat 3] [--device cpu] [--ort-threads 0] [--json]
                CNN inference (default ResNet-18) vs ONNX Runtime CPU EP, interleaved: img/s, CPU-s/img, cosine; default vs tuned tiles
+          imagesharp thumbs|png [--dir DIR] [--repeat 5] [--png-from-jpeg]
+               ImageSharp 2.1.13 vs ours: thumbnail encoding (PNG/JPEG/WebP bytes, ms); PNG decode libpng vs ImageSharp, inflate alone
         """);
     return 2;
 }
@@ -33,6 +35,7 @@ try
         "embed" => EmbedBench.Run(args[1..]),
         "serve" => ServeBench.Run(args[1..]),
         "ort" => OrtBench.Run(args[1..]),
+        "imagesharp" => ImageSharpBench.Run(args[1..]),
         _ => throw new ArgumentException($"Unknown benchmark '{args[0]}' (available: knn, decode, preprocess, embed, serve, ort)"),
     };
 }
