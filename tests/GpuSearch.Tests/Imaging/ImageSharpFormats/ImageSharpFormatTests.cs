@@ -140,6 +140,36 @@ public sealed class ImageSharpFormatTests(ITestOutputHelper log)
         Assert.True(problems.Count == 0, string.Join("\n", problems));
     }
 
+    // ImageSharp 2.1 has reported flaws with crafted images: mutated TIFF/TGA/PNM files (fixed seed; byte flips,
+    // header fields set to extremes, cuts) must each decode or throw ImageDecodeException, and quickly.
+    [PilFact]
+    public void Mutated_files_decode_or_throw_typed()
+    {
+        var rng = new Random(1313);
+        var problems = new List<string>();
+        int decoded = 0, refused = 0;
+        for (int round = 0; round < 300; round++)
+        {
+            var (file, _) = Cases[round % Cases.Length];
+            var d = File.ReadAllBytes(Path.Combine(PilCases.Dir, file));
+            int edits = 1 + rng.Next(4);
+            for (int e = 0; e < edits; e++)
+            {
+                int at = rng.Next(Math.Min(d.Length, rng.Next(2) == 0 ? 64 : d.Length)); // headers get half the hits
+                d[at] = rng.Next(3) switch { 0 => (byte)rng.Next(256), 1 => 0xFF, _ => 0 };
+            }
+            if (rng.Next(5) == 0) d = d[..rng.Next(1, d.Length)];
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            var ex = Record.Exception(() => ImageDecoder.Decode(d, $"mutant{round}-{file}"));
+            if (ex is null) decoded++;
+            else if (ex is ImageDecodeException) refused++;
+            else problems.Add($"mutant{round}-{file}: untyped {ex.GetType().Name}: {ex.Message}");
+            if (sw.Elapsed > TimeSpan.FromSeconds(10)) problems.Add($"mutant{round}-{file}: took {sw.Elapsed.TotalSeconds:F1} s");
+        }
+        log.WriteLine($"300 mutants: {decoded} decoded, {refused} refused with ImageDecodeException");
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+
     private static int CountDiffs(byte[] a, byte[] b)
     {
         int n = 0;
