@@ -41,6 +41,7 @@ internal static class ImageEndpoints
         return ImageFormats.MimeTypeOf(head[..n]);
     }
 
+    // The OpenAPI response types of /images/{id}: every registered format, so the document cannot miss one.
     private static RouteHandlerBuilder ProducesImages(this RouteHandlerBuilder route) =>
         route.Produces(200, null, ImageFormats.All[0].MimeType, [.. ImageFormats.All.Skip(1).Select(f => f.MimeType)]);
 }
