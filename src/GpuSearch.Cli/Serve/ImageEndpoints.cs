@@ -16,7 +16,7 @@ internal static class ImageEndpoints
             var item = engine.GetItem(id);
             if (item is null || !File.Exists(item.Path)) return ItemEndpoints.NotFound(id);
             return Results.File(item.Path, ContentType(item.Path), enableRangeProcessing: true);
-        }).Produces(200, null, "image/jpeg", "image/png", "image/webp", "image/gif", "image/bmp").Produces<ApiError>(404).WithSummary("The indexed image file of an item");
+        }).ProducesImages().Produces<ApiError>(404).WithSummary("The indexed image file of an item");
 
         app.MapGet("/thumbs/{id:long}", (long id) =>
         {
@@ -32,15 +32,16 @@ internal static class ImageEndpoints
         }).Produces(200, null, ThumbnailEncoder.MediaType).Produces<ApiError>(404).WithSummary("A JPEG thumbnail of an item (cached in memory)");
     }
 
-    private static string ContentType(string path)
+    /// <summary>The media type of the file at <paramref name="path"/>, from its leading bytes (never its name).</summary>
+    internal static string ContentType(string path)
     {
-        Span<byte> head = stackalloc byte[32];
+        Span<byte> head = stackalloc byte[ImageFormats.SignatureBytes];
         int n;
-        using (var fs = File.OpenRead(path)) n = fs.Read(head);
-        return ImageFormatDetector.Detect(head[..n]) switch
-        {
-            ImageFormat.Jpeg => "image/jpeg", ImageFormat.Png => "image/png", ImageFormat.Webp => "image/webp",
-            ImageFormat.Gif => "image/gif", ImageFormat.Bmp => "image/bmp", _ => "application/octet-stream",
-        };
+        using (var fs = File.OpenRead(path)) n = fs.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        return ImageFormats.MimeTypeOf(head[..n]);
     }
+
+    // The OpenAPI response types of /images/{id}: every registered format, so the document cannot miss one.
+    private static RouteHandlerBuilder ProducesImages(this RouteHandlerBuilder route) =>
+        route.Produces(200, null, ImageFormats.All[0].MimeType, [.. ImageFormats.All.Skip(1).Select(f => f.MimeType)]);
 }

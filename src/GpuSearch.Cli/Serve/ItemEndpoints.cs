@@ -53,15 +53,12 @@ internal static class ItemEndpoints
         if (engine.IsReadOnly) throw new ApiException(403, "ReadOnly", "the server opened the index read-only; start it with --writable");
     }
 
-    private static string Save(string folder, byte[] bytes)
+    /// <summary>Stores an upload under <paramref name="folder"/>/uploads, named by its SHA-256 and its format's registered extension.</summary>
+    internal static string Save(string folder, byte[] bytes)
     {
         var dir = Path.Combine(folder, "uploads");
         Directory.CreateDirectory(dir);
-        var ext = ImageFormatDetector.Detect(bytes) switch
-        {
-            ImageFormat.Jpeg => ".jpg", ImageFormat.Png => ".png", ImageFormat.Webp => ".webp", ImageFormat.Gif => ".gif", ImageFormat.Bmp => ".bmp", _ => ".img",
-        };
-        var path = Path.Combine(dir, ContentHash.Of(bytes) + ext);
+        var path = Path.Combine(dir, ContentHash.Of(bytes) + ImageFormats.ExtensionOf(bytes));
         if (!File.Exists(path))
         {
             var tmp = path + ".tmp";

@@ -1,11 +1,8 @@
-// The decoder's front door: detect the format from magic bytes, dispatch to TurboJPEG, libpng, libwebp,
-// the managed GIF/BMP readers or (TIFF, TGA, PNM: after our own header checks) ImageSharp, flatten alpha, apply EXIF orientation. Whatever goes wrong inside comes out as
+// The decoder's front door: detect the format from magic bytes, dispatch to its registered decoder (ImageFormats:
+// TurboJPEG, libpng, libwebp, the managed GIF/BMP readers or, after our own header checks, ImageSharp for TIFF, TGA
+// and PNM), flatten alpha, apply EXIF orientation. Whatever goes wrong inside comes out as
 // ImageDecodeException — a decoder bug surfacing as IndexOutOfRange or the like is wrapped too, because one
 // bad file in a million must never take down a batch.
-using GpuSearch.Native.Jpeg;
-using GpuSearch.Native.Png;
-using GpuSearch.Native.Webp;
-
 namespace GpuSearch.Imaging;
 
 /// <summary>Decodes JPEG, PNG, WebP, GIF (first frame), BMP, TIFF (first page), TGA and PBM/PGM/PPM into upright RGB8.</summary>
@@ -22,24 +19,15 @@ internal static class ImageDecoder
         options ??= DecodeOptions.Default;
         name ??= "";
         if (data.IsEmpty) throw new ImageDecodeException(name, ImageFormat.Unknown, DecodeFailureReason.Empty, "no data");
-        var format = ImageFormatDetector.Detect(data);
+        var entry = ImageFormats.Match(data);
+        var format = entry?.Format ?? ImageFormat.Unknown;
         try
         {
-            return format switch
-            {
-                ImageFormat.Jpeg => DecodeJpeg(data, name, options),
-                ImageFormat.Png => Finish(PngDecoder.Decode(data, name, options, out var exif), format, options,
-                    exif is null ? 1 : ExifOrientation.FromTiff(exif), null),
-                ImageFormat.Webp => Finish(WebpDecoder.Decode(data, name, options), format, options,
-                    WebpDecoder.FindExif(data) is { } wx ? ExifOrientation.FromTiff(wx) : 1, null),
-                ImageFormat.Gif => Finish(GifDecoder.Decode(data, name, options), format, options, 1, null),
-                ImageFormat.Bmp => Finish(BmpDecoder.Decode(data, name, options), format, options, 1, null),
-                ImageFormat.Tiff => Finish(Tiff.TiffDecoder.Decode(data, name, options), format, options, ExifOrientation.FromTiff(data), null),
-                ImageFormat.Tga => Finish(Tga.TgaDecoder.Decode(data, name, options), format, options, 1, null),
-                ImageFormat.Pnm => Finish(Pnm.PnmDecoder.Decode(data, name, options), format, options, 1, null),
-                _ => throw new ImageDecodeException(name, format, DecodeFailureReason.NotAnImage,
-                    LooksLikeText(data) ? "text, not an image" : "no known image signature"),
-            };
+            if (entry is null)
+                throw new ImageDecodeException(name, format, DecodeFailureReason.NotAnImage,
+                    LooksLikeText(data) ? "text, not an image" : "no known image signature");
+            var decoded = entry.Decode(data, name, options);
+            return Finish(decoded.Pixels, format, options, decoded.Orientation, decoded.FullSize);
         }
         catch (ImageDecodeException) { throw; }
         catch (OutOfMemoryException e)
@@ -69,25 +57,8 @@ internal static class ImageDecoder
     /// <summary>Whether a format can be decoded here, and if not, why (e.g. the native library that was not found).</summary>
     public static bool IsAvailable(ImageFormat format, out string? reason)
     {
-        reason = format switch
-        {
-            ImageFormat.Jpeg => TurboJpegDecoder.UnavailableReason,
-            ImageFormat.Png => PngDecoder.UnavailableReason,
-            ImageFormat.Webp => WebpDecoder.UnavailableReason,
-            ImageFormat.Gif or ImageFormat.Bmp or ImageFormat.Tiff or ImageFormat.Tga or ImageFormat.Pnm => null,
-            _ => $"{format} is not supported",
-        };
+        reason = ImageFormats.Get(format) is { } entry ? entry.UnavailableReason() : $"{format} is not supported";
         return reason is null;
-    }
-
-    private static DecodedImage DecodeJpeg(ReadOnlySpan<byte> data, string name, DecodeOptions options)
-    {
-        int orientation = options.ApplyExifOrientation ? ExifOrientation.FromJpeg(data) : 1;
-        // The target is given upright; the decoder works on stored pixels, so swap it for 90° orientations.
-        var target = options.MinTargetSize;
-        if (target is { } t && ExifOrientation.SwapsAxes(orientation)) target = (t.Height, t.Width);
-        var px = TurboJpegDecoder.Decode(data, name, options, target, out int fw, out int fh);
-        return Finish(px, ImageFormat.Jpeg, options, orientation, (fw, fh));
     }
 
     private static DecodedImage Finish(PixelBuffer px, ImageFormat format, DecodeOptions options, int orientation, (int W, int H)? full)

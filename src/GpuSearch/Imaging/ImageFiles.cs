@@ -1,4 +1,4 @@
-// Expands command-line inputs into image files: folders recursively (by image extension, so README.txt
+// Expands command-line inputs into image files: folders recursively (by the extensions registered in ImageFormats, so README.txt
 // next to photos is not reported as a failure), list files (one path per line), and plain files (taken
 // as given: a file named explicitly is always tried, whatever its extension).
 namespace GpuSearch.Imaging;
@@ -6,11 +6,6 @@ namespace GpuSearch.Imaging;
 /// <summary>Finds image files.</summary>
 internal static class ImageFiles
 {
-    /// <summary>Extensions picked up when scanning a folder (content is still detected from the bytes).</summary>
-    public static IReadOnlySet<string> FolderExtensions { get; } =
-        new HashSet<string>([".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".gif", ".bmp", ".dib",
-                               ".tif", ".tiff", ".tga", ".pbm", ".pgm", ".ppm", ".pnm"], StringComparer.OrdinalIgnoreCase);
-
     /// <summary>
     /// Expands each input: a folder → its image files (recursive, sorted for a stable order); a <c>.txt</c>/<c>.lst</c>
     /// file → the paths it lists (relative ones resolved against its folder); anything else → itself. Paths come
@@ -28,7 +23,7 @@ internal static class ImageFiles
             if (Directory.Exists(input))
             {
                 var files = Directory.EnumerateFiles(input, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true })
-                    .Where(f => FolderExtensions.Contains(Path.GetExtension(f))).Order(StringComparer.Ordinal);
+                    .Where(f => ImageFormats.FolderExtensions.Contains(Path.GetExtension(f))).Order(StringComparer.Ordinal);
                 foreach (var f in files) Take(f);
             }
             else if (File.Exists(input))

@@ -25,7 +25,7 @@ public sealed class DecodeErrorTests(ITestOutputHelper log)
         {
             var data = new byte[rng.Next(1, 4096)];
             rng.NextBytes(data);
-            if (ImageFormatDetector.Detect(data) != ImageFormat.Unknown) continue;
+            if (ImageFormats.Detect(data) != ImageFormat.Unknown) continue;
             var e = Assert.Throws<ImageDecodeException>(() => ImageDecoder.Decode(data, "r.bin"));
             Assert.Equal(DecodeFailureReason.NotAnImage, e.Reason);
         }
@@ -36,7 +36,7 @@ public sealed class DecodeErrorTests(ITestOutputHelper log)
     [Fact]
     public void Format_comes_from_magic_bytes_not_the_name()
     {
-        Assert.Equal(ImageFormat.Tiff, ImageFormatDetector.Detect("II*\0abcdefgh"u8));
+        Assert.Equal(ImageFormat.Tiff, ImageFormats.Detect("II*\0abcdefgh"u8));
         var e = Assert.Throws<ImageDecodeException>(() => ImageDecoder.Decode("MM\0*\0\0\0\x08"u8, "photo.jpg"));
         Assert.Equal((ImageFormat.Tiff, DecodeFailureReason.Truncated), (e.Format, e.Reason)); // IFD offset 8 = end of file
         Assert.Contains("photo.jpg", e.Message);

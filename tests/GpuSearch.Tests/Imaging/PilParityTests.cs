@@ -82,6 +82,6 @@ public sealed class PilParityTests(ITestOutputHelper log)
     {
         var head = new byte[26];
         using var f = File.OpenRead(path);
-        return f.Read(head) == 26 && ImageFormatDetector.Detect(head) == ImageFormat.Png && head[24] == 16 && head[25] is 4 or 6;
+        return f.Read(head) == 26 && ImageFormats.Detect(head) == ImageFormat.Png && head[24] == 16 && head[25] is 4 or 6;
     }
 }

@@ -98,11 +98,11 @@ public sealed class ImageSharpFormatTests(ITestOutputHelper log)
     [Fact]
     public void Text_and_random_bytes_are_not_taken_for_TGA()
     {
-        Assert.Equal(ImageFormat.Unknown, ImageFormatDetector.Detect("Hello, world! This is a text file.\n"u8));
+        Assert.Equal(ImageFormat.Unknown, ImageFormats.Detect("Hello, world! This is a text file.\n"u8));
         var rng = new Random(13);
         int tga = 0;
         var buf = new byte[64];
-        for (int i = 0; i < 100_000; i++) { rng.NextBytes(buf); if (ImageFormatDetector.Detect(buf) == ImageFormat.Tga) tga++; }
+        for (int i = 0; i < 100_000; i++) { rng.NextBytes(buf); if (ImageFormats.Detect(buf) == ImageFormat.Tga) tga++; }
         log.WriteLine($"{tga} of 100000 random 64-byte blocks pass as a TGA header");
         Assert.True(tga < 100, $"{tga} random blocks detected as TGA");
     }
