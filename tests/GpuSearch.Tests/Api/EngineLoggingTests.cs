@@ -89,6 +89,21 @@ public sealed class EngineLoggingTests : IDisposable
         Assert.All(logs.Entries, e => Assert.StartsWith("GpuSearch.", e.Category));
     }
 
+    /// <summary>The paths no test runs are covered too: no library source calls the console or Debug/Trace output.</summary>
+    [Fact]
+    public void NoLibrarySourceWritesToTheConsole()
+    {
+        var writes = new System.Text.RegularExpressions.Regex(@"\bConsole\s*\.|\b(Debug|Trace)\s*\.\s*(Write|Print|Fail|Assert)");
+        var offenders = new[] { "src/GpuSearch", "src/GpuSearch.VectorData" }
+            .SelectMany(dir => Directory.EnumerateFiles(Path.Combine(SharedData.RepoRoot, dir), "*.cs", SearchOption.AllDirectories))
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .SelectMany(f => File.ReadLines(f).Select((line, i) => (f, i, line)))
+            .Where(x => !x.line.TrimStart().StartsWith("//", StringComparison.Ordinal) && writes.IsMatch(x.line))
+            .Select(x => $"{Path.GetRelativePath(SharedData.RepoRoot, x.f)}:{x.i + 1}: {x.line.Trim()}")
+            .ToList();
+        Assert.True(offenders.Count == 0, "the library writes to the console (log through EngineLog instead):\n" + string.Join("\n", offenders));
+    }
+
     public void Dispose()
     {
         try { Directory.Delete(_root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
