@@ -89,7 +89,7 @@ public sealed partial class ImageSearchEngine
     /// Opens the device <see cref="EngineOptions.Device"/> names and logs the choice; "auto" landing on a CPU device is a
     /// fallback (no GPU, or its driver is missing) and logged as a warning naming what was found and why backends are unavailable.
     /// </summary>
-    private static ComputeDevice OpenDevice(EngineOptions options, ILogger log)
+    internal static ComputeDevice OpenDevice(EngineOptions options, ILogger log)
     {
         var device = DeviceRegistry.Default.Open(options.Device);
         device.Logger = options.LoggerFactory.CreateLogger(EngineLog.ComputeCategory);

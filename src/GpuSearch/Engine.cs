@@ -101,6 +101,7 @@ public sealed partial class ImageSearchEngine : IDisposable
                 flipTta ? embedder.EmbeddingSource + "+flip-tta" : embedder.EmbeddingSource, "float32", embedder.Dimension);
             EngineLog.ModelLoaded(log, modelPath, options.ModelPath is not null ? "options" : saved?.ModelPath is not null ? "the index" : "the default model",
                 embedder.Dimension, flipTta ? embedder.EmbeddingSource + " + flip" : embedder.EmbeddingSource, options.BatchSize, specSource);
+            if (specSource == PresetFallback) EngineLog.PreprocessFallback(log, modelPath);
             Stage(OpenStage.Index);
             var storeLog = options.LoggerFactory.CreateLogger(EngineLog.StoreCategory);
             if (options.ReadOnly) store = IndexStore.OpenReadOnly(folder, fingerprint);
@@ -135,8 +136,10 @@ public sealed partial class ImageSearchEngine : IDisposable
         foreach (var sidecar in new[] { Path.ChangeExtension(modelPath, ".preprocess.json"), Path.Combine(Path.GetDirectoryName(modelPath)!, "preprocess.json") })
             if (File.Exists(sidecar)) return (PreprocessSpecJson.Read(File.ReadAllText(sidecar)), sidecar);
         return DefaultModel.PreprocessOf(modelPath) is { } known ? (known, "the known model's own spec")
-            : (PreprocessPresets.Torchvision, "the torchvision ImageNet preset (no sidecar .preprocess.json)");
+            : (PreprocessPresets.Torchvision, PresetFallback);
     }
+
+    private const string PresetFallback = "the torchvision ImageNet preset (no sidecar .preprocess.json)";
 
     /// <summary>Searches with ready embeddings (row-major, Q × <see cref="Dimension"/>, L2-normalised): exact top-k by cosine.</summary>
     public IReadOnlyList<IReadOnlyList<SearchHit>> Search(ReadOnlySpan<float> embeddings, int k)

@@ -89,6 +89,30 @@ public sealed class EngineLoggingTests : IDisposable
         Assert.All(logs.Entries, e => Assert.StartsWith("GpuSearch.", e.Category));
     }
 
+    [ServeFact]
+    public void AModelWithoutItsPreprocessingIsAFallbackWarning()
+    {
+        var logs = new CapturingLoggerFactory();
+        var options = EngineTests.Options(ServeFixture.Model) with { Preprocess = null, LoggerFactory = logs }; // no sidecar in ../shared/models
+        using (ImageSearchEngine.Open(Path.Combine(_root, "guessed"), options)) { }
+        var fallback = Assert.Single(logs.WithId(107));
+        Assert.Equal((LogLevel.Warning, ServeFixture.Model), (fallback.Level, fallback["ModelPath"]));
+        Assert.StartsWith("the torchvision ImageNet preset", (string)Assert.Single(logs.WithId(103))["PreprocessSource"]!);
+    }
+
+    [Fact]
+    public void AutoLandingOnACpuDeviceIsAFallbackWarning()
+    {
+        var logs = new CapturingLoggerFactory();
+        var log = logs.CreateLogger(EngineLog.EngineCategory);
+        using var device = ImageSearchEngine.OpenDevice(new EngineOptions { Device = "auto", LoggerFactory = logs }, log);
+        Assert.Equal(device.Info.Id, Assert.Single(logs.WithId(101))["DeviceId"]);
+        if (device.Info.IsCpu)
+            Assert.Equal((LogLevel.Warning, device.Info.Id), (Assert.Single(logs.WithId(102)).Level, Assert.Single(logs.WithId(102))["DeviceId"]));
+        else Assert.Empty(logs.WithId(102)); // a GPU machine: auto found one, nothing fell back
+        Assert.IsNotType<Microsoft.Extensions.Logging.Abstractions.NullLogger>(device.Logger); // its compiles go to the same factory
+    }
+
     /// <summary>The paths no test runs are covered too: no library source calls the console or Debug/Trace output.</summary>
     [Fact]
     public void NoLibrarySourceWritesToTheConsole()
