@@ -32,11 +32,11 @@ internal static partial class EngineLog
     [LoggerMessage(105, LogLevel.Debug, "Warm-up skipped: the preprocessing cannot take the model's own input size {Width}x{Height}; the first image builds the kernels")]
     public static partial void WarmUpSkipped(ILogger logger, int width, int height);
 
-    [LoggerMessage(107, LogLevel.Warning, "No preprocessing given for {ModelPath} and no sidecar .preprocess.json beside it: falling back to the torchvision ImageNet preset, which may not be the model's")]
-    public static partial void PreprocessFallback(ILogger logger, string modelPath);
-
     [LoggerMessage(106, LogLevel.Information, "Engine ready after {ElapsedMs:F0} ms ({KernelsCompiled} kernel programs compiled from source)")]
     public static partial void OpenReady(ILogger logger, double elapsedMs, int kernelsCompiled);
+
+    [LoggerMessage(107, LogLevel.Warning, "No preprocessing given for {ModelPath} and no sidecar .preprocess.json beside it: falling back to the torchvision ImageNet preset, which may not be the model's")]
+    public static partial void PreprocessFallback(ILogger logger, string modelPath);
 
     // Adding and searching.
     [LoggerMessage(200, LogLevel.Information, "Adding to {Folder}: {Total} images, {ToEmbed} to embed, {Skipped} already indexed")]
