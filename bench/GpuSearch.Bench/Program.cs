@@ -23,6 +23,10 @@ if (args.Length == 0 || args[0] is "-h" or "--help")
                CNN inference (default ResNet-18) vs ONNX Runtime CPU EP, interleaved: img/s, CPU-s/img, cosine; default vs tuned tiles
           kernels [--device D] [--json]
                compile every embedded kernel (and the scan's launch variants) for the device; report each build
+          whiten [--n 2000] [--d 512] [--device D] [--no-jacobi]
+               learning a PCA-whitening: device-GEMM covariance vs host loop, Householder + QL vs cyclic Jacobi
+          imagesharp thumbs|png [--dir DIR] [--repeat 5] [--png-from-jpeg]
+               ImageSharp 2.1.13 vs ours: thumbnail encoding (PNG/JPEG/WebP bytes, ms); PNG decode libpng vs ImageSharp, inflate alone
         """);
     return 2;
 }
@@ -36,8 +40,10 @@ try
         "embed" => EmbedBench.Run(args[1..]),
         "serve" => ServeBench.Run(args[1..]),
         "ort" => OrtBench.Run(args[1..]),
+        "imagesharp" => ImageSharpBench.Run(args[1..]),
         "kernels" => KernelsBench.Run(args[1..]),
-        _ => throw new ArgumentException($"Unknown benchmark '{args[0]}' (available: knn, decode, preprocess, embed, serve, ort, kernels)"),
+        "whiten" => WhitenBench.Run(args[1..]),
+        _ => throw new ArgumentException($"Unknown benchmark '{args[0]}' (available: knn, decode, preprocess, embed, serve, ort, kernels, whiten, imagesharp)"),
     };
 }
 catch (ArgumentException e)

@@ -1,12 +1,12 @@
 // The query refinement options `query` and `eval` share (--min-score, --exclude-self, --qe/--alpha,
-// --background/--beta/--bg-n), parsed once into QueryRefinementArgs and turned into the engine's QueryRefinement.
+// --background/--beta/--bg-n, --space), parsed once into QueryRefinementArgs and turned into the engine's QueryRefinement.
 using System.CommandLine;
 
 namespace GpuSearch.Cli;
 
 /// <summary>What the refinement options said (the defaults change nothing).</summary>
 internal sealed record QueryRefinementArgs(float MinScore = -1f, bool ExcludeSelf = false, int Qe = 0, float Alpha = 3f,
-    string? Background = null, float Beta = 1f, int BackgroundNeighbours = 10)
+    string? Background = null, float Beta = 1f, int BackgroundNeighbours = 10, string[]? Spaces = null)
 {
     /// <summary>Checks the values (usage errors name the option) and builds the engine's refinement; dispose the background after use.</summary>
     public QueryRefinement Build(ImageSearchEngine engine)
@@ -19,6 +19,7 @@ internal sealed record QueryRefinementArgs(float MinScore = -1f, bool ExcludeSel
         return new QueryRefinement
         {
             MinScore = MinScore, ExcludeSelf = ExcludeSelf, ExpansionNeighbours = Qe, ExpansionAlpha = Alpha,
+            Spaces = SpaceOptions.ParseSpaces(Spaces),
             Background = Background is null ? null : engine.LoadBackground(Background, BackgroundNeighbours, Beta),
         };
     }
@@ -33,13 +34,14 @@ internal sealed class RefinementOptions
     private readonly Option<float> _alpha = new("--alpha") { Description = "Expansion weights max(score, 0)^alpha", DefaultValueFactory = _ => 3f };
     private readonly Option<string?> _background = new("--background") { Description = "Index folder of unrelated images (same model): subtract beta × the mean of each query's bg-n best similarities to it" };
     private readonly Option<float> _beta = new("--beta") { Description = "Weight of the background mean", DefaultValueFactory = _ => 1f };
+    private readonly Option<string[]> _spaces = SpaceOptions.Spaces();
     private readonly Option<int> _bgN = new("--bg-n") { Description = "Background neighbours averaged per query", DefaultValueFactory = _ => 10 };
 
     public void AddTo(Command cmd)
     {
-        foreach (var o in new Option[] { _minScore, _excludeSelf, _qe, _alpha, _background, _beta, _bgN }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { _minScore, _excludeSelf, _qe, _alpha, _background, _beta, _bgN, _spaces }) cmd.Options.Add(o);
     }
 
     public QueryRefinementArgs Read(ParseResult r) => new(r.GetValue(_minScore), r.GetValue(_excludeSelf), r.GetValue(_qe), r.GetValue(_alpha),
-        r.GetValue(_background), r.GetValue(_beta), r.GetValue(_bgN));
+        r.GetValue(_background), r.GetValue(_beta), r.GetValue(_bgN), r.GetValue(_spaces));
 }

@@ -24,6 +24,12 @@ public sealed record QueryRefinement
     public float ExpansionAlpha { get; init; } = 3f;
     /// <summary>Background set whose mean top-n similarity, times β, is subtracted from every score of a query.</summary>
     public ScoreBackground? Background { get; init; }
+    /// <summary>
+    /// Weights of the index's named embedding spaces for this search (<see cref="ImageSearchEngine.Spaces"/>; spaces not
+    /// named count 0): scores become Σ u·cos / Σu over the spaces. Null = the weights the index was built with.
+    /// Not available on a whitened index (whitening mixes the spaces).
+    /// </summary>
+    public IReadOnlyDictionary<string, float>? Spaces { get; init; }
 
     internal void Validate()
     {
@@ -86,6 +92,7 @@ public sealed partial class ImageSearchEngine
         ArgumentNullException.ThrowIfNull(refinement);
         refinement.Validate();
         if (refinement.Background is { } bg && bg.Owner != this) throw new ArgumentException("the background was loaded by another engine", nameof(refinement));
+        if (refinement.Spaces is not null) lock (_indexLock) WeightSpaces(new float[Dimension], refinement.Spaces); // unknown space or bad weight: refused before any work
         var paths = ImageFiles.Expand(inputs);
         var hashes = new ConcurrentDictionary<long, string>();
         var options = refinement.ExcludeSelf ? PipelineOptions with { OnFileRead = (req, bytes) => hashes[req.Id] = ContentHash.Of(bytes.Span) } : PipelineOptions;
@@ -128,7 +135,7 @@ public sealed partial class ImageSearchEngine
             int d = _index.Dimension, n = queries.Length / d, extra = excluded.Max(e => e.Count);
             if (refinement.ExpansionNeighbours > 0)
             {
-                var first = _index.Search(queries, refinement.ExpansionNeighbours + extra, Metric.Ip);
+                var first = _index.Search(WeightSpaces(queries, refinement.Spaces), refinement.ExpansionNeighbours + extra, Metric.Ip);
                 for (int q = 0; q < n; q++)
                 {
                     var (ids, scores) = Kept(first.IdsOf(q), first.ScoresOf(q), excluded[q]);
@@ -136,6 +143,7 @@ public sealed partial class ImageSearchEngine
                         id => ToSearchSpace(_store.GetVector(id)!), limit: refinement.ExpansionNeighbours);
                 }
             }
+            queries = WeightSpaces(queries, refinement.Spaces); // after expansion, which adds stored (unweighted) vectors
             var shift = refinement.Background is { } bg ? bg.Normalizer.BackgroundMeans(queries).Select(m => bg.Normalizer.Beta * m).ToArray() : new float[n];
             var r = _index.Search(queries, k + extra, Metric.Ip);
             var result = new IReadOnlyList<SearchHit>[n];

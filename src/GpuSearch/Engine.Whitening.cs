@@ -1,7 +1,8 @@
 // PCA-whitening as an index option. The segments keep the raw model vectors; whitening.bin holds the transform,
 // learned from them. At open the stored vectors are whitened into the search index, and every query (files,
 // uploads, vectors, "more like this", dedup tiles) passes through ToSearchSpace, the one place that applies it, so a
-// raw vector never meets a whitened one. The transform runs on the host: it is one D × K product per vector, small
+// raw vector never meets a whitened one. Learning computes the covariance with the device GEMM and decomposes it on the
+// host (Householder + QL, SymmetricEigen.cs). The transform runs on the host: it is one D × K product per vector, small
 // beside the CNN, and keeps the device code unchanged (a GEMM on the device would pay off for indexes of millions).
 using GpuSearch.Compute;
 using GpuSearch.Search;
@@ -17,7 +18,7 @@ public sealed partial class ImageSearchEngine
     public StoredWhitening? Whitening { get { lock (_indexLock) return _whitening; } }
 
     /// <summary>
-    /// Learns a PCA-whitening from every live vector (<see cref="PcaWhitening.Learn"/>), stores it in the index folder
+    /// Learns a PCA-whitening from every live vector (<see cref="PcaWhitening.Learn(ReadOnlySpan{float}, int, double, int?)"/>; the covariance is a device GEMM), stores it in the index folder
     /// (<see cref="WhiteningFile"/>) and searches with it from now on; the stored raw vectors are unchanged.
     /// </summary>
     /// <param name="outputDimension">Axes kept (null: all).</param>
@@ -35,7 +36,7 @@ public sealed partial class ImageSearchEngine
             foreach (var batch in _store.ReadLive()) raw.AddRange(batch.ToFloat32());
             long rows = raw.Count / Dimension;
             if (rows < 2) throw new InvalidOperationException($"the index at {Folder} holds {rows} image(s); whitening needs at least 2");
-            var learned = new StoredWhitening(PcaWhitening.Learn(raw.ToArray(), Dimension, shrinkage, outputDimension), Fingerprint.Hash, rows);
+            var learned = new StoredWhitening(PcaWhitening.Learn(_device, raw.ToArray(), Dimension, shrinkage, outputDimension), Fingerprint.Hash, rows);
             WhiteningFile.Write(Path.Combine(Folder, WhiteningFile.FileName), learned);
             Rebuild(learned);
             return learned;

@@ -72,7 +72,8 @@ public sealed partial class ImageSearchEngine : IDisposable
         if (!exists && (!options.CreateIfMissing || options.ReadOnly))
             throw new DirectoryNotFoundException($"{folder} holds no index (create one with `gpusearch index ... --db {folder}`)");
         var saved = exists ? EngineConfig.TryRead(folder) : null;
-        var modelPath = Path.GetFullPath(options.ModelPath ?? saved?.ModelPath ?? DefaultModel.RequirePath());
+        var spaces = ResolveSpaces(options, saved); // several models (Engine.Spaces.cs), else null
+        var modelPath = Path.GetFullPath(spaces?[0].ModelPath ?? options.ModelPath ?? saved?.ModelPath ?? DefaultModel.RequirePath());
         if (!File.Exists(modelPath)) throw new FileNotFoundException($"Model not found: {modelPath}", modelPath);
         var (spec, specSource) = options.Preprocess is { } given ? (given, "options")
             : (options.ModelPath is null ? saved?.Preprocess : null) is { } stored ? (stored, "the index")
@@ -94,21 +95,25 @@ public sealed partial class ImageSearchEngine : IDisposable
         try
         {
             Stage(OpenStage.Model);
-            ImageEmbedder NewEmbedder() => new(device, modelPath, spec, output, options.BatchSize, flipTta: flipTta, pooling: pool);
+            ImageEmbedder NewEmbedder() => spaces is null
+                ? new(device, modelPath, spec, output, options.BatchSize, flipTta: flipTta, pooling: pool)
+                : new(device, spaces, options.BatchSize, null, flipTta);
             embedder = NewEmbedder();
             // Flip-averaged vectors are not the output's own: the fingerprint's output names both, so mixing is refused.
-            var fingerprint = ModelFingerprint.ForModelFile(modelPath, PreprocessSpecJson.Write(spec),
+            var fingerprint = spaces is not null ? EnsembleFingerprint(embedder, flipTta) : ModelFingerprint.ForModelFile(modelPath, PreprocessSpecJson.Write(spec),
                 flipTta ? embedder.EmbeddingSource + "+flip-tta" : embedder.EmbeddingSource, "float32", embedder.Dimension);
-            EngineLog.ModelLoaded(log, modelPath, options.ModelPath is not null ? "options" : saved?.ModelPath is not null ? "the index" : "the default model",
-                embedder.Dimension, flipTta ? embedder.EmbeddingSource + " + flip" : embedder.EmbeddingSource, options.BatchSize, specSource);
-            if (specSource == PresetFallback) EngineLog.PreprocessFallback(log, modelPath);
+            EngineLog.ModelLoaded(log, modelPath, spaces is not null ? $"the first of {spaces.Count} embedding spaces"
+                    : options.ModelPath is not null ? "options" : saved?.ModelPath is not null ? "the index" : "the default model",
+                embedder.Dimension, flipTta ? embedder.EmbeddingSource + " + flip" : embedder.EmbeddingSource, options.BatchSize,
+                spaces is not null ? "each space's own" : specSource);
+            if (spaces is null && specSource == PresetFallback) EngineLog.PreprocessFallback(log, modelPath);
             Stage(OpenStage.Index);
             var storeLog = options.LoggerFactory.CreateLogger(EngineLog.StoreCategory);
             if (options.ReadOnly) store = IndexStore.OpenReadOnly(folder, fingerprint);
             else
             {
                 store = exists ? IndexStore.Open(folder, fingerprint, storeLog) : IndexStore.Create(folder, new IndexMetadata(fingerprint), storeLog);
-                new EngineConfig(modelPath, embedder.PooledValue ?? embedder.OutputName, spec, flipTta, embedder.Pooling).Write(folder);
+                new EngineConfig(modelPath, embedder.PooledValue ?? embedder.OutputName, embedder.Spec, flipTta, embedder.Pooling, spaces).Write(folder);
             }
             var whitening = ReadWhitening(folder, embedder.Dimension, fingerprint);
             index = BuildIndex(device, store, whitening);

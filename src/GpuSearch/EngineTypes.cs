@@ -21,6 +21,14 @@ public sealed record EngineOptions
     /// index's, else none. Part of the index fingerprint.
     /// </summary>
     public GpuSearch.Models.GemPooling? Pool { get; init; }
+    /// <summary>
+    /// Several models in one index (a multi-backbone ensemble, or one model on several crops): each image is decoded
+    /// once and embedded by every space's model; the stored vector concatenates their weighted L2-normalised segments
+    /// (layout and score: <see cref="GpuSearch.Embedding.EmbeddingSpace"/>). Null = the index's spaces, else a single
+    /// model (<see cref="ModelPath"/>). Set it alone: ModelPath, OutputName and Pool belong to each space;
+    /// <see cref="Preprocess"/> is the default for spaces without their own. Part of the index fingerprint.
+    /// </summary>
+    public IReadOnlyList<GpuSearch.Embedding.EmbeddingSpace>? Spaces { get; init; }
     /// <summary>Images per inference batch.</summary>
     public int BatchSize { get; init; } = 32;
     /// <summary>Decode threads (default: processor count).</summary>

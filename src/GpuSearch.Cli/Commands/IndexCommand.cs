@@ -14,10 +14,12 @@ internal static class IndexCommand
     {
         var inputs = CliCommon.Inputs("Images to add");
         var db = CliCommon.Db();
-        var model = CliCommon.Model();
-        var pre = CliCommon.Preprocess();
-        var outName = CliCommon.Output();
-        var pool = CliCommon.Pool();
+        var model = SpaceOptions.Models();
+        var weights = SpaceOptions.Weights();
+        var names = SpaceOptions.Names();
+        var pre = new Option<string[]>("--preprocess") { Description = CliCommon.Preprocess().Description + " (ensemble: once, or once per --model)", Arity = ArgumentArity.ZeroOrMore };
+        var outName = new Option<string[]>("--output-name") { Description = CliCommon.Output().Description + " (ensemble: once, or once per --model)", Arity = ArgumentArity.ZeroOrMore };
+        var pool = new Option<string[]>("--pool") { Description = CliCommon.Pool().Description + " (ensemble: once, or once per --model)", Arity = ArgumentArity.ZeroOrMore };
         var batch = CliCommon.Batch();
         var workers = CliCommon.Workers();
         var device = CliCommon.Device();
@@ -25,13 +27,22 @@ internal static class IndexCommand
         var json = CliCommon.Json();
         var flip = new Option<bool>("--flip-tta") { Description = "Flip test-time augmentation: average each image's embedding with its mirror's (fixed when the index is created; queries follow it)" };
         var cmd = new Command("index", "Add images to an index folder (created if missing); re-running resumes and skips what is in")
-        { inputs, db, model, pre, outName, pool, batch, workers, device, failures, json, flip };
-        cmd.SetAction((r, ct) => RunAsync(r.GetValue(inputs)!, new EngineOptions
+        { inputs, db, model, weights, names, pre, outName, pool, batch, workers, device, failures, json, flip };
+        cmd.SetAction((r, ct) =>
         {
-            Device = r.GetValue(device)!, ModelPath = r.GetValue(model), Preprocess = CliCommon.ParsePreprocess(r.GetValue(pre), r.GetValue(model)),
-            OutputName = r.GetValue(outName), Pool = CliCommon.ParsePool(r.GetValue(pool)), BatchSize = r.GetValue(batch), DecodeWorkers = r.GetValue(workers),
-            FlipTta = r.GetValue(flip) ? true : null,
-        }, r.GetValue(db)!, r.GetValue(failures), r.GetValue(json), Console.Out, CancellationTokenSource.CreateLinkedTokenSource(ct, CliCommon.CtrlC()).Token));
+            string[] models = r.GetValue(model) ?? [], pres = r.GetValue(pre) ?? [], outs = r.GetValue(outName) ?? [], pools = r.GetValue(pool) ?? [];
+            var spaces = SpaceOptions.Build(models, r.GetValue(weights), r.GetValue(names), pres, outs, pools);
+            if (spaces is null && (pres.Length > 1 || outs.Length > 1 || pools.Length > 1))
+                throw new ArgumentException("--preprocess, --output-name and --pool are given once unless there are several --model");
+            var single = models.FirstOrDefault();
+            return RunAsync(r.GetValue(inputs)!, new EngineOptions
+            {
+                Device = r.GetValue(device)!, Spaces = spaces, ModelPath = spaces is null ? single : null,
+                Preprocess = spaces is null ? CliCommon.ParsePreprocess(pres.FirstOrDefault(), single) : null,
+                OutputName = spaces is null ? outs.FirstOrDefault() : null, Pool = spaces is null ? CliCommon.ParsePool(pools.FirstOrDefault()) : null,
+                BatchSize = r.GetValue(batch), DecodeWorkers = r.GetValue(workers), FlipTta = r.GetValue(flip) ? true : null,
+            }, r.GetValue(db)!, r.GetValue(failures), r.GetValue(json), Console.Out, CancellationTokenSource.CreateLinkedTokenSource(ct, CliCommon.CtrlC()).Token);
+        });
         return cmd;
     }
 
@@ -114,6 +125,7 @@ internal static class IndexCommand
             $"{report.Elapsed.TotalSeconds:F1} s", report.Elapsed.TotalSeconds > 0 ? $"{report.Added / report.Elapsed.TotalSeconds:F1}" : "-");
         console.Write(t);
         console.MarkupLine($"index: {Markup.Escape(engine.Folder)} on {Markup.Escape(engine.Device.Id)} ({Markup.Escape(engine.Device.Name)}), model {Markup.Escape(Path.GetFileName(engine.ModelPath))}, {engine.Dimension}-d");
+        if (engine.Spaces.Count > 1) console.MarkupLine($"embedding spaces: {Markup.Escape(engine.SpaceLayoutDescription)}");
         if (report.Failures.Count > 0)
         {
             foreach (var g in report.Failures.GroupBy(f => f.Reason).OrderByDescending(g => g.Count()))

@@ -1,6 +1,7 @@
 // GET /images/{id} and GET /thumbs/{id}: files of indexed items, found by id in the catalog. The request never
 // names a path; a route that is not a 64-bit integer (../, %2f, an absolute path) does not match and is a 404.
 using GpuSearch.Imaging;
+using GpuSearch.Reports;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
@@ -21,14 +22,14 @@ internal static class ImageEndpoints
         {
             var item = engine.GetItem(id);
             if (item is null || !File.Exists(item.Path)) return ItemEndpoints.NotFound(id);
-            byte[] png;
-            try { png = thumbs.Get(id, item.Path); }
+            byte[] jpeg;
+            try { jpeg = thumbs.Get(id, item.Path); }
             catch (Exception e) when (e is ImageDecodeException or IOException or UnauthorizedAccessException)
             {
                 return Results.Json(new ApiError($"item {id}'s file no longer decodes", "Unreadable"), ServeJson.Options, statusCode: 404);
             }
-            return Results.Bytes(png, "image/png");
-        }).Produces(200, null, "image/png").Produces<ApiError>(404).WithSummary("A PNG thumbnail of an item (cached in memory)");
+            return Results.Bytes(jpeg, ThumbnailEncoder.MediaType);
+        }).Produces(200, null, ThumbnailEncoder.MediaType).Produces<ApiError>(404).WithSummary("A JPEG thumbnail of an item (cached in memory)");
     }
 
     private static string ContentType(string path)

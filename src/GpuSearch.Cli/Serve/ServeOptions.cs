@@ -24,7 +24,7 @@ internal sealed record ServeOptions
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(60);
     /// <summary>Largest k a request may ask for.</summary>
     public int MaxK { get; init; } = 1000;
-    /// <summary>Thumbnails kept in memory (encoded PNG bytes), at most this many bytes in all.</summary>
+    /// <summary>Thumbnails kept in memory (encoded JPEG bytes), at most this many bytes in all.</summary>
     public long ThumbnailCacheBytes { get; init; } = 64L << 20;
     /// <summary>Longer side of a thumbnail, in pixels.</summary>
     public int ThumbnailSide { get; init; } = 192;

@@ -8,14 +8,15 @@ using GpuSearch.Compute;
 using GpuSearch.Imaging;
 using GpuSearch.Models;
 using GpuSearch.Models.Execution;
+using GpuSearch.Search;
 
 namespace GpuSearch.Embedding;
 
 /// <summary>Embeds images with an ONNX model whose input is [N, 3, H, W] and whose chosen output is [N, D] or [N, D, 1, 1].</summary>
 internal sealed class ImageEmbedder : IDisposable
 {
-    private readonly InferenceSession _session;
-    private readonly GpuPreprocessor _pre;
+    private readonly EmbeddingMember[] _members;
+    private readonly float[] _scales; // √(w_m / Σw): segment m's factor, so a row is unit-length and cosines are weighted means
     private readonly int _maxBatch;
     private readonly int _deviceBatch;
     private readonly ComputeStream _upload;
@@ -23,7 +24,6 @@ internal sealed class ImageEmbedder : IDisposable
     private readonly object _sync = new(); // guards the slots, the batch tensor and the enqueue order
     private readonly Stack<BatchSlot> _freeSlots = new();
     private readonly List<BatchSlot> _slots = new();
-    private DeviceBuffer? _tensor, _out;
     private long _submitted;
     private bool _disposed;
 
@@ -38,16 +38,20 @@ internal sealed class ImageEmbedder : IDisposable
 
     /// <summary>The device everything runs on.</summary>
     public ComputeDevice Device { get; }
-    /// <summary>The model output used as the embedding.</summary>
-    public string OutputName { get; }
-    /// <summary>Embedding dimension D.</summary>
+    /// <summary>The model output used as the embedding (of the first space's model).</summary>
+    public string OutputName => _members[0].OutputName;
+    /// <summary>Embedding dimension D (the sum of the spaces' dimensions).</summary>
     public int Dimension { get; }
-    /// <summary>Input height and width the model expects.</summary>
-    public (int Width, int Height) InputSize { get; }
+    /// <summary>Input height and width the (first space's) model expects.</summary>
+    public (int Width, int Height) InputSize => _members[0].InputSize;
+    /// <summary>The spaces whose segments make up each vector, in order (one for a single model).</summary>
+    public IReadOnlyList<EmbeddingSpace> Spaces { get; }
+    /// <summary>Where each space's segment lies in a vector, in <see cref="Spaces"/> order.</summary>
+    internal SpaceLayout Layout { get; }
     /// <summary>Most images one <see cref="Submit"/> takes (the batch size given at construction).</summary>
     public int MaxBatch => _maxBatch;
     /// <summary>The preprocessing applied to every image.</summary>
-    public PreprocessSpec Spec => _pre.Spec;
+    public PreprocessSpec Spec => _members[0].Pre.Spec;
     /// <summary>
     /// Flip test-time augmentation: each embedding is the L2-normalised mean of the image's and its left-right
     /// mirror's L2-normalised embeddings (both run in the same device batch, so a batch costs twice the compute).
@@ -55,11 +59,13 @@ internal sealed class ImageEmbedder : IDisposable
     public bool FlipTta { get; }
 
     /// <summary>GeM pooling applied on the device to the feature map <see cref="PooledValue"/>, or null.</summary>
-    public GemPooling? Pooling { get; }
+    public GemPooling? Pooling => _members[0].Pooling;
     /// <summary>The [N, C, H, W] value that <see cref="Pooling"/> pools (the <c>outputName</c> given), or null.</summary>
-    public string? PooledValue { get; }
+    public string? PooledValue => _members[0].PooledValue;
     /// <summary>What the embedding is, for the index fingerprint: the output name, or the pooled value and the pooling with its p.</summary>
-    public string EmbeddingSource => Pooling is null ? OutputName : $"{PooledValue} pooled {Pooling}";
+    public string EmbeddingSource => _members[0].EmbeddingSource;
+    /// <summary>What a space's segment is, for the index fingerprint (as <see cref="EmbeddingSource"/>).</summary>
+    internal string EmbeddingSourceOf(int space) => _members[space].EmbeddingSource;
 
     /// <summary>Loads the model and checks it fits the preprocessing; errors name the model and the mismatch.</summary>
     /// <remarks>
@@ -68,66 +74,45 @@ internal sealed class ImageEmbedder : IDisposable
     /// </remarks>
     public ImageEmbedder(ComputeDevice device, string modelPath, PreprocessSpec spec, string? outputName = null, int maxBatch = 32,
         SessionOptions? sessionOptions = null, bool flipTta = false, GemPooling? pooling = null)
+        : this(device, [new EmbeddingSpace(modelPath, 1f, Path.GetFileNameWithoutExtension(modelPath), spec, outputName, pooling)], maxBatch, sessionOptions, flipTta)
+    {
+    }
+
+    /// <summary>
+    /// Loads one model per space (each with its own preprocessing, which must be set); every image is uploaded once and
+    /// each model embeds it in the same device pass. Vector layout and weights: <see cref="EmbeddingSpace"/>.
+    /// </summary>
+    internal ImageEmbedder(ComputeDevice device, IReadOnlyList<EmbeddingSpace> spaces, int maxBatch, SessionOptions? sessionOptions, bool flipTta)
     {
         ArgumentNullException.ThrowIfNull(device);
-        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(spaces);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatch);
-        if (spec.DType != TensorDType.Fp32)
-            throw new ArgumentException("The embedder feeds the model fp32 tensors; set the preprocess dtype to fp32", nameof(spec));
+        if (spaces.Count == 0) throw new ArgumentException("at least one embedding space is needed", nameof(spaces));
+        foreach (var s in spaces) ArgumentNullException.ThrowIfNull(s.Preprocess, nameof(spaces));
         Device = device;
         _maxBatch = maxBatch;
         FlipTta = flipTta;
         _deviceBatch = flipTta ? checked(2 * maxBatch) : maxBatch;
-        if (pooling is not null)
-        {
-            if (outputName is null) throw new ArgumentException("GeM pooling needs the name of the [N,C,H,W] feature map to pool (--output-name)", nameof(outputName));
-            (Pooling, PooledValue) = (pooling, outputName);
-            outputName = GemPooling.OutputFor(outputName);
-        }
-        LoadedModel loaded;
+        _upload = device.CreateStream();
+        var members = new List<EmbeddingMember>();
         try
         {
-            loaded = ModelLoader.Load(modelPath, (sessionOptions ?? SessionOptions.Default).Optimize,
-                pooling is null ? null : g => pooling.Apply(g, PooledValue!));
-        }
-        catch (ArgumentException e) when (pooling is not null) { throw new ArgumentException($"{modelPath}: {e.Message}", e); }
-        _compute = device.CreateStream();
-        try { _session = new InferenceSession(loaded.Graph, device, sessionOptions) { Stream = _compute }; }
-        catch
-        {
-            _compute.Dispose();
-            throw;
-        }
-        try
-        {
-            if (!_session.HasDynamicBatch)
-                throw new NotSupportedException($"{modelPath}: an embedding model needs a batch dimension; " +
-                    (loaded.FixedBatchReason ?? "export it with a dynamic first input dimension"));
-            if (_session.InputNames.Count != 1)
-                throw new NotSupportedException($"{modelPath}: an embedding model needs exactly one image input, it has {_session.InputNames.Count}");
-            var input = _session.InputNames[0];
-            var shape = _session.InputShape(input);
-            if (shape is not { Rank: 4 } || !shape[1].IsKnown || shape[1].Value != 3 || !shape[2].IsKnown || !shape[3].IsKnown)
-                throw new NotSupportedException($"{modelPath}: input '{input}' must be [N,3,H,W] with known H and W, it is {shape}");
-            InputSize = ((int)shape[3].Value, (int)shape[2].Value);
-            OutputName = outputName ?? new[] { DefaultModel.OutputName, DefaultModel.NsfwJs.OutputName }.FirstOrDefault(_session.OutputNames.Contains) ?? _session.OutputNames[0];
-            if (!_session.OutputNames.Contains(OutputName))
-                throw new ArgumentException($"{modelPath} has no output '{OutputName}'; outputs: {string.Join(", ", _session.OutputNames)}", nameof(outputName));
-            var outShape = _session.OutputShape(OutputName);
-            // [N,D,1,1] (a pooled map, as CNTK and Caffe exports end) has the same memory layout as [N,D].
-            if (outShape is null || outShape.Rank < 2 || !outShape[1].IsKnown || outShape.Dims.Skip(2).Any(d => !d.IsKnown || d.Value != 1))
-                throw new NotSupportedException($"{modelPath}: output '{OutputName}' must be [N,D] (or [N,D,1,1]), it is {outShape}");
-            Dimension = (int)outShape[1].Value;
-            _upload = device.CreateStream();
-            _pre = new GpuPreprocessor(device, spec, _compute, tableStream: _upload);
+            _compute = device.CreateStream();
+            foreach (var s in spaces)
+                members.Add(EmbeddingMember.Load(device, s.ModelPath, s.Preprocess!, s.OutputName, s.Pool, sessionOptions, _compute, _upload));
         }
         catch
         {
-            _upload?.Dispose();
-            _session.Dispose();
-            _compute.Dispose();
+            foreach (var m in members) m.Dispose();
+            _compute?.Dispose();
+            _upload.Dispose();
             throw;
         }
+        _members = [.. members];
+        Spaces = spaces;
+        Layout = new SpaceLayout(spaces.Select(s => s.Name ?? "").ToArray(), members.Select(m => m.Dimension).ToArray(), spaces.Select(s => s.Weight).ToArray());
+        Dimension = Layout.Dimension;
+        _scales = Layout.StoredScales();
     }
 
     /// <summary>
@@ -136,11 +121,9 @@ internal sealed class ImageEmbedder : IDisposable
     /// </summary>
     public string? CheckSize(int width, int height)
     {
-        int w, h;
-        try { (w, h) = _pre.OutputSize(width, height); }
-        catch (ArgumentOutOfRangeException e) { return e.Message; }
-        return (w, h) == InputSize ? null
-            : $"preprocessing turns {width}×{height} into {w}×{h}, but the model takes {InputSize.Width}×{InputSize.Height}; use a spec with a fixed output size (crop or exact resize)";
+        foreach (var m in _members)
+            if (m.CheckSize(width, height) is { } why) return _members.Length == 1 ? why : $"{Path.GetFileName(m.ModelPath)}: {why}";
+        return null;
     }
 
     /// <summary>
@@ -228,9 +211,11 @@ internal sealed class ImageEmbedder : IDisposable
 
     private PendingEmbedding SubmitLocked(IReadOnlyList<DecodedImage> images, int count, long largest, long total)
     {
-        var (w, h) = InputSize;
-        _tensor ??= _pre.AllocateBatch(_deviceBatch, w, h);
-        _out ??= Device.Allocate((long)_deviceBatch * Dimension * 4);
+        foreach (var m in _members)
+        {
+            m.Tensor ??= m.Pre.AllocateBatch(_deviceBatch, m.InputSize.Width, m.InputSize.Height);
+            m.Out ??= Device.Allocate((long)_deviceBatch * m.Dimension * 4);
+        }
         if (!_freeSlots.TryPop(out var slot)) _slots.Add(slot = new BatchSlot());
         try
         {
@@ -239,8 +224,14 @@ internal sealed class ImageEmbedder : IDisposable
             EnqueueGroups(images, slot);
             int n = images.Count;
             var compute = _compute;
-            _session.Run(_tensor, 0, n, _out, 0, OutputName);
-            compute.DownloadAsync(_out, slot.Result!, 0, (long)n * Dimension * 4);
+            // The result holds one block per space: n rows of that space's model output, blocks in space order.
+            long offset = 0;
+            foreach (var m in _members)
+            {
+                m.Session.Run(m.Tensor!, 0, n, m.Out!, 0, m.OutputName);
+                compute.DownloadAsync(m.Out!, slot.Result!, 0, (long)n * m.Dimension * 4, offset);
+                offset += (long)n * m.Dimension * 4;
+            }
             slot.Done?.Dispose();
             slot.Done = compute.Record();
         }
@@ -280,7 +271,8 @@ internal sealed class ImageEmbedder : IDisposable
                 offsets[i] = used;
                 used += px.LongLength;
                 // New weight tables go up on the transfer stream (with trimming the size is known only after the box search).
-                if (_pre.Spec.Trim is null) _pre.Prepare(images[i].Width, images[i].Height);
+                foreach (var m in _members)
+                    if (m.Pre.Spec.Trim is null) m.Pre.Prepare(images[i].Width, images[i].Height);
                 i++;
             }
             _upload.UploadAsync(slot.DevicePixels!, staging, 0, used);
@@ -289,13 +281,16 @@ internal sealed class ImageEmbedder : IDisposable
                 compute.Wait(uploaded);
                 var regions = new DeviceImage[i - first];
                 for (int j = first; j < i; j++) regions[j - first] = new DeviceImage(offsets[j], images[j].Width, images[j].Height, 3 * images[j].Width);
-                // Trimming: all content boxes of the group in one device round trip, then each resize reads its box.
-                var boxes = _pre.Spec.Trim is null ? null : _pre.FindContentBoxes(slot.DevicePixels!, regions);
-                for (int j = first; j < i; j++)
+                foreach (var m in _members)
                 {
-                    var r = regions[j - first];
-                    _pre.Run(slot.DevicePixels!, r.OffsetBytes, r.Width, r.Height, r.StrideBytes,
-                        boxes?[j - first] ?? ContentBox.Whole(r.Width, r.Height), _tensor!, j);
+                    // Trimming: all content boxes of the group in one device round trip, then each resize reads its box.
+                    var boxes = m.Pre.Spec.Trim is null ? null : m.Pre.FindContentBoxes(slot.DevicePixels!, regions);
+                    for (int j = first; j < i; j++)
+                    {
+                        var r = regions[j - first];
+                        m.Pre.Run(slot.DevicePixels!, r.OffsetBytes, r.Width, r.Height, r.StrideBytes,
+                            boxes?[j - first] ?? ContentBox.Whole(r.Width, r.Height), m.Tensor!, j);
+                    }
                 }
                 if (i == images.Count) break;
                 // A batch larger than the staging memory: before refilling it, the host waits for this upload and
@@ -319,16 +314,35 @@ internal sealed class ImageEmbedder : IDisposable
             throw new ArgumentException($"output must hold {batch.Count}×{Dimension} floats, it holds {output.Length}", nameof(output));
         Trace?.Invoke($"wait {batch.Sequence}");
         slot.Done!.Wait(); // no lock held: other threads keep submitting while this batch computes
-        slot.Result!.AsSpan<float>()[..output.Length].CopyTo(output);
-        Normalize(output, Dimension);
-        if (FlipTta)
+        int rows = FlipTta ? 2 * batch.Count : batch.Count;
+        if (_members.Length == 1) CompleteSegment(slot.Result!.AsSpan<float>()[..(rows * Dimension)], batch.Count, Dimension, output);
+        else
         {
-            var mirrored = slot.Result!.AsSpan<float>().Slice(output.Length, output.Length).ToArray();
-            Normalize(mirrored, Dimension);
-            for (int i = 0; i < output.Length; i++) output[i] += mirrored[i];
-            Normalize(output, Dimension);
+            long block = 0;
+            for (int m = 0; m < _members.Length; m++)
+            {
+                int d = _members[m].Dimension;
+                var segment = new float[batch.Count * d];
+                CompleteSegment(slot.Result!.AsSpan<float>().Slice((int)block, rows * d), batch.Count, d, segment);
+                Layout.Scatter(segment, m, _scales[m], output);
+                block += (long)rows * d;
+            }
         }
         Return(batch);
+    }
+
+    /// <summary>One model's rows (the mirrors after them with flip TTA) into L2-normalised, flip-averaged rows.</summary>
+    private void CompleteSegment(ReadOnlySpan<float> block, int count, int dim, Span<float> output)
+    {
+        block[..output.Length].CopyTo(output);
+        Normalize(output, dim);
+        if (FlipTta)
+        {
+            var mirrored = block.Slice(output.Length, output.Length).ToArray();
+            Normalize(mirrored, dim);
+            for (int i = 0; i < output.Length; i++) output[i] += mirrored[i];
+            Normalize(output, dim);
+        }
     }
 
     /// <summary>Drops a batch that will not be completed, once the device no longer uses its memory.</summary>
@@ -405,10 +419,7 @@ internal sealed class ImageEmbedder : IDisposable
         _slots.Clear();
         _freeSlots.Clear();
         _upload.Dispose();
-        _tensor?.Dispose();
-        _out?.Dispose();
-        _pre.Dispose();
-        _session.Dispose();
+        foreach (var m in _members) m.Dispose();
         _compute.Dispose();
     }
 }

@@ -1,5 +1,5 @@
-// The decoder's front door: detect the format from magic bytes, dispatch to TurboJPEG, libpng, libwebp or
-// the managed GIF/BMP readers, flatten alpha, apply EXIF orientation. Whatever goes wrong inside comes out as
+// The decoder's front door: detect the format from magic bytes, dispatch to TurboJPEG, libpng, libwebp,
+// the managed GIF/BMP readers or (TIFF, TGA, PNM: after our own header checks) ImageSharp, flatten alpha, apply EXIF orientation. Whatever goes wrong inside comes out as
 // ImageDecodeException — a decoder bug surfacing as IndexOutOfRange or the like is wrapped too, because one
 // bad file in a million must never take down a batch.
 using GpuSearch.Native.Jpeg;
@@ -8,7 +8,7 @@ using GpuSearch.Native.Webp;
 
 namespace GpuSearch.Imaging;
 
-/// <summary>Decodes JPEG, PNG, WebP, GIF (first frame) and BMP into upright RGB8.</summary>
+/// <summary>Decodes JPEG, PNG, WebP, GIF (first frame), BMP, TIFF (first page), TGA and PBM/PGM/PPM into upright RGB8.</summary>
 internal static class ImageDecoder
 {
     /// <summary>Decodes one image held in memory.</summary>
@@ -34,7 +34,9 @@ internal static class ImageDecoder
                     WebpDecoder.FindExif(data) is { } wx ? ExifOrientation.FromTiff(wx) : 1, null),
                 ImageFormat.Gif => Finish(GifDecoder.Decode(data, name, options), format, options, 1, null),
                 ImageFormat.Bmp => Finish(BmpDecoder.Decode(data, name, options), format, options, 1, null),
-                ImageFormat.Tiff => throw new ImageDecodeException(name, format, DecodeFailureReason.Unsupported, "TIFF is not supported"),
+                ImageFormat.Tiff => Finish(Tiff.TiffDecoder.Decode(data, name, options), format, options, ExifOrientation.FromTiff(data), null),
+                ImageFormat.Tga => Finish(Tga.TgaDecoder.Decode(data, name, options), format, options, 1, null),
+                ImageFormat.Pnm => Finish(Pnm.PnmDecoder.Decode(data, name, options), format, options, 1, null),
                 _ => throw new ImageDecodeException(name, format, DecodeFailureReason.NotAnImage,
                     LooksLikeText(data) ? "text, not an image" : "no known image signature"),
             };
@@ -72,7 +74,7 @@ internal static class ImageDecoder
             ImageFormat.Jpeg => TurboJpegDecoder.UnavailableReason,
             ImageFormat.Png => PngDecoder.UnavailableReason,
             ImageFormat.Webp => WebpDecoder.UnavailableReason,
-            ImageFormat.Gif or ImageFormat.Bmp => null,
+            ImageFormat.Gif or ImageFormat.Bmp or ImageFormat.Tiff or ImageFormat.Tga or ImageFormat.Pnm => null,
             _ => $"{format} is not supported",
         };
         return reason is null;

@@ -8,7 +8,8 @@ internal static class ImageFiles
 {
     /// <summary>Extensions picked up when scanning a folder (content is still detected from the bytes).</summary>
     public static IReadOnlySet<string> FolderExtensions { get; } =
-        new HashSet<string>([".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".gif", ".bmp", ".dib"], StringComparer.OrdinalIgnoreCase);
+        new HashSet<string>([".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".gif", ".bmp", ".dib",
+                               ".tif", ".tiff", ".tga", ".pbm", ".pgm", ".ppm", ".pnm"], StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
     /// Expands each input: a folder → its image files (recursive, sorted for a stable order); a <c>.txt</c>/<c>.lst</c>

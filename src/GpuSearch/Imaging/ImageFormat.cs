@@ -17,8 +17,13 @@ public enum ImageFormat
     Gif,
     /// <summary>Windows/OS2 bitmap (managed decoder).</summary>
     Bmp,
-    /// <summary>TIFF: recognised so it can be reported as unsupported rather than "not an image".</summary>
+    /// <summary>TIFF (classic, first page; ImageSharp after our own IFD check).</summary>
     Tiff,
+    /// <summary>Truevision TGA (ImageSharp after our own header check). TGA has no signature: detected last, from a
+    /// strictly plausible header.</summary>
+    Tga,
+    /// <summary>Netpbm PBM/PGM/PPM, P1–P6 (ImageSharp after our own header check).</summary>
+    Pnm,
 }
 
 /// <summary>Detects an <see cref="ImageFormat"/> from magic bytes.</summary>
@@ -41,6 +46,8 @@ internal static class ImageFormatDetector
             if (dib is 12 or 16 or 40 or 52 or 56 or 64 or 108 or 124) return ImageFormat.Bmp;
         }
         if (data.StartsWith("II*\0"u8) || data.StartsWith("MM\0*"u8)) return ImageFormat.Tiff;
+        if (Pnm.PnmHeader.Matches(data)) return ImageFormat.Pnm;
+        if (Tga.TgaHeader.TryRead(data) is not null) return ImageFormat.Tga;
         return ImageFormat.Unknown;
     }
 }

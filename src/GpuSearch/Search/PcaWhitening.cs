@@ -2,6 +2,8 @@
 // divide each axis by the square root of its variance, keep the strongest axes, L2-normalise. Raw whitening of a
 // small gallery divides by near-zero variances of axes it cannot estimate and ruins retrieval, so the variances are
 // shrunk towards their mean first: λ' = (1 − s)·λ + s·mean(λ) (s = 0 raw, s = 1 plain PCA rotation).
+using GpuSearch.Compute;
+
 namespace GpuSearch.Search;
 
 /// <summary>A learned PCA-whitening: mean, projection (D × K) and the variances it was built from.</summary>
@@ -40,6 +42,25 @@ internal sealed class PcaWhitening
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(k, dimension);
         int n = vectors.Length / dimension, d = dimension;
+        var (mean, cov) = HostCovariance(vectors, d, n);
+        return FromCovariance(mean, cov, shrinkage, k);
+    }
+
+    /// <summary>Learns on <paramref name="device"/>: the covariance is a device GEMM (<see cref="DeviceCovariance"/>), the rest as <see cref="Learn(ReadOnlySpan{float}, int, double, int?)"/>.</summary>
+    internal static PcaWhitening Learn(ComputeDevice device, ReadOnlySpan<float> vectors, int dimension, double shrinkage = 0.5, int? outputDimension = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
+        if (!(shrinkage >= 0 && shrinkage <= 1)) throw new ArgumentOutOfRangeException(nameof(shrinkage), shrinkage, "shrinkage must be in [0, 1]");
+        int k = outputDimension ?? dimension;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(k, dimension);
+        var (mean, cov) = DeviceCovariance.Compute(device, vectors, dimension);
+        return FromCovariance(mean, cov, shrinkage, k);
+    }
+
+    /// <summary>Mean and sample covariance on the host, in double (the scalar reference for the device path).</summary>
+    internal static (double[] Mean, double[,] Covariance) HostCovariance(ReadOnlySpan<float> vectors, int d, int n)
+    {
         var mean = new double[d];
         for (int i = 0; i < n; i++) for (int j = 0; j < d; j++) mean[j] += vectors[i * d + j];
         for (int j = 0; j < d; j++) mean[j] /= n;
@@ -51,6 +72,13 @@ internal sealed class PcaWhitening
             for (int a = 0; a < d; a++) { double ra = row[a]; for (int b = a; b < d; b++) cov[a, b] += ra * row[b]; }
         }
         for (int a = 0; a < d; a++) for (int b = a; b < d; b++) cov[b, a] = cov[a, b] /= n - 1;
+        return (mean, cov);
+    }
+
+    /// <summary>The whitening of a mean and covariance: eigen-decomposition, the K strongest axes, shrunk variances.</summary>
+    private static PcaWhitening FromCovariance(double[] mean, double[,] cov, double shrinkage, int k)
+    {
+        int d = mean.Length;
         var (values, vectorsOut) = SymmetricEigen.Decompose(cov);
         var order = Enumerable.Range(0, d).OrderByDescending(i => values[i]).Take(k).ToArray();
         double meanVariance = values.Select(v => Math.Max(v, 0)).Average();
@@ -87,51 +115,5 @@ internal sealed class PcaWhitening
             for (int c = 0; c < k; c++) result[i * k + c] = norm > 0 ? (float)(acc[c] / norm) : 0f;
         }
         return result;
-    }
-}
-
-/// <summary>Eigen-decomposition of a symmetric matrix by cyclic Jacobi rotations (exact to double rounding).</summary>
-internal static class SymmetricEigen
-{
-    /// <summary>Eigenvalues and eigenvectors (as columns) of <paramref name="matrix"/>, which is not modified.</summary>
-    public static (double[] Values, double[,] Vectors) Decompose(double[,] matrix)
-    {
-        int n = matrix.GetLength(0);
-        var a = (double[,])matrix.Clone();
-        var v = new double[n, n];
-        for (int i = 0; i < n; i++) v[i, i] = 1;
-        for (int sweep = 0; sweep < 100; sweep++)
-        {
-            double off = 0, total = 0;
-            for (int p = 0; p < n; p++) for (int q = 0; q < n; q++) { total += a[p, q] * a[p, q]; if (p != q) off += a[p, q] * a[p, q]; }
-            if (off <= 1e-24 * Math.Max(total, 1e-300)) break;
-            for (int p = 0; p < n - 1; p++)
-                for (int q = p + 1; q < n; q++)
-                {
-                    if (Math.Abs(a[p, q]) < 1e-300) continue;
-                    double theta = (a[q, q] - a[p, p]) / (2 * a[p, q]);
-                    double t = Math.Sign(theta) / (Math.Abs(theta) + Math.Sqrt(theta * theta + 1));
-                    if (theta == 0) t = 1;
-                    double c = 1 / Math.Sqrt(t * t + 1), s = t * c;
-                    for (int k = 0; k < n; k++)
-                    {
-                        double akp = a[k, p], akq = a[k, q];
-                        a[k, p] = c * akp - s * akq; a[k, q] = s * akp + c * akq;
-                    }
-                    for (int k = 0; k < n; k++)
-                    {
-                        double apk = a[p, k], aqk = a[q, k];
-                        a[p, k] = c * apk - s * aqk; a[q, k] = s * apk + c * aqk;
-                    }
-                    for (int k = 0; k < n; k++)
-                    {
-                        double vkp = v[k, p], vkq = v[k, q];
-                        v[k, p] = c * vkp - s * vkq; v[k, q] = s * vkp + c * vkq;
-                    }
-                }
-        }
-        var values = new double[n];
-        for (int i = 0; i < n; i++) values[i] = a[i, i];
-        return (values, v);
     }
 }

@@ -47,6 +47,7 @@ public sealed class PublicSurfaceTests
         "GpuSearch.IndexReport",
         "GpuSearch.KeyedVector",
         "GpuSearch.Models.GemPooling",
+        "GpuSearch.Embedding.EmbeddingSpace",
         "GpuSearch.Models.UnsupportedModelException",
         "GpuSearch.OpenProgress",
         "GpuSearch.OpenStage",

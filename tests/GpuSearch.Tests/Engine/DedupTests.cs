@@ -115,7 +115,7 @@ public sealed class DedupTests(ITestOutputHelper output) : IDisposable
             // A PNG at 60 % of the size, a JPEG q50 at full size, a JPEG q75 at 40 %.
             var small = Thumbnail.Fit(img.PixelArray, img.Width, img.Height, Math.Max(img.Width, img.Height) * 3 / 5);
             var png = Path.Combine(folder, name + "-png60.png");
-            File.WriteAllBytes(png, PngEncoder.EncodeRgb(small.Rgb, small.Width, small.Height));
+            File.WriteAllBytes(png, TestPng.EncodeRgb(small.Rgb, small.Width, small.Height));
             family[png] = name;
             family[Jpeg(img.PixelArray, img.Width, img.Height, 50, Path.Combine(folder, name + "-q50.jpg"))] = name;
             var tiny = Thumbnail.Fit(img.PixelArray, img.Width, img.Height, Math.Max(img.Width, img.Height) * 2 / 5);

@@ -191,7 +191,7 @@ public sealed class DefaultModelTests(ITestOutputHelper output)
                 int w = 180 + 30 * k, h = 150;
                 var px = new byte[w * h * 3];
                 for (int i = 0; i < px.Length; i++) px[i] = (byte)((i / 3 % w) * (k + 2) + i % 3 * 70);
-                File.WriteAllBytes(Path.Combine(folder, $"g{k}.png"), GpuSearch.Reports.PngEncoder.EncodeRgb(px, w, h));
+                File.WriteAllBytes(Path.Combine(folder, $"g{k}.png"), TestPng.EncodeRgb(px, w, h));
             }
             var db = Path.Combine(root, "db");
             float[] stored;

@@ -25,7 +25,7 @@ internal static class VariantImages
                 for (int y = 0; y < ch; y++)
                     Array.Copy(img.PixelArray, ((oy + y) * img.Width + ox) * 3, rgb, y * cw * 3, cw * 3);
                 var path = Path.Combine(folder, $"{Path.GetFileNameWithoutExtension(rel)}-v{v}.png");
-                File.WriteAllBytes(path, PngEncoder.EncodeRgb(rgb, cw, ch));
+                File.WriteAllBytes(path, TestPng.EncodeRgb(rgb, cw, ch));
                 paths.Add(path);
             }
         }

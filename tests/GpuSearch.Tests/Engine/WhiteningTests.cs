@@ -1,6 +1,7 @@
 // PCA-whitening as an index option: learned from the index's vectors, stored in whitening.bin, applied to stored
 // vectors and every query. Checked against a scalar reference (x − mean)·P, normalised, computed here; the raw
 // vectors must survive, a reopened index must search the same, and a damaged or foreign whitening.bin is refused.
+using GpuSearch.Tests.Support;
 using GpuSearch.Cli.Commands;
 using GpuSearch.Imaging;
 using GpuSearch.Reports;
@@ -41,7 +42,7 @@ public sealed class WhiteningTests
         {
             var level = Enumerable.Range(0, 3).Select(_ => rng.Next(256)).ToArray();
             var rgb = Enumerable.Range(0, Side * Side * 3).Select(j => (byte)Math.Clamp(level[j % 3] + rng.Next(-60, 61) * ((j / 3) % Side) / Side, 0, 255)).ToArray();
-            File.WriteAllBytes(Path.Combine(folder, $"img{i}.png"), PngEncoder.EncodeRgb(rgb, Side, Side));
+            File.WriteAllBytes(Path.Combine(folder, $"img{i}.png"), TestPng.EncodeRgb(rgb, Side, Side));
         }
         return folder;
     }

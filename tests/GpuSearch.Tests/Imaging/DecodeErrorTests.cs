@@ -38,7 +38,8 @@ public sealed class DecodeErrorTests(ITestOutputHelper log)
     {
         Assert.Equal(ImageFormat.Tiff, ImageFormatDetector.Detect("II*\0abcdefgh"u8));
         var e = Assert.Throws<ImageDecodeException>(() => ImageDecoder.Decode("MM\0*\0\0\0\x08"u8, "photo.jpg"));
-        Assert.Equal((ImageFormat.Tiff, DecodeFailureReason.Unsupported), (e.Format, e.Reason));
+        Assert.Equal((ImageFormat.Tiff, DecodeFailureReason.Truncated), (e.Format, e.Reason)); // IFD offset 8 = end of file
+        Assert.Contains("photo.jpg", e.Message);
     }
 
     [Fact]

@@ -168,7 +168,7 @@ public sealed class PackageConsumerTests(PackedFeed packed) : IClassFixture<Pack
                     rgb[i + 1] = (byte)((v + 85 * k) % 256);
                     rgb[i + 2] = (byte)(255 - v);
                 }
-            File.WriteAllBytes(Path.Combine(folder, $"synthetic{k}.png"), PngEncoder.EncodeRgb(rgb, Side, Side));
+            File.WriteAllBytes(Path.Combine(folder, $"synthetic{k}.png"), TestPng.EncodeRgb(rgb, Side, Side));
         }
         return folder;
     }

@@ -1,7 +1,6 @@
-// PNG encoder, thumbnails and the HTML contact sheet. The PNG is checked by decoding it with our own
-// reading of its structure (chunk CRCs, IHDR fields, inflated pixel bytes).
-using System.Buffers.Binary;
-using System.IO.Compression;
+// Thumbnails (box-filter downscale, JPEG encoding) and the HTML contact sheet: JPEGs decode back through our own
+// decoder; each distinct image is embedded once and referenced from every cell that shows it.
+using GpuSearch.Imaging;
 using GpuSearch.Reports;
 
 namespace GpuSearch.Tests.Reports;
@@ -26,42 +25,17 @@ public sealed class ContactSheetTests
     [InlineData(1, 1)]
     [InlineData(7, 3)]
     [InlineData(130, 61)]
-    public void PngRoundTripsThroughItsOwnStructure(int w, int h)
+    public void ThumbnailJpegDecodesToTheSameSizeAndCloseColours(int w, int h)
     {
         var rgb = Gradient(w, h);
-        var png = PngEncoder.EncodeRgb(rgb, w, h);
-        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G', 13, 10, 26, 10], png[..8]);
-        int pos = 8;
-        var idat = new MemoryStream();
-        var types = new List<string>();
-        while (pos < png.Length)
-        {
-            int len = BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(pos));
-            var type = System.Text.Encoding.ASCII.GetString(png, pos + 4, 4);
-            var crc = BinaryPrimitives.ReadUInt32BigEndian(png.AsSpan(pos + 8 + len));
-            Assert.Equal(PngEncoder.Crc32(0xFFFFFFFFu, png.AsSpan(pos + 4, 4 + len)) ^ 0xFFFFFFFFu, crc);
-            if (type == "IEND") Assert.Equal(0xAE426082u, crc); // the CRC every PNG's IEND carries
-            if (type == "IHDR")
-            {
-                Assert.Equal(w, BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(pos + 8)));
-                Assert.Equal(h, BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(pos + 12)));
-            }
-            if (type == "IDAT") idat.Write(png, pos + 8, len);
-            types.Add(type);
-            pos += 12 + len;
-        }
-        Assert.Equal(["IHDR", "IDAT", "IEND"], types);
-        idat.Position = 0;
-        using var z = new ZLibStream(idat, CompressionMode.Decompress);
-        var raw = new MemoryStream();
-        z.CopyTo(raw);
-        var bytes = raw.ToArray();
-        Assert.Equal(h * (1 + w * 3), bytes.Length);
-        for (int y = 0; y < h; y++)
-        {
-            Assert.Equal(0, bytes[y * (1 + w * 3)]);
-            Assert.Equal(rgb.AsSpan(y * w * 3, w * 3).ToArray(), bytes.AsSpan(y * (1 + w * 3) + 1, w * 3).ToArray());
-        }
+        var jpeg = ThumbnailEncoder.Jpeg(new RgbImage(w, h, rgb));
+        var back = ImageDecoder.Decode(jpeg, "thumb.jpg");
+        Assert.Equal((ImageFormat.Jpeg, w, h), (back.Format, back.Width, back.Height));
+        if (w * h < 1000) return; // a few pixels of steep gradient: 4:2:0 chroma has nothing to average over
+        double sum = 0;
+        for (int i = 0; i < rgb.Length; i++) sum += Math.Abs(rgb[i] - back.PixelArray[i]);
+        Assert.True(sum / rgb.Length < 4, $"mean abs difference {sum / rgb.Length:F2} levels");
+        Assert.True(jpeg.Length < rgb.Length / 4, $"{jpeg.Length} bytes for {rgb.Length} bytes of pixels");
     }
 
     [Fact]
@@ -100,7 +74,28 @@ public sealed class ContactSheetTests
         Assert.Contains("0.9877", html);
         Assert.Contains("unreadable", html);
         Assert.Contains("truncated JPEG", html);
-        Assert.Equal(2, html.Split("data:image/png;base64,").Length - 1); // query thumb + one neighbour thumb
+        Assert.Equal(2, html.Split("data:image/jpeg;base64,").Length - 1); // query thumb + one neighbour thumb
         Assert.DoesNotContain("http", html); // nothing fetched from anywhere: viewable offline
+        Assert.Contains("href=\"file:///db/x&amp;y.png\"", html); // the full image is a click away
+    }
+
+    [Fact]
+    public void Each_image_is_embedded_once_however_often_it_appears()
+    {
+        var a = Thumbnail.Fit(Gradient(40, 30), 40, 30, 16);
+        var b = Thumbnail.Fit(Gradient(30, 40), 30, 40, 16);
+        // a is a query and the other query's neighbour; b is a query and a neighbour of both.
+        var rows = new[]
+        {
+            new SheetRow("/p/a.jpg", a, [new SheetNeighbour(2, "/p/b.jpg", 0.9f, b)]),
+            new SheetRow("/p/b.jpg", b, [new SheetNeighbour(1, "/p/a.jpg", 0.9f, a), new SheetNeighbour(2, "/p/b.jpg", 1f, b)]),
+        };
+        var sw = new StringWriter();
+        ContactSheet.Write(sw, "dups", rows);
+        var html = sw.ToString();
+        Assert.Equal(2, html.Split("data:image/jpeg;base64,").Length - 1);
+        Assert.Equal(2, html.Split("class=\"th t0\"").Length - 1);
+        Assert.Equal(3, html.Split("class=\"th t1\"").Length - 1);
+        Assert.Contains(".t1{width:12px;height:16px;", html);
     }
 }

@@ -1,5 +1,6 @@
 // The HTTP API against a real Kestrel instance on a loopback port and a real index: search by upload, id and
 // vector; items; files by id only (traversal refused); bad uploads as JSON 400s; the upload limit as 413.
+using GpuSearch.Tests.Support;
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Http.Headers;
@@ -87,9 +88,10 @@ public sealed class ServeApiTests(ServeFixture fx)
         var item = fx.Engine.FindItem(fx.Photos[0])!;
         Assert.Equal(File.ReadAllBytes(fx.Photos[0]), await http.GetByteArrayAsync($"/images/{item.Id}"));
         using var thumb = await http.GetAsync($"/thumbs/{item.Id}");
-        Assert.Equal("image/png", thumb.Content.Headers.ContentType!.MediaType);
-        var png = GpuSearch.Imaging.ImageDecoder.Decode(await thumb.Content.ReadAsByteArrayAsync(), "thumb");
-        Assert.True(Math.Max(png.Width, png.Height) <= new ServeOptions().ThumbnailSide);
+        Assert.Equal("image/jpeg", thumb.Content.Headers.ContentType!.MediaType);
+        var small = GpuSearch.Imaging.ImageDecoder.Decode(await thumb.Content.ReadAsByteArrayAsync(), "thumb");
+        Assert.Equal(GpuSearch.Imaging.ImageFormat.Jpeg, small.Format);
+        Assert.True(Math.Max(small.Width, small.Height) <= new ServeOptions().ThumbnailSide);
 
         string[] attacks =
         [
@@ -114,10 +116,10 @@ public sealed class ServeApiTests(ServeFixture fx)
         await using var _ = host;
         var jpeg = File.ReadAllBytes(fx.Photos.First(p => p.EndsWith(".jpg")));
         // A PNG whose header claims 100000×100000 pixels: refused before any pixel memory is allocated.
-        var bomb = PngEncoder.EncodeRgb(new byte[3], 1, 1);
+        var bomb = TestPng.EncodeRgb(new byte[3], 1, 1);
         BinaryPrimitives.WriteInt32BigEndian(bomb.AsSpan(16), 100_000);
         BinaryPrimitives.WriteInt32BigEndian(bomb.AsSpan(20), 100_000);
-        BinaryPrimitives.WriteUInt32BigEndian(bomb.AsSpan(29), PngEncoder.Crc32(0xFFFFFFFFu, bomb.AsSpan(12, 17)) ^ 0xFFFFFFFFu);
+        BinaryPrimitives.WriteUInt32BigEndian(bomb.AsSpan(29), TestPng.Crc32(0xFFFFFFFFu, bomb.AsSpan(12, 17)) ^ 0xFFFFFFFFu);
         var cases = new (byte[] Bytes, string Reason)[]
         {
             ("just some text, not an image"u8.ToArray(), "NotAnImage"),

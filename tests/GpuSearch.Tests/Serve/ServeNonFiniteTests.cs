@@ -1,6 +1,7 @@
 // One image the model cannot embed (its output holds infinity) must fail only its own request, not the micro-batch it
 // shares with others: a tiny model takes the reciprocal of each channel's mean, so an all-black image gives infinity while
 // coloured images embed normally. Three uploads gathered into one batch answer 200, 422 NonFiniteEmbedding, 200.
+using GpuSearch.Tests.Support;
 using System.Net;
 using GpuSearch.Cli.Serve;
 using GpuSearch.Embedding;
@@ -32,7 +33,7 @@ public sealed class ServeNonFiniteTests
     {
         var rgb = new byte[Side * Side * 3];
         for (int i = 0; i < rgb.Length; i += 3) (rgb[i], rgb[i + 1], rgb[i + 2]) = (r, g, b);
-        return PngEncoder.EncodeRgb(rgb, Side, Side);
+        return TestPng.EncodeRgb(rgb, Side, Side);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 // Ctrl-C (SIGINT) during `gpusearch index` ends the run promptly with the promised summary line
 // ("cancelled; N committed ...") and a non-zero exit, with a FIFO among the inputs that used to block the
 // reader forever. A real child process receives a real SIGINT.
+using GpuSearch.Tests.Support;
 using System.Diagnostics;
 using System.Text.Json;
 using GpuSearch.Imaging;
@@ -43,7 +44,7 @@ public sealed class IndexCtrlCTests(ITestOutputHelper log)
         for (int i = 0; i < Images; i++)
         {
             var rgb = Enumerable.Range(0, 16 * 16 * 3).Select(j => (byte)(j * (i + 1))).ToArray();
-            File.WriteAllBytes(Path.Combine(images, $"img{i:D4}.png"), PngEncoder.EncodeRgb(rgb, 16, 16));
+            File.WriteAllBytes(Path.Combine(images, $"img{i:D4}.png"), TestPng.EncodeRgb(rgb, 16, 16));
         }
         var db = Path.Combine(dir.Path, "db");
         var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")

@@ -1,6 +1,7 @@
 // A model that outputs NaN or infinity (here a Gemm with alpha = NaN, as a bit flip makes) must not put a
 // single vector into the index: every image fails with the NonFiniteEmbedding reason, the store stays
 // empty, and the store itself refuses non-finite vectors as a last guard.
+using GpuSearch.Tests.Support;
 using GpuSearch.Embedding;
 using GpuSearch.Imaging;
 using GpuSearch.Reports;
@@ -39,7 +40,7 @@ public sealed class NonFiniteEmbeddingTests
         for (int i = 0; i < count; i++)
         {
             var rgb = Enumerable.Range(0, Side * Side * 3).Select(j => (byte)(j * (i + 3))).ToArray();
-            File.WriteAllBytes(Path.Combine(folder, $"img{i}.png"), PngEncoder.EncodeRgb(rgb, Side, Side));
+            File.WriteAllBytes(Path.Combine(folder, $"img{i}.png"), TestPng.EncodeRgb(rgb, Side, Side));
         }
         return folder;
     }
