@@ -30,7 +30,17 @@ public sealed partial class ImageSearchEngine
         // Two adds at once would both decide "new" for the same files before either commits, then race to
         // add the same ids; serialised, the second one's skip check sees what the first committed.
         await _addGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try { return await AddImagesLockedAsync(inputs, progress, cancellationToken, onCommitted).ConfigureAwait(false); }
+        try
+        {
+            var report = await AddImagesLockedAsync(inputs, progress, cancellationToken, onCommitted).ConfigureAwait(false);
+            EngineLog.AddFinished(_logger, report.Added, report.Skipped, report.Failures.Count, report.Elapsed.TotalMilliseconds);
+            return report;
+        }
+        catch (OperationCanceledException)
+        {
+            EngineLog.AddCancelled(_logger, Folder);
+            throw;
+        }
         finally { _addGate.Release(); }
     }
 
@@ -57,6 +67,7 @@ public sealed partial class ImageSearchEngine
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
                     failures.Add(new ImageFailure(paths[i], nameof(DecodeFailureReason.IoError), e.Message));
+                    EngineLog.ImageFailed(_logger, paths[i], nameof(DecodeFailureReason.IoError), e.Message);
                     continue;
                 }
                 if (hash == existing.ContentHash) { skipped++; continue; }
@@ -65,12 +76,14 @@ public sealed partial class ImageSearchEngine
             todo.Add(new DecodeRequest(i, paths[i]));
         }
         Report();
+        EngineLog.AddStarted(_logger, Folder, paths.Count, todo.Count, skipped);
 
         var read = new ConcurrentDictionary<long, (string Hash, long Size)>();
         var options = PipelineOptions with { OnFileRead = (req, bytes) => read[req.Id] = (ContentHash.Of(bytes.Span), bytes.Length) };
         await foreach (var batch in EmbeddingPipeline.RunAsync(_embedder, todo, options, cancellationToken))
         {
             failures.AddRange(batch.Failures.Values);
+            foreach (var f in batch.Failures.Values) EngineLog.ImageFailed(_logger, f.Path, f.Reason, f.Message);
             var good = batch.Embedded;
             if (good.Count > 0)
             {
@@ -87,6 +100,7 @@ public sealed partial class ImageSearchEngine
                     _index.Add(ToSearchSpace(batch.Vectors), ids);
                 }
                 added += ids.Length;
+                EngineLog.BatchCommitted(_logger, ids.Length, old.Length, added);
                 onCommitted?.Invoke(new AddedBatch(ids, good.Select(g => g.Path).ToArray()));
             }
             foreach (var item in batch.Items) read.TryRemove(item.Id, out _);
@@ -121,7 +135,12 @@ public sealed partial class ImageSearchEngine
             foreach (var item in batch.Items)
             {
                 done++;
-                if (batch.Failures.TryGetValue(item.Id, out var f)) { failed++; yield return new QueryOutcome(item.Path, [], f); }
+                if (batch.Failures.TryGetValue(item.Id, out var f))
+                {
+                    failed++;
+                    EngineLog.QueryFailed(_logger, f.Path, f.Reason, f.Message);
+                    yield return new QueryOutcome(item.Path, [], f);
+                }
                 else yield return new QueryOutcome(item.Path, hits[next++], null);
             }
             progress?.Report(new IndexProgress(paths.Count, done, done - failed, 0, failed, sw.Elapsed));

@@ -4,6 +4,7 @@
 using System.Diagnostics;
 using GpuSearch.Compute;
 using GpuSearch.Imaging;
+using Microsoft.Extensions.Logging;
 
 namespace GpuSearch;
 
@@ -55,8 +56,10 @@ public sealed partial class ImageSearchEngine
         try
         {
             observer.Enter(OpenStage.Kernels);
+            EngineLog.OpenStage(engine._logger, engine.Folder, OpenStage.Kernels);
             engine.WarmUp();
             observer.Enter(OpenStage.Ready);
+            EngineLog.OpenReady(engine._logger, observer.Elapsed.TotalMilliseconds, observer.KernelsCompiled);
             return engine;
         }
         catch
@@ -70,12 +73,31 @@ public sealed partial class ImageSearchEngine
     private void WarmUp()
     {
         var (w, h) = _embedder.InputSize;
-        if (_embedder.CheckSize(w, h) is not null) return; // a spec that cannot take its own output size: the first real image builds the kernels
+        if (_embedder.CheckSize(w, h) is not null)
+        {
+            EngineLog.WarmUpSkipped(_logger, w, h); // a spec that cannot take its own output size: the first real image builds the kernels
+            return;
+        }
         var grey = new byte[w * h * 3];
         grey.AsSpan().Fill(128);
         var img = new DecodedImage(w, h, grey, w, h, ImageFormat.Unknown);
         var v = new float[Dimension];
         _embedder.Embed([img], v);
+    }
+
+    /// <summary>
+    /// Opens the device <see cref="EngineOptions.Device"/> names and logs the choice; "auto" landing on a CPU device is a
+    /// fallback (no GPU, or its driver is missing) and logged as a warning naming what was found and why backends are unavailable.
+    /// </summary>
+    internal static ComputeDevice OpenDevice(EngineOptions options, ILogger log)
+    {
+        var device = DeviceRegistry.Default.Open(options.Device);
+        device.Logger = options.LoggerFactory.CreateLogger(EngineLog.ComputeCategory);
+        var info = device.Info;
+        EngineLog.DeviceSelected(log, options.Device, info.Id, info.Name, info.Backend);
+        if (info.IsCpu && string.Equals(options.Device.Trim(), "auto", StringComparison.OrdinalIgnoreCase))
+            EngineLog.DeviceFallback(log, info.Id, info.Name, DeviceRegistry.Default.Describe());
+        return device;
     }
 
     /// <summary>
@@ -100,6 +122,9 @@ public sealed partial class ImageSearchEngine
 
         /// <summary>A stage of <see cref="Open(string, EngineOptions?)"/>: reported and a cancellation point under OpenAsync, nothing otherwise.</summary>
         public static void Step(OpenStage stage) => Current.Value?.Enter(stage);
+
+        public TimeSpan Elapsed => Stopwatch.GetElapsedTime(_started);
+        public int KernelsCompiled => Volatile.Read(ref _compiled);
 
         public void Enter(OpenStage stage)
         {

@@ -8,6 +8,7 @@ using GpuSearch.Embedding;
 using GpuSearch.Imaging;
 using GpuSearch.Search;
 using GpuSearch.Store;
+using Microsoft.Extensions.Logging;
 
 namespace GpuSearch;
 
@@ -28,6 +29,7 @@ public sealed partial class ImageSearchEngine : IDisposable
     private readonly IndexStore _store;
     private FlatIndex _index; // rebuilt when the whitening changes (Engine.Whitening.cs)
     private readonly EngineOptions _options;
+    private readonly ILogger _logger; // EngineOptions.LoggerFactory's engine category (EngineLog.cs)
     private bool _disposed;
 
     /// <summary>The index folder.</summary>
@@ -46,8 +48,9 @@ public sealed partial class ImageSearchEngine : IDisposable
     public IReadOnlyList<string> RecoveryLog => _store.RecoveryLog;
 
     private ImageSearchEngine(string folder, EngineOptions options, string modelPath, ComputeDevice device, ImageEmbedder embedder,
-        Func<ImageEmbedder> newEmbedder, IndexStore store, FlatIndex index, ModelFingerprint fingerprint, StoredWhitening? whitening)
+        Func<ImageEmbedder> newEmbedder, IndexStore store, FlatIndex index, ModelFingerprint fingerprint, StoredWhitening? whitening, ILogger logger)
     {
+        _logger = logger;
         Folder = folder; _options = options; ModelPath = modelPath; _device = device; _embedder = embedder; _newEmbedder = newEmbedder;
         _store = store; _index = index; Fingerprint = fingerprint; _whitening = whitening;
     }
@@ -63,6 +66,8 @@ public sealed partial class ImageSearchEngine : IDisposable
         options ??= new EngineOptions();
         DecodePipelineOptions.CheckWorkerCount(options.DecodeWorkers); // before anything is created
         folder = Path.GetFullPath(folder);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var log = options.LoggerFactory.CreateLogger(EngineLog.EngineCategory);
         var exists = File.Exists(Path.Combine(folder, "catalog.sqlite"));
         if (!exists && (!options.CreateIfMissing || options.ReadOnly))
             throw new DirectoryNotFoundException($"{folder} holds no index (create one with `gpusearch index ... --db {folder}`)");
@@ -70,19 +75,26 @@ public sealed partial class ImageSearchEngine : IDisposable
         var spaces = ResolveSpaces(options, saved); // several models (Engine.Spaces.cs), else null
         var modelPath = Path.GetFullPath(spaces?[0].ModelPath ?? options.ModelPath ?? saved?.ModelPath ?? DefaultModel.RequirePath());
         if (!File.Exists(modelPath)) throw new FileNotFoundException($"Model not found: {modelPath}", modelPath);
-        var spec = options.Preprocess ?? (options.ModelPath is null ? saved?.Preprocess : null) ?? PreprocessFor(modelPath);
+        var (spec, specSource) = options.Preprocess is { } given ? (given, "options")
+            : (options.ModelPath is null ? saved?.Preprocess : null) is { } stored ? (stored, "the index")
+            : PreprocessWithSource(modelPath);
         var output = options.OutputName ?? saved?.OutputName;
         var flipTta = options.FlipTta ?? (options.ModelPath is null ? saved?.FlipTta : null) ?? false;
         var pool = options.Pool ?? (options.OutputName is null ? saved?.Pool : null);
 
-        OpenObserver.Step(OpenStage.Device); // OpenAsync's progress and cancellation; nothing when called directly
-        var device = DeviceRegistry.Default.Open(options.Device);
+        void Stage(OpenStage stage)
+        {
+            OpenObserver.Step(stage); // OpenAsync's progress and cancellation; nothing when called directly
+            EngineLog.OpenStage(log, folder, stage);
+        }
+        Stage(OpenStage.Device);
+        var device = OpenDevice(options, log);
         ImageEmbedder? embedder = null;
         IndexStore? store = null;
         FlatIndex? index = null;
         try
         {
-            OpenObserver.Step(OpenStage.Model);
+            Stage(OpenStage.Model);
             ImageEmbedder NewEmbedder() => spaces is null
                 ? new(device, modelPath, spec, output, options.BatchSize, flipTta: flipTta, pooling: pool)
                 : new(device, spaces, options.BatchSize, null, flipTta);
@@ -90,16 +102,24 @@ public sealed partial class ImageSearchEngine : IDisposable
             // Flip-averaged vectors are not the output's own: the fingerprint's output names both, so mixing is refused.
             var fingerprint = spaces is not null ? EnsembleFingerprint(embedder, flipTta) : ModelFingerprint.ForModelFile(modelPath, PreprocessSpecJson.Write(spec),
                 flipTta ? embedder.EmbeddingSource + "+flip-tta" : embedder.EmbeddingSource, "float32", embedder.Dimension);
-            OpenObserver.Step(OpenStage.Index);
+            EngineLog.ModelLoaded(log, modelPath, spaces is not null ? $"the first of {spaces.Count} embedding spaces"
+                    : options.ModelPath is not null ? "options" : saved?.ModelPath is not null ? "the index" : "the default model",
+                embedder.Dimension, flipTta ? embedder.EmbeddingSource + " + flip" : embedder.EmbeddingSource, options.BatchSize,
+                spaces is not null ? "each space's own" : specSource);
+            if (spaces is null && specSource == PresetFallback) EngineLog.PreprocessFallback(log, modelPath);
+            Stage(OpenStage.Index);
+            var storeLog = options.LoggerFactory.CreateLogger(EngineLog.StoreCategory);
             if (options.ReadOnly) store = IndexStore.OpenReadOnly(folder, fingerprint);
             else
             {
-                store = exists ? IndexStore.Open(folder, fingerprint) : IndexStore.Create(folder, new IndexMetadata(fingerprint));
+                store = exists ? IndexStore.Open(folder, fingerprint, storeLog) : IndexStore.Create(folder, new IndexMetadata(fingerprint), storeLog);
                 new EngineConfig(modelPath, embedder.PooledValue ?? embedder.OutputName, embedder.Spec, flipTta, embedder.Pooling, spaces).Write(folder);
             }
             var whitening = ReadWhitening(folder, embedder.Dimension, fingerprint);
             index = BuildIndex(device, store, whitening);
-            return new ImageSearchEngine(folder, options, modelPath, device, embedder, NewEmbedder, store, index, fingerprint, whitening);
+            EngineLog.IndexOpened(log, folder, options.ReadOnly ? "opened read-only" : exists ? "opened" : "created", store.Count,
+                System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return new ImageSearchEngine(folder, options, modelPath, device, embedder, NewEmbedder, store, index, fingerprint, whitening, log);
         }
         catch
         {
@@ -113,12 +133,18 @@ public sealed partial class ImageSearchEngine : IDisposable
 
     /// <summary>The preprocessing for a model: its sidecar <c>&lt;model&gt;.preprocess.json</c> or <c>preprocess.json</c> beside it,
     /// a known model's own (default, nsfwjs), else torchvision's ImageNet preset.</summary>
-    public static PreprocessSpec PreprocessFor(string modelPath)
+    public static PreprocessSpec PreprocessFor(string modelPath) => PreprocessWithSource(modelPath).Spec;
+
+    /// <summary><see cref="PreprocessFor"/> and where the spec came from (logged when an engine opens).</summary>
+    private static (PreprocessSpec Spec, string Source) PreprocessWithSource(string modelPath)
     {
         foreach (var sidecar in new[] { Path.ChangeExtension(modelPath, ".preprocess.json"), Path.Combine(Path.GetDirectoryName(modelPath)!, "preprocess.json") })
-            if (File.Exists(sidecar)) return PreprocessSpecJson.Read(File.ReadAllText(sidecar));
-        return DefaultModel.PreprocessOf(modelPath) ?? PreprocessPresets.Torchvision;
+            if (File.Exists(sidecar)) return (PreprocessSpecJson.Read(File.ReadAllText(sidecar)), sidecar);
+        return DefaultModel.PreprocessOf(modelPath) is { } known ? (known, "the known model's own spec")
+            : (PreprocessPresets.Torchvision, PresetFallback);
     }
+
+    private const string PresetFallback = "the torchvision ImageNet preset (no sidecar .preprocess.json)";
 
     /// <summary>Searches with ready embeddings (row-major, Q × <see cref="Dimension"/>, L2-normalised): exact top-k by cosine.</summary>
     public IReadOnlyList<IReadOnlyList<SearchHit>> Search(ReadOnlySpan<float> embeddings, int k)
@@ -137,6 +163,7 @@ public sealed partial class ImageSearchEngine : IDisposable
     private List<IReadOnlyList<SearchHit>> SearchLocked(ReadOnlySpan<float> embeddings, int k, Func<IdFilter?>? allow)
     {
         RefreshIfChanged();
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var result = new List<IReadOnlyList<SearchHit>>();
         IdFilter? filter = null;
         if (allow is not null)
@@ -163,6 +190,7 @@ public sealed partial class ImageSearchEngine : IDisposable
                 result.Add(hits);
             }
         }
+        EngineLog.Searched(_logger, r.QueryCount, k, filter is null ? "" : " (filtered)", System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return result;
     }
 

@@ -1,5 +1,7 @@
 // Options, progress and results of the host API (Engine.cs).
 using GpuSearch.Imaging;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace GpuSearch;
 
@@ -51,6 +53,12 @@ public sealed record EngineOptions
     /// refused with <see cref="ImageDecodeException"/> (<see cref="DecodeFailureReason.TooLarge"/>) before it is read whole.
     /// </summary>
     public long MaxImageBytes { get; init; } = 256L << 20;
+    /// <summary>
+    /// Where the engine logs (open stages, device choice and fallbacks, kernel compiles, recovery and quarantine moves,
+    /// committed batches, files that failed); categories <c>GpuSearch.ImageSearchEngine</c>, <c>GpuSearch.Store</c> and
+    /// <c>GpuSearch.Compute</c>. The default logs nothing; the library never writes to the console.
+    /// </summary>
+    public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
 }
 
 /// <summary>Progress of <see cref="ImageSearchEngine.AddImagesAsync"/>.</summary>

@@ -1,4 +1,7 @@
 // The small device interface every backend implements (ggml-style): memory, a stream, kernels.
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
 namespace GpuSearch.Compute;
 
 /// <summary>An open compute device. Owns its context; dispose it after every buffer and stream made from it.</summary>
@@ -14,6 +17,12 @@ internal abstract class ComputeDevice : IDisposable
 
     /// <summary>True once disposed.</summary>
     public bool IsDisposed { get; private set; }
+
+    /// <summary>
+    /// Where this device logs its compiles from source (the engine that opened it sets it); per device object, so an
+    /// engine logs its own compiles, not another engine's in the same process as <see cref="KernelCache.Compiling"/> would.
+    /// </summary>
+    public ILogger Logger { get; set; } = NullLogger.Instance;
 
     /// <summary>Allocates <paramref name="bytes"/> of device memory (contents undefined).</summary>
     /// <exception cref="DeviceOutOfMemoryException">The device cannot hold the allocation.</exception>
@@ -109,11 +118,13 @@ internal abstract class ComputeDevice : IDisposable
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(compile);
         var number = Interlocked.Increment(ref _sourceCompiles);
+        EngineLog.KernelCompiling(Logger, source.FileName, Info.Id, number);
         KernelCache.Report(new KernelCompileProgress(Info, source.FileName, source.CacheKey, number, false, TimeSpan.Zero));
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var result = compile();
-        KernelCache.Report(new KernelCompileProgress(Info, source.FileName, source.CacheKey, number, true,
-            System.Diagnostics.Stopwatch.GetElapsedTime(started)));
+        var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+        EngineLog.KernelCompiled(Logger, source.FileName, Info.Id, elapsed.TotalMilliseconds);
+        KernelCache.Report(new KernelCompileProgress(Info, source.FileName, source.CacheKey, number, true, elapsed));
         return result;
     }
 

@@ -74,6 +74,7 @@ internal sealed partial class IndexStore
     private void Log(string line)
     {
         _recoveryLog.Add(line);
+        EngineLog.RecoveryAction(_logger, Folder, line);
         if (_quarantine.Folder is not null) _quarantine.WriteNote(line);
     }
 

@@ -8,6 +8,8 @@
 // next Open truncates away, so a re-run that skips Contains(path, hash) resumes without duplicates.
 using System.Globalization;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace GpuSearch.Store;
 
@@ -20,19 +22,21 @@ internal sealed partial class IndexStore : IDisposable
     private readonly Catalog _catalog;
     private readonly List<string> _recoveryLog = [];
     private readonly Quarantine _quarantine;
+    private readonly ILogger _logger; // recovery actions and quarantine moves, as they happen (also kept in RecoveryLog)
     private SegmentFile? _open;
     private long _openId;
     private long _openRows;
 
-    private IndexStore(string folder, FileStream? lockFile, Catalog catalog, IndexMetadata metadata)
+    private IndexStore(string folder, FileStream? lockFile, Catalog catalog, IndexMetadata metadata, ILogger? logger = null)
     {
+        _logger = logger ?? NullLogger.Instance;
         Folder = folder;
         _lock = lockFile;
         IsReadOnly = lockFile is null;
         _catalog = catalog;
         _ = catalog.HasKeys; // asked now, outside any transaction: later statements inside one read the cached answer
         Metadata = metadata;
-        _quarantine = new Quarantine(folder);
+        _quarantine = new Quarantine(folder, _logger);
     }
 
     /// <summary>The index folder.</summary>
@@ -69,7 +73,7 @@ internal sealed partial class IndexStore : IDisposable
     /// later open would refuse.
     /// </summary>
     /// <exception cref="IOException">The folder holds anything else.</exception>
-    public static IndexStore Create(string folder, IndexMetadata metadata)
+    public static IndexStore Create(string folder, IndexMetadata metadata, ILogger? logger = null)
     {
         metadata.Validate();
         folder = Path.GetFullPath(folder);
@@ -102,7 +106,7 @@ internal sealed partial class IndexStore : IDisposable
             File.Delete(building + "-shm");
             DurableFile.SyncDirectory(folder);
         }
-        return Open(folder, metadata.Fingerprint);
+        return Open(folder, metadata.Fingerprint, logger);
     }
 
     private const string CreatingSuffix = ".creating";
@@ -121,11 +125,12 @@ internal sealed partial class IndexStore : IDisposable
     /// Opens an existing index, repairing what an unclean shutdown left (see <see cref="RecoveryLog"/>): uncommitted
     /// leftovers are moved to <see cref="QuarantineFolder"/>, never deleted; a row count the catalog's own items
     /// contradict is restored when the rows verify, else that segment is left untouched.
-    /// With <paramref name="expectedFingerprint"/>, an index built by another model is refused.
+    /// With <paramref name="expectedFingerprint"/>, an index built by another model is refused; <paramref name="logger"/>
+    /// (null: nowhere) is told each recovery action and quarantine move as it happens.
     /// </summary>
     /// <exception cref="FingerprintMismatchException">The index was built with a different model.</exception>
     /// <exception cref="StoreCorruptException">The catalog cannot be read, or its meta contradicts its segments.</exception>
-    public static IndexStore Open(string folder, ModelFingerprint? expectedFingerprint = null)
+    public static IndexStore Open(string folder, ModelFingerprint? expectedFingerprint = null, ILogger? logger = null)
     {
         folder = Path.GetFullPath(folder);
         var catalogPath = Path.Combine(folder, CatalogFile);
@@ -139,7 +144,7 @@ internal sealed partial class IndexStore : IDisposable
             if (expectedFingerprint is not null && meta.Fingerprint.Canonical != expectedFingerprint.Canonical)
                 throw new FingerprintMismatchException(folder, meta.Fingerprint, expectedFingerprint);
             UpgradeFormat(cat);
-            var store = new IndexStore(folder, lockFile, cat, meta);
+            var store = new IndexStore(folder, lockFile, cat, meta, logger);
             store.Recover();
             return store;
         }

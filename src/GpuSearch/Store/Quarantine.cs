@@ -3,10 +3,11 @@
 // Nothing is ever destroyed by the store on its own judgement; the user can inspect and delete
 // quarantine/<timestamp>/ when satisfied.
 using System.Globalization;
+using Microsoft.Extensions.Logging;
 
 namespace GpuSearch.Store;
 
-internal sealed class Quarantine(string indexFolder)
+internal sealed class Quarantine(string indexFolder, ILogger logger)
 {
     /// <summary>Name of the folder inside the index that holds one subfolder per open or repair that moved something.</summary>
     public const string FolderName = "quarantine";
@@ -39,8 +40,14 @@ internal sealed class Quarantine(string indexFolder)
         File.Move(file, dst);
         DurableFile.SyncDirectory(_dir!);
         DurableFile.SyncDirectory(Path.GetDirectoryName(file)!);
-        _moved.Add(Path.GetRelativePath(indexFolder, dst));
+        Record(file, dst);
         return dst;
+    }
+
+    private void Record(string file, string dst)
+    {
+        _moved.Add(Path.GetRelativePath(indexFolder, dst));
+        EngineLog.Quarantined(logger, indexFolder, Path.GetRelativePath(indexFolder, file), Path.GetRelativePath(indexFolder, dst));
     }
 
     /// <summary>
@@ -58,7 +65,7 @@ internal sealed class Quarantine(string indexFolder)
             outFs.Flush(flushToDisk: true);
         }
         DurableFile.SyncDirectory(_dir!);
-        _moved.Add(Path.GetRelativePath(indexFolder, dst));
+        Record(file, dst);
         return dst;
     }
 

@@ -1,9 +1,10 @@
-// The packages as a new user meets them: pack both into a folder feed, make a brand-new console app that
-// references GpuSearchEngine from that feed only (no ProjectReference), run the README's host-API example on real
-// images and check the query finds itself first; install the CLI tool into a tool path and run it. Restores go to
-// a fresh NuGet packages folder so a stale GpuSearchEngine in the user's cache can never be used.
-// It packs, restores from the registry and runs the default model (15–60 s on two cores with a warm kernel cache, the longer beside the rest of the suite), so it runs
-// in CI (CI set) or with GPUSEARCH_PACKAGE_TEST=1 and is skipped otherwise.
+// The packages as a new user meets them: pack all three into a folder feed (PackedFeed), make brand-new console apps
+// that reference a package from that feed only (no ProjectReference), run the README's examples on real images and
+// check the query finds itself first: the host-API example against GpuSearchEngine, the Microsoft.Extensions.VectorData
+// example against GpuSearchEngine.VectorData; install the CLI tool into a tool path and run it. Restores go to a fresh
+// NuGet packages folder so a stale GpuSearchEngine in the user's cache can never be used.
+// They pack, restore from the registry and run the default model (15–60 s each on two cores with a warm kernel cache, the longer beside the rest of the suite), so they run
+// in CI (CI set) or with GPUSEARCH_PACKAGE_TEST=1 and are skipped otherwise.
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using GpuSearch.Reports;
@@ -25,37 +26,16 @@ public sealed class PackageFactAttribute : FactAttribute
 }
 
 [Trait("Category", "Packaging")]
-public sealed class PackageConsumerTests : IDisposable
+public sealed class PackageConsumerTests(PackedFeed packed) : IClassFixture<PackedFeed>
 {
-    private static readonly TimeSpan Long = TimeSpan.FromMinutes(8);
-    private readonly string _dir = Directory.CreateTempSubdirectory("gpusearch-pkg-").FullName;
+    private static readonly TimeSpan Long = PackedFeed.Long;
 
     [PackageFact]
     public void NewAppRunsTheReadmeExampleFromTheLocalFeed()
     {
         var repo = SharedData.RepoRoot;
-        var feed = Path.Combine(_dir, "feed");
-        // The configuration this test was built in, so packing finds the build already done.
-        var config = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}") ? "Debug" : "Release";
-        foreach (var project in new[] { "src/GpuSearch/GpuSearch.csproj", "src/GpuSearch.Cli/GpuSearch.Cli.csproj" })
-            DotnetCli.Run(DotnetCli.Host, ["pack", Path.Combine(repo, project), "-c", config, "-o", feed, "-nologo"], repo, Long);
-        var version = PackageVersion(feed, "GpuSearchEngine");
-        Assert.Equal(version, PackageVersion(feed, "GpuSearch.Cli"));
-
-        var isolated = new Dictionary<string, string> { ["NUGET_PACKAGES"] = Path.Combine(_dir, "packages") };
-        var app = Path.Combine(_dir, "app");
-        DotnetCli.Run(DotnetCli.Host, ["new", "console", "-o", app, "-n", "ReadmeApp", "--no-restore"], _dir, Long, isolated);
-        // The local feed beside the sources the machine already has (no <clear/>).
-        File.WriteAllText(Path.Combine(app, "NuGet.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <add key="gpusearch-local" value="{feed}" />
-              </packageSources>
-            </configuration>
-            """);
-        DotnetCli.Run(DotnetCli.Host, ["add", "package", "GpuSearchEngine", "--version", version, "--no-restore"], app, Long, isolated);
-        Assert.DoesNotContain("ProjectReference", File.ReadAllText(Path.Combine(app, "ReadmeApp.csproj")));
+        var (feed, version, isolated) = (packed.Feed, packed.Version, packed.Isolated);
+        var app = packed.NewApp("ReadmeApp", "GpuSearchEngine");
 
         var photos = ImagesFolder(Path.Combine(app, "photos"));
         var query = Path.Combine(photos, Path.GetFileName(Directory.GetFiles(photos).Order(StringComparer.Ordinal).First()));
@@ -79,21 +59,35 @@ public sealed class PackageConsumerTests : IDisposable
         Assert.Empty(Directory.GetFiles(bin, "Microsoft.ML*"));
 
         // The tool: installed from the feed into its own path, it lists devices and queries with its own copy of the model.
-        var tools = Path.Combine(_dir, "tools");
-        DotnetCli.Run(DotnetCli.Host, ["tool", "install", "--tool-path", tools, "--add-source", feed, "GpuSearch.Cli", "--version", version], _dir, Long, isolated);
+        var tools = Path.Combine(packed.Root, "tools");
+        DotnetCli.Run(DotnetCli.Host, ["tool", "install", "--tool-path", tools, "--add-source", feed, "GpuSearch.Cli", "--version", version], packed.Root, Long, isolated);
         var gpusearch = Path.Combine(tools, OperatingSystem.IsWindows() ? "gpusearch.exe" : "gpusearch");
-        var devices = JsonDocument.Parse(DotnetCli.Run(gpusearch, ["devices", "--json"], _dir, Long)).RootElement;
+        var devices = JsonDocument.Parse(DotnetCli.Run(gpusearch, ["devices", "--json"], packed.Root, Long)).RootElement;
         Assert.Contains("opencl", devices.GetRawText(), StringComparison.OrdinalIgnoreCase);
-        var json = DotnetCli.Run(gpusearch, ["query", query, "--db", index, "-k", "1", "--format", "json"], _dir, Long);
+        var json = DotnetCli.Run(gpusearch, ["query", query, "--db", index, "-k", "1", "--format", "json"], packed.Root, Long);
         var top = JsonDocument.Parse(json).RootElement[0].GetProperty("hits")[0];
         Assert.Equal(query, top.GetProperty("path").GetString());
     }
 
-    /// <summary>The version of the one <paramref name="id"/> package in the feed.</summary>
-    private static string PackageVersion(string feed, string id)
+    [PackageFact]
+    public void NewAppRunsTheReadmeVectorDataExampleFromTheLocalFeed()
     {
-        var nupkg = Assert.Single(Directory.GetFiles(feed, $"{id}.*.nupkg"), f => Regex.IsMatch(Path.GetFileName(f), $@"^{Regex.Escape(id)}\.\d"));
-        return Path.GetFileNameWithoutExtension(nupkg)[(id.Length + 1)..];
+        var repo = SharedData.RepoRoot;
+        var app = packed.NewApp("VectorDataApp", "GpuSearchEngine.VectorData");
+        var photos = ImagesFolder(Path.Combine(app, "photos"));
+        var photo = Directory.GetFiles(photos).Order(StringComparer.Ordinal).First();
+        var root = Path.Combine(app, "indexes");
+        File.WriteAllText(Path.Combine(app, "Program.cs"), ReadmeVectorDataExample(repo, root, photo, photo));
+
+        var output = DotnetCli.Run(DotnetCli.Host, ["run", "-c", "Release"], app, Long, packed.Isolated);
+        // The one record upserted (brand acme, price 0: the filter keeps it), found by its own image.
+        var hits = Regex.Matches(output, @"^(\d+\.\d{4})  (\S+)$", RegexOptions.Multiline);
+        var top = Assert.Single(hits);
+        Assert.Equal("SKU-1", top.Groups[2].Value);
+        Assert.InRange(float.Parse(top.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 0.999f, 1.001f);
+        Assert.True(File.Exists(Path.Combine(root, "photos", "catalog.sqlite")), "the collection is not the index folder indexes/photos");
+        // The core package (and the default model it carries) came through the adapter package's dependency alone.
+        Assert.True(File.Exists(Path.Combine(app, "bin", "Release", "net10.0", "models", "resnet18", "ResNet18.onnx")), "the default model is not beside the app");
     }
 
     /// <summary>
@@ -113,6 +107,31 @@ public sealed class PackageConsumerTests : IDisposable
             program = program.Replace(placeholder, placeholder.StartsWith('[') ? real : Quote(real), StringComparison.Ordinal);
         }
         return program;
+    }
+
+    /// <summary>
+    /// The C# block of the README's "Microsoft.Extensions.VectorData and .AI" section with its placeholder paths replaced
+    /// and the usings its text names put in front (the block leaves them out, as the section says).
+    /// </summary>
+    private static string ReadmeVectorDataExample(string repo, string root, string image, string query)
+    {
+        var readme = File.ReadAllText(Path.Combine(repo, "README.md"));
+        const string Heading = "\n### Microsoft.Extensions.VectorData and .AI";
+        var start = readme.IndexOf(Heading, StringComparison.Ordinal);
+        Assert.True(start >= 0, $"README.md has no '{Heading.Trim()}' section");
+        var section = readme[start..];
+        var usings = Regex.Match(section, @"\(usings: ([^)]*)\)");
+        Assert.True(usings.Success, "README.md's VectorData section no longer names its usings as '(usings: `A`, `B`)'");
+        var code = Regex.Match(section, "```csharp\n(.*?)```", RegexOptions.Singleline);
+        Assert.True(code.Success, "README.md's VectorData section has no ```csharp block");
+        var program = code.Groups[1].Value;
+        foreach (var (placeholder, real) in new[] { ("\"indexes\"", root), ("\"a.jpg\"", image), ("\"query.jpg\"", query) })
+        {
+            Assert.True(program.Contains(placeholder, StringComparison.Ordinal), $"README.md's VectorData example no longer contains {placeholder}");
+            program = program.Replace(placeholder, Quote(real), StringComparison.Ordinal);
+        }
+        var header = string.Concat(Regex.Matches(usings.Groups[1].Value, "`([A-Za-z.]+)`").Select(m => $"using {m.Groups[1].Value};\n"));
+        return header + program;
     }
 
     private static string Quote(string s) => JsonSerializer.Serialize(s);
@@ -152,10 +171,5 @@ public sealed class PackageConsumerTests : IDisposable
             File.WriteAllBytes(Path.Combine(folder, $"synthetic{k}.png"), TestPng.EncodeRgb(rgb, Side, Side));
         }
         return folder;
-    }
-
-    public void Dispose()
-    {
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }
