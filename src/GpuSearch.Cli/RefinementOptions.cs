@@ -1,12 +1,13 @@
 // The query refinement options `query` and `eval` share (--min-score, --exclude-self, --qe/--alpha,
-// --background/--beta/--bg-n, --space), parsed once into QueryRefinementArgs and turned into the engine's QueryRefinement.
+// --background/--beta/--bg-n, --stretch, --space), parsed once into QueryRefinementArgs and turned into the engine's QueryRefinement.
 using System.CommandLine;
 
 namespace GpuSearch.Cli;
 
 /// <summary>What the refinement options said (the defaults change nothing).</summary>
 internal sealed record QueryRefinementArgs(float MinScore = -1f, bool ExcludeSelf = false, int Qe = 0, float Alpha = 3f,
-    string? Background = null, float Beta = 1f, int BackgroundNeighbours = 10, string[]? Spaces = null)
+    string? Background = null, float Beta = 1f, int BackgroundNeighbours = 10, string[]? Spaces = null,
+    int StretchNeighbours = 0, float StretchFactor = 1f)
 {
     /// <summary>Checks the values (usage errors name the option) and builds the engine's refinement; dispose the background after use.</summary>
     public QueryRefinement Build(ImageSearchEngine engine)
@@ -16,10 +17,12 @@ internal sealed record QueryRefinementArgs(float MinScore = -1f, bool ExcludeSel
         if (!float.IsFinite(Alpha) || Alpha < 0) throw new ArgumentException($"--alpha must be a finite number ≥ 0 (got {Alpha})");
         if (!float.IsFinite(Beta)) throw new ArgumentException($"--beta must be a finite number (got {Beta})");
         if (BackgroundNeighbours < 1) throw new ArgumentException($"--bg-n must be at least 1 (got {BackgroundNeighbours})");
+        if (StretchNeighbours != 0) _ = RefinementOptions.ParseStretch($"{StretchNeighbours}:{StretchFactor.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}");
+        if (StretchNeighbours != 0 && Background is null) throw new ArgumentException("--stretch needs --background");
         return new QueryRefinement
         {
             MinScore = MinScore, ExcludeSelf = ExcludeSelf, ExpansionNeighbours = Qe, ExpansionAlpha = Alpha,
-            Spaces = SpaceOptions.ParseSpaces(Spaces),
+            Spaces = SpaceOptions.ParseSpaces(Spaces), StretchNeighbours = StretchNeighbours, StretchFactor = StretchFactor,
             Background = Background is null ? null : engine.LoadBackground(Background, BackgroundNeighbours, Beta),
         };
     }
@@ -36,12 +39,46 @@ internal sealed class RefinementOptions
     private readonly Option<float> _beta = new("--beta") { Description = "Weight of the background mean", DefaultValueFactory = _ => 1f };
     private readonly Option<string[]> _spaces = SpaceOptions.Spaces();
     private readonly Option<int> _bgN = new("--bg-n") { Description = "Background neighbours averaged per query", DefaultValueFactory = _ => 10 };
+    private readonly Option<string?> _stretch = new("--stretch")
+    {
+        Description = "Descriptor stretching (ISC 2021 bag of tricks; needs --background, runs after the subtraction, --beta 0 for stretching alone): "
+                      + "multiply each query's scores by FACTOR (default 1) × its L2 distance to its N-th nearest background vector",
+        HelpName = "N[:FACTOR]",
+    };
 
     public void AddTo(Command cmd)
     {
-        foreach (var o in new Option[] { _minScore, _excludeSelf, _qe, _alpha, _background, _beta, _bgN, _spaces }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { _minScore, _excludeSelf, _qe, _alpha, _background, _beta, _bgN, _stretch, _spaces }) cmd.Options.Add(o);
+        // Usage errors at parse time, so a refused command line exits 2 before opening anything.
+        _stretch.Validators.Add(r =>
+        {
+            try { ParseStretch(r.GetValueOrDefault<string?>()); }
+            catch (ArgumentException e) { r.AddError(e.Message); }
+        });
+        cmd.Validators.Add(r =>
+        {
+            if (r.GetValue(_stretch) is not null && r.GetValue(_background) is null) r.AddError("--stretch needs --background BG_DB");
+        });
     }
 
-    public QueryRefinementArgs Read(ParseResult r) => new(r.GetValue(_minScore), r.GetValue(_excludeSelf), r.GetValue(_qe), r.GetValue(_alpha),
-        r.GetValue(_background), r.GetValue(_beta), r.GetValue(_bgN), r.GetValue(_spaces));
+    public QueryRefinementArgs Read(ParseResult r)
+    {
+        var (n, factor) = ParseStretch(r.GetValue(_stretch));
+        return new(r.GetValue(_minScore), r.GetValue(_excludeSelf), r.GetValue(_qe), r.GetValue(_alpha),
+            r.GetValue(_background), r.GetValue(_beta), r.GetValue(_bgN), r.GetValue(_spaces), n, factor);
+    }
+
+    /// <summary>`N[:FACTOR]` (N ≥ 1, FACTOR finite and &gt; 0, default 1); null means off (0, 1).</summary>
+    internal static (int Neighbours, float Factor) ParseStretch(string? value)
+    {
+        if (value is null) return (0, 1f);
+        var parts = value.Split(':');
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        if (parts.Length > 2 || !int.TryParse(parts[0], System.Globalization.NumberStyles.Integer, inv, out var n) || n < 1)
+            throw new ArgumentException($"--stretch takes N[:FACTOR] with N an integer ≥ 1 (got '{value}')");
+        float factor = 1f;
+        if (parts.Length == 2 && (!float.TryParse(parts[1], System.Globalization.NumberStyles.Float, inv, out factor) || !float.IsFinite(factor) || factor <= 0))
+            throw new ArgumentException($"--stretch FACTOR must be a finite number > 0 (got '{value}')");
+        return (n, factor);
+    }
 }

@@ -1,6 +1,6 @@
 // Query options copy-detection users need on top of plain top-k: leave the query file itself out (same path or same
-// bytes), α-query-expansion, score normalisation against a background index, and a minimum score. They run in this
-// order, all in the space the index is searched in (whitened when the index is), so the minimum score applies to
+// bytes), α-query-expansion, score normalisation against a background index, descriptor stretching against the same
+// background (Search/DescriptorStretching.cs), and a minimum score. They run in this order, all in the space the index is searched in (whitened when the index is), so the minimum score applies to
 // the normalised scores, which is what makes one threshold fit every query.
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
@@ -14,7 +14,7 @@ namespace GpuSearch;
 /// <summary>Options of <see cref="ImageSearchEngine.QueryImagesRefinedAsync"/>.</summary>
 public sealed record QueryRefinement
 {
-    /// <summary>Hits scoring below this (after background normalisation) are dropped; -1 keeps every cosine.</summary>
+    /// <summary>Hits scoring below this (after background normalisation and stretching) are dropped; -1 keeps every cosine.</summary>
     public float MinScore { get; init; } = -1f;
     /// <summary>Drop indexed items that are the query file itself: the same full path or the same content hash.</summary>
     public bool ExcludeSelf { get; init; }
@@ -24,6 +24,16 @@ public sealed record QueryRefinement
     public float ExpansionAlpha { get; init; } = 3f;
     /// <summary>Background set whose mean top-n similarity, times β, is subtracted from every score of a query.</summary>
     public ScoreBackground? Background { get; init; }
+    /// <summary>
+    /// Descriptor stretching (ISC 2021, Wang et al., "Bag of Tricks and A Strong Baseline for Image Copy Detection"):
+    /// n, the rank of the background neighbour whose L2 distance d_n = sqrt(2 − 2·s_n) scales every score of a query
+    /// by <see cref="StretchFactor"/> × d_n (0: off; needs <see cref="Background"/>). Our reading of the paper's
+    /// "stabilize the scores of different queries"; it never reorders one query's hits and runs after the subtraction
+    /// of the background mean (set β = 0 in <see cref="ImageSearchEngine.LoadBackground"/> for stretching alone).
+    /// </summary>
+    public int StretchNeighbours { get; init; }
+    /// <summary>Factor of descriptor stretching (finite, greater than 0).</summary>
+    public float StretchFactor { get; init; } = 1f;
     /// <summary>
     /// Weights of the index's named embedding spaces for this search (<see cref="ImageSearchEngine.Spaces"/>; spaces not
     /// named count 0): scores become Σ u·cos / Σu over the spaces. Null = the weights the index was built with.
@@ -36,6 +46,12 @@ public sealed record QueryRefinement
         if (!float.IsFinite(MinScore)) throw new ArgumentOutOfRangeException(nameof(MinScore), MinScore, "the minimum score must be finite");
         ArgumentOutOfRangeException.ThrowIfNegative(ExpansionNeighbours);
         if (!float.IsFinite(ExpansionAlpha) || ExpansionAlpha < 0) throw new ArgumentOutOfRangeException(nameof(ExpansionAlpha), ExpansionAlpha, "alpha must be finite and at least 0");
+        ArgumentOutOfRangeException.ThrowIfNegative(StretchNeighbours);
+        if (StretchNeighbours == 0) return;
+        DescriptorStretching.Validate(StretchNeighbours, StretchFactor, nameof(StretchNeighbours), nameof(StretchFactor));
+        if (Background is null) throw new ArgumentException("descriptor stretching needs a background set", nameof(StretchNeighbours));
+        if (StretchNeighbours > Background.Count)
+            throw new ArgumentOutOfRangeException(nameof(StretchNeighbours), StretchNeighbours, $"more neighbours than the {Background.Count} background vectors");
     }
 }
 
@@ -82,7 +98,7 @@ public sealed partial class ImageSearchEngine
     /// <summary>
     /// Queries with image files like <see cref="QueryImagesAsync(IEnumerable{string}, int, IProgress{IndexProgress}, CancellationToken)"/>,
     /// with <paramref name="refinement"/> applied to every query: exclusion of the query file itself, α-query-expansion,
-    /// background normalisation, then the minimum score; at most <paramref name="k"/> hits each.
+    /// background normalisation, descriptor stretching, then the minimum score; at most <paramref name="k"/> hits each.
     /// </summary>
     public async IAsyncEnumerable<QueryOutcome> QueryImagesRefinedAsync(IEnumerable<string> inputs, int k, QueryRefinement refinement,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -145,6 +161,9 @@ public sealed partial class ImageSearchEngine
             }
             queries = WeightSpaces(queries, refinement.Spaces); // after expansion, which adds stored (unweighted) vectors
             var shift = refinement.Background is { } bg ? bg.Normalizer.BackgroundMeans(queries).Select(m => bg.Normalizer.Beta * m).ToArray() : new float[n];
+            var scale = refinement is { StretchNeighbours: > 0, Background: { } sb }
+                ? DescriptorStretching.Scales(sb.Normalizer, queries, refinement.StretchNeighbours, refinement.StretchFactor)
+                : Enumerable.Repeat(1f, n).ToArray();
             var r = _index.Search(queries, k + extra, Metric.Ip);
             var result = new IReadOnlyList<SearchHit>[n];
             for (int q = 0; q < n; q++)
@@ -153,7 +172,7 @@ public sealed partial class ImageSearchEngine
                 var hits = new List<SearchHit>(k);
                 for (int i = 0; i < ids.Length && hits.Count < k; i++)
                 {
-                    float score = scores[i] - shift[q];
+                    float score = (scores[i] - shift[q]) * scale[q];
                     if (score >= refinement.MinScore) hits.Add(new SearchHit(ids[i], _store.Get(ids[i])?.Path ?? "", score));
                 }
                 result[q] = hits;

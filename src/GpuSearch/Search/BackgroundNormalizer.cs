@@ -16,6 +16,8 @@ internal sealed class BackgroundNormalizer : IDisposable
     public int Neighbours { get; }
     /// <summary>Weight of the background mean.</summary>
     public float Beta { get; }
+    /// <summary>Background vectors held.</summary>
+    public long Count { get; }
 
     /// <summary>Holds <paramref name="background"/> (row-major, L2-normalised, <paramref name="dimension"/> wide) on <paramref name="device"/>.</summary>
     public BackgroundNormalizer(ComputeDevice device, ReadOnlySpan<float> background, int dimension, int neighbours = 10, float beta = 1f)
@@ -30,6 +32,7 @@ internal sealed class BackgroundNormalizer : IDisposable
         if (neighbours > rows) throw new ArgumentOutOfRangeException(nameof(neighbours), neighbours, $"more neighbours than the {rows} background vectors");
         Neighbours = neighbours;
         Beta = beta;
+        Count = rows;
         _background = new FlatIndex(device, dimension);
         var ids = new long[rows];
         for (long i = 0; i < rows; i++) ids[i] = i;
@@ -48,6 +51,17 @@ internal sealed class BackgroundNormalizer : IDisposable
             means[q] = (float)(sum / Neighbours);
         }
         return means;
+    }
+
+    /// <summary>Per query, its <paramref name="n"/>-th highest inner product with the background (descriptor stretching).</summary>
+    public float[] NthSimilarities(ReadOnlySpan<float> queries, int n)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(n);
+        if (n > Count) throw new ArgumentOutOfRangeException(nameof(n), n, $"more neighbours than the {Count} background vectors");
+        var r = _background.Search(queries, n, Metric.Ip);
+        var nth = new float[r.QueryCount];
+        for (int q = 0; q < r.QueryCount; q++) nth[q] = r.ScoresOf(q)[n - 1];
+        return nth;
     }
 
     /// <summary>Subtracts <see cref="Beta"/> × each query's background mean from that query's scores (Q × k, in place).</summary>

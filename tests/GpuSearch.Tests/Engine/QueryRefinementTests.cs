@@ -116,6 +116,45 @@ public sealed class QueryRefinementTests : IDisposable
     }
 
     [Fact]
+    public async Task Descriptor_stretching_scales_each_query_by_factor_times_its_nth_background_distance()
+    {
+        var bgDb = Path.Combine(_dir.Path, "bg");
+        using (var bgEngine = ImageSearchEngine.Open(bgDb, Options(_model)))
+            Assert.Equal(6, (await bgEngine.AddImagesAsync([Images(_dir.Path, 6, seed: 9)])).Added);
+        using var engine = ImageSearchEngine.Open(_db, Options(_model));
+        float[][] bg;
+        using (var bgEngine = ImageSearchEngine.Open(bgDb, Options(_model) with { ReadOnly = true, CreateIfMissing = false }))
+            bg = bgEngine.Items().Select(i => bgEngine.GetVector(i.Id)!).ToArray();
+        const int n = 2, bgN = 3;
+        const float factor = 1.5f, beta = 0.5f;
+        using var stretchOnly = engine.LoadBackground(bgDb, bgN, beta: 0f);
+        using var both = engine.LoadBackground(bgDb, bgN, beta);
+        var scales = new List<double>();
+        foreach (var image in new[] { Image(2), Image(6) })
+        {
+            var q = engine.Embed([image]).Vectors.ToArray();
+            var sims = bg.Select(b => Dot(q, b)).OrderDescending().ToArray();
+            double scale = factor * Math.Sqrt(Math.Max(0, 2 - 2 * sims[n - 1])), shift = beta * sims.Take(bgN).Average();
+            scales.Add(scale);
+            var plain = engine.Search(q, 8)[0];
+            var got = Query(engine, image, 8, new QueryRefinement { Background = stretchOnly, StretchNeighbours = n, StretchFactor = factor });
+            Assert.Equal(plain.Select(h => h.Id), got.Select(h => h.Id)); // one query's order never changes
+            Assert.Equal(plain.Select(h => h.Score * scale), got.Select(h => (double)h.Score), (a, b) => Math.Abs(a - b) < 1e-5);
+            // With the subtraction on too, stretching scales the subtracted scores.
+            got = Query(engine, image, 8, new QueryRefinement { Background = both, StretchNeighbours = n, StretchFactor = factor });
+            Assert.Equal(plain.Select(h => h.Id), got.Select(h => h.Id));
+            Assert.Equal(plain.Select(h => (h.Score - shift) * scale), got.Select(h => (double)h.Score), (a, b) => Math.Abs(a - b) < 1e-5);
+        }
+        Assert.True(Math.Abs(scales[0] - scales[1]) > 1e-4, $"scales {scales[0]} and {scales[1]}"); // the two queries are scaled differently, which is the point
+        // Refused before any work: no background, n above the background's size, a factor that is not > 0.
+        await Assert.ThrowsAsync<ArgumentException>(async () => await engine.QueryImagesRefinedAsync([Image(2)], 4, new QueryRefinement { StretchNeighbours = 1 }).ToListAsync());
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await engine.QueryImagesRefinedAsync([Image(2)], 4,
+            new QueryRefinement { Background = stretchOnly, StretchNeighbours = 7 }).ToListAsync());
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await engine.QueryImagesRefinedAsync([Image(2)], 4,
+            new QueryRefinement { Background = stretchOnly, StretchNeighbours = 1, StretchFactor = 0f }).ToListAsync());
+    }
+
+    [Fact]
     public async Task Query_command_passes_the_options_through()
     {
         var sw = new StringWriter();
