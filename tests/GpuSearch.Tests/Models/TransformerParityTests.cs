@@ -25,6 +25,20 @@ public sealed class TransformerParityTests(ITestOutputHelper output)
     [InlineData("vit_b_16", 17)]
     public void VitB16MatchesPyTorch(string arch, int opset) => Check(arch, opset);
 
+    [TorchvisionTheory]
+    [InlineData(14)]
+    [InlineData(17)]
+    public void ModelInfoCountsAttentionBlocksAndMacs(int opset)
+    {
+        var info = ModelInfo.Load(Path.Combine(TorchvisionFixtures.Get("vit_tiny", opset, output.WriteLine), "model.onnx"));
+        Assert.Equal(2, info.AttentionBlocks); // one per encoder layer
+        // By hand for 64x64 input, 16x16 patches (L = 16 + class token = 17), D = 64, 4 heads of 16, MLP 128:
+        // patch conv 16·64·768; per layer QKV 17·64·192, scores and A·V 2·4·17·17·16, out 17·64·64, MLP 2·17·64·128;
+        // head 64·1000. LayerNorm, softmax and adds are not multiply-accumulates.
+        long layer = 17L * 64 * 192 + 2L * 4 * 17 * 17 * 16 + 17L * 64 * 64 + 2L * 17 * 64 * 128;
+        Assert.Equal(16L * 64 * 768 + 2 * layer + 64L * 1000, info.MacsPerImage);
+    }
+
     private void Check(string arch, int opset)
     {
         var dir = TorchvisionFixtures.Get(arch, opset, output.WriteLine);
