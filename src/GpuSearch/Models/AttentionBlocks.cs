@@ -1,6 +1,7 @@
 // Recognises scaled-dot-product attention in an optimized graph: Softmax(MatMul(Q, K) [· or ÷ scale]
 // [+ mask]) feeding a MatMul with V, as torch's MultiheadAttention and timm/HF attention export it. Read
-// by model-info (how many attention blocks a model has).
+// by model-info (how many attention blocks a model has); FusedAttention nodes (the optimizer's fusion of
+// this pattern) count as blocks too.
 using GpuSearch.Models.Graph;
 
 namespace GpuSearch.Models;
@@ -10,12 +11,12 @@ internal static class AttentionBlocks
     /// <summary>Ops allowed between the score MatMul and the Softmax (scale and additive mask).</summary>
     private static readonly HashSet<string> Between = ["Mul", "Div", "Add"];
 
-    /// <summary>The Softmax nodes that sit between two MatMuls (scores and weighted values).</summary>
+    /// <summary>The FusedAttention nodes and the Softmax nodes that sit between two MatMuls (scores and weighted values).</summary>
     public static List<GraphNode> Find(ModelGraph g)
     {
         var producers = g.Producers();
         var consumers = g.Consumers();
-        var found = new List<GraphNode>();
+        var found = g.Nodes.Where(n => n.OpType == FusedOps.FusedAttention).ToList();
         foreach (var sm in g.Nodes.Where(n => n.OpType == "Softmax"))
         {
             var v = sm.Input(0);

@@ -96,6 +96,12 @@ internal sealed class ModelInfo
                     long k = n.GetInt("transA", 0) != 0 ? (a[0].IsKnown ? a[0].Value : 1) : (a[1].IsKnown ? a[1].Value : 1);
                     total += perImage * k;
                     break;
+                case FusedOps.FusedAttention:
+                    // Scores A·B (D per score) and weights · V (DV per output): per output row S·(D + DV).
+                    if (g.Value(n.Inputs[0]).Shape is not { } qa || g.Value(n.Inputs[1]).Shape is not { } kb || !y[-1].IsKnown || y[-1].Value == 0) break;
+                    if (!qa[-1].IsKnown || !kb[-1].IsKnown) break;
+                    total += perImage / y[-1].Value * kb[-1].Value * (qa[-1].Value + y[-1].Value);
+                    break;
                 case "MatMul":
                     var ma = g.Value(n.Inputs[0]).Shape;
                     if (ma is null) break;

@@ -35,6 +35,7 @@ public sealed partial class CnnOpsTests
         "Transpose" or "Concat" or "Slice" or "Pad" or "Expand" or "Gather" => LayoutCases(),
         "Gemm" or FusedOps.FusedGemm or "MatMul" => MatMulCases(),
         "Resize" => ResizeCases(),
+        FusedOps.FusedAttention => AttentionCases(),
         _ => null,
     };
 
@@ -48,7 +49,7 @@ public sealed partial class CnnOpsTests
             Assert.True(KernelFree.Contains(op) || cases.Any(), $"op {op} launches a kernel but maps to no case");
         }
         // Every case still belongs to some registered op (none is orphaned by a registry change).
-        var all = ConvCases().Concat(PoolCases()).Concat(EltwiseCases()).Concat(NormCases()).Concat(LayoutCases()).Concat(MatMulCases()).Concat(ResizeCases());
+        var all = ConvCases().Concat(PoolCases()).Concat(EltwiseCases()).Concat(NormCases()).Concat(LayoutCases()).Concat(MatMulCases()).Concat(ResizeCases()).Concat(AttentionCases());
         Assert.Empty(all.Except(CaseNames()));
     }
 
@@ -78,6 +79,7 @@ public sealed partial class CnnOpsTests
             case "transpose" or "slice" or "concat" or "pad" or "expand": RunLayout(d, name); break;
             case "gemm" or "matmul": RunMatMul(d, name); break;
             case "resize": RunResize(d, name); break;
+            case "attention": RunAttention(d, name); break;
             default: throw new ArgumentException($"unknown case {name}");
         }
     }
