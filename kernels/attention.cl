@@ -1,5 +1,5 @@
 // attention.cl — fused scaled-dot-product attention Y = softmax(scale · A·B) · V per batch, with A [L, D],
-// B [D, S] (element (d, j) at B[d·b_row + j·b_col], so K can be read untransposed) and V [S, DV].
+// B [D, S] (element (t, d, j) at B[t·b_batch + d·b_row + j·b_col], so K can be read untransposed) and V [S, DV].
 // One work-group of TILE items per (query row, batch): the row of A sits in local memory; keys are taken
 // TILE at a time, item t computing score t of the tile, which stays in local memory (scores are never
 // written to global memory); an online softmax (running max m and sum l, the accumulators rescaled by
@@ -19,7 +19,7 @@
 
 __kernel void sdpa(const int L, const int S, const int D, const int DV, const float scale,
                    const __global float* restrict a, const idx_t a_off, const idx_t a_batch,
-                   const __global float* restrict b, const idx_t b_off, const idx_t b_batch, const int b_row, const int b_col,
+                   const __global float* restrict b, const idx_t b_off, const idx_t b_batch, const idx_t b_row, const idx_t b_col,
                    const __global float* restrict v, const idx_t v_off, const idx_t v_batch,
                    __global float* restrict y, const idx_t y_off) {
     __local float arow[MAX_D];

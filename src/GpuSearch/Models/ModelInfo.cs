@@ -98,9 +98,10 @@ internal sealed class ModelInfo
                     break;
                 case FusedOps.FusedAttention:
                     // Scores A·B (D per score) and weights · V (DV per output): per output row S·(D + DV).
-                    if (g.Value(n.Inputs[0]).Shape is not { } qa || g.Value(n.Inputs[1]).Shape is not { } kb || !y[-1].IsKnown || y[-1].Value == 0) break;
-                    if (!qa[-1].IsKnown || !kb[-1].IsKnown) break;
-                    total += perImage / y[-1].Value * kb[-1].Value * (qa[-1].Value + y[-1].Value);
+                    // S is V's row count (input 1 may be K read through a transpose, perm_b).
+                    if (g.Value(n.Inputs[0]).Shape is not { } qa || g.Value(n.Inputs[2]).Shape is not { } vs || !y[-1].IsKnown || y[-1].Value == 0) break;
+                    if (!qa[-1].IsKnown || !vs[-2].IsKnown) break;
+                    total += perImage / y[-1].Value * vs[-2].Value * (qa[-1].Value + y[-1].Value);
                     break;
                 case "MatMul":
                     var ma = g.Value(n.Inputs[0]).Shape;

@@ -9,15 +9,17 @@ namespace GpuSearch.Tests.Models;
 
 public sealed partial class CnnOpsTests
 {
-    // "attention BATCH L S D DV shared" with shared = which operands have one matrix for the batch ("-" none).
+    // "attention BATCH L S D DV shared [kt]": shared = which operands have one matrix for the batch ("-" none);
+    // kt = B is given as K [S, D] (read with strides), not as Kᵀ [D, S].
     private static IEnumerable<string> AttentionCases() =>
-        ["attention 3 5 7 4 6 -", "attention 2 9 150 16 16 -", "attention 2 3 70 130 70 -", "attention 4 1 65 8 129 -", "attention 3 6 10 5 7 bv", "attention 2 4 8 3 5 a"];
+        ["attention 3 5 7 4 6 -", "attention 2 9 150 16 16 -", "attention 2 3 70 130 70 -", "attention 4 1 65 8 129 -", "attention 3 6 10 5 7 bv", "attention 2 4 8 3 5 a",
+         "attention 2 9 150 16 16 - kt", "attention 3 6 10 5 7 bv kt"];
 
     private static void RunAttention(ComputeDevice d, string name)
     {
         var p = name.Split(' ');
         int batch = int.Parse(p[1]), l = int.Parse(p[2]), s = int.Parse(p[3]), k = int.Parse(p[4]), dv = int.Parse(p[5]);
-        bool aS = p[6].Contains('a'), bS = p[6].Contains('b'), vS = p[6].Contains('v');
+        bool aS = p[6].Contains('a'), bS = p[6].Contains('b'), vS = p[6].Contains('v'), kt = p.Length > 7 && p[7] == "kt";
         int seed = Seed(name);
         const float scale = 0.37f;
         // Scores of a few units, so the softmax is neither flat nor one-hot.
@@ -28,7 +30,7 @@ public sealed partial class CnnOpsTests
         using var bb = Upload(d, b);
         using var vb = Upload(d, v);
         using var y = new GuardedBuffer(d, batch * l * dv);
-        Attention.Run(d.Stream, batch, l, s, k, dv, scale, DeviceTensor.Flat(ab, 0, a.Length), aS, DeviceTensor.Flat(bb, 0, b.Length), bS, s, 1,
+        Attention.Run(d.Stream, batch, l, s, k, dv, scale, DeviceTensor.Flat(ab, 0, a.Length), aS, DeviceTensor.Flat(bb, 0, b.Length), bS ? 0 : (long)k * s, kt ? 1 : s, kt ? k : 1,
             DeviceTensor.Flat(vb, 0, v.Length), vS, DeviceTensor.Flat(y.Buffer, y.Offset, batch * l * dv));
         var want = new double[batch * l * dv];
         var w = new double[s];
@@ -39,7 +41,7 @@ public sealed partial class CnnOpsTests
                 for (int j = 0; j < s; j++)
                 {
                     double acc = 0;
-                    for (int q = 0; q < k; q++) acc += (double)a[(aS ? 0 : t * l * k) + i * k + q] * b[(bS ? 0 : t * k * s) + q * s + j];
+                    for (int q = 0; q < k; q++) acc += (double)a[(aS ? 0 : t * l * k) + i * k + q] * b[(bS ? 0 : t * k * s) + (kt ? j * k + q : q * s + j)];
                     w[j] = scale * acc;
                     max = Math.Max(max, w[j]);
                 }

@@ -46,6 +46,9 @@ public sealed class FuseAttentionTests
         var node = Assert.Single(fused.Nodes, n => n.OpType == FusedOps.FusedAttention);
         Assert.Equal(scaleOp == "Div" ? 1 / 2.5f : 0.4f, node.GetFloat("scale", 0), 6);
         Assert.Equal(0, Count(fused, "Softmax"));
+        // K's Transpose is read through (perm_b), not materialised.
+        Assert.Equal(new long[] { 0, 2, 1 }, node.GetInts("perm_b"));
+        Assert.Equal(0, Count(fused, "Transpose"));
 
         var plain = OnnxImporter.LoadBytes(bytes);
         ModelValidator.Validate(plain);

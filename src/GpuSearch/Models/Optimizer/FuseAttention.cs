@@ -6,7 +6,7 @@ using GpuSearch.Models.Graph;
 
 namespace GpuSearch.Models.Optimizer;
 
-/// <summary>MatMul → [scale] → Softmax → MatMul becomes FusedAttention(A, B, V) with attribute scale.</summary>
+/// <summary>MatMul → [scale] → Softmax → MatMul becomes FusedAttention(A, B, V) with attribute scale, and perm_b when B is a Transpose read in place.</summary>
 internal sealed class FuseAttention : SingleMatchRule
 {
     /// <inheritdoc/>
@@ -36,11 +36,19 @@ internal sealed class FuseAttention : SingleMatchRule
             if (p.OpType != "MatMul" || RuleHelpers.SoleConsumer(g, p.Outputs[0], consumers) != (scaleNode ?? sm)) continue;
             if (!RankAtLeast2(g, p.Inputs[0]) || !RankAtLeast2(g, p.Inputs[1]) || !RankAtLeast2(g, av.Inputs[1])) continue;
 
-            var fused = new GraphNode(FusedOps.FusedAttention, g.NewName(sm.Name + "_attention"), [p.Inputs[0], p.Inputs[1], av.Inputs[1]], [av.Outputs[0]])
+            // Kᵀ made by a Transpose used only by this product is read in place through strides (perm_b): no
+            // transposed copy is written, and each score reads a contiguous row of K.
+            string b = p.Inputs[1];
+            GraphNode? kt = null;
+            if (producers.TryGetValue(b, out var tr) && tr.OpType == "Transpose" && BatchAxesFlatten(tr.GetInts("perm"))
+                && RuleHelpers.SoleConsumer(g, b, consumers) == p) { kt = tr; b = tr.Inputs[0]; }
+
+            var fused = new GraphNode(FusedOps.FusedAttention, g.NewName(sm.Name + "_attention"), [p.Inputs[0], b, av.Inputs[1]], [av.Outputs[0]])
             { Domain = FusedOps.Domain };
             fused.Set("scale", GraphAttribute.Of(scale));
+            if (kt is not null) fused.Set("perm_b", GraphAttribute.Of(kt.GetInts("perm")!));
             g.Nodes[g.Nodes.IndexOf(av)] = fused;
-            foreach (var r in new[] { p, scaleNode, sm }.OfType<GraphNode>()) { g.Nodes.Remove(r); g.Values.Remove(r.Outputs[0]); }
+            foreach (var r in new[] { kt, p, scaleNode, sm }.OfType<GraphNode>()) { g.Nodes.Remove(r); g.Values.Remove(r.Outputs[0]); }
             return true;
         }
         return false;
@@ -52,6 +60,17 @@ internal sealed class FuseAttention : SingleMatchRule
         long axis = sm.GetInt("axis", g.Opset >= 13 ? -1 : 1);
         if (axis == -1) return true;
         return g.Value(sm.Input(0)).Shape is { } s && axis == s.Rank - 1;
+    }
+
+    /// <summary>
+    /// True for an explicit permutation whose leading (batch) output axes are consecutive input axes in order, so
+    /// the batch flattens to one stride (torch's Kᵀ: perm [1, 2, 0] of [L, N·heads, d], or [0, 1, 3, 2]).
+    /// </summary>
+    private static bool BatchAxesFlatten(long[]? perm)
+    {
+        if (perm is not { Length: >= 2 }) return false;
+        for (int i = 0; i + 1 < perm.Length - 2; i++) if (perm[i + 1] != perm[i] + 1) return false;
+        return true;
     }
 
     /// <summary>Unknown shapes pass (attention shapes are often only known once the batch is bound); known ones must be matrices or batches of them.</summary>
