@@ -6,7 +6,7 @@
 
 OUT_DIR gets model.onnx (random weights after torch.manual_seed(0), BatchNorm statistics estimated on random
 images so activations stay near unit scale, dynamic batch, input 'input', output
-'logits'), input.npy (2 different fixed-seed 224x224 images, ImageNet-normalised, so batch independence is
+'logits'), input.npy (2 different fixed-seed 224x224 images (64x64 for the reduced 'vit_tiny'), ImageNet-normalised, so batch independence is
 checked), expected.npy (PyTorch's float32 logits under no_grad) and meta.json (versions, arch, opset).
 --many writes ROOT/ARCH_opOPSET for each pair in one process, which saves importing torch once per model.
 
@@ -26,22 +26,22 @@ import torch
 import torchvision
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torchvision_export import build, export  # noqa: E402
+from torchvision_export import build, export, input_size  # noqa: E402
 
 FILES = ("model.onnx", "input.npy", "expected.npy", "meta.json")
 SEED = 0
-BATCH, SIZE = 2, 224
+BATCH = 2
 
 
-def images():
-    """Two different images in [0, 1], normalised with ImageNet's mean and std as torchvision's models expect."""
-    x = np.random.default_rng(SEED).uniform(0, 1, (BATCH, 3, SIZE, SIZE)).astype(np.float32)
+def images(size):
+    """Two different SIZE x SIZE images in [0, 1], normalised with ImageNet's mean and std as torchvision's models expect."""
+    x = np.random.default_rng(SEED).uniform(0, 1, (BATCH, 3, size, size)).astype(np.float32)
     mean = np.array([0.485, 0.456, 0.406], np.float32).reshape(1, 3, 1, 1)
     std = np.array([0.229, 0.224, 0.225], np.float32).reshape(1, 3, 1, 1)
     return ((x - mean) / std).astype(np.float32)
 
 
-def calibrate_batchnorm(model):
+def calibrate_batchnorm(model, size):
     """Random weights with BatchNorm's initial running statistics (mean 0, variance 1) let activations shrink
     or grow layer after layer (EfficientNet-B0's logits end near 1e-13), and an error in whatever vanished
     would not show in the output. Estimating the statistics on random images, as training would, keeps every
@@ -56,7 +56,7 @@ def calibrate_batchnorm(model):
     model.train()
     with torch.no_grad():
         for _ in range(2):
-            model(torch.randn(8, 3, SIZE, SIZE, generator=g))
+            model(torch.randn(8, 3, size, size, generator=g))
     model.eval()
 
 
@@ -65,15 +65,16 @@ def make(arch, opset, out_dir):
     parent = os.path.dirname(out_dir)
     os.makedirs(parent, exist_ok=True)
     model = build(arch, SEED)
-    calibrate_batchnorm(model)
-    x = images()
+    size = input_size(arch)
+    calibrate_batchnorm(model, size)
+    x = images(size)
     with torch.no_grad():
         y = model(torch.from_numpy(x)).numpy().astype(np.float32)
     # Build beside the target (same file system) so the final rename is atomic.
     tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.", dir=parent)
     os.chmod(tmp, 0o755)  # mkdtemp makes it private; the cache is an ordinary folder
     try:
-        export(model, os.path.join(tmp, "model.onnx"), opset, SIZE)
+        export(model, os.path.join(tmp, "model.onnx"), opset, size)
         np.save(os.path.join(tmp, "input.npy"), x)
         np.save(os.path.join(tmp, "expected.npy"), y)
         meta = {"arch": arch, "opset": opset, "seed": SEED, "input_shape": list(x.shape),

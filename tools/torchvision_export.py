@@ -18,7 +18,25 @@ def build(arch, seed=0, **kwargs):
         # The aux head is training-only, and init_weights=False skips scipy's truncated normal.
         kwargs.update(aux_logits=False, init_weights=False)
     torch.manual_seed(seed)
-    return getattr(torchvision.models, name)(weights=None, **kwargs).eval()
+    if name in REDUCED:
+        model = torchvision.models.VisionTransformer(**REDUCED[name], **kwargs)
+    else:
+        model = getattr(torchvision.models, name)(weights=None, **kwargs)
+    if isinstance(model, torchvision.models.VisionTransformer):
+        # torchvision zero-initialises the ViT head, so every logit would be 0 and no comparison could fail.
+        torch.nn.init.normal_(model.heads.head.weight, std=0.02)
+    return model.eval()
+
+
+# Reduced torchvision architectures with the same graph constructs as the full ones, cheap enough for CI on 2
+# shared cores: 'vit_tiny' is VisionTransformer exactly as vit_b_16 builds it, with fewer/smaller layers.
+REDUCED = {"vit_tiny": dict(image_size=64, patch_size=16, num_layers=2, hidden_dim=64, mlp_dim=128, num_heads=4)}
+
+
+def input_size(arch):
+    """The image side ARCH expects: 224 for torchvision's models, the reduced models' own image_size."""
+    name = arch.partition("@")[0]
+    return REDUCED[name]["image_size"] if name in REDUCED else 224
 
 
 def export(model, path, opset, size=224, output_name="logits", constant_folding=True):

@@ -31,7 +31,7 @@ public static class ModelInfoCommand
                 inputs = info.Inputs.Select(t => new { name = t.Name, dtype = t.DataType, shape = t.Shape }),
                 outputs = info.Outputs.Select(t => new { name = t.Name, dtype = t.DataType, shape = t.Shape }),
                 ops_before = info.OpsBefore, ops_after = info.OpsAfter, rewrites = info.RuleApplications.Where(kv => kv.Value > 0).ToDictionary(),
-                parameters = info.Parameters, macs_per_image = info.MacsPerImage, flops_per_image = info.FlopsPerImage,
+                parameters = info.Parameters, attention_blocks = info.AttentionBlocks, macs_per_image = info.MacsPerImage, flops_per_image = info.FlopsPerImage,
                 fixed_batch = info.FixedBatchReason,
             };
             output.WriteLine(JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
@@ -50,6 +50,7 @@ public static class ModelInfoCommand
         ops.AddRow("[bold]total[/]", info.OpsBefore.Values.Sum().ToString(), info.OpsAfter.Values.Sum().ToString());
         console.Write(ops);
         console.MarkupLine($"parameters: {info.Parameters:N0} ({info.Parameters / 1e6:F2} M)");
+        if (info.AttentionBlocks > 0) console.MarkupLine($"attention blocks: {info.AttentionBlocks}");
         console.MarkupLine($"per image: {info.MacsPerImage / 1e9:F3} GMAC = {info.FlopsPerImage / 1e9:F3} GFLOP");
         if (info.FixedBatchReason is { } why) console.MarkupLine($"[yellow]batch fixed at 1[/]: {Markup.Escape(why)}");
         return ExitCodes.Ok;

@@ -17,7 +17,8 @@ public sealed partial class CnnOpsTests
     public static IEnumerable<string> CaseNames() => OpRegistry.SupportedOps.SelectMany(op => CasesFor(op) ?? []).Distinct();
 
     /// <summary>Ops the executor runs without a kernel of their own: aliases of their input, or host evaluation.</summary>
-    private static readonly HashSet<string> KernelFree = ["Identity", "Dropout", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Constant", "Shape"];
+    private static readonly HashSet<string> KernelFree =
+        ["Identity", "Dropout", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Constant", "Shape", "ConstantOfShape", "Equal", "Greater", "Less", "Not", "Where"];
 
     /// <summary>The kernel cases covering <paramref name="op"/>; empty when it launches no kernel; null when unknown here.</summary>
     internal static IEnumerable<string>? CasesFor(string op) => op switch
@@ -34,6 +35,7 @@ public sealed partial class CnnOpsTests
         "Transpose" or "Concat" or "Slice" or "Pad" or "Expand" or "Gather" => LayoutCases(),
         "Gemm" or FusedOps.FusedGemm or "MatMul" => MatMulCases(),
         "Resize" => ResizeCases(),
+        FusedOps.FusedAttention => AttentionCases(),
         _ => null,
     };
 
@@ -47,7 +49,7 @@ public sealed partial class CnnOpsTests
             Assert.True(KernelFree.Contains(op) || cases.Any(), $"op {op} launches a kernel but maps to no case");
         }
         // Every case still belongs to some registered op (none is orphaned by a registry change).
-        var all = ConvCases().Concat(PoolCases()).Concat(EltwiseCases()).Concat(NormCases()).Concat(LayoutCases()).Concat(MatMulCases()).Concat(ResizeCases());
+        var all = ConvCases().Concat(PoolCases()).Concat(EltwiseCases()).Concat(NormCases()).Concat(LayoutCases()).Concat(MatMulCases()).Concat(ResizeCases()).Concat(AttentionCases());
         Assert.Empty(all.Except(CaseNames()));
     }
 
@@ -77,6 +79,7 @@ public sealed partial class CnnOpsTests
             case "transpose" or "slice" or "concat" or "pad" or "expand": RunLayout(d, name); break;
             case "gemm" or "matmul": RunMatMul(d, name); break;
             case "resize": RunResize(d, name); break;
+            case "attention": RunAttention(d, name); break;
             default: throw new ArgumentException($"unknown case {name}");
         }
     }

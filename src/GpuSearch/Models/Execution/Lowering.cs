@@ -73,7 +73,7 @@ internal sealed class Lowering
         if (HostInts.TryGetValue(v, out var h)) return h;
         if (Graph.ConstantOf(v) is { } c) return c.ToLongs();
         var sym = Graph.Value(v).SymbolicData;
-        return sym is not null && sym.All(d => d.IsKnown) ? sym.Select(d => d.Value).ToArray() : null;
+        return sym is not null && sym.All(d => d.Number is not null) ? sym.Select(d => d.Number!.Value).ToArray() : null;
     }
 
     /// <summary>Host-known integers of input <paramref name="i"/>, or an exception naming it.</summary>

@@ -26,6 +26,8 @@ internal static class FusedOps
     public const string FusedConv = "FusedConv";
     /// <summary>Gemm with activation epilogue.</summary>
     public const string FusedGemm = "FusedGemm";
+    /// <summary>softmax(scale · A·B) · V in one kernel (Optimizer/FuseAttention); inputs [A, B, V], attribute <c>scale</c>, and <c>perm_b</c> when input 1 is K read through its Transpose.</summary>
+    public const string FusedAttention = "FusedAttention";
 
     /// <summary>Attribute: activation name.</summary>
     public const string ActivationAttr = "activation";

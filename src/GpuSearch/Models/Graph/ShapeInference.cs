@@ -98,7 +98,7 @@ internal static class ShapeInference
         if (!n.HasInput(i)) return null;
         var v = g.Value(n.Inputs[i]);
         if (v.Constant is { } c) return c.ToLongs();
-        if (v.SymbolicData is { } s && s.All(d => d.IsKnown)) return s.Select(d => d.Value).ToArray();
+        if (v.SymbolicData is { } s && s.All(d => d.Number is not null)) return s.Select(d => d.Number!.Value).ToArray();
         throw new UnknownInputShapeException();
     }
 

@@ -23,6 +23,15 @@ internal readonly record struct Dim
     /// <summary>True when the size is known.</summary>
     public bool IsKnown => Value >= 0;
 
+    /// <summary>
+    /// The integer this entry of shape data stands for: the size, or a negative constant (Reshape's -1),
+    /// which shape data records as a symbol named by the number; null for a real symbol such as "N".
+    /// </summary>
+    public long? Number => IsKnown ? Value : long.TryParse(Symbol, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var v) && v < 0 ? v : null;
+
+    /// <summary>Shape data entry for an integer: a known size, or a negative constant as a symbol named by the number.</summary>
+    public static Dim OfNumber(long v) => v >= 0 ? Known(v) : Symbolic(v.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
     /// <inheritdoc/>
     public override string ToString() => IsKnown ? Value.ToString() : Symbol!;
 

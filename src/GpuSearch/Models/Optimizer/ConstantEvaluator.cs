@@ -104,7 +104,7 @@ internal static class ConstantEvaluator
     }
 
     /// <summary>Maps a flat output index to the flat index of a broadcast input.</summary>
-    private static Func<long, long> BroadcastIndex(long[] inDims, long[] outDims)
+    internal static Func<long, long> BroadcastIndex(long[] inDims, long[] outDims)
     {
         int r = outDims.Length, off = r - inDims.Length;
         var inStrides = Strides(inDims);

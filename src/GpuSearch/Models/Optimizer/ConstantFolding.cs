@@ -27,10 +27,10 @@ internal sealed class ConstantFolding : IGraphRule
             // Shape arithmetic whose result shape inference already knows in full (e.g. a channel count
             // gathered from Shape of an [N,C,H,W] tensor) folds even though Shape itself cannot.
             var outVal = g.Value(n.Outputs[0]);
-            if (outVal.SymbolicData is { } sym && sym.All(d => d.IsKnown) && outVal.Shape is { } os && os.IsFullyKnown
+            if (outVal.SymbolicData is { } sym && sym.All(d => d.Number is not null) && outVal.Shape is { } os && os.IsFullyKnown
                 && os.KnownProduct() == sym.Length && outVal.DataType.IsIntegral())
             {
-                outVal.SetConstant(ConstTensor.FromLongs(os.ToLongs(), sym.Select(d => d.Value).ToArray(), outVal.DataType));
+                outVal.SetConstant(ConstTensor.FromLongs(os.ToLongs(), sym.Select(d => d.Number!.Value).ToArray(), outVal.DataType));
                 g.Nodes.Remove(n);
                 folded++;
                 continue;

@@ -29,6 +29,7 @@ internal sealed class GraphOptimizer
         new FoldBiasAddIntoConv(),
         new FuseGeluPattern(),
         new FuseLayerNormPattern(),
+        new FuseAttention(),
         new FuseResidualAddIntoConv(),
         new FuseActivationIntoConv(),
         new MatMulAddToGemm(),

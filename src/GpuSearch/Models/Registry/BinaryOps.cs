@@ -1,6 +1,7 @@
 // Binary elementwise ops with numpy broadcasting: one launch of broadcast.cl's binary kernel (BIN_OP codes
 // from BroadcastOp); on integer shape tensors they are evaluated symbolically or folded on the host.
-// Max/Min fold (shape arithmetic) but have no device lowering yet; Sum and Where only have shape rules.
+// Max/Min fold (shape arithmetic) but have no device lowering yet; Sum only has a shape rule. Comparisons and
+// Where are in LogicOps.
 using GpuSearch.Models.Execution;
 using GpuSearch.Models.Graph;
 using GpuSearch.Models.Ops;
@@ -22,11 +23,6 @@ internal sealed class BinaryOps : IOpFamily
         yield return new() { OpType = "Max", Shape = InferBroadcast, Fold = FoldBinary };
         yield return new() { OpType = "Min", Shape = InferBroadcast, Fold = FoldBinary };
         yield return new() { OpType = "Sum", Shape = InferBroadcast };
-        yield return new()
-        {
-            OpType = "Where",
-            Shape = (g, n) => SetOut(g, n, 0, In(g, n, 1).DataType, ShapeInference.Broadcast(ShapeInference.Broadcast(ShapeOf(g, n, 0), ShapeOf(g, n, 1), n), ShapeOf(g, n, 2), n)),
-        };
     }
 
     private static ConstTensor? FoldBinary(ModelGraph g, GraphNode n) =>
@@ -47,14 +43,18 @@ internal sealed class BinaryOps : IOpFamily
         if (n.Outputs.Count > 0 && a.DataType == TensorDataType.Int64)
         {
             var x = IntsOf(g, n, 0); var y = n.Inputs.Count > 1 ? IntsOf(g, n, 1) : null;
-            if (x is not null && y is not null && x.Length == y.Length && x.All(v => v.IsKnown) && y.All(v => v.IsKnown))
+            // A length-1 operand broadcasts (torch's expand multiplies a ones vector by the scalar -1), and
+            // negative results stay exact (Dim.OfNumber) so a later Equal(t, -1) can be decided.
+            if (x is not null && y is not null && (x.Length == y.Length || x.Length == 1 || y.Length == 1)
+                && x.All(v => v.Number is not null) && y.All(v => v.Number is not null))
             {
                 long Op(long p, long q) => n.OpType switch
                 {
                     "Add" => p + q, "Sub" => p - q, "Mul" => p * q, "Div" when q != 0 => p / q,
                     "Max" => Math.Max(p, q), "Min" => Math.Min(p, q), _ => throw new ArgumentException("no symbolic rule"),
                 };
-                try { SetOutInts(g, n, x.Zip(y, (p, q) => Dim.Known(Math.Max(0, Op(p.Value, q.Value)))).ToArray()); }
+                int len = Math.Max(x.Length, y.Length);
+                try { SetOutInts(g, n, Enumerable.Range(0, len).Select(i => Dim.OfNumber(Op(x[x.Length == 1 ? 0 : i].Number!.Value, y[y.Length == 1 ? 0 : i].Number!.Value))).ToArray()); }
                 catch (ArgumentException) { }
             }
         }

@@ -25,12 +25,7 @@ internal sealed class ShapeOps : IOpFamily
         new()
         {
             OpType = "ConstantOfShape", Fold = ConstantEvaluator.FoldConstantOfShape,
-            Shape = (g, n) =>
-            {
-                var dims = IntsOf(g, n, 0);
-                var value = n.Attributes.TryGetValue("value", out var a) && a.T is { } t ? t.DataType : TensorDataType.Float;
-                SetOut(g, n, 0, value, dims is null ? null : new TensorShape(dims.Select(x => x.IsKnown ? x : Dim.Symbolic("?"))));
-            },
+            Check = (g, n) => SupportRules.KnownWhenPlanning(g, n, 0, "the shape"), Shape = InferConstantOfShape, Lower = LowerConstantOfShape,
         },
     ];
 
@@ -90,6 +85,31 @@ internal sealed class ShapeOps : IOpFamily
             var X = v[x]; var Y = v[y];
             Layout.Slice(s, shape, start, step, count, X.Buffer, X.Offset, Y.Buffer, Y.Offset);
         });
+    }
+
+    private static ConstTensor FillValue(GraphNode n) =>
+        n.Attributes.TryGetValue("value", out var a) && a.T is { } t ? t : ConstTensor.FromFloats([1], [0f]);
+
+    private static void InferConstantOfShape(ModelGraph g, GraphNode n)
+    {
+        var dims = IntsOf(g, n, 0);
+        var value = FillValue(n);
+        var shape = dims is null ? null : new TensorShape(dims.Select(x => x.IsKnown ? x : Dim.Symbolic("?")));
+        SetOut(g, n, 0, value.DataType, shape);
+        // Small integer fills (torch's expand turns [N,-1,-1] into ones of that length) stay shape data.
+        if (shape is { ElementCount: <= MaxShapeTensor and var c } && !value.IsFloating)
+            SetOutInts(g, n, Enumerable.Repeat(Dim.OfNumber(value.Longs![0]), (int)c).ToArray());
+    }
+
+    // Known when planning: integer fills become host data, float fills a plan-time constant (no kernel).
+    private static void LowerConstantOfShape(Lowering l, GraphNode n)
+    {
+        var dims = l.RequireInts(n, 0);
+        var value = FillValue(n);
+        long count = ConstTensor.ElementCountOf(dims);
+        if (count > int.MaxValue) throw new NotSupportedException($"ConstantOfShape of {count} elements");
+        if (value.IsFloating) l.PlanConstants[n.Outputs[0]] = ConstTensor.FromFloats(dims, Enumerable.Repeat(value.Floats![0], (int)count).ToArray(), value.DataType);
+        else l.HostInts[n.Outputs[0]] = Enumerable.Repeat(value.Longs![0], (int)count).ToArray();
     }
 
     private static void InferConstant(ModelGraph g, GraphNode n)

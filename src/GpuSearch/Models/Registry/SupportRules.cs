@@ -19,12 +19,16 @@ internal static class SupportRules
     public static bool IsComputedFrom(ModelGraph g, string value, bool shapeIsLeaf)
     {
         var producers = g.Producers();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        // Memoised: shape arithmetic is a DAG (torch's expand reads one Reshape three times), so a value seen
+        // before is answered from its first visit; a value still being visited (a cycle) is not computable.
+        var known = new Dictionary<string, bool>(StringComparer.Ordinal);
         bool Visit(string v)
         {
             if (v.Length == 0 || g.ConstantOf(v) is not null) return true;
-            if (!seen.Add(v) || !producers.TryGetValue(v, out var p)) return false;
-            return p.OpType == "Constant" || (shapeIsLeaf && p.OpType == "Shape") || p.Inputs.All(Visit);
+            if (known.TryGetValue(v, out var r)) return r;
+            if (!producers.TryGetValue(v, out var p)) return false;
+            known[v] = false;
+            return known[v] = p.OpType == "Constant" || (shapeIsLeaf && p.OpType == "Shape") || p.Inputs.All(Visit);
         }
         return Visit(value);
     }

@@ -1,0 +1,45 @@
+// Host side of kernels/attention.cl: fused scaled-dot-product attention over a flattened batch, where each
+// operand either has the whole batch or one matrix shared by all (batch stride 0).
+using GpuSearch.Compute;
+
+namespace GpuSearch.Models.Ops;
+
+/// <summary>Y[b] = softmax(scale · A[b]·B[b]) · V[b]. Offsets are in elements.</summary>
+internal static class Attention
+{
+    /// <summary>Work-items per query row (scores per tile held in local memory).</summary>
+    public const int Tile = 64;
+
+    /// <summary>Largest inner dimension D of A·B held in local memory by the kernel.</summary>
+    public const int MaxD = 1024;
+
+    /// <summary>Largest value width DV (accumulators held in registers, DV / Tile per item).</summary>
+    public const int MaxDV = 1024;
+
+    /// <summary>
+    /// A is [batch or 1, L, D], V is [batch or 1, S, DV], Y is [batch, L, DV]; B's element (batch t, d, j) is read at
+    /// t·<paramref name="bBatch"/> + d·<paramref name="bRow"/> + j·<paramref name="bCol"/> (bBatch 0: one shared matrix),
+    /// so Kᵀ can be read straight from K in whatever layout its Transpose had.
+    /// </summary>
+    public static void Run(ComputeStream stream, int batch, int l, int s, int d, int dv, float scale,
+        DeviceTensor a, bool aShared, DeviceTensor b, long bBatch, long bRow, long bCol, DeviceTensor v, bool vShared, DeviceTensor y)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        OpCheck.Positive("attention dims", batch, l, s, d, dv);
+        if (d > MaxD) throw new NotSupportedException($"attention inner dimension {d} exceeds {MaxD}");
+        if (dv > MaxDV) throw new NotSupportedException($"attention value width {dv} exceeds {MaxDV}");
+        OpCheck.Range(a.Buffer, a.Offset, (aShared ? 1L : batch) * l * d, nameof(a));
+        OpCheck.Range(b.Buffer, b.Offset, (batch - 1) * bBatch + (d - 1) * bRow + (s - 1) * bCol + 1, nameof(b));
+        OpCheck.Range(v.Buffer, v.Offset, (vShared ? 1L : batch) * s * dv, nameof(v));
+        OpCheck.Range(y.Buffer, y.Offset, (long)batch * l * dv, nameof(y));
+        // Kernel variants by local-memory row size and accumulator count (powers of two keep the variants few).
+        int maxD = Tile; while (maxD < d) maxD *= 2;
+        int acc = 1; while (acc * Tile < dv) acc *= 2;
+        var k = stream.Device.GetKernel("attention.cl", "sdpa", new KernelDefines().Set("TILE", Tile).Set("MAX_D", maxD).Set("ACC", acc));
+        stream.Launch(k, [Tile * l, batch], [Tile, 1], new KernelArgs().Int(l).Int(s).Int(d).Int(dv).Float(scale)
+            .Buffer(a.Buffer).Long(a.Offset).Long(aShared ? 0 : (long)l * d)
+            .Buffer(b.Buffer).Long(b.Offset).Long(bBatch).Long(bRow).Long(bCol)
+            .Buffer(v.Buffer).Long(v.Offset).Long(vShared ? 0 : (long)s * dv)
+            .Buffer(y.Buffer).Long(y.Offset));
+    }
+}
