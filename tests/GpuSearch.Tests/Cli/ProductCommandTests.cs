@@ -62,7 +62,10 @@ public sealed class ProductCommandTests : IDisposable
         Assert.Equal(0, await QueryCommand.RunAsync([images], db, 4, "html", html, opts, new StringWriter(), default));
         var page = File.ReadAllText(html);
         Assert.Equal(EngineTests.Photos.Length + 2, page.Split("class=\"row\"").Length - 1); // one row per query file, failures too
-        Assert.True(page.Split("data:image/png;base64,").Length - 1 >= EngineTests.Photos.Length * 5); // query + 4 neighbours each
+        // Each distinct image's JPEG thumbnail is embedded once; every cell (query + 4 neighbours each) refers to one.
+        int embedded = page.Split("data:image/jpeg;base64,").Length - 1;
+        Assert.InRange(embedded, EngineTests.Photos.Length, EngineTests.Photos.Length + 2);
+        Assert.True(page.Split("class=\"th t").Length - 1 >= EngineTests.Photos.Length * 5);
 
         var table = new StringWriter();
         Assert.Equal(0, await QueryCommand.RunAsync([q], db, 2, "table", null, opts, table, default));

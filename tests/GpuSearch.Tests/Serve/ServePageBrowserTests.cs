@@ -114,7 +114,8 @@ public sealed class ServePageBrowserTests(ServeFixture fx)
         await Assertions.Expect(page.Locator("#panel-results")).ToBeHiddenAsync();
         await page.Locator("#dup-threshold").FillAsync("0.95");
         await page.Locator("#dup-threshold").PressAsync("Enter");
-        await Assertions.Expect(page.Locator("#dup-status")).ToContainTextAsync("cosine above 0.95");
+        // The all-pairs scan runs on the device (PoCL shares the CPU with other tests): wait for it, not the default 5 s.
+        await Assertions.Expect(page.Locator("#dup-status")).ToContainTextAsync("cosine above 0.95", new() { Timeout = 60_000 });
         await page.WaitForFunctionAsync(ThumbnailsLoaded.Replace("#results", "#groups"));
         var groups = await page.Locator("#groups .group").EvaluateAllAsync<long[][]>(
             "gs => gs.map(g => [...g.querySelectorAll('.result')].map(e => Number(e.dataset.id)))");
