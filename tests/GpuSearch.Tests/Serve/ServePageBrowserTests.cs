@@ -26,6 +26,10 @@ public sealed class BrowserFactAttribute : FactAttribute
 [Trait("Backend", "OpenCL")]
 public sealed class ServePageBrowserTests(ServeFixture fx)
 {
+    // Searches and scans run on PoCL, which shares the CPU with whatever else the test run does: assertions wait
+    // for the page longer than Playwright's 5 s default (a real failure still fails, only later).
+    static ServePageBrowserTests() => Assertions.SetDefaultExpectTimeout(30_000);
+
     private const string ThumbnailsLoaded =
         "() => { const imgs = [...document.querySelectorAll('#results img')]; return imgs.length > 0 && imgs.every(i => i.complete && i.naturalWidth > 0); }";
 
