@@ -1,6 +1,7 @@
 // The database-side augmentation re-rank (QueryRefinement.AugmentationNeighbours) on a small real index (tiny generated
 // CNN, 8 images) against a scalar reference computed here in double from the stored vectors: every shortlisted item
 // becomes normalise(x + Σ max(s_i, 0)^α x_i) over its n best other items, and the query is scored against those.
+using GpuSearch.Tests.Models;
 using static GpuSearch.Tests.Engine.WhiteningTests;
 
 namespace GpuSearch.Tests.Engine;
