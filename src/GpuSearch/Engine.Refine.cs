@@ -1,6 +1,7 @@
 // Query options copy-detection users need on top of plain top-k: leave the query file itself out (same path or same
-// bytes), α-query-expansion, score normalisation against a background index, descriptor stretching against the same
-// background (Search/DescriptorStretching.cs), and a minimum score. They run in this order, all in the space the index is searched in (whitened when the index is), so the minimum score applies to
+// bytes), α-query-expansion, a database-side augmentation re-rank of a shortlist, score normalisation against a
+// background index, descriptor stretching against the same background (Search/DescriptorStretching.cs), and a minimum
+// score. They run in this order, all in the space the index is searched in (whitened when the index is), so the minimum score applies to
 // the normalised scores, which is what makes one threshold fit every query.
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
@@ -22,6 +23,19 @@ public sealed record QueryRefinement
     public int ExpansionNeighbours { get; init; }
     /// <summary>Weight exponent α of the expansion (weights max(score, 0)^α).</summary>
     public float ExpansionAlpha { get; init; } = 3f;
+    /// <summary>
+    /// Database-side augmentation re-rank (Radenović et al.): n, the database neighbours averaged into each item of a
+    /// query's shortlist (its <see cref="AugmentationShortlist"/> best hits, at least k): every shortlisted x becomes
+    /// normalise(x + Σ max(s_i, 0)^α x_i) over its n best other items of the index, the query is scored again against
+    /// these vectors and the shortlist re-ranked by those scores (0: off). Runs after query expansion and before
+    /// background normalisation, stretching and the minimum score. An item's neighbours are its own (the query's
+    /// excluded items are not taken out of them); it tends to hurt copy detection with one original per query (README).
+    /// </summary>
+    public int AugmentationNeighbours { get; init; }
+    /// <summary>Weight exponent α of database-side augmentation (weights max(score, 0)^α).</summary>
+    public float AugmentationAlpha { get; init; } = 3f;
+    /// <summary>Hits per query re-ranked by database-side augmentation (the larger of this and k; at least 1).</summary>
+    public int AugmentationShortlist { get; init; } = 100;
     /// <summary>Background set whose mean top-n similarity, times β, is subtracted from every score of a query.</summary>
     public ScoreBackground? Background { get; init; }
     /// <summary>
@@ -46,6 +60,10 @@ public sealed record QueryRefinement
         if (!float.IsFinite(MinScore)) throw new ArgumentOutOfRangeException(nameof(MinScore), MinScore, "the minimum score must be finite");
         ArgumentOutOfRangeException.ThrowIfNegative(ExpansionNeighbours);
         if (!float.IsFinite(ExpansionAlpha) || ExpansionAlpha < 0) throw new ArgumentOutOfRangeException(nameof(ExpansionAlpha), ExpansionAlpha, "alpha must be finite and at least 0");
+        ArgumentOutOfRangeException.ThrowIfNegative(AugmentationNeighbours);
+        if (!float.IsFinite(AugmentationAlpha) || AugmentationAlpha < 0)
+            throw new ArgumentOutOfRangeException(nameof(AugmentationAlpha), AugmentationAlpha, "alpha must be finite and at least 0");
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(AugmentationShortlist);
         ArgumentOutOfRangeException.ThrowIfNegative(StretchNeighbours);
         if (StretchNeighbours == 0) return;
         DescriptorStretching.Validate(StretchNeighbours, StretchFactor, nameof(StretchNeighbours), nameof(StretchFactor));
@@ -98,7 +116,7 @@ public sealed partial class ImageSearchEngine
     /// <summary>
     /// Queries with image files like <see cref="QueryImagesAsync(IEnumerable{string}, int, IProgress{IndexProgress}, CancellationToken)"/>,
     /// with <paramref name="refinement"/> applied to every query: exclusion of the query file itself, α-query-expansion,
-    /// background normalisation, descriptor stretching, then the minimum score; at most <paramref name="k"/> hits each.
+    /// the database-side augmentation re-rank, background normalisation, descriptor stretching, then the minimum score; at most <paramref name="k"/> hits each.
     /// </summary>
     public async IAsyncEnumerable<QueryOutcome> QueryImagesRefinedAsync(IEnumerable<string> inputs, int k, QueryRefinement refinement,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -164,11 +182,14 @@ public sealed partial class ImageSearchEngine
             var scale = refinement is { StretchNeighbours: > 0, Background: { } sb }
                 ? DescriptorStretching.Scales(sb.Normalizer, queries, refinement.StretchNeighbours, refinement.StretchFactor)
                 : Enumerable.Repeat(1f, n).ToArray();
-            var r = _index.Search(queries, k + extra, Metric.Ip);
+            int shortlist = refinement.AugmentationNeighbours > 0 ? Math.Max(k, refinement.AugmentationShortlist) : k;
+            var r = _index.Search(queries, shortlist + extra, Metric.Ip);
+            var kept = Enumerable.Range(0, n).Select(q => Kept(r.IdsOf(q), r.ScoresOf(q), excluded[q])).ToArray();
+            if (refinement.AugmentationNeighbours > 0) ReRankAugmented(queries, kept, shortlist, refinement);
             var result = new IReadOnlyList<SearchHit>[n];
             for (int q = 0; q < n; q++)
             {
-                var (ids, scores) = Kept(r.IdsOf(q), r.ScoresOf(q), excluded[q]);
+                var (ids, scores) = kept[q];
                 var hits = new List<SearchHit>(k);
                 for (int i = 0; i < ids.Length && hits.Count < k; i++)
                 {
@@ -179,6 +200,37 @@ public sealed partial class ImageSearchEngine
             }
             return result;
         }
+    }
+
+    /// <summary>
+    /// Replaces each query's hits (<paramref name="kept"/>, cut to <paramref name="shortlist"/>) by the same items scored
+    /// against their database-side augmented vectors, best first. Each distinct item is augmented once per call.
+    /// </summary>
+    private void ReRankAugmented(float[] queries, (long[] Ids, float[] Scores)[] kept, int shortlist, QueryRefinement refinement)
+    {
+        int d = _index.Dimension;
+        var items = kept.SelectMany(h => h.Ids.Take(shortlist)).Distinct().ToArray();
+        var stored = new float[items.Length * d];
+        for (int i = 0; i < items.Length; i++) ToSearchSpace(_store.GetVector(items[i])!).CopyTo(stored, i * d);
+        var augmented = Reranking.AugmentItems(_index, stored, items, refinement.AugmentationNeighbours, refinement.AugmentationAlpha,
+            id => ToSearchSpace(_store.GetVector(id)!));
+        var row = new Dictionary<long, int>(items.Length);
+        for (int i = 0; i < items.Length; i++) row[items[i]] = i;
+        for (int q = 0; q < kept.Length; q++)
+        {
+            int at = q * d;
+            var rescored = kept[q].Ids.Take(shortlist)
+                .Select((id, rank) => (Id: id, Rank: rank, Score: (float)Dot(queries.AsSpan(at, d), augmented.AsSpan(row[id] * d, d))))
+                .OrderByDescending(h => h.Score).ThenBy(h => h.Rank).ToArray();
+            kept[q] = (rescored.Select(h => h.Id).ToArray(), rescored.Select(h => h.Score).ToArray());
+        }
+    }
+
+    private static double Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        double sum = 0;
+        for (int j = 0; j < a.Length; j++) sum += (double)a[j] * b[j];
+        return sum;
     }
 
     private static (long[] Ids, float[] Scores) Kept(ReadOnlySpan<long> ids, ReadOnlySpan<float> scores, HashSet<long> excluded)

@@ -38,12 +38,29 @@ internal static class Reranking
         var original = vectors.ToArray();
         var row = new Dictionary<long, int>(ids.Length);
         for (int i = 0; i < ids.Length; i++) row[ids[i]] = i;
-        float[] VectorOf(long id) => original.AsSpan(row[id] * d, d).ToArray();
+        return AugmentItems(index, vectors, ids, neighbours, alpha, id => original.AsSpan(row[id] * d, d).ToArray());
+    }
+
+    /// <summary>
+    /// Database-side augmentation of some stored items only (the shortlist of a query-time re-rank): each of
+    /// <paramref name="vectors"/> (the items <paramref name="ids"/>, as stored in the index) becomes
+    /// normalise(x + Σ max(s_i, 0)^α x_i) over its <paramref name="neighbours"/> best other items of the whole index,
+    /// whose vectors <paramref name="vectorOf"/> gives by id.
+    /// </summary>
+    public static float[] AugmentItems(IVectorIndex index, ReadOnlySpan<float> vectors, ReadOnlySpan<long> ids, int neighbours, float alpha,
+        Func<long, float[]> vectorOf)
+    {
+        ArgumentNullException.ThrowIfNull(index);
+        ArgumentNullException.ThrowIfNull(vectorOf);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(neighbours);
+        int d = index.Dimension;
+        if (vectors.Length != (long)ids.Length * d) throw new ArgumentException($"vectors must hold {ids.Length} × {d} floats", nameof(vectors));
+        var augmented = vectors.ToArray();
+        if (ids.Length == 0) return augmented;
         // One more neighbour than asked: the item finds itself first and is skipped.
         var result = index.Search(vectors, neighbours + 1, Metric.Ip);
-        var augmented = vectors.ToArray();
         for (int i = 0; i < ids.Length; i++)
-            Accumulate(augmented.AsSpan(i * d, d), result.IdsOf(i), result.ScoresOf(i), alpha, VectorOf, skipId: ids[i], limit: neighbours);
+            Accumulate(augmented.AsSpan(i * d, d), result.IdsOf(i), result.ScoresOf(i), alpha, vectorOf, skipId: ids[i], limit: neighbours);
         return augmented;
     }
 
