@@ -13,7 +13,7 @@ public enum OpenStage
 {
     /// <summary>Opening the compute device.</summary>
     Device,
-    /// <summary>Loading, checking and optimising the model.</summary>
+    /// <summary>Loading, checking and optimising the model (the GPU preprocessing kernels may be built here).</summary>
     Model,
     /// <summary>Opening the index folder (recovering an interrupted run) and loading its vectors onto the device.</summary>
     Index,

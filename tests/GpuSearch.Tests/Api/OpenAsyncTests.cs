@@ -23,7 +23,10 @@ public sealed class OpenAsyncTests : IDisposable
         Assert.Equal([OpenStage.Device, OpenStage.Model, OpenStage.Index, OpenStage.Kernels, OpenStage.Ready], stages);
         Assert.Equal(OpenStage.Ready, seen.Reports[^1].Stage);
         Assert.All(seen.Reports.Zip(seen.Reports.Skip(1)), p => Assert.True(p.Second.Elapsed >= p.First.Elapsed));
-        Assert.All(seen.Reports.Where(p => p.KernelFile is not null), p => Assert.Equal(OpenStage.Kernels, p.Stage));
+        // A compile is reported in the stage that ran it: the preprocessor's kernels can build while the model loads
+        // (which ones depends on what the cache already holds), the model's own during the warm-up.
+        Assert.All(seen.Reports.Where(p => p.KernelFile is not null), p => Assert.Contains(p.Stage, new[] { OpenStage.Model, OpenStage.Kernels }));
+        Assert.Contains(seen.Reports, p => p.Stage == OpenStage.Kernels);
         Assert.Equal(0, engine.Count);
 
         // The kernels are built: a search compiles nothing more.
