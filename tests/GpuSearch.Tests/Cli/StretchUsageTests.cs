@@ -25,14 +25,6 @@ public sealed class StretchUsageTests : IDisposable
         string db = Path.Combine(_dir.Path, "db"), bg = Path.Combine(_dir.Path, "bg");
         var argv = args.Select(a => a.Replace("{img}", img).Replace("{db}", db).Replace("{bg}", bg)).ToArray();
 
-        var (code, stdout, stderr) = UsageErrorTests.RunCli(_dir.Path, argv);
-
-        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        Assert.True(lines.Length == 1, $"stderr should be one line:\n{stderr}");
-        Assert.StartsWith("error: ", lines[0]);
-        Assert.Contains(expected, lines[0]);
-        Assert.Equal("", stdout.Trim());
-        Assert.Equal(2, code);
-        Assert.False(Directory.Exists(db) || Directory.Exists(bg), "a refused command line created an index folder");
+        UsageErrorTests.AssertRefused(_dir.Path, argv, expected, db, bg);
     }
 }

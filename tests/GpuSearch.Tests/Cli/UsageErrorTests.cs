@@ -36,7 +36,16 @@ public sealed class UsageErrorTests : IDisposable
         var model = TinyEmbeddingModel();
         var argv = args.Select(a => a.Replace("{img}", img).Replace("{db}", db).Replace("{model}", model)).ToArray();
 
-        var (code, stdout, stderr) = RunCli(_dir.Path, argv);
+        AssertRefused(_dir.Path, argv, expected, db);
+    }
+
+    /// <summary>
+    /// Runs the CLI and checks a usage error: exit 2, nothing on stdout, one <c>error:</c> line on stderr holding
+    /// <paramref name="expected"/> (no exception parameter text), and none of <paramref name="mustNotExist"/> created.
+    /// </summary>
+    internal static void AssertRefused(string workDir, string[] argv, string expected, params string[] mustNotExist)
+    {
+        var (code, stdout, stderr) = RunCli(workDir, argv);
 
         var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Assert.True(lines.Length == 1, $"stderr should be one line:\n{stderr}");
@@ -45,7 +54,8 @@ public sealed class UsageErrorTests : IDisposable
         Assert.DoesNotContain("(Parameter '", lines[0]);
         Assert.Equal("", stdout.Trim());
         Assert.Equal(2, code);
-        Assert.False(Directory.Exists(db) || File.Exists(db), $"{db} was created by a command line that was refused");
+        foreach (var path in mustNotExist)
+            Assert.False(Directory.Exists(path) || File.Exists(path), $"{path} was created by a command line that was refused");
     }
 
     [Fact]
