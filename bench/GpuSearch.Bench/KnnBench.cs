@@ -75,27 +75,26 @@ internal static class KnnBench
                             // per core even when wall time is inflated by other tenants (PoCL runs in-process).
                             var proc = Process.GetCurrentProcess();
                             TimeSpan cpu = TimeSpan.Zero, defCpu = TimeSpan.Zero;
+                            // One search with the index's current tuning: wall ms into times, CPU time returned.
+                            TimeSpan TimedSearch(List<double> into)
+                            {
+                                proc.Refresh();
+                                var cpu0 = proc.TotalProcessorTime;
+                                sw.Restart();
+                                index.Search(queries, k, metric);
+                                into.Add(sw.Elapsed.TotalMilliseconds);
+                                proc.Refresh();
+                                return proc.TotalProcessorTime - cpu0;
+                            }
                             for (int r = 0; r < repeat; r++)
                             {
                                 if (ab)
                                 {
                                     index.Tuning = shipped;
-                                    proc.Refresh();
-                                    var c0 = proc.TotalProcessorTime;
-                                    sw.Restart();
-                                    index.Search(queries, k, metric);
-                                    defTimes.Add(sw.Elapsed.TotalMilliseconds);
-                                    proc.Refresh();
-                                    defCpu += proc.TotalProcessorTime - c0;
+                                    defCpu += TimedSearch(defTimes);
                                     index.Tuning = tuned;
                                 }
-                                proc.Refresh();
-                                var cpu0 = proc.TotalProcessorTime;
-                                sw.Restart();
-                                index.Search(queries, k, metric);
-                                times.Add(sw.Elapsed.TotalMilliseconds);
-                                proc.Refresh();
-                                cpu += proc.TotalProcessorTime - cpu0;
+                                cpu += TimedSearch(times);
                             }
                             double cpuSeconds = cpu.TotalSeconds / repeat;
                             double? defQps = ab ? q / (defTimes.Min() / 1e3) : null;
