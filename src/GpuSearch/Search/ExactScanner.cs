@@ -50,10 +50,11 @@ internal static class ExactScanner
         var dev = set.Device;
         var s = dev.Stream;
         var mirror = set.Mirror();
-        var kernels = new ScanKernels(dev, d, set.Storage, tuning.PickRowsPerWorkItem(dev.Info), tuning.PickSelectGroupSize(dev.Info));
+        var kernels = new ScanKernels(dev, d, set.Storage, tuning.PickRowsPerWorkItem(dev.Info, set.Storage),
+            tuning.PickSelectGroupSize(dev.Info), tuning.PickQueryBlock(dev.Info, set.Storage));
         bool fused = kEff <= tuning.FusedMaxK;
         int kf = tuning.PickListCapacity(kEff);
-        int qt = tuning.PickQueryTile(nq, dev.Info, fused ? kf : 0);
+        int qt = tuning.PickQueryTile(nq, dev.Info, fused ? kf : 0, set.Storage);
         int nqPad = (nq + qt - 1) / qt * qt;
         using var pool = new BufferPool(dev, mirror.Scratch);
 
