@@ -64,6 +64,9 @@ internal static class LazyScanTuning
 
     private static readonly ConcurrentDictionary<string, Lazy<LazyTuneOutcome>> Done = new(StringComparer.Ordinal);
 
+    /// <summary>Raised when a lazy tuning run starts (the first search waits for it); the CLI prints it, the library never does.</summary>
+    public static event Action<string>? Starting;
+
     /// <summary>Tunes the device's scan once per process when lazy tuning is on and no valid entry is cached.</summary>
     public static LazyTuneOutcome EnsureTuned(ComputeDevice device)
     {
@@ -93,6 +96,7 @@ internal static class LazyScanTuning
         try
         {
             var def = TunedScanTiles.Default(device.Info);
+            Starting?.Invoke($"tuning the exact scan on {device.Info.Id} (first use, at most {settings.Budget.TotalSeconds:0.#} s; GPUSEARCH_LAZY_TUNING=off skips)");
             result = new ScanTuner(device, rows, dimension).Run(Nearest(space, def), Cases, Rounds, directory, budget: settings.Budget);
             return LazyTuneOutcome.Tuned;
         }
