@@ -21,8 +21,8 @@ internal sealed record ScanTuning
     /// rounded up to a power of two when that is smaller, so a batch of 20 is not padded to 64).</summary>
     public int? QueryTile { get; init; }
 
-    /// <summary>Database rows per work-item (RPW); null = tuned (class defaults: 16 on CPU devices, SIMD over rows
-    /// inside a work-item; 1 on GPUs, work-item = row). Must divide 64.</summary>
+    /// <summary>Database rows per work-item (RPW); null = tuned (class defaults: 64 on AVX-512 CPUs, 32 on AVX2, SIMD over
+    /// rows inside a work-item; 1 on GPUs, work-item = row). Must divide 64.</summary>
     public int? RowsPerWorkItem { get; init; }
 
     /// <summary>Queries per register block (QB, see <see cref="ScanTiles.QueryBlock"/>); null = tuned (class defaults: 2
