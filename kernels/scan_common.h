@@ -18,7 +18,7 @@
 #define QT 16            // queries per work-group (accumulators per work-item)
 #endif
 #ifndef RPW
-#define RPW 1            // database rows per work-item (1 on GPUs; 16 on CPU devices such as PoCL)
+#define RPW 1            // database rows per work-item (1 on GPUs; 16-64 on CPU devices such as PoCL)
 #endif
 #ifndef KF
 #define KF 32            // capacity of each per-query list in the fused kernel (k rounded up)

@@ -5,12 +5,13 @@
 //
 // Layout (VectorSet): tile t holds rows [t*ROWS, (t+1)*ROWS) stored dimension-major, element (row r,
 // dim j) at t*ROWS*d + j*ROWS + (r - t*ROWS). Work-item w scores rows [w*RPW, (w+1)*RPW) of a tile
-// against QT queries with QT×RPW accumulators in registers (a GEMM micro-tile): every loaded element
-// is reused QT times and every query value RPW times.
-//   GPUs: RPW = 1 (work-item = row: loads coalesce across the warp, query values broadcast).
-//   PoCL: RPW = 16: the unrolled q×r block is straight-line code that LLVM's SLP vectorizer turns
-//   into SIMD FMAs over 16 contiguous rows (work-item-loop vectorization is not relied on: loop
-//   counters that cross barriers defeat it, so the hot loop has no barrier at all).
+// against the group's QT queries, QB queries at a time, with QB×RPW accumulators in registers (a GEMM
+// micro-tile): every loaded element is reused QB times and every query value RPW times.
+//   GPUs: RPW = 1, QB = QT (work-item = row: loads coalesce across the warp, query values broadcast).
+//   PoCL (AVX-512): RPW = 64, QB = 2: the unrolled block is straight-line code that LLVM's SLP vectorizer
+//   turns into 16 ymm accumulators, 8 row loads and 2 broadcasts per dimension - no spills (QB×RPW =
+//   32×16 needed 64 ymm registers and spilled every fma). Work-item-loop vectorization is not relied on:
+//   loop counters that cross barriers defeat it, so the hot loop has no barrier at all.
 // Queries are fp32, row-major, padded with zero rows to a multiple of QT.
 //
 // Exactness: each accumulator is one fma chain over dimensions 0..d-1 in order, so scores are
@@ -23,11 +24,20 @@
 #error "RPW must divide ROWS"
 #endif
 
-// acc[q][r] = sum_j fma(query[q][j], x[row r][j]) for rows [w*RPW, (w+1)*RPW) of tile t.
-inline void dot_tile(const __global float* restrict qr, const __global store_t* restrict xb, int d, float acc[QT][RPW])
+// Queries per register block (QB): the QT queries of a work-group are scored QB at a time so the QB×RPW
+// accumulators stay in vector registers (QT×RPW = 32×16 needs 64 ymm registers and spilled every fma on PoCL).
+#ifndef QB
+#define QB QT
+#endif
+#if QT % QB != 0
+#error "QB must divide QT"
+#endif
+
+// acc[q][r] = sum_j fma(query[q][j], x[row r][j]) for rows [w*RPW, (w+1)*RPW) of tile t, QB queries.
+inline void dot_tile(const __global float* restrict qr, const __global store_t* restrict xb, int d, float acc[QB][RPW])
 {
 #pragma unroll
-    for (int q = 0; q < QT; q++)
+    for (int q = 0; q < QB; q++)
 #pragma unroll
         for (int r = 0; r < RPW; r++) acc[q][r] = 0.0f;
     for (int j = 0; j < d; j++)
@@ -36,7 +46,7 @@ inline void dot_tile(const __global float* restrict qr, const __global store_t* 
 #pragma unroll
         for (int r = 0; r < RPW; r++) xv[r] = LOADX(xb, (idx_t)j * ROWS + r);
 #pragma unroll
-        for (int q = 0; q < QT; q++)
+        for (int q = 0; q < QB; q++)
         {
             const float qv = qr[(idx_t)q * d + j];
 #pragma unroll
@@ -79,31 +89,35 @@ __kernel KERNEL_BOUNDS(WG) void scan_topk(
     const int t1 = min(t0 + tiles_per_split, tile_begin + tile_count);
     for (int t = t0; t < t1; t++)
     {
-        float acc[QT][RPW];
-        dot_tile(qr, db + (idx_t)t * ROWS * d + lid * RPW, d, acc);
-
-        // Filter: a cheap float test over the RPW rows (vectorizable: no branches, no 64-bit keys)
-        // rejects almost every (query, row) once the lists are full; survivors take the exact path.
-        // !(key < tk) also lets NaN keys through, which the exact composite maps to -inf.
         const idx_t row0 = (idx_t)t * ROWS + lid * RPW;
-        for (int q = 0; q < QT; q++)
+        for (int q0 = 0; q0 < QT; q0 += QB)
         {
-            const float tk = thr_key[q], qn = qnorm[qtile * QT + q];
-            int any = 0;
-#pragma unroll
-            for (int r = 0; r < RPW; r++) any |= !(score_key(metric, acc[q][r], rowf[row0 + r], rown[row0 + r], qn) < tk);
-            if (!any) continue;
-            for (int r = 0; r < RPW; r++)
+            float acc[QB][RPW];
+            dot_tile(qr + (idx_t)q0 * d, db + (idx_t)t * ROWS * d + lid * RPW, d, acc);
+
+            // Filter: a cheap float test over the RPW rows (vectorizable: no branches, no 64-bit keys)
+            // rejects almost every (query, row) once the lists are full; survivors take the exact path.
+            // !(key < tk) also lets NaN keys through, which the exact composite maps to -inf.
+            for (int qb = 0; qb < QB; qb++)
             {
-                const uint rank = ranks[row0 + r];
-                if (rank == DEAD_RANK || (use_filter && !id_allowed(allow, allow_bits, ids[row0 + r]))) continue;
-                const ulong c = make_comp(score_key(metric, acc[q][r], rowf[row0 + r], rown[row0 + r], qn), rank);
-                if (c > thr[q])
+                const int q = q0 + qb;
+                const float tk = thr_key[q], qn = qnorm[qtile * QT + q];
+                int any = 0;
+#pragma unroll
+                for (int r = 0; r < RPW; r++) any |= !(score_key(metric, acc[qb][r], rowf[row0 + r], rown[row0 + r], qn) < tk);
+                if (!any) continue;
+                for (int r = 0; r < RPW; r++)
                 {
-                    const int slot = atomic_inc(&ncand[q]);
-                    cand[q][slot] = c;
+                    const uint rank = ranks[row0 + r];
+                    if (rank == DEAD_RANK || (use_filter && !id_allowed(allow, allow_bits, ids[row0 + r]))) continue;
+                    const ulong c = make_comp(score_key(metric, acc[qb][r], rowf[row0 + r], rown[row0 + r], qn), rank);
+                    if (c > thr[q])
+                    {
+                        const int slot = atomic_inc(&ncand[q]);
+                        cand[q][slot] = c;
+                    }
+                    if (count_hits && c > init_thr) atomic_inc(&hits[q]);
                 }
-                if (count_hits && c > init_thr) atomic_inc(&hits[q]);
             }
         }
         barrier(CLK_LOCAL_MEM_FENCE);
@@ -161,23 +175,25 @@ __kernel KERNEL_BOUNDS(WG) void scan_scores(
     for (int q = lid; q < QT; q += WG) hits[q] = 0;
     barrier(CLK_LOCAL_MEM_FENCE);
 
-    float acc[QT][RPW];
-    dot_tile(queries + (idx_t)qtile * QT * d, db + (idx_t)t * ROWS * d + lid * RPW, d, acc);
-
-    for (int r = 0; r < RPW; r++)
+    for (int q0 = 0; q0 < QT; q0 += QB)
     {
-        const idx_t row = (idx_t)t * ROWS + lid * RPW + r;
-        const uint rank = ranks[row];
-        int valid = rank != DEAD_RANK;
-        if (valid && use_filter) valid = id_allowed(allow, allow_bits, ids[row]);
-        const float f = rowf[row], nn = rown[row];
-        for (int q = 0; q < QT; q++)
+        float acc[QB][RPW];
+        dot_tile(queries + ((idx_t)qtile * QT + q0) * d, db + (idx_t)t * ROWS * d + lid * RPW, d, acc);
+        for (int r = 0; r < RPW; r++)
         {
-            const int qi = qtile * QT + q;
-            const ulong c = make_comp(score_key(metric, acc[q][r], f, nn, qnorm[qi]), rank);
-            const int keep = valid && c > init_thr;
-            if (qi < nq) out[(idx_t)(qi - qtile0 * QT) * ld + (idx_t)tl * ROWS + lid * RPW + r] = keep ? c : 0;
-            if (count_hits && keep && qi < nq) atomic_inc(&hits[q]);
+            const idx_t row = (idx_t)t * ROWS + lid * RPW + r;
+            const uint rank = ranks[row];
+            int valid = rank != DEAD_RANK;
+            if (valid && use_filter) valid = id_allowed(allow, allow_bits, ids[row]);
+            const float f = rowf[row], nn = rown[row];
+            for (int qb = 0; qb < QB; qb++)
+            {
+                const int q = q0 + qb, qi = qtile * QT + q;
+                const ulong c = make_comp(score_key(metric, acc[qb][r], f, nn, qnorm[qi]), rank);
+                const int keep = valid && c > init_thr;
+                if (qi < nq) out[(idx_t)(qi - qtile0 * QT) * ld + (idx_t)tl * ROWS + lid * RPW + r] = keep ? c : 0;
+                if (count_hits && keep && qi < nq) atomic_inc(&hits[q]);
+            }
         }
     }
     barrier(CLK_LOCAL_MEM_FENCE);

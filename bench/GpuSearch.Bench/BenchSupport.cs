@@ -79,7 +79,9 @@ internal static class FaissBaseline
 
     /// <param name="blasDir">When set, prepended to LD_LIBRARY_PATH so FAISS loads that libblas.so.3
     /// (e.g. OpenBLAS unpacked by bench/get_openblas.sh) instead of the system's (netlib on Debian by default).</param>
-    public static (double? Qps, string? Note, double? CpuSeconds) Run(string basePath, string queryPath, int k, Metric metric, int repeat, string? blasDir = null)
+    /// <param name="engine">"faiss" (IndexFlatIP/L2) or "numpy" (queries @ base.T through BLAS, then a partial sort).</param>
+    public static (double? Qps, string? Note, double? CpuSeconds) Run(string basePath, string queryPath, int k, Metric metric, int repeat,
+        string? blasDir = null, string engine = "faiss")
     {
         var psi = new ProcessStartInfo(Python)
         {
@@ -88,7 +90,7 @@ internal static class FaissBaseline
         if (blasDir is not null)
             psi.Environment["LD_LIBRARY_PATH"] = blasDir + (Environment.GetEnvironmentVariable("LD_LIBRARY_PATH") is { Length: > 0 } l ? ":" + l : "");
         foreach (var a in new[] { Script(), basePath, queryPath, k.ToString(CultureInfo.InvariantCulture),
-                     metric == Metric.L2 ? "l2" : "ip", "--repeat", repeat.ToString(CultureInfo.InvariantCulture) })
+                     metric == Metric.L2 ? "l2" : "ip", "--engine", engine, "--repeat", repeat.ToString(CultureInfo.InvariantCulture) })
             psi.ArgumentList.Add(a);
         try
         {

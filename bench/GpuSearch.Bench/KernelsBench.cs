@@ -29,7 +29,7 @@ internal static class KernelsBench
             foreach (var kf in new[] { 32, 256 })
                 foreach (var storage in Enum.GetValues<VectorStorage>())
                     rows.Add(Compile(device, "scan_topk.cl", new KernelDefines().Set("ROWS", ScanTiles.TileRows).Set("QT", qt)
-                        .Set("RPW", tiles.RowsPerWorkItem).Set("KF", kf).Set("DTYPE", (int)storage), json));
+                        .Set("QB", ScanTiles.BlockFor(qt, tiles.QueryBlock)).Set("RPW", tiles.RowsPerWorkItem).Set("KF", kf).Set("DTYPE", (int)storage), json));
         rows.Add(Compile(device, "select_k.cl", new KernelDefines().Set("SEL_WG", Math.Min(tiles.SelectGroupSize, device.Info.MaxWorkGroupSize)).Set("GATHER_WG", 256), json));
         int failed = rows.Count(r => !r.Ok);
         if (json) Console.WriteLine(JsonSerializer.Serialize(new { device = device.Info.Id, name = device.Info.Name, driver = device.Info.DriverVersion, failed, rows },

@@ -6,11 +6,12 @@ if (args.Length == 0 || args[0] is "-h" or "--help")
     Console.Error.WriteLine("""
         usage: gpusearch-bench <benchmark> [options]
           knn  [--n 200000[,1000000]] [--d 512] [--q 64[,1,1024]] [--k 20[,100]] [--metric ip|l2|cos]
-               [--dtype fp32|fp16|int8] [--device auto|cpu|opencl:N|cuda:N] [--repeat 3] [--faiss [--faiss-blas DIR]] [--json]
-               [--peak-gbs G --peak-gflops F] [--qt N] [--ab]
+               [--dtype fp32|fp16|int8] [--device auto|cpu|opencl:N|cuda:N] [--repeat 3] [--faiss [--faiss-blas DIR]] [--numpy] [--json]
+               [--peak-gbs G --peak-gflops F] [--qt N] [--tiles RPW,QT,SEL_WG,GROUPS[,QB]] [--ab]
                exact k-NN vs FAISS IndexFlatIP/IndexFlatL2 in the same run; --faiss-blas DIR adds a second FAISS
-               run with DIR's libblas.so.3 (bench/get_openblas.sh unpacks OpenBLAS without installing it); --ab times the
-               device class's shipped scan tiles beside the tuned ones (gpusearch tune), interleaved
+               run with DIR's libblas.so.3 (bench/get_openblas.sh unpacks OpenBLAS without installing it); --numpy adds
+               numpy's queries @ base.T + partial sort (through DIR's BLAS when given); --ab times the
+               device class's shipped scan tiles beside the tuned ones (gpusearch tune) or --tiles, interleaved
           decode [--dir DIR] [--size 224] [--repeat 3] [--device D] [--json]
                JPEG images/s per core (full and DCT-scaled) vs tjbench and PIL on the same files; input pipeline images/s
           embed [--dir DIR] [--model M --spec S] [--batch 32] [--images 256] [--repeat 3] [--device D] [--json]

@@ -2,6 +2,7 @@
 // streamed) and picks the fused scan (k ≤ FusedMaxK) or the score-block + radix-select path, then
 // merges per-chunk lists and converts composites to (score, id).
 using GpuSearch.Compute;
+using GpuSearch.Models.Tuning;
 
 namespace GpuSearch.Search;
 
@@ -22,6 +23,8 @@ internal static class ExactScanner
         var ids = new long[(long)nq * k];
         var scores = new float[(long)nq * k];
         var hits = new int[nq];
+        // First use of a device with nothing tuned: a budgeted tuning run (off under CI; GPUSEARCH_LAZY_TUNING, TUNING.md).
+        if (tuning.Tiles is null) LazyScanTuning.EnsureTuned(set.Device);
         // k beyond the live count cannot be satisfied: run with the count and pad on the host.
         int kEff = (int)Math.Min(k, set.Count);
         if (nq == 0) return (ids, scores, hits);
@@ -50,10 +53,11 @@ internal static class ExactScanner
         var dev = set.Device;
         var s = dev.Stream;
         var mirror = set.Mirror();
-        var kernels = new ScanKernels(dev, d, set.Storage, tuning.PickRowsPerWorkItem(dev.Info), tuning.PickSelectGroupSize(dev.Info));
+        var kernels = new ScanKernels(dev, d, set.Storage, tuning.PickRowsPerWorkItem(dev.Info, set.Storage),
+            tuning.PickSelectGroupSize(dev.Info), tuning.PickQueryBlock(dev.Info, set.Storage));
         bool fused = kEff <= tuning.FusedMaxK;
         int kf = tuning.PickListCapacity(kEff);
-        int qt = tuning.PickQueryTile(nq, dev.Info, fused ? kf : 0);
+        int qt = tuning.PickQueryTile(nq, dev.Info, fused ? kf : 0, set.Storage);
         int nqPad = (nq + qt - 1) / qt * qt;
         using var pool = new BufferPool(dev, mirror.Scratch);
 

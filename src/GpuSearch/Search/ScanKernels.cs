@@ -1,6 +1,7 @@
 // Typed launchers for the scan kernels (scan_topk.cl, topk_merge.cl, select_k.cl): one place that
 // knows their argument lists, #defines and launch geometry.
 using GpuSearch.Compute;
+using GpuSearch.Models.Tuning;
 
 namespace GpuSearch.Search;
 
@@ -22,17 +23,19 @@ internal sealed class ScanKernels
     private readonly int _d;
     private readonly VectorStorage _storage;
     private readonly int _rpw;
+    private readonly int _queryBlock;
 
-    public ScanKernels(ComputeDevice device, int dimension, VectorStorage storage, int rowsPerWorkItem, int selectWg)
+    public ScanKernels(ComputeDevice device, int dimension, VectorStorage storage, int rowsPerWorkItem, int selectWg, int queryBlock = 0)
     {
-        _device = device; _d = dimension; _storage = storage; _rpw = rowsPerWorkItem; _selectWg = selectWg;
+        _device = device; _d = dimension; _storage = storage; _rpw = rowsPerWorkItem; _selectWg = selectWg; _queryBlock = queryBlock;
     }
 
     /// <summary>Work-group size of the scan kernels: one tile of rows, RPW rows per work-item.</summary>
     private int Wg => VectorSet.RowBlock / _rpw;
 
     private KernelDefines ScanDefines(int qt, int kf) => new KernelDefines()
-        .Set("ROWS", VectorSet.RowBlock).Set("QT", qt).Set("RPW", _rpw).Set("KF", kf).Set("DTYPE", (int)_storage);
+        .Set("ROWS", VectorSet.RowBlock).Set("QT", qt).Set("QB", ScanTiles.BlockFor(qt, _queryBlock)).Set("RPW", _rpw).Set("KF", kf)
+        .Set("DTYPE", (int)_storage);
 
     private ComputeKernel Merge(string entry) =>
         _device.GetKernel("topk_merge.cl", entry, new KernelDefines().Set("MERGE_WG", MergeWg));

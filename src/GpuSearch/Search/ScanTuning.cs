@@ -1,5 +1,6 @@
 // Tunables of the exact scan, chosen per device and batch; each maps to a #define of the kernels. A property left
 // null takes the device's tuned value (`gpusearch tune`, Models/Tuning/TunedScanTiles), else its class default.
+using System.Numerics;
 using GpuSearch.Compute;
 using GpuSearch.Models.Tuning;
 
@@ -16,12 +17,17 @@ internal sealed record ScanTuning
     /// the individual properties below still override them.</summary>
     public ScanTiles? Tiles { get; init; }
 
-    /// <summary>Queries per work-group (QT); null = by batch size (1, 4 or 16, above 16 the tuned batch tile).</summary>
+    /// <summary>Queries per work-group (QT); null = by batch size (1, 4 or 16; above 16 the tuned batch tile, or the batch
+    /// rounded up to a power of two when that is smaller, so a batch of 20 is not padded to 64).</summary>
     public int? QueryTile { get; init; }
 
-    /// <summary>Database rows per work-item (RPW); null = tuned (class defaults: 16 on CPU devices, SIMD over rows
-    /// inside a work-item; 1 on GPUs, work-item = row). Must divide 64.</summary>
+    /// <summary>Database rows per work-item (RPW); null = tuned (class defaults: 64 on AVX-512 CPUs, 32 on AVX2, SIMD over
+    /// rows inside a work-item; 1 on GPUs, work-item = row). Must divide 64.</summary>
     public int? RowsPerWorkItem { get; init; }
+
+    /// <summary>Queries per register block (QB, see <see cref="ScanTiles.QueryBlock"/>); null = tuned (class defaults: 2
+    /// on AVX-512 CPUs, 0 = whole query tile on GPUs).</summary>
+    public int? QueryBlock { get; init; }
 
     /// <summary>Work-group size of the radix-select and sort kernels (SEL_WG); null = tuned (class defaults: 1 on CPU
     /// devices, no local atomics; 256 on GPUs).</summary>
@@ -42,7 +48,7 @@ internal sealed record ScanTuning
 
     /// <summary>QT for a batch of <paramref name="nq"/>, shrunk (to a power of two) until the fused kernel's
     /// local lists and candidate buffers (QT × (KF + 64) composites) fit the device's local memory.</summary>
-    internal int PickQueryTile(int nq, DeviceInfo info, int listCapacity)
+    internal int PickQueryTile(int nq, DeviceInfo info, int listCapacity, VectorStorage storage = VectorStorage.Fp32)
     {
         int qt;
         if (QueryTile is { } fixedQt)
@@ -50,18 +56,26 @@ internal sealed record ScanTuning
             if (fixedQt is < 1 or > VectorSet.RowBlock) throw new ArgumentOutOfRangeException(nameof(QueryTile), fixedQt, $"QT must be in [1, {VectorSet.RowBlock}]");
             qt = fixedQt;
         }
-        else qt = nq <= 1 ? 1 : nq <= 4 ? 4 : nq <= 16 ? 16 : Resolve(info).BatchQueryTile;
+        else qt = nq <= 1 ? 1 : nq <= 4 ? 4 : nq <= 16 ? 16 : Math.Min(Resolve(info, storage).BatchQueryTile, (int)BitOperations.RoundUpToPowerOf2((uint)nq));
         long perQuery = (listCapacity + VectorSet.RowBlock) * 8L + 16;
         while (qt > 1 && qt * perQuery > info.LocalMemoryBytes - 1024) qt = (qt + 1) / 2;
         return qt;
     }
 
-    internal int PickRowsPerWorkItem(DeviceInfo info)
+    internal int PickRowsPerWorkItem(DeviceInfo info, VectorStorage storage = VectorStorage.Fp32)
     {
-        int rpw = RowsPerWorkItem ?? Resolve(info).RowsPerWorkItem;
+        int rpw = RowsPerWorkItem ?? Resolve(info, storage).RowsPerWorkItem;
         if (rpw < 1 || VectorSet.RowBlock % rpw != 0)
             throw new ArgumentOutOfRangeException(nameof(RowsPerWorkItem), rpw, $"RPW must divide {VectorSet.RowBlock}");
         return rpw;
+    }
+
+    /// <summary>The configured query block (0 = whole tile); the launch takes <see cref="ScanTiles.BlockFor"/> of its tile.</summary>
+    internal int PickQueryBlock(DeviceInfo info, VectorStorage storage = VectorStorage.Fp32)
+    {
+        int qb = QueryBlock ?? Resolve(info, storage).QueryBlock;
+        if (qb is < 0 or > VectorSet.RowBlock) throw new ArgumentOutOfRangeException(nameof(QueryBlock), qb, $"QB must be in [0, {VectorSet.RowBlock}]");
+        return qb;
     }
 
     internal int PickSelectGroupSize(DeviceInfo info)
@@ -88,5 +102,15 @@ internal sealed record ScanTuning
         return (int)Math.Clamp(splits, 1, Math.Max(1, tiles));
     }
 
-    private ScanTiles Resolve(DeviceInfo info) => Tiles ?? TunedScanTiles.For(info);
+    /// <summary>The device's tiles for a storage type. fp16 rows are widened by several integer operations per element
+    /// (PoCL's vload_half is an out-of-line call), which pays only over many queries: where the tiles block queries
+    /// (CPUs), fp16 scores the whole query tile per block on at most 16 rows × 32 queries (measured on the AVX-512 VM:
+    /// 24 GFLOP per CPU-second, against 2 with 64 rows × 2 queries and 9 with 16 rows × 8 queries).</summary>
+    private ScanTiles Resolve(DeviceInfo info, VectorStorage storage = VectorStorage.Fp32)
+    {
+        var t = Tiles ?? TunedScanTiles.For(info);
+        if (storage == VectorStorage.Fp16 && t.QueryBlock > 0)
+            t = t with { RowsPerWorkItem = Math.Min(t.RowsPerWorkItem, 16), BatchQueryTile = Math.Min(t.BatchQueryTile, 32), QueryBlock = 0 };
+        return t;
+    }
 }

@@ -1,7 +1,6 @@
 // Measures conv tile candidates on the actual device (CLBlast's approach): each candidate runs a few
 // representative shapes, its output is checked against a scalar host reference (a wrong candidate is never
 // chosen, whatever its speed), and the fastest correct one is stored in the tuning cache.
-using System.Diagnostics;
 using GpuSearch.Compute;
 using GpuSearch.Models.Ops;
 
@@ -67,16 +66,11 @@ internal sealed class ConvTuner(ComputeDevice device)
         // Correctness first (it is also the warm-up that compiles), then timing rounds that visit every surviving
         // candidate in turn, so a change in load from other tenants hits all candidates alike.
         var rejections = all.ToDictionary(t => t, t => Check(t, cases, buffers));
-        var best = all.ToDictionary(t => t, _ => Enumerable.Repeat(double.MaxValue, cases.Count).ToArray());
-        for (int r = 0; r < reps; r++)
-            foreach (var t in all.Where(t => rejections[t] is null))
-                for (int i = 0; i < cases.Count; i++)
-                {
-                    var sw = Stopwatch.StartNew();
-                    Launch(t, cases[i], buffers, i);
-                    device.Stream.Synchronize();
-                    best[t][i] = Math.Min(best[t][i], sw.Elapsed.TotalMilliseconds);
-                }
+        var best = TimedRounds.Best(all.Where(t => rejections[t] is null).ToList(), cases.Count, reps, (t, i) =>
+        {
+            Launch(t, cases[i], buffers, i);
+            device.Stream.Synchronize();
+        });
         var results = all.Select(t => rejections[t] is { } why ? new ConvCandidateResult(t, double.NaN, [], why)
             : new ConvCandidateResult(t, best[t].Sum(), best[t], null)).ToList();
         if (progress is not null) foreach (var r in results) progress(r);

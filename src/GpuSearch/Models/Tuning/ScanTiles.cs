@@ -11,7 +11,10 @@ namespace GpuSearch.Models.Tuning;
 /// devices (no local atomics worth having), 128–256 on GPUs.</param>
 /// <param name="GroupsPerComputeUnit">Work-groups per compute unit to aim for when the database is split (load balance
 /// against per-split merge cost).</param>
-internal sealed record ScanTiles(int RowsPerWorkItem, int BatchQueryTile, int SelectGroupSize, int GroupsPerComputeUnit)
+/// <param name="QueryBlock">Queries scored per register block (QB): a work-item keeps QB × RPW accumulators in
+/// registers and walks its QT queries QB at a time. 0 = the whole query tile at once (GPUs). On CPUs QB × RPW floats
+/// must fit the vector registers (AVX-512: 2 × 64 = 16 of 32 ymm), or every fma spills.</param>
+internal sealed record ScanTiles(int RowsPerWorkItem, int BatchQueryTile, int SelectGroupSize, int GroupsPerComputeUnit, int QueryBlock = 0)
 {
     /// <summary>Rows of one database tile (VectorSet.RowBlock); RPW must divide it and QT may not exceed it.</summary>
     public const int TileRows = 64;
@@ -27,9 +30,21 @@ internal sealed record ScanTiles(int RowsPerWorkItem, int BatchQueryTile, int Se
             throw new ArgumentOutOfRangeException(nameof(SelectGroupSize), SelectGroupSize, "must be a power of two in [1, 1024]");
         if (GroupsPerComputeUnit is < 1 or > 1024)
             throw new ArgumentOutOfRangeException(nameof(GroupsPerComputeUnit), GroupsPerComputeUnit, "must be in [1, 1024]");
+        if (QueryBlock is < 0 or > TileRows)
+            throw new ArgumentOutOfRangeException(nameof(QueryBlock), QueryBlock, $"must be in [0, {TileRows}] (0 = the whole query tile)");
     }
 
-    /// <summary>"RPW 16, QT 32, SEL_WG 1, 8 groups/CU".</summary>
+    /// <summary>The query block a launch with query tile <paramref name="queryTile"/> uses: the largest divisor of the
+    /// tile that is at most <paramref name="queryBlock"/> (0 = the whole tile).</summary>
+    public static int BlockFor(int queryTile, int queryBlock)
+    {
+        if (queryBlock <= 0 || queryBlock >= queryTile) return queryTile;
+        int qb = queryBlock;
+        while (queryTile % qb != 0) qb--;
+        return qb;
+    }
+
+    /// <summary>"RPW 64, QT 64, QB 2, SEL_WG 1, 8 groups/CU".</summary>
     public override string ToString() =>
-        $"RPW {RowsPerWorkItem}, QT {BatchQueryTile}, SEL_WG {SelectGroupSize}, {GroupsPerComputeUnit} groups/CU";
+        $"RPW {RowsPerWorkItem}, QT {BatchQueryTile}, QB {(QueryBlock == 0 ? "QT" : QueryBlock)}, SEL_WG {SelectGroupSize}, {GroupsPerComputeUnit} groups/CU";
 }

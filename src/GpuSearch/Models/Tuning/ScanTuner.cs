@@ -26,8 +26,9 @@ internal sealed record ScanCandidateResult(ScanTiles Tiles, double TotalMs, IRea
 /// <param name="Winner">The fastest correct candidate.</param>
 /// <param name="Candidates">Every candidate's outcome.</param>
 /// <param name="CachePath">Where the winner was stored, or null when not stored.</param>
+/// <param name="Skipped">Candidates left unmeasured because the time budget was spent (lazy tuning).</param>
 internal sealed record ScanTuneResult(DeviceClass Class, string Isa, ScanTiles Default, ScanTiles Winner,
-    IReadOnlyList<ScanCandidateResult> Candidates, string? CachePath)
+    IReadOnlyList<ScanCandidateResult> Candidates, string? CachePath, int Skipped = 0)
 {
     /// <summary>The default's outcome.</summary>
     public ScanCandidateResult DefaultResult => Candidates.First(c => c.Tiles == Default);
@@ -44,13 +45,18 @@ internal sealed class ScanTuner(ComputeDevice device, int rows = 65536, int dime
     /// <summary>Test hook: may alter a candidate's answer before it is checked.</summary>
     internal Action<ScanTiles, SearchResult>? ResultFilter { get; init; }
 
+    /// <summary>Share of a time budget spent checking candidates (which compiles them); the rest times them.</summary>
+    private const double CheckShare = 0.7;
+
     /// <summary>
     /// Checks the default and every candidate on every case, then times the correct ones in <paramref name="reps"/>
     /// interleaved rounds (best per case), picks the fastest correct one and, when <paramref name="cacheDirectory"/>
-    /// is given, stores it there.
+    /// is given, stores it there. With a <paramref name="budget"/> (lazy tuning), candidates are taken in order while
+    /// the next check (estimated by the slowest so far) ends within 70 % of it, and timing rounds stop when the next
+    /// round (estimated by the last) would end past it; the default is always checked and timed once.
     /// </summary>
     public ScanTuneResult Run(IEnumerable<ScanTiles> candidates, IReadOnlyList<ScanCase> cases, int reps, string? cacheDirectory,
-        Action<ScanCandidateResult>? progress = null)
+        Action<ScanCandidateResult>? progress = null, TimeSpan? budget = null)
     {
         ArgumentNullException.ThrowIfNull(candidates);
         ArgumentNullException.ThrowIfNull(cases);
@@ -60,9 +66,11 @@ internal sealed class ScanTuner(ComputeDevice device, int rows = 65536, int dime
         if (cases.Count == 0) throw new ArgumentException("No cases to tune on", nameof(cases));
         foreach (var c in cases)
             if (c.Queries < 1 || c.K < 1 || c.K > rows) throw new ArgumentOutOfRangeException(nameof(cases), c, $"needs Q ≥ 1 and 1 ≤ k ≤ {rows}");
+        var clock = Stopwatch.StartNew();
+        double budgetMs = budget?.TotalMilliseconds ?? double.PositiveInfinity;
         var cls = DeviceClassifier.Classify(device.Info);
         var def = TuningDefaults.For(cls).ScanDefault;
-        var all = new[] { def }.Concat(candidates).Distinct().ToList();
+        var offered = new[] { def }.Concat(candidates).Distinct().ToList();
 
         // Small integers: every dot product is exact in fp32, so the reference answer is exact and a correct
         // candidate must reproduce it bit for bit (ties may come in any order, their scores may not differ).
@@ -77,19 +85,23 @@ internal sealed class ScanTuner(ComputeDevice device, int rows = 65536, int dime
 
         using var index = new FlatIndex(device, dimension);
         index.Add(db, Enumerable.Range(0, rows).Select(i => (long)i).ToArray());
-        var rejections = all.ToDictionary(t => t, t => Check(index, t, cases, queries, exact, top));
-        var best = all.ToDictionary(t => t, _ => Enumerable.Repeat(double.MaxValue, cases.Count).ToArray());
-        for (int r = 0; r < reps; r++)
-            foreach (var t in all.Where(t => rejections[t] is null))
-            {
-                index.Tuning = new ScanTuning { Tiles = t };
-                for (int i = 0; i < cases.Count; i++)
-                {
-                    var sw = Stopwatch.StartNew();
-                    index.Search(queries.AsSpan(0, cases[i].Queries * dimension), cases[i].K, Metric.Ip);
-                    best[t][i] = Math.Min(best[t][i], sw.Elapsed.TotalMilliseconds);
-                }
-            }
+        // Correctness first: it is also the warm-up that compiles each candidate's kernels.
+        var all = new List<ScanTiles>();
+        var rejections = new Dictionary<ScanTiles, string?>();
+        double slowestCheck = 0;
+        foreach (var t in offered)
+        {
+            if (all.Count > 0 && clock.Elapsed.TotalMilliseconds + slowestCheck > CheckShare * budgetMs) break;
+            double t0 = clock.Elapsed.TotalMilliseconds;
+            rejections[t] = Check(index, t, cases, queries, exact, top);
+            slowestCheck = Math.Max(slowestCheck, clock.Elapsed.TotalMilliseconds - t0);
+            all.Add(t);
+        }
+        var best = TimedRounds.Best(all.Where(t => rejections[t] is null).ToList(), cases.Count, reps, (t, i) =>
+        {
+            index.Tuning = new ScanTuning { Tiles = t };
+            index.Search(queries.AsSpan(0, cases[i].Queries * dimension), cases[i].K, Metric.Ip);
+        }, roundMs => clock.Elapsed.TotalMilliseconds + roundMs <= budgetMs);
         var results = all.Select(t => rejections[t] is { } why ? new ScanCandidateResult(t, double.NaN, [], why)
             : new ScanCandidateResult(t, best[t].Sum(), best[t], null)).ToList();
         if (progress is not null) foreach (var r in results) progress(r);
@@ -102,7 +114,7 @@ internal sealed class ScanTuner(ComputeDevice device, int rows = 65536, int dime
                 cls.ToString(), DeviceClassifier.HostCpuIsa, winner.Tiles, winner.TotalMs, results[0].TotalMs, DateTime.UtcNow);
             path = TuningCache.WriteScan(cacheDirectory, device.Info, entry);
         }
-        return new ScanTuneResult(cls, DeviceClassifier.HostCpuIsa, def, winner.Tiles, results, path);
+        return new ScanTuneResult(cls, DeviceClassifier.HostCpuIsa, def, winner.Tiles, results, path, offered.Count - all.Count);
     }
 
     /// <summary>Every query's exact score against every row (row-major Q × N).</summary>

@@ -14,6 +14,9 @@ internal static class TunedScanTiles
     /// <summary>Raised when a cache entry is ignored (corrupt, for another device); the CLI prints it, the library never does.</summary>
     public static event Action<string>? Warning;
 
+    /// <summary>Reports a warning to <see cref="Warning"/>'s subscribers (lazy tuning's failures and ignored entries).</summary>
+    internal static void RaiseWarning(string message) => Warning?.Invoke(message);
+
     /// <summary>Tuned scan tunables for the device if cached and valid, else the shipped default of its class.</summary>
     public static ScanTiles For(DeviceInfo device)
     {

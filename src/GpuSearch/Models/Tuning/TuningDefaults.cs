@@ -43,30 +43,39 @@ internal static class TuningDefaults
             new(32, 32, 16, 2, 2, 8, 64, DepthwisePerPixel: true),
             new(64, 128, 16, 4, 8, 8, 64, DepthwisePerPixel: true),
         ];
-        // Scan: RPW 16 / QT 32 is what the scan kernel was written for on PoCL (16 rows fill one AVX-512 register of
-        // floats; the SLP vectorizer turns the QT×RPW block into straight-line FMAs). The same on AVX2 until an AVX2
-        // machine has measured the space (8-row candidates are in it for that).
-        // Select groups of 1 on CPUs: a group's work-items run serially and local atomics only add cost.
-        ScanTiles[] cpuScan = [.. from rpw in new[] { 8, 16, 32 } from qt in new[] { 16, 32 } from g in new[] { 2, 8, 32 } select new ScanTiles(rpw, qt, 1, g)];
-        // GPUs: a work-item is a row (coalesced loads across the warp), select groups of a few warps.
+        // Scan on CPUs: a work-item keeps QB × RPW accumulators in vector registers. AVX-512 (32 ymm: LLVM prefers 256-bit
+        // vectors for skylake-avx512): 64 rows × 2 queries = 16 accumulators + 8 row vectors + 1 broadcast, no spills;
+        // 95 GFLOP per CPU-second at Q=1024 on the AVX-512 VM against 40 for the former RPW 16 × QT 32 block (64 ymm
+        // of accumulators, a spill on every fma). AVX2 (16 ymm): 32 rows × 2 queries = 8 + 4 + 1 (derived). SSE/NEON
+        // (16 registers of 4 floats): 16 rows × 2 queries (derived). Select groups of 1 on CPUs: a group's work-items
+        // run serially and local atomics only add cost.
+        var avx512Scan = new ScanTiles(64, 64, 1, 8, QueryBlock: 2);
+        var avx2Scan = new ScanTiles(32, 64, 1, 8, QueryBlock: 2);
+        var otherCpuScan = new ScanTiles(16, 64, 1, 8, QueryBlock: 2);
+        ScanTiles[] cpuScan =
+        [
+            .. from rpw in new[] { 16, 32, 64 } from qt in new[] { 32, 64 } from qb in new[] { 1, 2, 4 } select new ScanTiles(rpw, qt, 1, 8, qb),
+            .. from g in new[] { 2, 32 } select avx512Scan with { GroupsPerComputeUnit = g },
+        ];
+        // GPUs: a work-item is a row (coalesced loads across the warp), select groups of a few warps, the whole query
+        // tile in registers (QB 0).
         ScanTiles[] gpuScan = [.. from rpw in new[] { 1, 2 } from qt in new[] { 16, 32, 64 } from sel in new[] { 128, 256 } from g in new[] { 4, 8, 16 }
                                    select new ScanTiles(rpw, qt, sel, g)];
-        var cpuScanDefault = new ScanTiles(16, 32, 1, 8);
         var gpuScanDefault = new ScanTiles(1, 32, 256, 8);
         DeviceTuningProfile[] profiles =
         [
             // 6 × 64 accumulators = 24 of 32 zmm registers; ResNet-50 +4 %, MobileNetV2 +1.5 % against 8 × 64 on an AVX-512 VM.
             new(DeviceClass.CpuAvx512, CpuTiles(6, 64), cpuSpace, "measured: 2-vCPU AMD EPYC (AVX-512), PoCL 3.1 skylake-avx512",
-                cpuScanDefault, cpuScan),
+                avx512Scan, cpuScan),
             // 16 ymm registers: 3 × 32 floats = 12 accumulators + 1 broadcast + 2 operand vectors (6 × 64 needs 48 and
             // spills). 16-pixel tiles fit too but cost 2.5–3.6× in packing and group overhead on the AVX-512 VM
             // (`gpusearch tune`, 2026-12-02), where 3 × 32 was within 25 % of the AVX-512 default. Replace with a
             // winner measured on an AVX2 machine.
             new(DeviceClass.CpuAvx2, CpuTiles(3, 32), cpuSpace, "derived from 16 ymm registers; not yet measured on an AVX2 machine",
-                cpuScanDefault, cpuScan),
+                avx2Scan, cpuScan),
             // 16 SSE/NEON registers of 4 floats: 3 × 16 = 12 accumulators.
             new(DeviceClass.CpuOther, CpuTiles(3, 16), cpuSpace, "derived: 16 SSE/NEON registers of 4 floats; unmeasured",
-                cpuScanDefault, cpuScan),
+                otherCpuScan, cpuScan),
             new(DeviceClass.NvidiaSm80, gpuSpace[0], gpuSpace, "the generic GPU tiles; unmeasured on sm_80",
                 gpuScanDefault, gpuScan),
             new(DeviceClass.NvidiaSm90, gpuSpace[0], gpuSpace, "the generic GPU tiles; unmeasured on sm_90",
