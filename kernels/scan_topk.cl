@@ -16,6 +16,8 @@
 // Exactness: each accumulator is one fma chain over dimensions 0..d-1 in order, so scores are
 // bit-identical to the host reference whatever the tiling.
 #include "scan_common.h"
+// CUDA-only tensor-core dot products (opt-in, TC=1); empty otherwise.
+#include "scan_tc.h"
 
 // Work-items per work-group: each handles RPW consecutive rows of the tile.
 #define WG (ROWS / RPW)
@@ -80,7 +82,11 @@ __kernel KERNEL_BOUNDS(WG) void scan_topk(
     for (int t = t0; t < t1; t++)
     {
         float acc[QT][RPW];
+#if TC
+        dot_tile_tc(qr, db + (idx_t)t * ROWS * d, d, acc, (float*)&cand[0][0]); // cand is free until the filter
+#else
         dot_tile(qr, db + (idx_t)t * ROWS * d + lid * RPW, d, acc);
+#endif
 
         // Filter: a cheap float test over the RPW rows (vectorizable: no branches, no 64-bit keys)
         // rejects almost every (query, row) once the lists are full; survivors take the exact path.
@@ -162,7 +168,12 @@ __kernel KERNEL_BOUNDS(WG) void scan_scores(
     barrier(CLK_LOCAL_MEM_FENCE);
 
     float acc[QT][RPW];
+#if TC
+    __local float tc_scratch[QT * ROWS];
+    dot_tile_tc(queries + (idx_t)qtile * QT * d, db + (idx_t)t * ROWS * d, d, acc, tc_scratch);
+#else
     dot_tile(queries + (idx_t)qtile * QT * d, db + (idx_t)t * ROWS * d + lid * RPW, d, acc);
+#endif
 
     for (int r = 0; r < RPW; r++)
     {
