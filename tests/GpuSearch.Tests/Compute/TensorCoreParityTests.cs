@@ -36,7 +36,7 @@ public sealed class TensorCoreParityTests(ITestOutputHelper output)
         using var bb = CnnOpsTests.Upload(d, b);
         using var c = new GuardedBuffer(d, (long)m * n);
         c.Upload<float>(d.Stream, c0);
-        Gemm.Run(d.Stream, m, n, k, ab, bb, c.Buffer, alpha: 0.5f, beta: beta, transA: ta, transB: tb, cOffset: c.Offset);
+        Gemm.Run(d.Stream, m, n, k, ab, bb, c.Buffer, alpha: 0.5f, beta: beta, transA: ta, transB: tb, cOffset: c.Offset, allowTensorCores: true);
         return c.DownloadPayload<float>(d.Stream);
     }
 

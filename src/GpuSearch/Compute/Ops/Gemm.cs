@@ -42,9 +42,12 @@ internal static class Gemm
     /// <param name="bOffset">Element offset into B.</param>
     /// <param name="cOffset">Element offset into C.</param>
     /// <param name="tiles">Tile configuration, <see cref="GemmTiles.Default"/> if null.</param>
+    /// <param name="allowTensorCores">The caller accepts fp16-rounded inputs: with default tiles the opt-in
+    /// tensor-core variant runs where <see cref="TensorCores.UseFor"/> says so (model Gemm ops pass true; statistics
+    /// such as covariance keep fp32 inputs).</param>
     public static void Run(ComputeStream stream, int m, int n, int k, DeviceBuffer a, DeviceBuffer b, DeviceBuffer c,
         float alpha = 1f, float beta = 0f, bool transA = false, bool transB = false,
-        long aOffset = 0, long bOffset = 0, long cOffset = 0, GemmTiles? tiles = null)
+        long aOffset = 0, long bOffset = 0, long cOffset = 0, GemmTiles? tiles = null, bool allowTensorCores = false)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentOutOfRangeException.ThrowIfNegative(m);
@@ -54,7 +57,7 @@ internal static class Gemm
         a.CheckRange(aOffset * 4, (long)m * k * 4, nameof(a));
         b.CheckRange(bOffset * 4, (long)k * n * 4, nameof(b));
         c.CheckRange(cOffset * 4, (long)m * n * 4, nameof(c));
-        if (tiles is null && TensorCores.UseFor(stream.Device))
+        if (allowTensorCores && tiles is null && TensorCores.UseFor(stream.Device))
         {
             RunTensorCores(stream, m, n, k, a, b, c, alpha, beta, transA, transB, aOffset, bOffset, cOffset);
             return;

@@ -19,9 +19,9 @@ internal static class MatMul
         if (c is { } cc && beta != 0f)
         {
             Layout.Expand(stream, cc.Shape, [m, n], cc.Buffer, cc.Offset, y, yOffset);
-            Compute.Ops.Gemm.Run(stream, m, n, k, a, b, y, alpha, beta, transA, transB, aOffset, bOffset, yOffset);
+            Compute.Ops.Gemm.Run(stream, m, n, k, a, b, y, alpha, beta, transA, transB, aOffset, bOffset, yOffset, allowTensorCores: true);
         }
-        else Compute.Ops.Gemm.Run(stream, m, n, k, a, b, y, alpha, 0f, transA, transB, aOffset, bOffset, yOffset);
+        else Compute.Ops.Gemm.Run(stream, m, n, k, a, b, y, alpha, 0f, transA, transB, aOffset, bOffset, yOffset, allowTensorCores: true);
     }
 
     /// <summary>
