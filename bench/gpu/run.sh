@@ -106,7 +106,7 @@ if have "$tests" tests; then step tests 120 "$tests" --trait Backend=CUDA --json
 
 # --- kernels: every kernel source compiled for the device, from the empty cache
 if have "$bench" kernels; then
-  step kernels 60 bash -c "'$bench' kernels --device $dev --json > '$OUT/kernels.json'"
+  step kernels 90 bash -c "'$bench' kernels --device $dev --json > '$OUT/kernels.json'"
 fi
 
 # --- knn: engine (fp16 storage) and torch fp16 matmul+topk on the same sizes
@@ -122,7 +122,7 @@ if [ -n "$PY" ] && have "$cli" cnn; then
   step cnn_export 45 bash -c "'$PY' '$root/bench/cnn/baselines.py' export $arch '$work/$arch.onnx' 224 &&
     '$PY' -c \"import numpy as np,sys; np.save(sys.argv[1], np.random.default_rng(0).uniform(0,1,(1,3,224,224)).astype(np.float32))\" '$work/x.npy'"
   if [ -f "$work/$arch.onnx" ]; then
-    step cnn_engine 75 "$cli" run-onnx "$work/$arch.onnx" --input "input=$work/x.npy" --out "$work/o" --device $dev --fp16-weights --bench $rbatches --bench-runs 3
+    step cnn_engine 120 "$cli" run-onnx "$work/$arch.onnx" --input "input=$work/x.npy" --out "$work/o" --device $dev --fp16-weights --bench $rbatches --bench-runs 3
     if [ $dry = 1 ]; then
       step cnn_torch 60 bash -c "for b in ${rbatches//,/ }; do echo \"batch \$b \$(BENCH_RUNS=1 '$PY' '$root/bench/cnn/baselines.py' torch $arch \$b 224)\"; done"
     else
@@ -173,7 +173,7 @@ if [ -n "$PY" ] && have "$cli" swin_t; then
         step swin_torch 45 bash -c "for b in 1 32; do echo \"batch \$b \$('$PY' '$root/bench/cnn/baselines.py' torchgpu swin_t \$b 224 fp16)\"; done"
       fi
     else
-      note swin_t refused "refused: $(grep -v '^\s*$' "$OUT/logs/swin_check.log" | grep -m1 -iE 'error|not supported|unsupported|refus' | tr '\t' ' ' | cut -c1-300)"
+      note swin_t refused "$(grep -v '^\s*$' "$OUT/logs/swin_check.log" | grep -m1 -iE 'error|not supported|unsupported|refus' | tr '\t' ' ' | cut -c1-300)"
     fi
   fi
 else note swin_t failed "needs python3 with torch and the published CLI"; fi
