@@ -32,6 +32,20 @@ int main() {
         for (size_t i = 0; i < ref.size(); i++) if (ref[i] != c2[i]) { if (diff < 3) printf("  C[%zu,%zu] ref %g tc %g\n", i / N, i % N, ref[i], c2[i]); diff++; }
         printf("gemm TA=%d TB=%d %dx%dx%d: %d of %zu differ\n", TRANS_A, TRANS_B, M, N, K, diff, ref.size());
         bad += diff;
+#if !TRANS_A && !TRANS_B
+        // product_tc: y = act(A·B + R) with the ACT/HAS_RES of this build (relu + residual in run.sh).
+        std::vector<float> y(c1.size(), -99.0f), want(c1.size());
+        for (size_t i = 0; i < want.size(); i++) {
+            float s = (ref[i] - 0.25f * c1[i]) * 2.0f; // A·B
+            if (HAS_RES) s += c1[i];
+            want[i] = apply_act(s, 0.0f, 0.0f);
+        }
+        emu_launch(gn, gm, 128, [&] { product_tc(M, N, K, a.data(), 0, b.data(), 0, c1.data(), 0, y.data(), 0, 0.0f, 0.0f); });
+        int pd = 0;
+        for (size_t i = 0; i < want.size(); i++) if (want[i] != y[i]) pd++;
+        printf("product ACT=%d HAS_RES=%d %dx%dx%d: %d of %zu differ\n", ACT, HAS_RES, M, N, K, pd, want.size());
+        bad += pd;
+#endif
     }
     return bad != 0;
 }

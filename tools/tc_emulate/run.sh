@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tools/tc_emulate/run.sh — checks the CUDA tensor-core kernels (TC=1 in gemm.cl, attention.cl, scan_topk.cl) on
 # the CPU by compiling them as host C++ against emulated_cuda.h (clang++-14, C++20, F16C for fp16 conversions):
-#   gemm       gemm_f32_tc, all four transposes, bit-identical to the host product on small integers
+#   gemm       gemm_f32_tc, all four transposes, and product_tc (relu + residual), bit-identical to the host on small integers
 #   attention  sdpa_tc vs the portable sdpa, max |difference| < 1e-2, at MAX_D 32/64/128
 #   scan       scan_topk + scan_scores built with TC=1 and TC=0, byte-identical output on small integers, QT 16/32/64
 # No GPU and no CUDA toolkit needed; a GPU run of TensorCoreParityTests is still the real check. ~1-2 min on 2 cores.
@@ -13,7 +13,7 @@ build() { local out=$1; shift; "$CXX" -std=c++20 -O1 -mf16c -pthread -w -I"$kern
 fail=0
 for t in "0 0" "1 0" "0 1" "1 1"; do
   set -- $t
-  build gemm "$here/gemm_check.cpp" -DTC=1 -DTRANS_A=$1 -DTRANS_B=$2
+  build gemm "$here/gemm_check.cpp" -DTC=1 -DTRANS_A=$1 -DTRANS_B=$2 -DACT=1 -DHAS_RES=1
   "$work/gemm" || fail=1
 done
 for v in "32 4 1" "64 8 1" "128 16 2"; do

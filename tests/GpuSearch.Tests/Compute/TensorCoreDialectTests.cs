@@ -21,6 +21,8 @@ public sealed class TensorCoreDialectTests(ITestOutputHelper output)
     {
         { "gemm.cl", "gemm_f32_tc", "TC=1 TRANS_A=0 TRANS_B=0" },
         { "gemm.cl", "gemm_f32_tc", "TC=1 TRANS_A=1 TRANS_B=1" },
+        { "gemm.cl", "product_tc", "TC=1 ACT=8 HAS_RES=1" },
+        { "gemm.cl", "product_tc", "TC=1 ACT=0 HAS_RES=0" },
         { "attention.cl", "sdpa_tc", "TC=1 MAX_D=64 DV_TILES=8" },
         { "attention.cl", "sdpa_tc", "TC=1 MAX_D=128 DV_TILES=16" },
         { "attention.cl", "sdpa_tc", "TC=1 MAX_D=16 DV_TILES=1" },

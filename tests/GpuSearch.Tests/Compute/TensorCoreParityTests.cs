@@ -71,6 +71,36 @@ public sealed class TensorCoreParityTests(ITestOutputHelper output)
         Assert.True(worst <= 0.5 * k * 2e-3, $"max difference {worst} exceeds the fp16 rounding bound");
     }
 
+    private static float[] RunProduct(ComputeDevice d, int m, int n, int k, float[] a, float[] b, float[]? r, Activation act)
+    {
+        using var ab = CnnOpsTests.Upload(d, a);
+        using var bb = CnnOpsTests.Upload(d, b);
+        using var rb = r is null ? null : CnnOpsTests.Upload(d, r);
+        using var y = new GuardedBuffer(d, (long)m * n);
+        MatMul.Product(d.Stream, m, n, k, ab, 0, bb, 0, rb, 0, y.Buffer, y.Offset, act);
+        return y.DownloadPayload<float>(d.Stream);
+    }
+
+    [TensorCoreTheory]
+    [InlineData(197, 768, 64, true, (int)ActivationKind.Relu)]  // a ViT-like linear layer, residual and activation fused
+    [InlineData(5, 33, 70, false, (int)ActivationKind.None)]
+    [InlineData(130, 3, 300, true, (int)ActivationKind.None)]
+    public void ProductMatchesPortable(int m, int n, int k, bool residual, int activation)
+    {
+        var kind = (ActivationKind)activation;
+        using var d = CudaTestDevice.Open();
+        // Exact on small integers (as GemmMatchesPortable): the conv kernel's 1×1 path and product_tc must agree bit for bit.
+        var a = Ints(31, (long)m * k, -4, 4);
+        var b = Ints(32, (long)k * n, -4, 4);
+        var r = residual ? Ints(33, (long)m * n, -50, 50) : null;
+        var act = new Activation(kind);
+        var portable = Both(false, () => RunProduct(d, m, n, k, a, b, r, act));
+        var tc = Both(true, () => RunProduct(d, m, n, k, a, b, r, act));
+        for (int i = 0; i < portable.Length; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(portable[i]) == BitConverter.SingleToInt32Bits(tc[i]),
+                $"product {m}x{n}x{k} {kind}{(residual ? " +R" : "")}: Y[{i / n},{i % n}] portable {portable[i]:R}, tensor cores {tc[i]:R}");
+    }
+
     private static float[] RunAttention(ComputeDevice d, int batch, int l, int s, int k, int dv, bool kt, float[] a, float[] b, float[] v)
     {
         using var ab = CnnOpsTests.Upload(d, a);
