@@ -4,7 +4,9 @@
 // each work-item accumulates WPT_M×WPT_N outputs in registers. Edges are zero-padded on load, so
 // M, N, K need not be tile multiples. Launch: global (ceil(N/TILE_N)*THREADS_N, ceil(M/TILE_M)*THREADS_M),
 // local (THREADS_N, THREADS_M).
+// CUDA with TC=1 (opt-in, compute capability 8.0+) adds gemm_f32_tc below: the same product on tensor cores.
 #include "common.h"
+#include "tensor_core.h"
 
 #ifndef TILE_M
 #define TILE_M 64
@@ -103,3 +105,119 @@ void gemm_f32(const int M, const int N, const int K, const float alpha, const fl
         }
     }
 }
+
+#if TC
+// Tensor-core GEMM: 64×64 block of C per work-group of 4 warps (local (128, 1), global (ceil(N/64)·128,
+// ceil(M/64))), each warp 32×32 as 2×4 mma.m16n8k16 tiles. A and B are read as fp32 (with load_a/load_b's
+// zero padding and transposes), rounded to fp16 into local memory, multiplied with fp32 accumulation: results
+// differ from gemm_f32 by the fp16 rounding of the inputs, which is why this path is opt-in, never the default.
+// Two epilogues: gemm_f32_tc (alpha·AB + beta·C, as gemm_f32) and product_tc (act(AB + R), as the conv kernel's
+// 1×1 path that MatMul.Product otherwise runs on; ACT and HAS_RES as in conv.cl).
+#include "activation.h"
+#ifndef HAS_RES
+#define HAS_RES 0
+#endif
+#define TC_BM 64
+#define TC_BN 64
+#define TC_BK 32
+#define TC_PAD 8 // keeps the rows' 2c reads of different lanes off the same bank
+
+// acc[i][j][e]: this lane's share of the block's product (element e of mma tile (i, j) of its warp's 32×32).
+inline void gemm_tc_block(const int M, const int N, const int K, const __global float* A, const __global float* B,
+                          ushort (*as)[TC_BK + TC_PAD], ushort (*bs)[TC_BK + TC_PAD], float acc[2][4][4]) {
+    const int tid = LID0, lane = tid & 31, warp = tid >> 5;
+    const int g = lane >> 2, cq = lane & 3;
+    const int wm = (warp >> 1) * 32, wn = (warp & 1) * 32;
+    const int m0 = (int)get_group_id(1) * TC_BM, n0 = (int)get_group_id(0) * TC_BN;
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 4; j++)
+            for (int e = 0; e < 4; e++) acc[i][j][e] = 0.0f;
+
+    for (int k0 = 0; k0 < K; k0 += TC_BK) {
+        // Consecutive work-items read consecutive addresses in either storage order.
+        for (int i = tid; i < TC_BM * TC_BK; i += 128) {
+#if TRANS_A
+            const int mm = i % TC_BM, kk = i / TC_BM;
+#else
+            const int mm = i / TC_BK, kk = i % TC_BK;
+#endif
+            as[mm][kk] = (ushort)tc_f16_bits(load_a(A, m0 + mm, k0 + kk, M, K));
+        }
+        for (int i = tid; i < TC_BN * TC_BK; i += 128) {
+#if TRANS_B
+            const int nn = i / TC_BK, kk = i % TC_BK;
+#else
+            const int kk = i / TC_BN, nn = i % TC_BN;
+#endif
+            bs[nn][kk] = (ushort)tc_f16_bits(load_b(B, k0 + kk, n0 + nn, K, N));
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int ks = 0; ks < TC_BK; ks += 16) {
+            uint fa[2][4], fb[4][2];
+            for (int i = 0; i < 2; i++) {
+                const int r = wm + i * 16 + g, k = ks + 2 * cq;
+                fa[i][0] = tc_pack_bits(as[r][k], as[r][k + 1]);
+                fa[i][1] = tc_pack_bits(as[r + 8][k], as[r + 8][k + 1]);
+                fa[i][2] = tc_pack_bits(as[r][k + 8], as[r][k + 9]);
+                fa[i][3] = tc_pack_bits(as[r + 8][k + 8], as[r + 8][k + 9]);
+            }
+            for (int j = 0; j < 4; j++) {
+                const int n = wn + j * 8 + g, k = ks + 2 * cq;
+                fb[j][0] = tc_pack_bits(bs[n][k], bs[n][k + 1]);
+                fb[j][1] = tc_pack_bits(bs[n][k + 8], bs[n][k + 9]);
+            }
+            for (int i = 0; i < 2; i++)
+                for (int j = 0; j < 4; j++) tc_mma(acc[i][j], fa[i], fb[j]);
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+}
+
+// Row and column of accumulator element (i, j, e) of this lane.
+#define TC_ROW(i, e) ((int)get_group_id(1) * TC_BM + ((LID0 >> 5) >> 1) * 32 + (i) * 16 + ((LID0 & 31) >> 2) + ((e) >> 1) * 8)
+#define TC_COL(j, e) ((int)get_group_id(0) * TC_BN + ((LID0 >> 5) & 1) * 32 + (j) * 8 + 2 * (LID0 & 3) + ((e) & 1))
+
+__kernel KERNEL_BOUNDS(128)
+void gemm_f32_tc(const int M, const int N, const int K, const float alpha, const float beta,
+                 const __global float* restrict a, const idx_t a_off,
+                 const __global float* restrict b, const idx_t b_off,
+                 __global float* restrict c, const idx_t c_off) {
+    __local ushort as[TC_BM][TC_BK + TC_PAD]; // [m][k]
+    __local ushort bs[TC_BN][TC_BK + TC_PAD]; // [n][k]: a B fragment's k pairs are adjacent
+    float acc[2][4][4];
+    gemm_tc_block(M, N, K, a + a_off, b + b_off, as, bs, acc);
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 4; j++)
+            for (int e = 0; e < 4; e++) {
+                const int m = TC_ROW(i, e), n = TC_COL(j, e);
+                if (m >= M || n >= N) continue;
+                const idx_t o = c_off + (idx_t)m * N + n;
+                c[o] = beta == 0.0f ? alpha * acc[i][j][e] : alpha * acc[i][j][e] + beta * c[o];
+            }
+}
+
+// y = act(A·B + R), A [M×K], B [K×N], R and y [M×N], row-major (TRANS_A = TRANS_B = 0). R may be y itself.
+__kernel KERNEL_BOUNDS(128)
+void product_tc(const int M, const int N, const int K,
+                const __global float* restrict a, const idx_t a_off,
+                const __global float* restrict b, const idx_t b_off,
+                const __global float* r, const idx_t r_off,
+                __global float* y, const idx_t y_off, const float act_a, const float act_b) {
+    __local ushort as[TC_BM][TC_BK + TC_PAD];
+    __local ushort bs[TC_BN][TC_BK + TC_PAD];
+    float acc[2][4][4];
+    gemm_tc_block(M, N, K, a + a_off, b + b_off, as, bs, acc);
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 4; j++)
+            for (int e = 0; e < 4; e++) {
+                const int m = TC_ROW(i, e), n = TC_COL(j, e);
+                if (m >= M || n >= N) continue;
+                const idx_t o = (idx_t)m * N + n;
+                float v = acc[i][j][e];
+#if HAS_RES
+                v += r[r_off + o];
+#endif
+                y[y_off + o] = apply_act(v, act_a, act_b);
+            }
+}
+#endif

@@ -17,6 +17,8 @@
 // Exactness: each accumulator is one fma chain over dimensions 0..d-1 in order, so scores are
 // bit-identical to the host reference whatever the tiling.
 #include "scan_common.h"
+// CUDA-only tensor-core dot products (opt-in, TC=1); empty otherwise.
+#include "scan_tc.h"
 
 // Work-items per work-group: each handles RPW consecutive rows of the tile.
 #define WG (ROWS / RPW)
@@ -31,6 +33,9 @@
 #endif
 #if QT % QB != 0
 #error "QB must divide QT"
+#endif
+#if TC && QB != QT
+#error "the tensor-core dot products score the whole query tile at once (QB == QT)"
 #endif
 
 // acc[q][r] = sum_j fma(query[q][j], x[row r][j]) for rows [w*RPW, (w+1)*RPW) of tile t, QB queries.
@@ -93,7 +98,11 @@ __kernel KERNEL_BOUNDS(WG) void scan_topk(
         for (int q0 = 0; q0 < QT; q0 += QB)
         {
             float acc[QB][RPW];
+#if TC
+            dot_tile_tc(qr, db + (idx_t)t * ROWS * d, d, acc, (float*)&cand[0][0]); // QB == QT; cand is free until the filter
+#else
             dot_tile(qr + (idx_t)q0 * d, db + (idx_t)t * ROWS * d + lid * RPW, d, acc);
+#endif
 
             // Filter: a cheap float test over the RPW rows (vectorizable: no branches, no 64-bit keys)
             // rejects almost every (query, row) once the lists are full; survivors take the exact path.
@@ -175,10 +184,17 @@ __kernel KERNEL_BOUNDS(WG) void scan_scores(
     for (int q = lid; q < QT; q += WG) hits[q] = 0;
     barrier(CLK_LOCAL_MEM_FENCE);
 
+#if TC
+    __local float tc_scratch[QT * ROWS];
+#endif
     for (int q0 = 0; q0 < QT; q0 += QB)
     {
         float acc[QB][RPW];
+#if TC
+        dot_tile_tc(queries + (idx_t)qtile * QT * d, db + (idx_t)t * ROWS * d, d, acc, tc_scratch); // QB == QT
+#else
         dot_tile(queries + ((idx_t)qtile * QT + q0) * d, db + (idx_t)t * ROWS * d + lid * RPW, d, acc);
+#endif
         for (int r = 0; r < RPW; r++)
         {
             const idx_t row = (idx_t)t * ROWS + lid * RPW + r;

@@ -44,6 +44,16 @@ md = [f"### GPU check {'(DRY RUN on the CPU: tiny sizes, PoCL, numbers are no re
       "| step | status | rc | seconds | note |", "|---|---|---:|---:|---|"]
 md += [f"| {s['step']} | {s['status']} | {s['rc']} | {s['seconds']} | {s['note'].replace('|', '/')[:120]} |" for s in steps]
 
+tc_tests = load_json("tc_tests.json")
+if tc_tests:
+    result["tc_tests"] = {k: tc_tests[k] for k in ("passed", "failed", "skipped", "seconds")}
+    result["tc_tests"]["failures"] = [t for t in tc_tests["tests"] if t["Result"] == "failed"]
+    skipped = [t for t in tc_tests["tests"] if t["Result"] == "skipped"]
+    md += ["", f"Tensor-core variants vs portable kernels (TensorCore tests): {tc_tests['passed']} passed, "
+           f"{tc_tests['failed']} failed, {tc_tests['skipped']} skipped"
+           + (f" (e.g. {(skipped[0]['Message'] or '').splitlines()[0][:160]})" if skipped else "")]
+    md += [f"- FAILED {t['Name']}: {(t['Message'] or '').splitlines()[0][:200]}" for t in result["tc_tests"]["failures"]]
+
 tests = load_json("tests.json")
 if tests:
     result["tests"] = {k: tests[k] for k in ("passed", "failed", "skipped", "seconds")}
@@ -90,9 +100,19 @@ if engine or torch_rows:
                   f"{f(row['torch_ms'], '.3f')} | {f(row['torch_gbs'], '.0f')} | {pct(row['torch_gbs'])} | {f(row['speedup'], '.2f')}× |")
     result["knn"] = knn
 
-eng_log, torch_log = read("logs/cnn_engine.log") or "", read("logs/cnn_torch.log") or ""
-eng = {int(m.group(1)): float(m.group(2)) for m in re.finditer(r"^bench\s+batch\s+(\d+):\s+([\d.]+) images/s", eng_log, re.M)}
-tor = {int(m.group(1)): float(m.group(2)) for m in re.finditer(r"^batch (\d+) ([\d.]+)", torch_log, re.M)}
+def engine_ips(step):
+    """{batch: images/s} from a `run-onnx --bench` log."""
+    log = read(f"logs/{step}.log") or ""
+    return {int(m.group(1)): float(m.group(2)) for m in re.finditer(r"^bench\s+batch\s+(\d+):\s+([\d.]+) images/s", log, re.M)}
+
+
+def torch_ips(step):
+    """{batch: images/s} from the 'batch B <images/s> <ms>' lines of a torch step."""
+    log = read(f"logs/{step}.log") or ""
+    return {int(m.group(1)): float(m.group(2)) for m in re.finditer(r"^batch (\d+) ([\d.]+)", log, re.M)}
+
+
+eng, tor = engine_ips("cnn_engine"), torch_ips("cnn_torch")
 if eng or tor:
     result["cnn_arch"] = arch
     result["cnn"] = [{"batch": b, "engine_img_s": eng.get(b), "torch_img_s": tor.get(b)} for b in sorted(set(eng) | set(tor))]
@@ -101,7 +121,53 @@ if eng or tor:
     for r in result["cnn"]:
         e, t = r["engine_img_s"], r["torch_img_s"]
         md.append(f"| {r['batch']} | {e if e is not None else '–'} | {t if t is not None else '–'} | {f'{e / t:.2f}×' if e and t else '–'} |")
-md += ["", "ViT-B/16: unsupported yet (no transformer ops in the engine; the transformers issue adds them)."]
+
+
+def fmt(v):
+    return f"{v:.1f}" if v is not None else "–"
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}×" if a and b else "–"
+
+
+vit_arch = "vit_tiny (64×64, 2 layers)" if dry else "ViT-B/16"
+torch_kind = "torch fp32 CPU" if dry else "torch eager fp16"
+v32, v16, vtc, vt = engine_ips("vit_engine"), engine_ips("vit_engine_fp16"), engine_ips("tc_vit"), torch_ips("vit_torch")
+if v32 or v16 or vtc or vt:
+    result["vit"] = [{"batch": b, "engine_fp32_img_s": v32.get(b), "engine_fp16_img_s": v16.get(b), "engine_tc_img_s": vtc.get(b),
+                      "torch_img_s": vt.get(b)} for b in sorted(set(v32) | set(v16) | set(vtc) | set(vt))]
+    md += ["", f"{vit_arch} (random weights): engine fp32, engine --fp16-weights, engine fp32 with GPUSEARCH_TENSOR_CORES=1, {torch_kind}",
+           "", "| batch | engine fp32 img/s | engine fp16 img/s | engine TC img/s | torch img/s | best engine / torch |",
+           "|---:|---:|---:|---:|---:|---:|"]
+    for r in result["vit"]:
+        best = max((x for x in (r["engine_fp32_img_s"], r["engine_fp16_img_s"], r["engine_tc_img_s"]) if x), default=None)
+        md.append(f"| {r['batch']} | {fmt(r['engine_fp32_img_s'])} | {fmt(r['engine_fp16_img_s'])} | {fmt(r['engine_tc_img_s'])} | "
+                  f"{fmt(r['torch_img_s'])} | {ratio(best, r['torch_img_s'])} |")
+else:
+    md += ["", f"{vit_arch}: no numbers (see the vit_* steps)."]
+
+tc_knn = load_json("tc_knn.json") or []
+if tc_knn:
+    result["tc_knn"] = tc_knn
+    md += ["", "k-NN with GPUSEARCH_TENSOR_CORES=1 (fp16 storage, mma.sync dot products) vs the portable scan above",
+           "", "| Q | k | portable ms | tensor cores ms | portable / TC |", "|---:|---:|---:|---:|---:|"]
+    for r in tc_knn:
+        base = next((e for e in engine if e["Q"] == r["Q"] and e["K"] == r["K"]), None)
+        md.append(f"| {r['Q']} | {r['K']} | {base['BestMs'] if base else '–'} | {r['BestMs']:.3f} | "
+                  f"{ratio(base and base['BestMs'], r['BestMs'])} |")
+
+swin = next((st for st in steps if st["step"] == "swin_t"), None)
+se, stt = engine_ips("swin_engine"), torch_ips("swin_torch")
+if swin:
+    result["swin_t"] = {"status": swin["status"], "note": swin["note"]}
+    md += ["", f"Swin-T: {swin['status']}: {swin['note']}"]
+elif se or stt:
+    result["swin_t"] = [{"batch": b, "engine_img_s": se.get(b), "torch_img_s": stt.get(b)} for b in sorted(set(se) | set(stt))]
+    md += ["", f"Swin-T (random weights): engine --fp16-weights vs {torch_kind}", "",
+           "| batch | engine img/s | torch img/s | engine / torch |", "|---:|---:|---:|---:|"]
+    md += [f"| {r['batch']} | {fmt(r['engine_img_s'])} | {fmt(r['torch_img_s'])} | {ratio(r['engine_img_s'], r['torch_img_s'])} |"
+           for r in result["swin_t"]]
 
 embed = load_json("embed.json")
 if embed:

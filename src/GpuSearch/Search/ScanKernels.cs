@@ -33,9 +33,18 @@ internal sealed class ScanKernels
     /// <summary>Work-group size of the scan kernels: one tile of rows, RPW rows per work-item.</summary>
     private int Wg => VectorSet.RowBlock / _rpw;
 
-    private KernelDefines ScanDefines(int qt, int kf) => new KernelDefines()
-        .Set("ROWS", VectorSet.RowBlock).Set("QT", qt).Set("QB", ScanTiles.BlockFor(qt, _queryBlock)).Set("RPW", _rpw).Set("KF", kf)
-        .Set("DTYPE", (int)_storage);
+    private KernelDefines ScanDefines(int qt, int kf)
+    {
+        var defines = new KernelDefines()
+            .Set("ROWS", VectorSet.RowBlock).Set("QT", qt).Set("RPW", _rpw).Set("KF", kf).Set("DTYPE", (int)_storage);
+        // The tensor-core dot products score the whole query tile at once.
+        return UseTensorCores(qt) ? defines.Set("QB", qt).Set("TC", 1) : defines.Set("QB", ScanTiles.BlockFor(qt, _queryBlock));
+    }
+
+    /// <summary>The opt-in tensor-core dot products (kernels/scan_tc.h, <see cref="TensorCores"/>) cover fp16
+    /// storage with one row per work-item and query tiles of whole 16-row mma tiles; other shapes stay portable.</summary>
+    private bool UseTensorCores(int qt) =>
+        _storage == VectorStorage.Fp16 && _rpw == 1 && qt % 16 == 0 && VectorSet.RowBlock % 32 == 0 && TensorCores.UseFor(_device);
 
     private ComputeKernel Merge(string entry) =>
         _device.GetKernel("topk_merge.cl", entry, new KernelDefines().Set("MERGE_WG", MergeWg));

@@ -50,8 +50,23 @@ internal static partial class ClangCuda
     [GeneratedRegex(@"^(?<loc>[^\s:][^:]*:\d+:\d+): (?<kind>error|fatal error|warning): (?<msg>.*)$", RegexOptions.Multiline)]
     private static partial Regex Diagnostic();
 
+    /// <summary>
+    /// The architecture of the tensor-core checks: mma.sync.m16n8k16 with fp16 inputs needs sm_80, and the
+    /// kernels refuse TC=1 below it (__CUDA_ARCH__ &lt; 800).
+    /// </summary>
+    public const string TensorCoreArch = "sm_80";
+
     /// <summary>Writes the expanded source to a temporary .cu and syntax-checks it as CUDA device code.</summary>
-    public static ClangCheckResult Check(KernelSource source)
+    public static ClangCheckResult Check(KernelSource source) => Run(source, GpuArch, emitPtx: false).Result;
+
+    /// <summary>
+    /// Compiles the expanded source to PTX for <paramref name="arch"/> (-O2, device only). Inline PTX passes
+    /// through verbatim, so the PTX shows which kernel bodies the preprocessor kept; its constraints and operand
+    /// types are checked by clang's code generator. Ptx is null when compilation failed.
+    /// </summary>
+    public static (ClangCheckResult Result, string? Ptx) CompileToPtx(KernelSource source, string arch) => Run(source, arch, emitPtx: true);
+
+    private static (ClangCheckResult Result, string? Ptx) Run(KernelSource source, string arch, bool emitPtx)
     {
         var clang = ClangPath.Value ?? throw new InvalidOperationException(SkipReason);
         var dir = Path.Combine(Path.GetTempPath(), "gpusearch-cuda-dialect-" + Guid.NewGuid().ToString("N"));
@@ -69,13 +84,16 @@ internal static partial class ClangCuda
             };
             foreach (var a in new[]
                      {
-                         "-x", "cuda", "--cuda-gpu-arch=" + GpuArch, "--cuda-device-only",
+                         "-x", "cuda", "--cuda-gpu-arch=" + arch, "--cuda-device-only",
                          // No CUDA installation: no SDK headers, no libdevice; nvrtc_env.h supplies the rest.
-                         "-nocudainc", "-nocudalib", "-fsyntax-only", "-std=c++17",
+                         "-nocudainc", "-nocudalib", "-std=c++17",
                          "-Wall", "-Wno-unused-variable", "-Wno-unused-function", "-fno-caret-diagnostics",
                          "-ferror-limit=100",
                          "-include", "__clang_cuda_builtin_vars.h", "-include", EnvHeader, file,
                      })
+                psi.ArgumentList.Add(a);
+            var ptxFile = Path.Combine(dir, "out.ptx");
+            foreach (var a in emitPtx ? new[] { "-S", "-O2", "-o", ptxFile } : new[] { "-fsyntax-only" })
                 psi.ArgumentList.Add(a);
             using var p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {clang}");
             var stderr = p.StandardError.ReadToEndAsync();
@@ -90,7 +108,8 @@ internal static partial class ClangCuda
             var warnings = new List<string>();
             foreach (Match m in Diagnostic().Matches(output))
                 (m.Groups["kind"].Value == "warning" ? warnings : errors).Add(m.Value.Trim());
-            return new ClangCheckResult(p.ExitCode, output, errors, warnings);
+            var result = new ClangCheckResult(p.ExitCode, output, errors, warnings);
+            return (result, emitPtx && result.Clean && File.Exists(ptxFile) ? File.ReadAllText(ptxFile) : null);
         }
         finally
         {

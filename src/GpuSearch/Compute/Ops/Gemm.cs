@@ -42,9 +42,12 @@ internal static class Gemm
     /// <param name="bOffset">Element offset into B.</param>
     /// <param name="cOffset">Element offset into C.</param>
     /// <param name="tiles">Tile configuration, <see cref="GemmTiles.Default"/> if null.</param>
+    /// <param name="allowTensorCores">The caller accepts fp16-rounded inputs: with default tiles the opt-in
+    /// tensor-core variant runs where <see cref="TensorCores.UseFor"/> says so (model Gemm ops pass true; statistics
+    /// such as covariance keep fp32 inputs).</param>
     public static void Run(ComputeStream stream, int m, int n, int k, DeviceBuffer a, DeviceBuffer b, DeviceBuffer c,
         float alpha = 1f, float beta = 0f, bool transA = false, bool transB = false,
-        long aOffset = 0, long bOffset = 0, long cOffset = 0, GemmTiles? tiles = null)
+        long aOffset = 0, long bOffset = 0, long cOffset = 0, GemmTiles? tiles = null, bool allowTensorCores = false)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentOutOfRangeException.ThrowIfNegative(m);
@@ -54,6 +57,11 @@ internal static class Gemm
         a.CheckRange(aOffset * 4, (long)m * k * 4, nameof(a));
         b.CheckRange(bOffset * 4, (long)k * n * 4, nameof(b));
         c.CheckRange(cOffset * 4, (long)m * n * 4, nameof(c));
+        if (allowTensorCores && tiles is null && TensorCores.UseFor(stream.Device))
+        {
+            RunTensorCores(stream, m, n, k, a, b, c, alpha, beta, transA, transB, aOffset, bOffset, cOffset);
+            return;
+        }
         var t = tiles ?? GemmTiles.Default;
         t.Validate();
         var defines = new KernelDefines().Set("TILE_M", t.TileM).Set("TILE_N", t.TileN).Set("TILE_K", t.TileK)
@@ -62,6 +70,21 @@ internal static class Gemm
         var kernel = stream.Device.GetKernel("gemm.cl", "gemm_f32", defines);
         long groupsN = (n + t.TileN - 1) / t.TileN, groupsM = (m + t.TileM - 1) / t.TileM;
         stream.Launch(kernel, [groupsN * t.ThreadsN, groupsM * t.ThreadsM], [t.ThreadsN, t.ThreadsM],
+            new KernelArgs().Int(m).Int(n).Int(k).Float(alpha).Float(beta)
+                .Buffer(a).Long(aOffset).Buffer(b).Long(bOffset).Buffer(c).Long(cOffset));
+    }
+
+    /// <summary>Block of C per work-group of gemm_f32_tc (4 warps of 32×32).</summary>
+    internal const int TensorCoreBlock = 64;
+
+    /// <summary>The opt-in tensor-core variant (<see cref="TensorCores"/>): fp16-rounded inputs, fp32 accumulation.</summary>
+    private static void RunTensorCores(ComputeStream stream, int m, int n, int k, DeviceBuffer a, DeviceBuffer b, DeviceBuffer c,
+        float alpha, float beta, bool transA, bool transB, long aOffset, long bOffset, long cOffset)
+    {
+        var defines = new KernelDefines().Set("TC", 1).Set("TRANS_A", transA ? 1 : 0).Set("TRANS_B", transB ? 1 : 0);
+        var kernel = stream.Device.GetKernel("gemm.cl", "gemm_f32_tc", defines);
+        long groupsN = (n + TensorCoreBlock - 1) / TensorCoreBlock, groupsM = (m + TensorCoreBlock - 1) / TensorCoreBlock;
+        stream.Launch(kernel, [groupsN * 128, groupsM], [128, 1],
             new KernelArgs().Int(m).Int(n).Int(k).Float(alpha).Float(beta)
                 .Buffer(a).Long(aOffset).Buffer(b).Long(bOffset).Buffer(c).Long(cOffset));
     }

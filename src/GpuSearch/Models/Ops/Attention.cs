@@ -32,11 +32,36 @@ internal static class Attention
         OpCheck.Range(b.Buffer, b.Offset, (batch - 1) * bBatch + (d - 1) * bRow + (s - 1) * bCol + 1, nameof(b));
         OpCheck.Range(v.Buffer, v.Offset, (vShared ? 1L : batch) * s * dv, nameof(v));
         OpCheck.Range(y.Buffer, y.Offset, (long)batch * l * dv, nameof(y));
+        if (TensorCores.UseFor(stream.Device) && d <= TensorCoreMaxD && dv <= TensorCoreMaxDV)
+        {
+            RunTensorCores(stream, batch, l, s, d, dv, scale, a, aShared, b, bBatch, bRow, bCol, v, vShared, y);
+            return;
+        }
         // Kernel variants by local-memory row size and accumulator count (powers of two keep the variants few).
         int maxD = Tile; while (maxD < d) maxD *= 2;
         int acc = 1; while (acc * Tile < dv) acc *= 2;
         var k = stream.Device.GetKernel("attention.cl", "sdpa", new KernelDefines().Set("TILE", Tile).Set("MAX_D", maxD).Set("ACC", acc));
         stream.Launch(k, [Tile * l, batch], [Tile, 1], new KernelArgs().Int(l).Int(s).Int(d).Int(dv).Float(scale)
+            .Buffer(a.Buffer).Long(a.Offset).Long(aShared ? 0 : (long)l * d)
+            .Buffer(b.Buffer).Long(b.Offset).Long(bBatch).Long(bRow).Long(bCol)
+            .Buffer(v.Buffer).Long(v.Offset).Long(vShared ? 0 : (long)s * dv)
+            .Buffer(y.Buffer).Long(y.Offset));
+    }
+
+    /// <summary>Largest D of the tensor-core variant (its Q fragments, D/16 × 4 registers, stay in registers).</summary>
+    public const int TensorCoreMaxD = 128;
+
+    /// <summary>Largest DV of the tensor-core variant (its output, DV/8 × 4 fp32 registers, stays in registers).</summary>
+    public const int TensorCoreMaxDV = 128;
+
+    /// <summary>The opt-in tensor-core variant (<see cref="TensorCores"/>): a warp per 16 query rows.</summary>
+    private static void RunTensorCores(ComputeStream stream, int batch, int l, int s, int d, int dv, float scale,
+        DeviceTensor a, bool aShared, DeviceTensor b, long bBatch, long bRow, long bCol, DeviceTensor v, bool vShared, DeviceTensor y)
+    {
+        int maxD = 16; while (maxD < d) maxD *= 2;
+        int dvTiles = 1; while (dvTiles * 8 < dv) dvTiles *= 2;
+        var k = stream.Device.GetKernel("attention.cl", "sdpa_tc", new KernelDefines().Set("TC", 1).Set("MAX_D", maxD).Set("DV_TILES", dvTiles));
+        stream.Launch(k, [32L * ((l + 15) / 16), batch], [32, 1], new KernelArgs().Int(l).Int(s).Int(d).Int(dv).Float(scale)
             .Buffer(a.Buffer).Long(a.Offset).Long(aShared ? 0 : (long)l * d)
             .Buffer(b.Buffer).Long(b.Offset).Long(bBatch).Long(bRow).Long(bCol)
             .Buffer(v.Buffer).Long(v.Offset).Long(vShared ? 0 : (long)s * dv)

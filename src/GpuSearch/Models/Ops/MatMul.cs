@@ -19,9 +19,9 @@ internal static class MatMul
         if (c is { } cc && beta != 0f)
         {
             Layout.Expand(stream, cc.Shape, [m, n], cc.Buffer, cc.Offset, y, yOffset);
-            Compute.Ops.Gemm.Run(stream, m, n, k, a, b, y, alpha, beta, transA, transB, aOffset, bOffset, yOffset);
+            Compute.Ops.Gemm.Run(stream, m, n, k, a, b, y, alpha, beta, transA, transB, aOffset, bOffset, yOffset, allowTensorCores: true);
         }
-        else Compute.Ops.Gemm.Run(stream, m, n, k, a, b, y, alpha, 0f, transA, transB, aOffset, bOffset, yOffset);
+        else Compute.Ops.Gemm.Run(stream, m, n, k, a, b, y, alpha, 0f, transA, transB, aOffset, bOffset, yOffset, allowTensorCores: true);
     }
 
     /// <summary>
@@ -33,10 +33,35 @@ internal static class MatMul
     {
         ArgumentNullException.ThrowIfNull(stream);
         OpCheck.Positive("matmul dims", m, n, k);
+        if (TensorCores.UseFor(stream.Device))
+        {
+            ProductTensorCores(stream, m, n, k, a, aOffset, b, bOffset, residual, rOffset, y, yOffset, activation);
+            return;
+        }
         var shape = new Conv2dShape(1, k, 1, n, m, 1, 1);
         Conv2d.Run(stream, shape, new DeviceTensor(b, bOffset, [1, k, 1, n]), new DeviceTensor(a, aOffset, [m, k, 1, 1]), null,
             residual is null ? null : new DeviceTensor(residual, rOffset, [1, m, 1, n]), new DeviceTensor(y, yOffset, [1, m, 1, n]), activation,
             new ConvOptions(ConvAlgorithm.Pointwise, tiles));
+    }
+
+    /// <summary>
+    /// <see cref="Product"/> on the opt-in tensor-core kernel (gemm.cl product_tc, <see cref="TensorCores"/>): fp16-rounded
+    /// A and B, fp32 accumulation, the same fused residual and activation. The conv tiles do not apply to it.
+    /// </summary>
+    private static void ProductTensorCores(ComputeStream stream, int m, int n, int k, DeviceBuffer a, long aOffset, DeviceBuffer b, long bOffset,
+        DeviceBuffer? residual, long rOffset, DeviceBuffer y, long yOffset, Activation activation)
+    {
+        OpCheck.Range(a, aOffset, (long)m * k, nameof(a));
+        OpCheck.Range(b, bOffset, (long)k * n, nameof(b));
+        OpCheck.Range(y, yOffset, (long)m * n, nameof(y));
+        if (residual is not null) OpCheck.Range(residual, rOffset, (long)m * n, nameof(residual));
+        var defines = new KernelDefines().Set("TC", 1).Set("ACT", (int)activation.Kind).Set("HAS_RES", residual is null ? 0 : 1);
+        var kernel = stream.Device.GetKernel("gemm.cl", "product_tc", defines);
+        const int block = Compute.Ops.Gemm.TensorCoreBlock;
+        stream.Launch(kernel, [(long)(n + block - 1) / block * 128, (m + block - 1) / block], [128, 1],
+            new KernelArgs().Int(m).Int(n).Int(k).Buffer(a).Long(aOffset).Buffer(b).Long(bOffset)
+                .Buffer(residual ?? y).Long(residual is null ? yOffset : rOffset).Buffer(y).Long(yOffset)
+                .Float(activation.Alpha).Float(activation.Beta));
     }
 
     /// <summary>numpy matmul's output shape (1-D operands promoted and their axis removed again).</summary>
