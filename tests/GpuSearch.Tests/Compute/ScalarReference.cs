@@ -1,52 +1,53 @@
 // Plain scalar C# references for the foundation kernels: deliberately naive loops (no SIMD, no
 // blocking), in double where the kernel accumulates, so they are easy to trust.
-using GpuSearch.Compute.Ops;
+using GpuSearch.Models.Ops;
 
 namespace GpuSearch.Tests.Compute;
 
 internal static class ScalarReference
 {
-    public static float Unary(UnaryOp op, float x) => op switch
+    public static float Unary(ActivationKind op, float x) => op switch
     {
-        UnaryOp.Copy => x,
-        UnaryOp.Relu => x > 0 ? x : 0,
-        UnaryOp.Sigmoid => (float)(1.0 / (1.0 + Math.Exp(-x))),
-        UnaryOp.Tanh => (float)Math.Tanh(x),
-        UnaryOp.Exp => (float)Math.Exp(x),
-        UnaryOp.Sqrt => (float)Math.Sqrt(x),
-        UnaryOp.Abs => Math.Abs(x),
-        UnaryOp.Neg => -x,
+        ActivationKind.None => x,
+        ActivationKind.Relu => x > 0 ? x : 0,
+        ActivationKind.Sigmoid => (float)(1.0 / (1.0 + Math.Exp(-x))),
+        ActivationKind.Tanh => (float)Math.Tanh(x),
+        ActivationKind.Exp => (float)Math.Exp(x),
+        ActivationKind.Sqrt => (float)Math.Sqrt(x),
+        ActivationKind.Abs => Math.Abs(x),
+        ActivationKind.Neg => -x,
         _ => throw new ArgumentOutOfRangeException(nameof(op)),
     };
 
-    public static float Binary(BinaryOp op, float a, float b) => op switch
+    public static float Binary(BroadcastOp op, float a, float b) => op switch
     {
-        BinaryOp.Add => a + b,
-        BinaryOp.Sub => a - b,
-        BinaryOp.Mul => a * b,
-        BinaryOp.Div => a / b,
-        BinaryOp.Max => Math.Max(a, b),
-        BinaryOp.Min => Math.Min(a, b),
+        BroadcastOp.Add => a + b,
+        BroadcastOp.Sub => a - b,
+        BroadcastOp.Mul => a * b,
+        BroadcastOp.Div => a / b,
+        BroadcastOp.Max => Math.Max(a, b),
+        BroadcastOp.Min => Math.Min(a, b),
         _ => throw new ArgumentOutOfRangeException(nameof(op)),
     };
 
-    public static float[] ReduceRows(ReduceOp op, float[] x, int rows, int cols)
+    public static float[] ReduceRows(AxisReduceOp op, float[] x, int rows, int cols)
     {
         var y = new float[rows];
         for (int r = 0; r < rows; r++)
         {
-            double acc = op == ReduceOp.Max ? double.NegativeInfinity : 0;
+            double acc = op switch { AxisReduceOp.Max => double.NegativeInfinity, AxisReduceOp.Min => double.PositiveInfinity, _ => 0 };
             for (int c = 0; c < cols; c++)
             {
                 double v = x[(long)r * cols + c];
                 acc = op switch
                 {
-                    ReduceOp.Max => Math.Max(acc, v),
-                    ReduceOp.SumSquares or ReduceOp.L2Norm => acc + v * v,
+                    AxisReduceOp.Max => Math.Max(acc, v),
+                    AxisReduceOp.Min => Math.Min(acc, v),
+                    AxisReduceOp.SumSquare or AxisReduceOp.L2 => acc + v * v,
                     _ => acc + v,
                 };
             }
-            y[r] = (float)(op switch { ReduceOp.L2Norm => Math.Sqrt(acc), ReduceOp.Mean => acc / cols, _ => acc });
+            y[r] = (float)(op switch { AxisReduceOp.L2 => Math.Sqrt(acc), AxisReduceOp.Mean => acc / cols, _ => acc });
         }
         return y;
     }
