@@ -60,6 +60,7 @@ public sealed partial class ImageSearchEngine
         BoundedRead.CheckLength(data.Length, _options.MaxImageBytes, name);
         var img = ImageDecoder.Decode(data, name, DecodeOptions);
         if (_embedder.CheckSize(img.Width, img.Height) is { } why) throw new ArgumentException($"{name}: {why}", nameof(data));
+        img.SizeCheckedBy = this; // EmbedDecoded then submits it without a second check
         return img;
     }
 
@@ -73,8 +74,23 @@ public sealed partial class ImageSearchEngine
         ArgumentNullException.ThrowIfNull(images);
         var v = new float[images.Count * Dimension];
         if (images.Count == 0) return v;
-        QueryEmbedder.Embed(images, v);
+        CheckSizesOnce(images, nameof(images));
+        QueryEmbedder.EmbedChecked(images, v);
         return v;
+    }
+
+    /// <summary>
+    /// The size check of a batch of decoded images, made once: images from this engine's <see cref="Decode"/> were
+    /// checked there, others (made by the caller) are checked here; the embedder then submits them unchecked.
+    /// </summary>
+    private void CheckSizesOnce(IReadOnlyList<DecodedImage> images, string paramName)
+    {
+        for (int i = 0; i < images.Count; i++)
+        {
+            if (images[i] is not { } img) throw new ArgumentNullException(paramName, $"image {i} is null");
+            if (!ReferenceEquals(img.SizeCheckedBy, this) && _embedder.CheckSize(img.Width, img.Height) is { } why)
+                throw new ArgumentException($"image {i}: {why}", paramName);
+        }
     }
 
     /// <summary>
