@@ -5,6 +5,7 @@
 using GpuSearch.Embedding;
 using GpuSearch.Imaging;
 using GpuSearch.IO;
+using GpuSearch.Search;
 
 namespace GpuSearch;
 
@@ -161,7 +162,7 @@ public sealed partial class ImageSearchEngine
     public IReadOnlyList<SearchHit> SearchVector(ReadOnlySpan<float> vector, QueryOptions options)
     {
         if (vector.Length != Dimension) throw new ArgumentException($"the vector must hold {Dimension} floats, got {vector.Length}", nameof(vector));
-        if (EmbeddingPipeline.CountNonFinite(vector) > 0) throw new ArgumentException("the vector holds a non-finite value", nameof(vector));
+        if (FiniteValues.CountNonFinite(vector) > 0) throw new ArgumentException("the vector holds a non-finite value", nameof(vector));
         var v = vector.ToArray();
         double norm = 0;
         foreach (var x in v) norm += (double)x * x;

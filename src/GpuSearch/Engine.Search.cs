@@ -5,6 +5,7 @@
 using GpuSearch.Embedding;
 using GpuSearch.Imaging;
 using GpuSearch.IO;
+using GpuSearch.Search;
 using GpuSearch.Store;
 
 namespace GpuSearch;
@@ -117,7 +118,7 @@ public sealed partial class ImageSearchEngine
                 var chunk = vectors.AsSpan(start * Dimension, n * Dimension);
                 QueryEmbedder.EmbedChecked(images.Skip(start).Take(n).ToArray(), chunk);
                 for (int q = 0; q < n; q++)
-                    if (EmbeddingPipeline.CountNonFinite(chunk.Slice(q * Dimension, Dimension)) is > 0 and var bad)
+                    if (FiniteValues.CountNonFinite(chunk.Slice(q * Dimension, Dimension)) is > 0 and var bad)
                         throw new ArgumentException($"image {start + q}: the model's output holds {bad} NaN or infinite value(s); it cannot be searched", nameof(images));
             }
             cancellationToken.ThrowIfCancellationRequested();
