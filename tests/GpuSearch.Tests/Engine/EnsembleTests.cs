@@ -1,6 +1,7 @@
 // Multi-backbone ensembles and named embedding spaces, on two tiny models generated here (different input sizes,
 // preprocessing and widths): the ensemble row equals a scalar reference built from each model alone, the index
 // remembers and fingerprints its spaces, and a per-query space weighting scores exactly Σu·cos / Σu.
+using GpuSearch.Dedup;
 using GpuSearch.Embedding;
 using GpuSearch.Imaging;
 using GpuSearch.Models;
@@ -131,13 +132,24 @@ public sealed class EnsembleTests : IDisposable
             int k = int.Parse(Path.GetFileNameWithoutExtension(hit.Path)[1..], System.Globalization.CultureInfo.InvariantCulture);
             Assert.True(Math.Abs(Dot(vb.AsSpan(0, 6), vb.AsSpan(k * 6, 6)) - hit.Score) < 1e-4, $"color only: {hit.Path} scored {hit.Score}");
         }
+        // Duplicates by one space (dedup --space): every pair scores that space's cosine.
+        var number = reopened.Items().ToDictionary(i => i.Id, i => int.Parse(Path.GetFileNameWithoutExtension(i.Path)[1..], System.Globalization.CultureInfo.InvariantCulture));
+        var byColor = reopened.FindDuplicates(new DedupOptions { Threshold = -1f, Spaces = new Dictionary<string, float> { ["color"] = 1 } });
+        Assert.Equal(6, byColor.Pairs.Count);
+        foreach (var p in byColor.Pairs)
+        {
+            double want = Dot(vb.AsSpan(number[p.A] * 6, 6), vb.AsSpan(number[p.B] * 6, 6));
+            Assert.True(Math.Abs(want - p.Score) < 1e-4, $"dedup color only: {number[p.A]}-{number[p.B]} scored {p.Score}, reference {want}");
+        }
         var e = Assert.Throws<ArgumentException>(() => reopened.QueryImagesRefinedAsync([query], 1, new QueryRefinement { Spaces = new Dictionary<string, float> { ["texture"] = 1 } })
             .ToBlockingEnumerable().ToList());
         Assert.Contains("shape[0..4)", e.Message);
+        Assert.Throws<ArgumentException>(() => reopened.FindDuplicates(new DedupOptions { Spaces = new Dictionary<string, float> { ["texture"] = 1 } }));
         reopened.Dispose();
         using var writable = ImageSearchEngine.Open(db, new EngineOptions { Device = "cpu", CreateIfMissing = false, DecodeWorkers = 1 });
         writable.Whiten();
         Assert.Throws<InvalidOperationException>(() => writable.WeightSpaces(raw.Span, new Dictionary<string, float> { ["shape"] = 1 }));
+        Assert.Throws<InvalidOperationException>(() => writable.FindDuplicates(new DedupOptions { Spaces = new Dictionary<string, float> { ["shape"] = 1 } }));
     }
 
     [Fact]
