@@ -4,6 +4,7 @@
 using GpuSearch.Compute;
 using GpuSearch.Compute.Ops;
 using GpuSearch.Models.Ops;
+using GpuSearch.Tests.Models;
 using GpuSearch.Tests.Support;
 
 namespace GpuSearch.Tests.Compute;
@@ -111,7 +112,7 @@ public sealed class BackendOpsTests
         using var y = new GuardedBuffer(d, n);
         Broadcast.Unary(d.Stream, Activation.Of(op), DeviceTensor.Flat(xb, 0, n), y.View((int)n));
         var got = y.DownloadPayload<float>(d.Stream);
-        for (long i = 0; i < n; i++) AssertClose(ScalarReference.Unary(op, x[i]), got[i], UnaryTolerance(op), $"{op} n={n} [{i}]");
+        for (long i = 0; i < n; i++) AssertClose((float)CnnReference.Act(Activation.Of(op), x[i]), got[i], UnaryTolerance(op), $"{op} n={n} [{i}]");
     }
 
     private static void CheckBinary(ComputeDevice d, BroadcastOp op, long n)
@@ -126,7 +127,7 @@ public sealed class BackendOpsTests
         Broadcast.Binary(d.Stream, op, DeviceTensor.Flat(ab, 0, n), DeviceTensor.Flat(bb, 0, n), y.View((int)n));
         var got = y.DownloadPayload<float>(d.Stream);
         var tol = op == BroadcastOp.Div ? 3e-7f : 0f; // OpenCL 1.2 allows 2.5 ulp for division
-        for (long i = 0; i < n; i++) AssertClose(ScalarReference.Binary(op, a[i], b[i]), got[i], tol, $"{op} n={n} [{i}]");
+        for (long i = 0; i < n; i++) AssertClose((float)CnnReference.Binary(op, a[i], b[i]), got[i], tol, $"{op} n={n} [{i}]");
     }
 
     private static void CheckAxpby(ComputeDevice d, long n)
@@ -167,7 +168,7 @@ public sealed class BackendOpsTests
         using var y = new GuardedBuffer(d, rows);
         ReduceAxes.Rows(d.Stream, op, new DeviceTensor(xb, 0, [rows, cols]), y.View(rows));
         var got = y.DownloadPayload<float>(d.Stream);
-        var want = ScalarReference.ReduceRows(op, x, rows, cols);
+        var want = CnnReference.Reduce(op, x, [rows, cols], [1], out _);
         // Sums of cols values in float: error grows with log2(cols) in a tree, bounded loosely by cols·eps·Σ|x|.
         for (int r = 0; r < rows; r++)
         {
