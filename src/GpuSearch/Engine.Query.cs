@@ -19,7 +19,14 @@ namespace GpuSearch;
 /// bytes; for a <see cref="Stream"/> or in-memory image, every item with the same bytes; for a search by id or key, that
 /// item. No effect on decoded-pixel and vector queries (nothing identifies them).
 /// </param>
-public sealed record QueryOptions(int K, float MinScore = -1f, long? ExcludeId = null, SearchFilter? Filter = null, bool ExcludeSelf = false);
+public sealed record QueryOptions(int K, float MinScore = -1f, long? ExcludeId = null, SearchFilter? Filter = null, bool ExcludeSelf = false)
+{
+    /// <summary>
+    /// Weights of the index's named embedding spaces (<see cref="ImageSearchEngine.Spaces"/>) for this query, as
+    /// <see cref="QueryRefinement.Spaces"/>: scores become Σ u_m·cos_m / Σu (spaces not named count 0); null: as indexed.
+    /// </summary>
+    public IReadOnlyDictionary<string, float>? Spaces { get; init; }
+}
 
 public sealed partial class ImageSearchEngine
 {
@@ -109,6 +116,7 @@ public sealed partial class ImageSearchEngine
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(q.K, nameof(perQuery));
             if (!float.IsFinite(q.MinScore)) throw new ArgumentOutOfRangeException(nameof(perQuery), "MinScore must be finite");
         }
+        if (perQuery.Any(q => q.Spaces is not null)) embeddings = WeightedBySpace(embeddings, perQuery);
         var result = new IReadOnlyList<SearchHit>[perQuery.Count];
         static IReadOnlyList<SearchHit> Cut(IReadOnlyList<SearchHit> hits, QueryOptions q) =>
             hits.Where(h => h.Id != q.ExcludeId && h.Score >= q.MinScore).Take(q.K).ToArray();
@@ -127,6 +135,17 @@ public sealed partial class ImageSearchEngine
             result[i] = Cut(SearchFiltered(embeddings.Slice(i * Dimension, Dimension), q.ExcludeId is null ? q.K : q.K + 1, q.Filter), q);
         }
         return result;
+    }
+
+    /// <summary>The queries with each one's segments scaled by its <see cref="QueryOptions.Spaces"/> (still one scan for all).</summary>
+    private float[] WeightedBySpace(ReadOnlySpan<float> embeddings, IReadOnlyList<QueryOptions> perQuery)
+    {
+        var rows = embeddings.ToArray();
+        lock (_indexLock)
+            for (int i = 0; i < perQuery.Count; i++)
+                if (perQuery[i].Spaces is { } spaces)
+                    WeightSpaces(rows[(i * Dimension)..((i + 1) * Dimension)], spaces).CopyTo(rows.AsSpan(i * Dimension, Dimension));
+        return rows;
     }
 
     private float[] Rows(ReadOnlySpan<float> embeddings, int[] which)

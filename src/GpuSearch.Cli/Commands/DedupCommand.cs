@@ -23,12 +23,7 @@ internal static class DedupCommand
         var device = CliCommon.Device();
         var spaces = SpaceOptions.Spaces();
         var cmd = new Command("dedup", "Find near-duplicate images in an index: pairs and groups") { db, threshold, format, outFile, device, spaces };
-        // A malformed --space is a usage error at parse time (exit 2 before the index is opened).
-        spaces.Validators.Add(r =>
-        {
-            try { SpaceOptions.ParseSpaces(r.GetValueOrDefault<string[]>()); }
-            catch (ArgumentException e) { r.AddError(e.Message); }
-        });
+        SpaceOptions.ValidateAtParse(spaces);
         cmd.SetAction((r, _) => Task.FromResult(Run(r.GetValue(db)!, r.GetValue(threshold), r.GetValue(format)!, r.GetValue(outFile), r.GetValue(device)!, Console.Out,
             SpaceOptions.ParseSpaces(r.GetValue(spaces)))));
         return cmd;

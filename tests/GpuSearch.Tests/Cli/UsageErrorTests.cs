@@ -30,6 +30,7 @@ public sealed class UsageErrorTests : IDisposable
     [InlineData("--space '=1' needs a space name", "dedup", "{db}", "--space", "=1")]
     [InlineData("weight '-1' must be a finite number >= 0", "dedup", "{db}", "--space", "color=-1")]
     [InlineData("--space names 'color' twice", "dedup", "{db}", "--space", "color", "--space", "color=2")]
+    [InlineData("weight '' must be a finite number >= 0", "serve", "--db", "{db}", "--space", "x=")]
     [InlineData("--k must be at least 1", "knn", "--base", "{img}", "--queries", "{img}", "-k", "0", "--out", "{db}")]
     public void UsageErrorExitsTwoWithOneLineAndNoSideEffect(string expected, params string[] args)
     {
