@@ -133,10 +133,11 @@ internal sealed class LayoutOps : IOpFamily
         var inputs = n.Inputs.Where(i => i.Length > 0 && Lowering.Count(l.Shape(i)) > 0).ToArray();
         string y = n.Outputs[0];
         var shapes = inputs.Select(l.Shape).ToArray();
+        var ys = l.Shape(y);
         int axis = Lowering.Axis(n.GetInt("axis", 0), l.Shape(y).Length, n);
         l.Emit(n, inputs, [y], (s, v) =>
         {
-            Layout.Concat(s, axis, inputs.Select((name, i) => v[name].View(shapes[i])).ToList(), v[y].View(l.Shape(y)));
+            Layout.Concat(s, axis, inputs.Select((name, i) => v[name].View(shapes[i])).ToList(), v[y].View(ys));
         });
     }
 

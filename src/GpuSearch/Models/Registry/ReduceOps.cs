@@ -57,9 +57,10 @@ internal sealed class ReduceOps : IOpFamily
         if (axes is null && n.HasInput(1)) axes = l.RequireInts(n, 1);
         if ((axes is null || axes.Length == 0) && n.GetInt("noop_with_empty_axes", 0) != 0) { l.Alias(y, x); return; }
         var ax = (axes ?? []).Select(a => Lowering.Axis(a, xs.Length, n)).ToArray();
+        var ys = l.Shape(y);
         l.Emit(n, [x], [y], (s, v) =>
         {
-            ReduceAxes.Run(s, op, ax, v[x].View(xs), v[y].View(l.Shape(y)));
+            ReduceAxes.Run(s, op, ax, v[x].View(xs), v[y].View(ys));
         });
     }
 }
