@@ -1,5 +1,5 @@
-// broadcast.cl — numpy-broadcasting binary ops (Add, Sub, Mul, Div, Pow, Max, Min) and unary
-// activations on fp32 tensors. The host collapses the shapes to at most 6 dimensions and passes
+// broadcast.cl — the elementwise kernel family: numpy-broadcasting binary ops (Add, Sub, Mul, Div, Pow, Max,
+// Min), unary activations, axpby and the fp32<->fp16 storage casts, on fp32 tensors. The host collapses the shapes to at most 6 dimensions and passes
 // the output dims plus each input's element strides (0 along a broadcast dimension) as arguments.
 // Launch: global (n), local (BCAST_GROUP).
 #include "common.h"
@@ -60,4 +60,24 @@ __kernel void unary_act(const idx_t n, const __global float* restrict x, const i
                         __global float* restrict y, const idx_t y_off, const float act_a, const float act_b) {
     const idx_t i = GID0;
     if (i < n) y[y_off + i] = apply_act(x[x_off + i], act_a, act_b);
+}
+
+// y = alpha * x + beta * y
+__kernel void axpby_f32(const idx_t n, const float alpha, const __global float* restrict x, const idx_t x_off,
+                        const float beta, __global float* restrict y, const idx_t y_off) {
+    const idx_t i = GID0;
+    if (i < n) y[y_off + i] = alpha * x[x_off + i] + beta * y[y_off + i];
+}
+
+// Round-to-nearest-even fp32 -> fp16 storage, the rounding numpy and torch use.
+__kernel void f32_to_f16(const idx_t n, const __global float* restrict x, const idx_t x_off,
+                         __global half* restrict y, const idx_t y_off) {
+    const idx_t i = GID0;
+    if (i < n) vstore_half_rte(x[x_off + i], y_off + i, y);
+}
+
+__kernel void f16_to_f32(const idx_t n, const __global half* restrict x, const idx_t x_off,
+                         __global float* restrict y, const idx_t y_off) {
+    const idx_t i = GID0;
+    if (i < n) y[y_off + i] = vload_half(x_off + i, x);
 }

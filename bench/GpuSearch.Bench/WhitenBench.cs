@@ -1,6 +1,6 @@
 // `gpusearch-bench whiten`: the cost of learning a PCA-whitening, split into its two parts, each against the way it
 // was done before in the same run: the covariance as a device GEMM vs the host double loop, and the Householder +
-// implicit-QL eigensolver vs cyclic Jacobi rotations (the baseline, kept here; --no-jacobi skips it, it takes minutes
+// implicit-QL eigensolver vs cyclic Jacobi rotations (the baseline, Search/JacobiEigen; --no-jacobi skips it, it takes minutes
 // at 512-d). Synthetic vectors with a decaying spectrum stand in for an index's embeddings.
 using System.Diagnostics;
 using GpuSearch.Compute;
@@ -42,39 +42,12 @@ internal static class WhitenBench
         if (!a.Flag("--no-jacobi"))
         {
             sw.Restart();
-            var jacobi = Jacobi(host);
+            var jacobi = JacobiEigen.Decompose(host).Values;
             double jS = sw.Elapsed.TotalSeconds;
             var gap = values.Order().Zip(jacobi.Order(), (p, q) => Math.Abs(p - q)).Max() / values.Max(Math.Abs);
             Console.Write($", cyclic Jacobi {jS:F1} s ({jS / qlS:F0}×); eigenvalues agree to {gap:E1} relative");
         }
         Console.WriteLine();
         return 0;
-    }
-
-    /// <summary>The previous solver: cyclic Jacobi sweeps until the off-diagonal mass is negligible (eigenvalues only kept).</summary>
-    private static double[] Jacobi(double[,] matrix)
-    {
-        int n = matrix.GetLength(0);
-        var a = (double[,])matrix.Clone();
-        var v = new double[n, n];
-        for (int i = 0; i < n; i++) v[i, i] = 1;
-        for (int sweep = 0; sweep < 100; sweep++)
-        {
-            double off = 0, total = 0;
-            for (int p = 0; p < n; p++) for (int q = 0; q < n; q++) { total += a[p, q] * a[p, q]; if (p != q) off += a[p, q] * a[p, q]; }
-            if (off <= 1e-24 * Math.Max(total, 1e-300)) break;
-            for (int p = 0; p < n - 1; p++)
-                for (int q = p + 1; q < n; q++)
-                {
-                    if (Math.Abs(a[p, q]) < 1e-300) continue;
-                    double theta = (a[q, q] - a[p, p]) / (2 * a[p, q]);
-                    double t = theta == 0 ? 1 : Math.Sign(theta) / (Math.Abs(theta) + Math.Sqrt(theta * theta + 1));
-                    double c = 1 / Math.Sqrt(t * t + 1), s = t * c;
-                    for (int k = 0; k < n; k++) { double akp = a[k, p], akq = a[k, q]; a[k, p] = c * akp - s * akq; a[k, q] = s * akp + c * akq; }
-                    for (int k = 0; k < n; k++) { double apk = a[p, k], aqk = a[q, k]; a[p, k] = c * apk - s * aqk; a[q, k] = s * apk + c * aqk; }
-                    for (int k = 0; k < n; k++) { double vkp = v[k, p], vkq = v[k, q]; v[k, p] = c * vkp - s * vkq; v[k, q] = s * vkp + c * vkq; }
-                }
-        }
-        return Enumerable.Range(0, n).Select(i => a[i, i]).ToArray();
     }
 }

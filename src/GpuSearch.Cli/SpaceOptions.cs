@@ -1,6 +1,6 @@
 // CLI shape of multi-backbone ensembles and named embedding spaces: `index --model A --model B --weights 1,0.5
-// [--space-names a,b]` builds one index from several models; `query/eval --space NAME[=W]` weights the spaces of
-// one search. --preprocess, --output-name and --pool are then given once (for every model) or once per model.
+// [--space-names a,b]` builds one index from several models; `query/eval/dedup/serve --space NAME[=W]` weights the
+// spaces of the searches. --preprocess, --output-name and --pool are then given once (for every model) or once per model.
 using System.CommandLine;
 using System.Globalization;
 using GpuSearch.Embedding;
@@ -47,6 +47,13 @@ internal static class SpaceOptions
             CliCommon.ParsePreprocess(Pick(preprocess, i, "--preprocess"), m), Pick(outputs, i, "--output-name"),
             CliCommon.ParsePool(Pick(pools, i, "--pool")))).ToArray();
     }
+
+    /// <summary>Makes a malformed --space a usage error at parse time (exit 2 before anything is opened).</summary>
+    public static void ValidateAtParse(Option<string[]> spaces) => spaces.Validators.Add(r =>
+    {
+        try { ParseSpaces(r.GetValueOrDefault<string[]>()); }
+        catch (ArgumentException e) { r.AddError(e.Message); }
+    });
 
     /// <summary>Parses repeated <c>NAME[=W]</c> values into per-space weights, or null when none were given.</summary>
     public static IReadOnlyDictionary<string, float>? ParseSpaces(string[]? values)

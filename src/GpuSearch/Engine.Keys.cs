@@ -94,7 +94,7 @@ public sealed partial class ImageSearchEngine
     private IReadOnlyList<SearchHit> SearchFiltered(ReadOnlySpan<float> query, int k, SearchFilter filter)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (EmbeddingPipeline.CountNonFinite(query) > 0) throw new ArgumentException("the query embedding holds NaN or infinity; it cannot be searched", nameof(query));
+        if (FiniteValues.CountNonFinite(query) > 0) throw new ArgumentException("the query embedding holds NaN or infinity; it cannot be searched", nameof(query));
         return SearchLocked(query, k, () => _store.FilterIds(filter) is { Count: > 0 } ids ? IdFilter.FromIds(ids.ToArray()) : null)[0];
     }
 }

@@ -5,6 +5,7 @@
 using GpuSearch.Embedding;
 using GpuSearch.Imaging;
 using GpuSearch.IO;
+using GpuSearch.Search;
 
 namespace GpuSearch;
 
@@ -18,7 +19,14 @@ namespace GpuSearch;
 /// bytes; for a <see cref="Stream"/> or in-memory image, every item with the same bytes; for a search by id or key, that
 /// item. No effect on decoded-pixel and vector queries (nothing identifies them).
 /// </param>
-public sealed record QueryOptions(int K, float MinScore = -1f, long? ExcludeId = null, SearchFilter? Filter = null, bool ExcludeSelf = false);
+public sealed record QueryOptions(int K, float MinScore = -1f, long? ExcludeId = null, SearchFilter? Filter = null, bool ExcludeSelf = false)
+{
+    /// <summary>
+    /// Weights of the index's named embedding spaces (<see cref="ImageSearchEngine.Spaces"/>) for this query, as
+    /// <see cref="QueryRefinement.Spaces"/>: scores become Σ u_m·cos_m / Σu (spaces not named count 0); null: as indexed.
+    /// </summary>
+    public IReadOnlyDictionary<string, float>? Spaces { get; init; }
+}
 
 public sealed partial class ImageSearchEngine
 {
@@ -60,6 +68,7 @@ public sealed partial class ImageSearchEngine
         BoundedRead.CheckLength(data.Length, _options.MaxImageBytes, name);
         var img = ImageDecoder.Decode(data, name, DecodeOptions);
         if (_embedder.CheckSize(img.Width, img.Height) is { } why) throw new ArgumentException($"{name}: {why}", nameof(data));
+        img.SizeCheckedBy = this; // EmbedDecoded then submits it without a second check
         return img;
     }
 
@@ -73,8 +82,23 @@ public sealed partial class ImageSearchEngine
         ArgumentNullException.ThrowIfNull(images);
         var v = new float[images.Count * Dimension];
         if (images.Count == 0) return v;
-        QueryEmbedder.Embed(images, v);
+        CheckSizesOnce(images, nameof(images));
+        QueryEmbedder.EmbedChecked(images, v);
         return v;
+    }
+
+    /// <summary>
+    /// The size check of a batch of decoded images, made once: images from this engine's <see cref="Decode"/> were
+    /// checked there, others (made by the caller) are checked here; the embedder then submits them unchecked.
+    /// </summary>
+    private void CheckSizesOnce(IReadOnlyList<DecodedImage> images, string paramName)
+    {
+        for (int i = 0; i < images.Count; i++)
+        {
+            if (images[i] is not { } img) throw new ArgumentNullException(paramName, $"image {i} is null");
+            if (!ReferenceEquals(img.SizeCheckedBy, this) && _embedder.CheckSize(img.Width, img.Height) is { } why)
+                throw new ArgumentException($"image {i}: {why}", paramName);
+        }
     }
 
     /// <summary>
@@ -92,6 +116,7 @@ public sealed partial class ImageSearchEngine
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(q.K, nameof(perQuery));
             if (!float.IsFinite(q.MinScore)) throw new ArgumentOutOfRangeException(nameof(perQuery), "MinScore must be finite");
         }
+        if (perQuery.Any(q => q.Spaces is not null)) embeddings = WeightedBySpace(embeddings, perQuery);
         var result = new IReadOnlyList<SearchHit>[perQuery.Count];
         static IReadOnlyList<SearchHit> Cut(IReadOnlyList<SearchHit> hits, QueryOptions q) =>
             hits.Where(h => h.Id != q.ExcludeId && h.Score >= q.MinScore).Take(q.K).ToArray();
@@ -110,6 +135,17 @@ public sealed partial class ImageSearchEngine
             result[i] = Cut(SearchFiltered(embeddings.Slice(i * Dimension, Dimension), q.ExcludeId is null ? q.K : q.K + 1, q.Filter), q);
         }
         return result;
+    }
+
+    /// <summary>The queries with each one's segments scaled by its <see cref="QueryOptions.Spaces"/> (still one scan for all).</summary>
+    private float[] WeightedBySpace(ReadOnlySpan<float> embeddings, IReadOnlyList<QueryOptions> perQuery)
+    {
+        var rows = embeddings.ToArray();
+        lock (_indexLock)
+            for (int i = 0; i < perQuery.Count; i++)
+                if (perQuery[i].Spaces is { } spaces)
+                    WeightSpaces(rows[(i * Dimension)..((i + 1) * Dimension)], spaces).CopyTo(rows.AsSpan(i * Dimension, Dimension));
+        return rows;
     }
 
     private float[] Rows(ReadOnlySpan<float> embeddings, int[] which)
@@ -145,7 +181,7 @@ public sealed partial class ImageSearchEngine
     public IReadOnlyList<SearchHit> SearchVector(ReadOnlySpan<float> vector, QueryOptions options)
     {
         if (vector.Length != Dimension) throw new ArgumentException($"the vector must hold {Dimension} floats, got {vector.Length}", nameof(vector));
-        if (EmbeddingPipeline.CountNonFinite(vector) > 0) throw new ArgumentException("the vector holds a non-finite value", nameof(vector));
+        if (FiniteValues.CountNonFinite(vector) > 0) throw new ArgumentException("the vector holds a non-finite value", nameof(vector));
         var v = vector.ToArray();
         double norm = 0;
         foreach (var x in v) norm += (double)x * x;

@@ -5,6 +5,7 @@
 using GpuSearch.Embedding;
 using GpuSearch.Imaging;
 using GpuSearch.IO;
+using GpuSearch.Search;
 using GpuSearch.Store;
 
 namespace GpuSearch;
@@ -105,11 +106,7 @@ public sealed partial class ImageSearchEngine
     {
         ArgumentNullException.ThrowIfNull(images);
         CheckQuery(options);
-        for (int i = 0; i < images.Count; i++)
-        {
-            if (images[i] is not { } img) throw new ArgumentNullException(nameof(images), $"image {i} is null");
-            if (_embedder.CheckSize(img.Width, img.Height) is { } why) throw new ArgumentException($"image {i}: {why}", nameof(images));
-        }
+        CheckSizesOnce(images, nameof(images)); // the passes below submit without checking again
         return Task.Run<IReadOnlyList<IReadOnlyList<SearchHit>>>(() =>
         {
             if (images.Count == 0) return [];
@@ -119,9 +116,9 @@ public sealed partial class ImageSearchEngine
                 cancellationToken.ThrowIfCancellationRequested();
                 int n = Math.Min(MaxBatch, images.Count - start);
                 var chunk = vectors.AsSpan(start * Dimension, n * Dimension);
-                QueryEmbedder.Embed(images.Skip(start).Take(n).ToArray(), chunk);
+                QueryEmbedder.EmbedChecked(images.Skip(start).Take(n).ToArray(), chunk);
                 for (int q = 0; q < n; q++)
-                    if (EmbeddingPipeline.CountNonFinite(chunk.Slice(q * Dimension, Dimension)) is > 0 and var bad)
+                    if (FiniteValues.CountNonFinite(chunk.Slice(q * Dimension, Dimension)) is > 0 and var bad)
                         throw new ArgumentException($"image {start + q}: the model's output holds {bad} NaN or infinite value(s); it cannot be searched", nameof(images));
             }
             cancellationToken.ThrowIfCancellationRequested();

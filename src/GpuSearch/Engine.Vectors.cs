@@ -4,6 +4,7 @@
 // transaction for the whole batch.
 using System.Runtime.InteropServices;
 using GpuSearch.Embedding;
+using GpuSearch.Search;
 using GpuSearch.Store;
 
 namespace GpuSearch;
@@ -58,7 +59,7 @@ public sealed partial class ImageSearchEngine
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (vector.Length != Dimension) throw new ArgumentException($"{owner}: the vector must hold {Dimension} floats, got {vector.Length}");
-        if (EmbeddingPipeline.CountNonFinite(vector) is > 0 and var bad) throw new ArgumentException($"{owner}: the vector holds {bad} NaN or infinite value(s); it is not stored");
+        if (FiniteValues.CountNonFinite(vector) is > 0 and var bad) throw new ArgumentException($"{owner}: the vector holds {bad} NaN or infinite value(s); it is not stored");
         double norm = 0;
         foreach (var x in vector) norm += (double)x * x;
         if (norm == 0) throw new ArgumentException($"{owner}: the vector is all zeros");

@@ -154,7 +154,7 @@ public sealed partial class ImageSearchEngine : IDisposable
         if (embeddings.Length == 0 || embeddings.Length % Dimension != 0)
             throw new ArgumentException($"embeddings must hold Q × {Dimension} floats, got {embeddings.Length}", nameof(embeddings));
         for (int q = 0; q < embeddings.Length / Dimension; q++)
-            if (EmbeddingPipeline.CountNonFinite(embeddings.Slice(q * Dimension, Dimension)) > 0)
+            if (FiniteValues.CountNonFinite(embeddings.Slice(q * Dimension, Dimension)) > 0)
                 throw new ArgumentException($"embedding row {q} holds NaN or infinity; it cannot be searched", nameof(embeddings));
         return SearchLocked(embeddings, k, allow: null);
     }

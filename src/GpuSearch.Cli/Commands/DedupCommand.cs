@@ -1,6 +1,7 @@
-// `gpusearch dedup DB [--threshold T] [--format table|csv|json|html] [--out FILE]`: near-duplicate pairs and
-// groups of an index (identical files by content hash, then all pairs above the cosine threshold, searched
-// on the device in tiles). html shows each group side by side on an offline contact sheet.
+// `gpusearch dedup DB [--threshold T] [--format table|csv|json|html] [--out FILE] [--space NAME[=W]]...`: near-duplicate
+// pairs and groups of an index (identical files by content hash, then all pairs above the cosine threshold, searched
+// on the device in tiles, by the weighted embedding spaces with --space). html shows each group side by side on an
+// offline contact sheet.
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
@@ -20,17 +21,21 @@ internal static class DedupCommand
         format.AcceptOnlyFromAmong("table", "csv", "json", "html");
         var outFile = new Option<string?>("--out") { Description = "Write to this file instead of stdout (html: default duplicates.html)" };
         var device = CliCommon.Device();
-        var cmd = new Command("dedup", "Find near-duplicate images in an index: pairs and groups") { db, threshold, format, outFile, device };
-        cmd.SetAction((r, _) => Task.FromResult(Run(r.GetValue(db)!, r.GetValue(threshold), r.GetValue(format)!, r.GetValue(outFile), r.GetValue(device)!, Console.Out)));
+        var spaces = SpaceOptions.Spaces();
+        var cmd = new Command("dedup", "Find near-duplicate images in an index: pairs and groups") { db, threshold, format, outFile, device, spaces };
+        SpaceOptions.ValidateAtParse(spaces);
+        cmd.SetAction((r, _) => Task.FromResult(Run(r.GetValue(db)!, r.GetValue(threshold), r.GetValue(format)!, r.GetValue(outFile), r.GetValue(device)!, Console.Out,
+            SpaceOptions.ParseSpaces(r.GetValue(spaces)))));
         return cmd;
     }
 
-    public static int Run(string db, float threshold, string format, string? outFile, string device, TextWriter stdout)
+    public static int Run(string db, float threshold, string format, string? outFile, string device, TextWriter stdout,
+        IReadOnlyDictionary<string, float>? spaces = null)
     {
         if (!float.IsFinite(threshold) || threshold < -1 || threshold > 1)
             throw new ArgumentOutOfRangeException(nameof(threshold), threshold, "--threshold must be a cosine similarity in [-1, 1]");
         using var engine = ImageSearchEngine.Open(db, new EngineOptions { Device = device, CreateIfMissing = false });
-        var report = engine.FindDuplicates(new DedupOptions { Threshold = threshold });
+        var report = engine.FindDuplicates(new DedupOptions { Threshold = threshold, Spaces = spaces });
         var paths = engine.Items().ToDictionary(i => i.Id, i => i.Path);
         if (format == "html") outFile ??= "duplicates.html";
         using var file = outFile is null ? null : new StreamWriter(outFile);

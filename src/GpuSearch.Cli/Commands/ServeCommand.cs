@@ -1,4 +1,4 @@
-// `gpusearch serve --db DB [--urls URL] [--api-key KEY] [--insecure] [--max-upload 32MB] [--device D] [--writable]`:
+// `gpusearch serve --db DB [--urls URL] [--api-key KEY] [--insecure] [--max-upload 32MB] [--device D] [--writable] [--space NAME[=W]]...`:
 // the search API and web page on Kestrel (Serve/). Loopback by default; read-only beside writers unless --writable.
 using System.CommandLine;
 using System.Globalization;
@@ -23,7 +23,9 @@ internal static class ServeCommand
         var batch = CliCommon.Batch();
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Console log level (Information logs every request)", DefaultValueFactory = _ => LogLevel.Warning };
         var device = CliCommon.Device();
-        var cmd = new Command("serve", "Serve the index over HTTP: a search API and a web page") { db, urls, apiKey, insecure, maxUpload, writable, noBatching, maxDuplicateItems, batch, logLevel, device };
+        var spaces = SpaceOptions.Spaces();
+        var cmd = new Command("serve", "Serve the index over HTTP: a search API and a web page") { db, urls, apiKey, insecure, maxUpload, writable, noBatching, maxDuplicateItems, batch, logLevel, device, spaces };
+        SpaceOptions.ValidateAtParse(spaces);
         cmd.SetAction((r, ct) =>
         {
             var options = new ServeOptions
@@ -35,6 +37,7 @@ internal static class ServeCommand
                 Batching = !r.GetValue(noBatching),
                 MaxDuplicateItems = r.GetValue(maxDuplicateItems) is >= 0 and var m ? m : throw new ArgumentException("--max-duplicate-items must be 0 or more"),
                 LogLevel = r.GetValue(logLevel),
+                Spaces = SpaceOptions.ParseSpaces(r.GetValue(spaces)),
             };
             var engine = new EngineOptions
             {
@@ -49,6 +52,7 @@ internal static class ServeCommand
     {
         BindPolicy.Check(options); // a usage error before the model loads
         using var engine = ImageSearchEngine.Open(db, engineOptions);
+        if (options.Spaces is not null) engine.WeightSpaces(new float[engine.Dimension], options.Spaces); // unknown space: refused before listening
         await using var host = await ServeHost.StartAsync(engine, options, ct);
         stdout.WriteLine($"gpusearch serve: {engine.Count} images in {engine.Folder} ({(engine.IsReadOnly ? "read-only" : "writable")}), " +
                          $"{engine.Device.Name}; listening on {string.Join(", ", host.Addresses)} (Ctrl+C stops)");

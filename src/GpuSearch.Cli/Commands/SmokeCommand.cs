@@ -5,6 +5,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using GpuSearch.Compute;
 using GpuSearch.Compute.Ops;
+using GpuSearch.Models.Ops;
 
 namespace GpuSearch.Cli.Commands;
 
@@ -37,7 +38,7 @@ internal static class SmokeCommand
 
         var compile = Stopwatch.StartNew();
         Gemm.Run(s, n, n, n, da, db, dc); // first run includes compilation (or a disk-cache load)
-        Eltwise.Unary(s, UnaryOp.Relu, (long)n * n, dc, dc);
+        Broadcast.Unary(s, Activation.Relu, DeviceTensor.Flat(dc, 0, (long)n * n), DeviceTensor.Flat(dc, 0, (long)n * n));
         s.Synchronize();
         compile.Stop();
 
@@ -70,7 +71,7 @@ internal static class SmokeCommand
         else
         {
             output.WriteLine($"device   {dev.Info.Id} ({dev.Info.Name})");
-            output.WriteLine($"compile  {compile.Elapsed.TotalMilliseconds:F0} ms (gemm.cl + eltwise.cl, first run; cached on disk afterwards)");
+            output.WriteLine($"compile  {compile.Elapsed.TotalMilliseconds:F0} ms (gemm.cl + broadcast.cl, first run; cached on disk afterwards)");
             output.WriteLine($"gemm     {n}×{n}×{n}: {gemmMs:F2} ms, {gflops:F1} GFLOP/s");
             output.WriteLine($"check    max |error| vs CPU on 64 samples: {maxErr:G3} → {(ok ? "OK" : "MISMATCH")}");
         }

@@ -19,7 +19,7 @@ internal sealed record DuplicateGroup(IReadOnlyList<DuplicateMember> Members, IR
 
 internal sealed record DuplicatesResponse(float Threshold, long Items, int TruncatedItems, IReadOnlyList<DuplicateGroup> Groups, double ComputeMs);
 
-internal sealed class DuplicateGroups(ImageSearchEngine engine, long maxItems)
+internal sealed class DuplicateGroups(ImageSearchEngine engine, long maxItems, IReadOnlyDictionary<string, float>? spaces = null)
 {
     public const float MinThreshold = 0.5f, MaxThreshold = 1f;
     public const int MaxEntries = 8;
@@ -72,7 +72,7 @@ internal sealed class DuplicateGroups(ImageSearchEngine engine, long maxItems)
     private DuplicatesResponse Compute(float threshold)
     {
         var sw = Stopwatch.StartNew();
-        var report = engine.FindDuplicates(new DedupOptions { Threshold = threshold });
+        var report = engine.FindDuplicates(new DedupOptions { Threshold = threshold, Spaces = spaces });
         var groupOf = new Dictionary<long, int>();
         for (int g = 0; g < report.Groups.Count; g++) foreach (var id in report.Groups[g]) groupOf[id] = g;
         var pairs = report.Pairs.GroupBy(p => groupOf[p.A]).ToDictionary(g => g.Key, g => g.Select(p => new DuplicatePairScore(p.A, p.B, p.Score, p.Identical)).ToArray());

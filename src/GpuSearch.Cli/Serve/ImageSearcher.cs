@@ -4,6 +4,7 @@
 // NonFiniteEmbedding) and the other rows of its batch are still searched.
 using GpuSearch.Embedding;
 using GpuSearch.Imaging;
+using GpuSearch.Search;
 
 namespace GpuSearch.Cli.Serve;
 
@@ -59,7 +60,7 @@ internal sealed class ImageSearcher : IAsyncDisposable
         for (int i = 0; i < batch.Count; i++)
         {
             // The engine's scan refuses a whole batch for one non-finite row; take such rows out first.
-            int bad = EmbeddingPipeline.CountNonFinite(vectors.AsSpan(i * dim, dim));
+            int bad = FiniteValues.CountNonFinite(vectors.AsSpan(i * dim, dim));
             if (bad == 0) good.Add(i);
             else answers[i] = new Answer(null, new ApiException(422, EmbeddingPipeline.NonFiniteReason,
                 $"the model's output for this image holds {bad} NaN or infinite value(s); it cannot be searched"));

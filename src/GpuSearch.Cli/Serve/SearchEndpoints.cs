@@ -16,7 +16,7 @@ internal static class SearchEndpoints
         app.MapPost("/search", async (HttpRequest request, CancellationToken ct) =>
         {
             var sw = Stopwatch.StartNew();
-            var q = new QueryOptions(QueryArgs.Int(request, "k", 20, 1, options.MaxK), QueryArgs.Float(request, "min_score", -1f, -1f, 1f));
+            var q = new QueryOptions(QueryArgs.Int(request, "k", 20, 1, options.MaxK), QueryArgs.Float(request, "min_score", -1f, -1f, 1f)) { Spaces = options.Spaces };
             var excludeSelf = QueryArgs.Bool(request, "exclude_self", true);
             IReadOnlyList<SearchHit> hits;
             if (request.HasJsonContentType())

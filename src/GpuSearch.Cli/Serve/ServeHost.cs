@@ -48,7 +48,7 @@ internal sealed class ServeHost : IAsyncDisposable
 
         var app = builder.Build();
         var searcher = new ImageSearcher(engine, options);
-        var duplicates = new DuplicateGroups(engine, options.MaxDuplicateItems);
+        var duplicates = new DuplicateGroups(engine, options.MaxDuplicateItems, options.Spaces);
         app.UseMiddleware<RequestLog>();
         app.UseMiddleware<ErrorResponses>();
         // Routing's own refusals (no such route 404, wrong method 405, wrong content type 415) get a JSON body too.

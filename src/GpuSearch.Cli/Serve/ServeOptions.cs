@@ -30,6 +30,8 @@ internal sealed record ServeOptions
     public int ThumbnailSide { get; init; } = 192;
     /// <summary>GET /duplicates refuses (503) an index with more items than this: the all-pairs search is O(N²).</summary>
     public long MaxDuplicateItems { get; init; } = 20_000;
+    /// <summary>Weights of an ensemble index's named embedding spaces that every search and GET /duplicates use (as query --space); null: the whole vector.</summary>
+    public IReadOnlyDictionary<string, float>? Spaces { get; init; }
     /// <summary>Log level for the console (Warning by default: no line per request).</summary>
     public LogLevel LogLevel { get; init; } = LogLevel.Warning;
 }

@@ -27,6 +27,12 @@ public sealed record DedupOptions
     public int TileRows { get; init; } = 256;
     /// <summary>Most neighbours kept per item (a group larger than this still joins through chains of pairs).</summary>
     public int MaxNeighbours { get; init; } = 256;
+    /// <summary>
+    /// Weights of the index's named embedding spaces (<see cref="ImageSearchEngine.Spaces"/>), as
+    /// <see cref="QueryRefinement.Spaces"/>: a pair's score is Σ u_m·cos_m / Σu (spaces not named count 0), so an image
+    /// still scores 1 with itself; null scores by the whole vector as indexed.
+    /// </summary>
+    public IReadOnlyDictionary<string, float>? Spaces { get; init; }
 }
 
 /// <summary>Finds duplicate pairs and groups.</summary>

@@ -5,6 +5,7 @@
 // checked once per image; the embedder's own lock orders device work, so no caller lock is passed in.
 using System.Runtime.CompilerServices;
 using GpuSearch.Imaging;
+using GpuSearch.Search;
 
 namespace GpuSearch.Embedding;
 
@@ -115,7 +116,7 @@ internal static class EmbeddingPipeline
         if (embedder.CheckSize(image.Width, image.Height) is { } why) throw new ArgumentException($"{name}: {why}", paramName);
         var v = new float[embedder.Dimension];
         using (var pending = embedder.SubmitChecked([image])) embedder.Complete(pending, v);
-        if (CountNonFinite(v) is > 0 and var bad)
+        if (FiniteValues.CountNonFinite(v) is > 0 and var bad)
             throw new ArgumentException($"{name}: the model's output for this image holds {bad} NaN or infinite value(s); it cannot be searched or stored", paramName);
         return v;
     }
@@ -133,7 +134,7 @@ internal static class EmbeddingPipeline
         for (int r = 0; r < good.Count; r++)
         {
             var row = vectors.AsSpan(r * dim, dim);
-            int bad = CountNonFinite(row);
+            int bad = FiniteValues.CountNonFinite(row);
             if (bad > 0)
             {
                 failures[good[r].Id] = new ImageFailure(good[r].Path, NonFiniteReason,
@@ -146,14 +147,6 @@ internal static class EmbeddingPipeline
         }
         if (kept.Count == good.Count) return new EmbeddedBatch(items, good, vectors, failures);
         return new EmbeddedBatch(items, kept, vectors[..(write * dim)], failures);
-    }
-
-    /// <summary>How many values of <paramref name="row"/> are NaN or infinite.</summary>
-    public static int CountNonFinite(ReadOnlySpan<float> row)
-    {
-        int bad = 0;
-        foreach (var v in row) if (!float.IsFinite(v)) bad++;
-        return bad;
     }
 
     /// <summary>The failure of a pipeline item (decode error, or a size the model cannot take), or null when usable.</summary>

@@ -136,12 +136,22 @@ internal sealed class ImageEmbedder : IDisposable
         ArgumentNullException.ThrowIfNull(images);
         if (output.Length != (long)images.Count * Dimension)
             throw new ArgumentException($"output must hold {images.Count}×{Dimension} floats, it holds {output.Length}", nameof(output));
-        for (int i = 0; i < images.Count; i++)
-            if (CheckSize(images[i].Width, images[i].Height) is { } why) throw new ArgumentException($"image {i}: {why}", nameof(images));
+        CheckSizes(images, nameof(images));
         EmbedChecked(images, output);
     }
 
-    /// <summary><see cref="Embed"/> for images whose sizes the caller has already checked with <see cref="CheckSize"/>.</summary>
+    /// <summary>Throws naming the first image (by index) that is null or of a size the preprocessing cannot fit to the model.</summary>
+    private void CheckSizes(IReadOnlyList<DecodedImage> images, string paramName)
+    {
+        for (int i = 0; i < images.Count; i++)
+        {
+            if (images[i] is not { } img) throw new ArgumentNullException(paramName, $"image {i} is null");
+            if (CheckSize(img.Width, img.Height) is { } why) throw new ArgumentException($"image {i}: {why}", paramName);
+        }
+    }
+
+    /// <summary><see cref="Embed"/> for images whose sizes the caller has already checked (<see cref="CheckSizes"/>): every
+    /// batch goes through <see cref="SubmitChecked"/>.</summary>
     internal void EmbedChecked(IReadOnlyList<DecodedImage> images, Span<float> output)
     {
         var all = images as DecodedImage[] ?? images.ToArray();
@@ -179,8 +189,7 @@ internal sealed class ImageEmbedder : IDisposable
     public PendingEmbedding Submit(IReadOnlyList<DecodedImage> images)
     {
         ArgumentNullException.ThrowIfNull(images);
-        for (int i = 0; i < images.Count; i++)
-            if (CheckSize(images[i].Width, images[i].Height) is { } why) throw new ArgumentException($"image {i}: {why}", nameof(images));
+        CheckSizes(images, nameof(images));
         return SubmitChecked(images);
     }
 

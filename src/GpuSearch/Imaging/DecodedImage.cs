@@ -58,6 +58,12 @@ public sealed class DecodedImage
         Format = format; Orientation = orientation; HadAlpha = hadAlpha;
     }
 
+    /// <summary>
+    /// The engine whose model this image's size was checked against when it decoded it (ImageSearchEngine.Decode), so
+    /// embedding it there submits without checking again; null for images made or decoded elsewhere.
+    /// </summary>
+    internal object? SizeCheckedBy { get; set; }
+
     /// <summary>The RGB triple at (x, y).</summary>
     internal Rgb8 GetPixel(int x, int y)
     {

@@ -2,6 +2,7 @@
 // fsynced, then one SQLite transaction names them and raises the committed count. Only then does
 // Add return the ids — that return is what "reported added" means.
 using System.Globalization;
+using GpuSearch.Search;
 
 namespace GpuSearch.Store;
 
@@ -29,8 +30,7 @@ internal sealed partial class IndexStore
             if (string.IsNullOrEmpty(it.Path)) throw new ArgumentException($"item {i} has an empty path");
             if (it.Vector.Length != Metadata.Dim)
                 throw new ArgumentException($"vector for {it.Path} has {it.Vector.Length} values; this index stores {Metadata.Dim}");
-            foreach (var x in it.Vector.Span)
-                if (!float.IsFinite(x)) throw new ArgumentException($"vector for {it.Path} holds NaN or infinity; the index stores finite vectors only");
+            if (FiniteValues.CountNonFinite(it.Vector.Span) > 0) throw new ArgumentException($"vector for {it.Path} holds NaN or infinity; the index stores finite vectors only");
             var hash = ContentHash.Normalize(it.ContentHash, it.Path);
             if (it.Key is not null)
             {

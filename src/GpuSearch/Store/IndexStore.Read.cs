@@ -3,6 +3,7 @@
 // SHA-256 as it is read (one pass over bytes being read anyway) and every live row must be finite, so
 // damaged vectors are refused with the file and rows named instead of giving silently wrong results.
 using System.Runtime.InteropServices;
+using GpuSearch.Search;
 
 namespace GpuSearch.Store;
 
@@ -122,16 +123,9 @@ internal sealed partial class IndexStore
             throw new StoreCorruptException($"{path}: checksums cover {next} rows but the segment records {rows}; run `gpusearch verify`");
     }
 
-    private bool IsFinite(ReadOnlySpan<byte> row)
-    {
-        if (Metadata.StorageDType == NpyDType.Float16)
-        {
-            foreach (var h in MemoryMarshal.Cast<byte, Half>(row)) if (!Half.IsFinite(h)) return false;
-            return true;
-        }
-        foreach (var f in MemoryMarshal.Cast<byte, float>(row)) if (!float.IsFinite(f)) return false;
-        return true;
-    }
+    private bool IsFinite(ReadOnlySpan<byte> row) => Metadata.StorageDType == NpyDType.Float16
+        ? FiniteValues.CountNonFinite(MemoryMarshal.Cast<byte, Half>(row)) == 0
+        : FiniteValues.CountNonFinite(MemoryMarshal.Cast<byte, float>(row)) == 0;
 
     /// <summary>All live vectors as float32 with ids and paths, in row order.</summary>
     public StoreContents ReadAll()

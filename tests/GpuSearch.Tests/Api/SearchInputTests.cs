@@ -93,6 +93,28 @@ public sealed class SearchInputTests(ServeFixture fx)
     }
 
     [ServeFact]
+    public void ImagesTheModelCannotTakeAreRefusedByIndexBeforeAnyDevicePass()
+    {
+        // Sizes are checked once at the door: Decode checks an upload; caller-made pixels are checked by EmbedDecoded
+        // and SearchBatchAsync themselves; the device passes behind them submit without checking again.
+        var engine = fx.Engine;
+        var decoded = engine.Decode(File.ReadAllBytes(fx.Photos[0]), "q");
+        var huge = new DecodedImage(70_000, 1, new byte[210_000]); // a side beyond what the preprocessing takes
+        var e1 = Assert.Throws<ArgumentException>(() => engine.EmbedDecoded([decoded, huge]));
+        Assert.Contains("image 1", e1.Message);
+        Assert.Contains("70000", e1.Message);
+        var e2 = Assert.Throws<ArgumentException>(() => { _ = engine.SearchBatchAsync([decoded, huge], new QueryOptions(1)); });
+        Assert.Contains("image 1", e2.Message);
+        Assert.Throws<ArgumentNullException>(() => engine.EmbedDecoded([decoded, null!]));
+
+        // A decoded upload and the same pixels made by the caller embed alike (one checked at Decode, one here).
+        var copy = new DecodedImage(decoded.Width, decoded.Height, decoded.Pixels.Span);
+        var v = engine.EmbedDecoded([decoded, copy]);
+        Assert.Equal(v.AsSpan(0, engine.Dimension).ToArray(), v.AsSpan(engine.Dimension, engine.Dimension).ToArray());
+        Assert.Equal(engine.Embed([fx.Photos[0]]).Vectors.ToArray(), v.AsSpan(0, engine.Dimension).ToArray(), (a, b) => Math.Abs(a - b) < 1e-4f);
+    }
+
+    [ServeFact]
     public async Task ByKeyOnAWritableIndex()
     {
         var folder = Path.Combine(fx.Root, "keys-" + Guid.NewGuid().ToString("N"));

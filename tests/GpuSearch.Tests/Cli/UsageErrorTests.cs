@@ -27,6 +27,10 @@ public sealed class UsageErrorTests : IDisposable
     [InlineData("No device matches 'bogus'", "index", "{img}", "--db", "{db}", "--model", "{model}", "--device", "bogus")]
     [InlineData("Required argument 'inputs' missing", "index", "--db", "{db}", "--model", "{model}")]
     [InlineData("unknown command or argument 'idnex'", "idnex", "{img}", "--db", "{db}")]
+    [InlineData("--space '=1' needs a space name", "dedup", "{db}", "--space", "=1")]
+    [InlineData("weight '-1' must be a finite number >= 0", "dedup", "{db}", "--space", "color=-1")]
+    [InlineData("--space names 'color' twice", "dedup", "{db}", "--space", "color", "--space", "color=2")]
+    [InlineData("weight '' must be a finite number >= 0", "serve", "--db", "{db}", "--space", "x=")]
     [InlineData("--k must be at least 1", "knn", "--base", "{img}", "--queries", "{img}", "-k", "0", "--out", "{db}")]
     public void UsageErrorExitsTwoWithOneLineAndNoSideEffect(string expected, params string[] args)
     {

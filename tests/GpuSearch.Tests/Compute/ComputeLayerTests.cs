@@ -1,7 +1,7 @@
 // Behaviour of the compute layer on the PoCL device CI has: transfers, fills, copies, range checks,
 // errors a user can act on (unknown device, compile errors with file and line, out of memory).
 using GpuSearch.Compute;
-using GpuSearch.Compute.Ops;
+using GpuSearch.Models.Ops;
 using GpuSearch.Tests.Support;
 
 namespace GpuSearch.Tests.Compute;
@@ -79,8 +79,8 @@ public sealed class ComputeLayerTests
     {
         var e1 = Assert.Throws<FileNotFoundException>(() => Dev.GetKernel("nope.cl", "x"));
         Assert.Contains("gemm.cl", e1.Message); // lists what exists
-        var e2 = Assert.Throws<ArgumentException>(() => Dev.GetKernel("eltwise.cl", "no_such_kernel"));
-        Assert.Contains("eltwise.cl", e2.Message);
+        var e2 = Assert.Throws<ArgumentException>(() => Dev.GetKernel("broadcast.cl", "no_such_kernel"));
+        Assert.Contains("broadcast.cl", e2.Message);
     }
 
     [Fact]
@@ -121,7 +121,7 @@ public sealed class ComputeLayerTests
         using var a = Dev.Allocate(4L << 20);
         using var b = Dev.Allocate(4L << 20);
         using var start = Dev.Stream.Record();
-        for (int i = 0; i < 4; i++) Eltwise.Unary(Dev.Stream, UnaryOp.Exp, 1 << 20, a, b);
+        for (int i = 0; i < 4; i++) Broadcast.Unary(Dev.Stream, Activation.Of(ActivationKind.Exp), DeviceTensor.Flat(a, 0, 1 << 20), DeviceTensor.Flat(b, 0, 1 << 20));
         using var end = Dev.Stream.Record();
         var ms = end.ElapsedSince(start);
         Assert.True(ms > 0 && ms < 60_000, $"elapsed {ms} ms");
@@ -155,7 +155,7 @@ public sealed class ComputeLayerTests
             using var d2 = DeviceRegistry.Default.Open("cpu");
             using var x = d2.Allocate(16);
             d2.Stream.Upload<float>(x, [-1f, 2f, -3f, 4f]);
-            Eltwise.Unary(d2.Stream, UnaryOp.Abs, 4, x, x);
+            Broadcast.Unary(d2.Stream, Activation.Of(ActivationKind.Abs), DeviceTensor.Flat(x, 0, 4), DeviceTensor.Flat(x, 0, 4));
             // Abs via a kernel built after a corrupt cache entry (defines differ only by CACHE_PROBE).
             d2.GetKernel("broadcast.cl", "unary_act", defines);
             Assert.Equal([1f, 2f, 3f, 4f], d2.Stream.Download<float>(x));

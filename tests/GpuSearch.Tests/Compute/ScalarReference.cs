@@ -1,56 +1,10 @@
-// Plain scalar C# references for the foundation kernels: deliberately naive loops (no SIMD, no
-// blocking), in double where the kernel accumulates, so they are easy to trust.
-using GpuSearch.Compute.Ops;
-
+// Plain scalar C# reference for the foundation GEMM: a deliberately naive loop (no SIMD, no blocking), in double, so
+// it is easy to trust. The elementwise and reduce kernels share the model ops' code tables and their references
+// (Models/CnnReference).
 namespace GpuSearch.Tests.Compute;
 
 internal static class ScalarReference
 {
-    public static float Unary(UnaryOp op, float x) => op switch
-    {
-        UnaryOp.Copy => x,
-        UnaryOp.Relu => x > 0 ? x : 0,
-        UnaryOp.Sigmoid => (float)(1.0 / (1.0 + Math.Exp(-x))),
-        UnaryOp.Tanh => (float)Math.Tanh(x),
-        UnaryOp.Exp => (float)Math.Exp(x),
-        UnaryOp.Sqrt => (float)Math.Sqrt(x),
-        UnaryOp.Abs => Math.Abs(x),
-        UnaryOp.Neg => -x,
-        _ => throw new ArgumentOutOfRangeException(nameof(op)),
-    };
-
-    public static float Binary(BinaryOp op, float a, float b) => op switch
-    {
-        BinaryOp.Add => a + b,
-        BinaryOp.Sub => a - b,
-        BinaryOp.Mul => a * b,
-        BinaryOp.Div => a / b,
-        BinaryOp.Max => Math.Max(a, b),
-        BinaryOp.Min => Math.Min(a, b),
-        _ => throw new ArgumentOutOfRangeException(nameof(op)),
-    };
-
-    public static float[] ReduceRows(ReduceOp op, float[] x, int rows, int cols)
-    {
-        var y = new float[rows];
-        for (int r = 0; r < rows; r++)
-        {
-            double acc = op == ReduceOp.Max ? double.NegativeInfinity : 0;
-            for (int c = 0; c < cols; c++)
-            {
-                double v = x[(long)r * cols + c];
-                acc = op switch
-                {
-                    ReduceOp.Max => Math.Max(acc, v),
-                    ReduceOp.SumSquares or ReduceOp.L2Norm => acc + v * v,
-                    _ => acc + v,
-                };
-            }
-            y[r] = (float)(op switch { ReduceOp.L2Norm => Math.Sqrt(acc), ReduceOp.Mean => acc / cols, _ => acc });
-        }
-        return y;
-    }
-
     /// <summary>C = alpha·op(A)·op(B) + beta·C in double; also returns Σ|a||b| per element for error bounds.</summary>
     public static (float[] C, double[] Magnitude) Gemm(int m, int n, int k, float[] a, float[] b, float[] c0,
         float alpha, float beta, bool transA, bool transB)

@@ -1,7 +1,7 @@
 // The database-side augmentation re-rank (QueryRefinement.AugmentationNeighbours) on a small real index (tiny generated
 // CNN, 8 images) against a scalar reference computed here in double from the stored vectors: every shortlisted item
 // becomes normalise(x + Σ max(s_i, 0)^α x_i) over its n best other items, and the query is scored against those.
-using GpuSearch.Tests.Models;
+using static GpuSearch.Tests.Engine.RefinementIndex;
 using static GpuSearch.Tests.Engine.WhiteningTests;
 
 namespace GpuSearch.Tests.Engine;
@@ -9,24 +9,9 @@ namespace GpuSearch.Tests.Engine;
 [Trait("Backend", "OpenCL")]
 public sealed class DatabaseAugmentationTests : IDisposable
 {
-    private readonly TempDir _dir = new();
-    private readonly string _model, _images, _db;
+    private readonly RefinementIndex _ix = new();
 
-    public DatabaseAugmentationTests()
-    {
-        _model = Model(_dir.Path);
-        _images = Images(_dir.Path, 8);
-        _db = Path.Combine(_dir.Path, "db");
-        using var engine = ImageSearchEngine.Open(_db, Options(_model));
-        if (engine.AddImagesAsync([_images]).GetAwaiter().GetResult().Added != 8) throw new InvalidOperationException("the fixture did not index 8 images");
-    }
-
-    public void Dispose() => _dir.Dispose();
-
-    private string Image(int i) => Path.Combine(_images, $"img{i}.png");
-
-    private static IReadOnlyList<SearchHit> Query(ImageSearchEngine engine, string file, int k, QueryRefinement r) =>
-        engine.QueryImagesRefinedAsync([file], k, r).ToBlockingEnumerable().Single().Hits;
+    public void Dispose() => _ix.Dispose();
 
     private static double Dot(float[] a, double[] b) => a.Zip(b).Sum(p => p.First * p.Second);
 
@@ -59,37 +44,37 @@ public sealed class DatabaseAugmentationTests : IDisposable
     [Fact]
     public void Shortlist_is_rescored_against_the_augmented_vectors()
     {
-        using var engine = ImageSearchEngine.Open(_db, Options(_model));
-        var q = engine.Embed([Image(5)]).Vectors.ToArray();
+        using var engine = ImageSearchEngine.Open(_ix.Db, Options(_ix.ModelPath));
+        var q = engine.Embed([_ix.Image(5)]).Vectors.ToArray();
         const int n = 2;
         const float alpha = 2f;
         var want = Reference(engine, q, 5, 8, n, alpha);
-        var got = Query(engine, Image(5), 5, new QueryRefinement { AugmentationNeighbours = n, AugmentationAlpha = alpha });
+        var got = Query(engine, _ix.Image(5), 5, new QueryRefinement { AugmentationNeighbours = n, AugmentationAlpha = alpha });
         Assert.Equal(want.Select(p => p.Id), got.Select(h => h.Id));
         Assert.Equal(want.Select(p => p.Score), got.Select(h => (double)h.Score), (a, b) => Math.Abs(a - b) < 1e-5);
-        var plain = Query(engine, Image(5), 5, new QueryRefinement());
+        var plain = Query(engine, _ix.Image(5), 5, new QueryRefinement());
         Assert.NotEqual(plain.Select(h => h.Score), got.Select(h => h.Score));
     }
 
     [Fact]
     public void Only_the_shortlist_is_reranked()
     {
-        using var engine = ImageSearchEngine.Open(_db, Options(_model));
-        var q = engine.Embed([Image(2)]).Vectors.ToArray();
+        using var engine = ImageSearchEngine.Open(_ix.Db, Options(_ix.ModelPath));
+        var q = engine.Embed([_ix.Image(2)]).Vectors.ToArray();
         var want = Reference(engine, q, 2, 3, 1, 3f);
-        var got = Query(engine, Image(2), 2, new QueryRefinement { AugmentationNeighbours = 1, AugmentationShortlist = 3 });
+        var got = Query(engine, _ix.Image(2), 2, new QueryRefinement { AugmentationNeighbours = 1, AugmentationShortlist = 3 });
         Assert.Equal(want.Select(p => p.Id), got.Select(h => h.Id));
         Assert.Equal(want.Select(p => p.Score), got.Select(h => (double)h.Score), (a, b) => Math.Abs(a - b) < 1e-5);
         var plainTop3 = engine.Search(q, 3)[0].Select(h => h.Id).ToHashSet();
         Assert.All(got, h => Assert.Contains(h.Id, plainTop3));
         // k above the shortlist: the shortlist grows to k, so every hit is still returned.
-        Assert.Equal(6, Query(engine, Image(2), 6, new QueryRefinement { AugmentationNeighbours = 1, AugmentationShortlist = 3 }).Count);
+        Assert.Equal(6, Query(engine, _ix.Image(2), 6, new QueryRefinement { AugmentationNeighbours = 1, AugmentationShortlist = 3 }).Count);
     }
 
     [Fact]
     public async Task Bad_settings_are_refused_before_any_work()
     {
-        using var engine = ImageSearchEngine.Open(_db, Options(_model));
+        using var engine = ImageSearchEngine.Open(_ix.Db, Options(_ix.ModelPath));
         foreach (var bad in new[]
                  {
                      new QueryRefinement { AugmentationNeighbours = -1 },
@@ -97,6 +82,6 @@ public sealed class DatabaseAugmentationTests : IDisposable
                      new QueryRefinement { AugmentationNeighbours = 1, AugmentationAlpha = -1 },
                      new QueryRefinement { AugmentationNeighbours = 1, AugmentationShortlist = 0 },
                  })
-            await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await engine.QueryImagesRefinedAsync([Image(0)], 2, bad).ToListAsync());
+            await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await engine.QueryImagesRefinedAsync([_ix.Image(0)], 2, bad).ToListAsync());
     }
 }

@@ -1,6 +1,8 @@
 // Multi-backbone ensembles and named embedding spaces, on two tiny models generated here (different input sizes,
 // preprocessing and widths): the ensemble row equals a scalar reference built from each model alone, the index
 // remembers and fingerprints its spaces, and a per-query space weighting scores exactly Σu·cos / Σu.
+using System.Net.Http.Json;
+using GpuSearch.Dedup;
 using GpuSearch.Embedding;
 using GpuSearch.Imaging;
 using GpuSearch.Models;
@@ -131,13 +133,48 @@ public sealed class EnsembleTests : IDisposable
             int k = int.Parse(Path.GetFileNameWithoutExtension(hit.Path)[1..], System.Globalization.CultureInfo.InvariantCulture);
             Assert.True(Math.Abs(Dot(vb.AsSpan(0, 6), vb.AsSpan(k * 6, 6)) - hit.Score) < 1e-4, $"color only: {hit.Path} scored {hit.Score}");
         }
+        // Duplicates by one space (dedup --space): every pair scores that space's cosine.
+        var number = reopened.Items().ToDictionary(i => i.Id, i => int.Parse(Path.GetFileNameWithoutExtension(i.Path)[1..], System.Globalization.CultureInfo.InvariantCulture));
+        var byColor = reopened.FindDuplicates(new DedupOptions { Threshold = -1f, Spaces = new Dictionary<string, float> { ["color"] = 1 } });
+        Assert.Equal(6, byColor.Pairs.Count);
+        foreach (var p in byColor.Pairs)
+        {
+            double want = Dot(vb.AsSpan(number[p.A] * 6, 6), vb.AsSpan(number[p.B] * 6, 6));
+            Assert.True(Math.Abs(want - p.Score) < 1e-4, $"dedup color only: {number[p.A]}-{number[p.B]} scored {p.Score}, reference {want}");
+        }
+        // Per-query weights (QueryOptions.Spaces: serve --space) in every search taking QueryOptions, and over HTTP.
+        var colorOnly = new Dictionary<string, float> { ["color"] = 1 };
+        var id0 = reopened.FindItem(query)!.Id;
+        void AssertColorScores(IEnumerable<(long Id, float Score)> hits, string what)
+        {
+            foreach (var (id, score) in hits)
+            {
+                double want = Dot(vb.AsSpan(0, 6), vb.AsSpan(number[id] * 6, 6));
+                Assert.True(Math.Abs(want - score) < 1e-4, $"{what}: item {number[id]} scored {score}, reference {want}");
+            }
+        }
+        var byId = reopened.SearchById(id0, new QueryOptions(4) { Spaces = colorOnly }, excludeSelf: false)!;
+        Assert.Equal(4, byId.Count);
+        AssertColorScores(byId.Select(h => (h.Id, h.Score)), "SearchById");
+        AssertColorScores(reopened.SearchVector(raw.Span, new QueryOptions(4) { Spaces = colorOnly }).Select(h => (h.Id, h.Score)), "SearchVector");
+        await using (var host = await GpuSearch.Cli.Serve.ServeHost.StartAsync(reopened, new GpuSearch.Cli.Serve.ServeOptions { Urls = "http://127.0.0.1:0", Spaces = colorOnly }))
+        {
+            using var http = new HttpClient { BaseAddress = new Uri(host.Addresses[0]) };
+            using var answer = await http.PostAsync("/search?k=4&exclude_self=false", JsonContent.Create(new { id = id0 }));
+            using var json = System.Text.Json.JsonDocument.Parse(await answer.Content.ReadAsStringAsync());
+            var results = json.RootElement.GetProperty("results").EnumerateArray().Select(r => (r.GetProperty("id").GetInt64(), r.GetProperty("score").GetSingle())).ToArray();
+            Assert.Equal(4, results.Length);
+            AssertColorScores(results, "serve --space");
+        }
         var e = Assert.Throws<ArgumentException>(() => reopened.QueryImagesRefinedAsync([query], 1, new QueryRefinement { Spaces = new Dictionary<string, float> { ["texture"] = 1 } })
             .ToBlockingEnumerable().ToList());
         Assert.Contains("shape[0..4)", e.Message);
+        Assert.Throws<ArgumentException>(() => reopened.FindDuplicates(new DedupOptions { Spaces = new Dictionary<string, float> { ["texture"] = 1 } }));
         reopened.Dispose();
         using var writable = ImageSearchEngine.Open(db, new EngineOptions { Device = "cpu", CreateIfMissing = false, DecodeWorkers = 1 });
         writable.Whiten();
         Assert.Throws<InvalidOperationException>(() => writable.WeightSpaces(raw.Span, new Dictionary<string, float> { ["shape"] = 1 }));
+        Assert.Throws<InvalidOperationException>(() => writable.FindDuplicates(new DedupOptions { Spaces = new Dictionary<string, float> { ["shape"] = 1 } }));
     }
 
     [Fact]

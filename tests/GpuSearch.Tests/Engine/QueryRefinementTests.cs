@@ -4,7 +4,7 @@ using System.Text.Json;
 using GpuSearch.Cli;
 using GpuSearch.Cli.Commands;
 using GpuSearch.Store;
-using GpuSearch.Tests.Models;
+using static GpuSearch.Tests.Engine.RefinementIndex;
 using static GpuSearch.Tests.Engine.WhiteningTests;
 
 namespace GpuSearch.Tests.Engine;
@@ -12,38 +12,23 @@ namespace GpuSearch.Tests.Engine;
 [Trait("Backend", "OpenCL")]
 public sealed class QueryRefinementTests : IDisposable
 {
-    private readonly TempDir _dir = new();
-    private readonly string _model, _images, _db;
+    private readonly RefinementIndex _ix = new();
 
-    public QueryRefinementTests()
-    {
-        _model = Model(_dir.Path);
-        _images = Images(_dir.Path, 8);
-        _db = Path.Combine(_dir.Path, "db");
-        using var engine = ImageSearchEngine.Open(_db, Options(_model));
-        if (engine.AddImagesAsync([_images]).GetAwaiter().GetResult().Added != 8) throw new InvalidOperationException("the fixture did not index 8 images");
-    }
-
-    public void Dispose() => _dir.Dispose();
-
-    private string Image(int i) => Path.Combine(_images, $"img{i}.png");
-
-    private static IReadOnlyList<SearchHit> Query(ImageSearchEngine engine, string file, int k, QueryRefinement r) =>
-        engine.QueryImagesRefinedAsync([file], k, r).ToBlockingEnumerable().Single().Hits;
+    public void Dispose() => _ix.Dispose();
 
     private static double Dot(float[] a, float[] b) => a.Zip(b).Sum(p => (double)p.First * p.Second);
 
     [Fact]
     public void Exclude_self_drops_the_same_path_and_the_same_bytes()
     {
-        using var engine = ImageSearchEngine.Open(_db, Options(_model));
-        var self = engine.FindItem(Image(0))!.Id;
-        var plain = Query(engine, Image(0), 8, new QueryRefinement());
+        using var engine = ImageSearchEngine.Open(_ix.Db, Options(_ix.ModelPath));
+        var self = engine.FindItem(_ix.Image(0))!.Id;
+        var plain = Query(engine, _ix.Image(0), 8, new QueryRefinement());
         Assert.Equal(self, plain[0].Id);
-        Assert.Equal(plain.Skip(1).Take(3), Query(engine, Image(0), 3, new QueryRefinement { ExcludeSelf = true }));
+        Assert.Equal(plain.Skip(1).Take(3), Query(engine, _ix.Image(0), 3, new QueryRefinement { ExcludeSelf = true }));
         // A copy elsewhere has another path but the same bytes: the content hash finds it.
-        var copy = Path.Combine(Directory.CreateDirectory(Path.Combine(_dir.Path, "q")).FullName, "copy.png");
-        File.Copy(Image(0), copy);
+        var copy = Path.Combine(Directory.CreateDirectory(Path.Combine(_ix.Root, "q")).FullName, "copy.png");
+        File.Copy(_ix.Image(0), copy);
         Assert.Equal(self, Query(engine, copy, 1, new QueryRefinement())[0].Id);
         Assert.DoesNotContain(Query(engine, copy, 8, new QueryRefinement { ExcludeSelf = true }), h => h.Id == self);
         Assert.Equal(7, Query(engine, copy, 8, new QueryRefinement { ExcludeSelf = true }).Count);
@@ -52,20 +37,20 @@ public sealed class QueryRefinementTests : IDisposable
     [Fact]
     public void Min_score_keeps_exactly_the_hits_at_or_above_it()
     {
-        using var engine = ImageSearchEngine.Open(_db, Options(_model));
-        var plain = Query(engine, Image(3), 8, new QueryRefinement());
+        using var engine = ImageSearchEngine.Open(_ix.Db, Options(_ix.ModelPath));
+        var plain = Query(engine, _ix.Image(3), 8, new QueryRefinement());
         float cut = (plain[2].Score + plain[3].Score) / 2;
         Assert.True(plain[2].Score > plain[3].Score, "the fixture needs distinct scores");
-        Assert.Equal(plain.Take(3), Query(engine, Image(3), 8, new QueryRefinement { MinScore = cut }));
-        Assert.Empty(Query(engine, Image(3), 8, new QueryRefinement { MinScore = 1.5f }));
+        Assert.Equal(plain.Take(3), Query(engine, _ix.Image(3), 8, new QueryRefinement { MinScore = cut }));
+        Assert.Empty(Query(engine, _ix.Image(3), 8, new QueryRefinement { MinScore = 1.5f }));
     }
 
     [Fact]
     public void Query_expansion_searches_with_the_alpha_weighted_mean()
     {
-        using var engine = ImageSearchEngine.Open(_db, Options(_model));
+        using var engine = ImageSearchEngine.Open(_ix.Db, Options(_ix.ModelPath));
         var items = engine.Items();
-        var q = engine.Embed([Image(5)]).Vectors.ToArray();
+        var q = engine.Embed([_ix.Image(5)]).Vectors.ToArray();
         var plain = engine.Search(q, 8)[0];
         const int n = 2;
         const float alpha = 2f;
@@ -79,7 +64,7 @@ public sealed class QueryRefinementTests : IDisposable
         double norm = Math.Sqrt(expanded.Sum(v => v * v));
         var qe = expanded.Select(v => (float)(v / norm)).ToArray();
         var want = items.Select(i => (i.Id, Score: Dot(qe, engine.GetVector(i.Id)!))).OrderByDescending(p => p.Score).Take(5).ToArray();
-        var got = Query(engine, Image(5), 5, new QueryRefinement { ExpansionNeighbours = n, ExpansionAlpha = alpha });
+        var got = Query(engine, _ix.Image(5), 5, new QueryRefinement { ExpansionNeighbours = n, ExpansionAlpha = alpha });
         Assert.Equal(want.Select(p => p.Id), got.Select(h => h.Id));
         Assert.Equal(want.Select(p => p.Score), got.Select(h => (double)h.Score), (a, b) => Math.Abs(a - b) < 1e-5);
         Assert.NotEqual(plain.Take(5).Select(h => h.Score), got.Select(h => h.Score));
@@ -88,13 +73,13 @@ public sealed class QueryRefinementTests : IDisposable
     [Fact]
     public async Task Background_normalisation_subtracts_beta_times_the_mean_of_the_top_n()
     {
-        var bgDb = Path.Combine(_dir.Path, "bg");
-        using (var bgEngine = ImageSearchEngine.Open(bgDb, Options(_model)))
-            Assert.Equal(6, (await bgEngine.AddImagesAsync([Images(_dir.Path, 6, seed: 9)])).Added);
-        using var engine = ImageSearchEngine.Open(_db, Options(_model));
-        var q = engine.Embed([Image(1)]).Vectors.ToArray();
+        var bgDb = Path.Combine(_ix.Root, "bg");
+        using (var bgEngine = ImageSearchEngine.Open(bgDb, Options(_ix.ModelPath)))
+            Assert.Equal(6, (await bgEngine.AddImagesAsync([Images(_ix.Root, 6, seed: 9)])).Added);
+        using var engine = ImageSearchEngine.Open(_ix.Db, Options(_ix.ModelPath));
+        var q = engine.Embed([_ix.Image(1)]).Vectors.ToArray();
         float[][] bg;
-        using (var bgEngine = ImageSearchEngine.Open(bgDb, Options(_model) with { ReadOnly = true, CreateIfMissing = false }))
+        using (var bgEngine = ImageSearchEngine.Open(bgDb, Options(_ix.ModelPath) with { ReadOnly = true, CreateIfMissing = false }))
             bg = bgEngine.Items().Select(i => bgEngine.GetVector(i.Id)!).ToArray();
         const int n = 3;
         const float beta = 0.5f;
@@ -102,35 +87,35 @@ public sealed class QueryRefinementTests : IDisposable
         var plain = engine.Search(q, 8)[0];
         using var background = engine.LoadBackground(bgDb, n, beta);
         Assert.Equal(6, background.Count);
-        var got = Query(engine, Image(1), 8, new QueryRefinement { Background = background });
+        var got = Query(engine, _ix.Image(1), 8, new QueryRefinement { Background = background });
         Assert.Equal(plain.Select(h => h.Id), got.Select(h => h.Id)); // one query's order never changes
         Assert.Equal(plain.Select(h => h.Score - shift), got.Select(h => (double)h.Score), (a, b) => Math.Abs(a - b) < 1e-5);
         // The minimum score applies to the normalised scores.
         float cut = (got[1].Score + got[2].Score) / 2;
-        Assert.Equal(got.Take(2), Query(engine, Image(1), 8, new QueryRefinement { Background = background, MinScore = cut }));
+        Assert.Equal(got.Take(2), Query(engine, _ix.Image(1), 8, new QueryRefinement { Background = background, MinScore = cut }));
         // A background made by another model is refused, not mixed in.
-        var otherDb = Path.Combine(_dir.Path, "other");
-        using (var other = ImageSearchEngine.Open(otherDb, Options(Model(_dir.Path, seed: 11))))
-            await other.AddImagesAsync([_images]);
+        var otherDb = Path.Combine(_ix.Root, "other");
+        using (var other = ImageSearchEngine.Open(otherDb, Options(Model(_ix.Root, seed: 11))))
+            await other.AddImagesAsync([_ix.ImageFolder]);
         Assert.Throws<FingerprintMismatchException>(() => engine.LoadBackground(otherDb));
     }
 
     [Fact]
     public async Task Descriptor_stretching_scales_each_query_by_factor_times_its_nth_background_distance()
     {
-        var bgDb = Path.Combine(_dir.Path, "bg");
-        using (var bgEngine = ImageSearchEngine.Open(bgDb, Options(_model)))
-            Assert.Equal(6, (await bgEngine.AddImagesAsync([Images(_dir.Path, 6, seed: 9)])).Added);
-        using var engine = ImageSearchEngine.Open(_db, Options(_model));
+        var bgDb = Path.Combine(_ix.Root, "bg");
+        using (var bgEngine = ImageSearchEngine.Open(bgDb, Options(_ix.ModelPath)))
+            Assert.Equal(6, (await bgEngine.AddImagesAsync([Images(_ix.Root, 6, seed: 9)])).Added);
+        using var engine = ImageSearchEngine.Open(_ix.Db, Options(_ix.ModelPath));
         float[][] bg;
-        using (var bgEngine = ImageSearchEngine.Open(bgDb, Options(_model) with { ReadOnly = true, CreateIfMissing = false }))
+        using (var bgEngine = ImageSearchEngine.Open(bgDb, Options(_ix.ModelPath) with { ReadOnly = true, CreateIfMissing = false }))
             bg = bgEngine.Items().Select(i => bgEngine.GetVector(i.Id)!).ToArray();
         const int n = 2, bgN = 3;
         const float factor = 1.5f, beta = 0.5f;
         using var stretchOnly = engine.LoadBackground(bgDb, bgN, beta: 0f);
         using var both = engine.LoadBackground(bgDb, bgN, beta);
         var scales = new List<double>();
-        foreach (var image in new[] { Image(2), Image(6) })
+        foreach (var image in new[] { _ix.Image(2), _ix.Image(6) })
         {
             var q = engine.Embed([image]).Vectors.ToArray();
             var sims = bg.Select(b => Dot(q, b)).OrderDescending().ToArray();
@@ -147,10 +132,10 @@ public sealed class QueryRefinementTests : IDisposable
         }
         Assert.True(Math.Abs(scales[0] - scales[1]) > 1e-4, $"scales {scales[0]} and {scales[1]}"); // the two queries are scaled differently, which is the point
         // Refused before any work: no background, n above the background's size, a factor that is not > 0.
-        await Assert.ThrowsAsync<ArgumentException>(async () => await engine.QueryImagesRefinedAsync([Image(2)], 4, new QueryRefinement { StretchNeighbours = 1 }).ToListAsync());
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await engine.QueryImagesRefinedAsync([Image(2)], 4,
+        await Assert.ThrowsAsync<ArgumentException>(async () => await engine.QueryImagesRefinedAsync([_ix.Image(2)], 4, new QueryRefinement { StretchNeighbours = 1 }).ToListAsync());
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await engine.QueryImagesRefinedAsync([_ix.Image(2)], 4,
             new QueryRefinement { Background = stretchOnly, StretchNeighbours = 7 }).ToListAsync());
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await engine.QueryImagesRefinedAsync([Image(2)], 4,
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await engine.QueryImagesRefinedAsync([_ix.Image(2)], 4,
             new QueryRefinement { Background = stretchOnly, StretchNeighbours = 1, StretchFactor = 0f }).ToListAsync());
     }
 
@@ -159,12 +144,12 @@ public sealed class QueryRefinementTests : IDisposable
     {
         var sw = new StringWriter();
         var options = new EngineOptions { Device = "cpu", BatchSize = 4, DecodeWorkers = 2 };
-        Assert.Equal(0, await QueryCommand.RunAsync([Image(0)], _db, 8, "json", null, options, sw, default,
+        Assert.Equal(0, await QueryCommand.RunAsync([_ix.Image(0)], _ix.Db, 8, "json", null, options, sw, default,
             new QueryRefinementArgs(MinScore: -1f, ExcludeSelf: true)));
         var hits = JsonDocument.Parse(sw.ToString()).RootElement[0].GetProperty("hits").EnumerateArray().Select(h => h.GetProperty("path").GetString()).ToArray();
         Assert.Equal(7, hits.Length);
-        Assert.DoesNotContain(Path.GetFullPath(Image(0)), hits);
-        await Assert.ThrowsAsync<ArgumentException>(() => QueryCommand.RunAsync([Image(0)], _db, 8, "json", null, options, TextWriter.Null, default,
+        Assert.DoesNotContain(Path.GetFullPath(_ix.Image(0)), hits);
+        await Assert.ThrowsAsync<ArgumentException>(() => QueryCommand.RunAsync([_ix.Image(0)], _ix.Db, 8, "json", null, options, TextWriter.Null, default,
             new QueryRefinementArgs(Qe: -1)));
     }
 }

@@ -47,7 +47,7 @@ public sealed partial class CnnOpsTests
                 int[] perm = p[1] == "6d" ? [5, 0, 3, 1, 4, 2] : Perms[int.Parse(p[2])];
                 var outShape = perm.Select(a => shape[a]).ToArray();
                 using var y = new GuardedBuffer(d, x.Length);
-                Layout.Transpose(d.Stream, shape, perm, xb, 0, y.Buffer, y.Offset);
+                Layout.Transpose(d.Stream, perm, new DeviceTensor(xb, 0, shape), y.View(outShape));
                 var want = new double[x.Length];
                 for (long i = 0; i < x.Length; i++)
                 {
@@ -65,7 +65,7 @@ public sealed partial class CnnOpsTests
                 int[] steps = p[1] == "steps" ? [1, 1, 2, 3] : [-1, -2, -1, -2];
                 int[] counts = p[1] == "steps" ? [2, 2, 2, 2] : [2, 2, 3, 3];
                 using var y = new GuardedBuffer(d, Elements(counts));
-                Layout.Slice(d.Stream, shape, starts, steps, counts, xb, 0, y.Buffer, y.Offset);
+                Layout.Slice(d.Stream, starts, steps, new DeviceTensor(xb, 0, shape), y.View(counts));
                 var want = new double[Elements(counts)];
                 for (long i = 0; i < want.Length; i++)
                 {
@@ -85,7 +85,7 @@ public sealed partial class CnnOpsTests
                 var outShape = (int[])shape.Clone();
                 outShape[axis] += 3;
                 using var y = new GuardedBuffer(d, Elements(outShape));
-                Layout.Concat(d.Stream, axis, [(shape, xb, 0), (second, x2b, 0)], y.Buffer, y.Offset);
+                Layout.Concat(d.Stream, axis, [new DeviceTensor(xb, 0, shape), new DeviceTensor(x2b, 0, second)], y.View(outShape));
                 var want = new double[Elements(outShape)];
                 for (long i = 0; i < want.Length; i++)
                 {
@@ -103,7 +103,7 @@ public sealed partial class CnnOpsTests
                 int[] end = p[2] == "grow" ? [1, 0, 3, 2] : [0, 1, -2, 4];
                 var outShape = shape.Select((v, i) => v + begin[i] + end[i]).ToArray();
                 using var y = new GuardedBuffer(d, Elements(outShape));
-                Pad.Run(d.Stream, mode, shape, begin, end, 2.5f, xb, 0, y.Buffer, y.Offset);
+                Pad.Run(d.Stream, mode, begin, end, 2.5f, new DeviceTensor(xb, 0, shape), y.View(outShape));
                 var want = new double[Elements(outShape)];
                 for (long i = 0; i < want.Length; i++)
                 {
@@ -131,7 +131,7 @@ public sealed partial class CnnOpsTests
                 var xs = Random(seed + 2, 15);
                 using var xsb = Upload(d, xs);
                 using var y = new GuardedBuffer(d, Elements(big));
-                Layout.Expand(d.Stream, small, big, xsb, 0, y.Buffer, y.Offset);
+                Layout.Expand(d.Stream, new DeviceTensor(xsb, 0, small), y.View(big));
                 var want = new double[Elements(big)];
                 for (long i = 0; i < want.Length; i++) want[i] = xs[CnnReference.RavelBroadcast(CnnReference.Unravel(i, big), small)];
                 AssertClose(want, y.DownloadPayload<float>(d.Stream), 0, 0, name);

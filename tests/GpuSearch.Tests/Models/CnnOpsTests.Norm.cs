@@ -36,7 +36,7 @@ public sealed partial class CnnOpsTests
                 using var xb = Upload(d, x);
                 using var y = new GuardedBuffer(d, x.Length);
                 bool log = p[1] == "log";
-                Softmax.Run(d.Stream, outer, axis, inner, xb, 0, y.Buffer, y.Offset, log);
+                Softmax.Run(d.Stream, int.Parse(p[2]), new DeviceTensor(xb, 0, shape), y.View(shape), log);
                 // log-softmax subtracts two O(10) numbers: absolute error ~ulp(10).
                 AssertClose(CnnReference.Softmax(x, outer, axis, inner, log), y.DownloadPayload<float>(d.Stream), 4e-6, log ? 2e-6 : 1e-7, name);
                 break;
@@ -53,7 +53,8 @@ public sealed partial class CnnOpsTests
                 using var sb = Upload(d, scale);
                 using var bb = Upload(d, bias);
                 using var y = new GuardedBuffer(d, x.Length);
-                Normalization.LayerNorm(d.Stream, rows, cols, 1e-5f, xb, 0, sb, 0, hasBias ? bb : null, 0, y.Buffer, y.Offset);
+                Normalization.LayerNorm(d.Stream, 1e-5f, new DeviceTensor(xb, 0, [rows, cols]), DeviceTensor.Flat(sb, 0, cols),
+                    hasBias ? DeviceTensor.Flat(bb, 0, cols) : null, y.View(rows, cols));
                 var want = new double[x.Length];
                 for (int r = 0; r < rows; r++)
                 {
@@ -80,7 +81,8 @@ public sealed partial class CnnOpsTests
                 using var mb = Upload(d, mean);
                 using var vb = Upload(d, variance);
                 using var y = new GuardedBuffer(d, x.Length);
-                Normalization.BatchNorm(d.Stream, n, c, inner, 1e-3f, xb, 0, (sb, 0), (bb, 0), (mb, 0), (vb, 0), y.Buffer, y.Offset);
+                Normalization.BatchNorm(d.Stream, 1e-3f, new DeviceTensor(xb, 0, dims), DeviceTensor.Flat(sb, 0, c), DeviceTensor.Flat(bb, 0, c),
+                    DeviceTensor.Flat(mb, 0, c), DeviceTensor.Flat(vb, 0, c), y.View(dims));
                 var want = new double[x.Length];
                 for (long i = 0; i < x.Length; i++)
                 {
@@ -98,7 +100,7 @@ public sealed partial class CnnOpsTests
                 using var xb = Upload(d, x);
                 var want = CnnReference.Reduce(op, x, NormShape, axes, out var outShape);
                 using var y = new GuardedBuffer(d, want.Length);
-                ReduceAxes.Run(d.Stream, op, NormShape, axes, xb, 0, y.Buffer, y.Offset);
+                ReduceAxes.Run(d.Stream, op, axes, new DeviceTensor(xb, 0, NormShape), y.View(outShape));
                 Assert.Equal(outShape, ReduceAxes.OutputShape(NormShape, axes, keepDims: true));
                 AssertClose(want, y.DownloadPayload<float>(d.Stream), 2e-6, 1e-6, name);
                 break;

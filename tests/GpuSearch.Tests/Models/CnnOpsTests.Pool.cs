@@ -53,7 +53,7 @@ public sealed partial class CnnOpsTests
             var gx = Random(Seed(name), (long)planes * size);
             using var gb = Upload(d, gx);
             using var gy = new GuardedBuffer(d, planes);
-            Pool2d.Global(d.Stream, p[1] == "gmax", planes, size, gb, 0, gy.Buffer, gy.Offset);
+            Pool2d.Global(d.Stream, p[1] == "gmax", new DeviceTensor(gb, 0, [2, 3, hw[0], hw[1]]), gy.View(2, 3, 1, 1));
             var want = new double[planes];
             for (int i = 0; i < planes; i++)
             {
@@ -68,8 +68,10 @@ public sealed partial class CnnOpsTests
         var x = Random(Seed(name), (long)s.Batch * s.Channels * s.Height * s.Width, -5f, 5f);
         using var xb = Upload(d, x);
         using var y = new GuardedBuffer(d, (long)s.Batch * s.Channels * s.OutHeight * s.OutWidth);
-        if (max) Pool2d.Max(d.Stream, s, xb, 0, y.Buffer, y.Offset);
-        else Pool2d.Average(d.Stream, s, xb, 0, y.Buffer, y.Offset, incl);
+        var xv = new DeviceTensor(xb, 0, [s.Batch, s.Channels, s.Height, s.Width]);
+        var yv = y.View(s.Batch, s.Channels, s.OutHeight, s.OutWidth);
+        if (max) Pool2d.Max(d.Stream, s, xv, yv);
+        else Pool2d.Average(d.Stream, s, xv, yv, incl);
         AssertClose(CnnReference.Pool(s, x, max, incl), y.DownloadPayload<float>(d.Stream), 1e-6, 1e-6, name);
     }
 

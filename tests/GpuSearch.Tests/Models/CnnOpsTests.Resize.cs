@@ -47,7 +47,7 @@ public sealed partial class CnnOpsTests
         using var tb = new GuardedBuffer(d, table.Length);
         tb.Upload<float>(d.Stream, table);
         using var yb = new GuardedBuffer(d, (long)n * c * oh * ow);
-        Resize2d.Run(d.Stream, shape, xb.Buffer, xb.Offset, tb.Buffer, tb.Offset, yb.Buffer, yb.Offset);
+        Resize2d.Run(d.Stream, shape, xb.View(n, c, h, w), tb.View(table.Length), yb.View(n, c, oh, ow));
         var want = ResizeReference(x, n * c, h, w, oh, ow, sh, sw, p[0], p[1], p[2]);
         // Nearest copies exactly; linear is a handful of float multiply-adds.
         AssertClose(want, yb.DownloadPayload<float>(d.Stream), p[0] == "nearest" ? 0 : 1e-6, p[0] == "nearest" ? 0 : 1e-6, name);

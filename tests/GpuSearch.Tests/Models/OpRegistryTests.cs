@@ -45,24 +45,6 @@ public sealed class OpRegistryTests
         Assert.False(OpRegistry.IsSupported("Elu"));
     }
 
-    [Fact]
-    public void FoundationKernelOpCodesAreTheModelKernelsCodes()
-    {
-        // One elementwise/reduce kernel family, one code table: the foundation enums are views of the model enums.
-        foreach (var op in Enum.GetValues<GpuSearch.Compute.Ops.UnaryOp>())
-            Assert.Equal(op == GpuSearch.Compute.Ops.UnaryOp.Copy ? ActivationKind.None : Enum.Parse<ActivationKind>(op.ToString()), (ActivationKind)(int)op);
-        foreach (var op in Enum.GetValues<GpuSearch.Compute.Ops.BinaryOp>())
-            Assert.Equal(Enum.Parse<BroadcastOp>(op.ToString()), (BroadcastOp)(int)op);
-        foreach (var op in Enum.GetValues<GpuSearch.Compute.Ops.ReduceOp>())
-        {
-            var name = op switch
-            {
-                GpuSearch.Compute.Ops.ReduceOp.L2Norm => "L2", GpuSearch.Compute.Ops.ReduceOp.SumSquares => "SumSquare", _ => op.ToString(),
-            };
-            Assert.Equal(Enum.Parse<AxisReduceOp>(name), (AxisReduceOp)(int)op);
-        }
-    }
-
     public static TheoryData<string> FormerlyRefusedOps() =>
         ["Abs", "Exp", "Expand", "Log", "LogSoftmax", "Neg", "Reciprocal", "ReduceMax", "ReduceMin", "ReduceSum", "ReduceSumSquare"];
 

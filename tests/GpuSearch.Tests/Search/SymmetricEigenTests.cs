@@ -1,5 +1,5 @@
 // The Householder + implicit-QL eigensolver against an independent scalar reference (cyclic Jacobi rotations, the
-// solver it replaced, kept here), and the device-GEMM covariance against the double-precision host sum: on random
+// solver it replaced: Search/JacobiEigen), and the device-GEMM covariance against the double-precision host sum: on random
 // symmetric matrices, repeated eigenvalues, rank-deficient covariances (a gallery smaller than the dimension) and
 // the corner sizes 1 and 2.
 using GpuSearch.Search;
@@ -74,7 +74,7 @@ public class SymmetricEigenTests(ITestOutputHelper output)
         var a = Case(name);
         int n = a.GetLength(0);
         var (values, vectors) = SymmetricEigen.Decompose(a);
-        var (refValues, _) = JacobiReference(a);
+        var (refValues, _) = JacobiEigen.Decompose(a);
         double scale = Math.Max(1e-300, refValues.Max(Math.Abs));
         var got = values.Order().ToArray();
         var want = refValues.Order().ToArray();
@@ -152,34 +152,5 @@ public class SymmetricEigenTests(ITestOutputHelper output)
             }
         }
         for (int c = 0; c < 16; c++) Assert.True(Math.Abs(host.Variances[c] - device.Variances[c]) <= 1e-5 * host.Variances[0], $"variance {c}");
-    }
-
-    /// <summary>Cyclic Jacobi rotations until the off-diagonal mass vanishes: slow (many n³ sweeps), simple, exact.</summary>
-    internal static (double[] Values, double[,] Vectors) JacobiReference(double[,] matrix)
-    {
-        int n = matrix.GetLength(0);
-        var a = (double[,])matrix.Clone();
-        var v = new double[n, n];
-        for (int i = 0; i < n; i++) v[i, i] = 1;
-        for (int sweep = 0; sweep < 100; sweep++)
-        {
-            double off = 0, total = 0;
-            for (int p = 0; p < n; p++) for (int q = 0; q < n; q++) { total += a[p, q] * a[p, q]; if (p != q) off += a[p, q] * a[p, q]; }
-            if (off <= 1e-26 * Math.Max(total, 1e-300)) break;
-            for (int p = 0; p < n - 1; p++)
-                for (int q = p + 1; q < n; q++)
-                {
-                    if (Math.Abs(a[p, q]) < 1e-300) continue;
-                    double theta = (a[q, q] - a[p, p]) / (2 * a[p, q]);
-                    double t = theta == 0 ? 1 : Math.Sign(theta) / (Math.Abs(theta) + Math.Sqrt(theta * theta + 1));
-                    double c = 1 / Math.Sqrt(t * t + 1), s = t * c;
-                    for (int k = 0; k < n; k++) { double akp = a[k, p], akq = a[k, q]; a[k, p] = c * akp - s * akq; a[k, q] = s * akp + c * akq; }
-                    for (int k = 0; k < n; k++) { double apk = a[p, k], aqk = a[q, k]; a[p, k] = c * apk - s * aqk; a[q, k] = s * apk + c * aqk; }
-                    for (int k = 0; k < n; k++) { double vkp = v[k, p], vkq = v[k, q]; v[k, p] = c * vkp - s * vkq; v[k, q] = s * vkp + c * vkq; }
-                }
-        }
-        var values = new double[n];
-        for (int i = 0; i < n; i++) values[i] = a[i, i];
-        return (values, v);
     }
 }

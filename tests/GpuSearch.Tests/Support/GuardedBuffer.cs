@@ -23,6 +23,10 @@ internal sealed class GuardedBuffer : IDisposable
         device.Stream.Fill(Buffer, Sentinel);
     }
 
+    /// <summary>The payload as a contiguous tensor view (fp16 storage for 2-byte elements).</summary>
+    public GpuSearch.Models.Ops.DeviceTensor View(params int[] shape) =>
+        new(Buffer, Offset, shape, null, _elementSize == 2 ? GpuSearch.Models.Ops.TensorStorage.F16 : GpuSearch.Models.Ops.TensorStorage.F32);
+
     public void Upload<T>(ComputeStream s, ReadOnlySpan<T> data) where T : unmanaged => s.Upload(Buffer, data, Offset * _elementSize);
 
     public T[] DownloadPayload<T>(ComputeStream s) where T : unmanaged

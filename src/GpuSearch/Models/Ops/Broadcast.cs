@@ -1,4 +1,5 @@
-// Host side of kernels/broadcast.cl: numpy-broadcasting binary ops and unary activations on fp32 tensors.
+// Host side of kernels/broadcast.cl, the one elementwise family: numpy-broadcasting binary ops, unary activations,
+// axpby and the fp16 storage casts. Op codes: BroadcastOp (BIN_OP) and ActivationKind (ACT of activation.h).
 using GpuSearch.Compute;
 
 namespace GpuSearch.Models.Ops;
@@ -6,7 +7,7 @@ namespace GpuSearch.Models.Ops;
 /// <summary>Binary ops with broadcasting (values match BIN_OP in broadcast.cl).</summary>
 internal enum BroadcastOp { Add = 0, Sub = 1, Mul = 2, Div = 3, Pow = 4, Max = 5, Min = 6 }
 
-/// <summary>Elementwise ops on fp32 tensors with numpy broadcasting. Offsets are in elements.</summary>
+/// <summary>Elementwise ops on fp32 tensor views, binary ones with numpy broadcasting.</summary>
 internal static class Broadcast
 {
     private const int Group = 256;
@@ -89,5 +90,30 @@ internal static class Broadcast
         var k = stream.Device.GetKernel("broadcast.cl", "unary_act", new KernelDefines().Set("ACT", (int)act.Kind));
         stream.Launch(k, [n], [Group], new KernelArgs().Long(n).Buffer(x.Buffer).Long(x.Offset).Buffer(y.Buffer).Long(y.Offset)
             .Float(act.Alpha).Float(act.Beta));
+    }
+
+    /// <summary><c>y[i] = alpha·x[i] + beta·y[i]</c> (x and y of equal element count).</summary>
+    public static void Axpby(ComputeStream stream, float alpha, DeviceTensor x, float beta, DeviceTensor y)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        long n = x.Count;
+        x.Require(nameof(x), n, TensorStorage.F32);
+        y.Require(nameof(y), n, TensorStorage.F32);
+        if (n == 0) return;
+        var k = stream.Device.GetKernel("broadcast.cl", "axpby_f32");
+        stream.Launch(k, [n], [Group], new KernelArgs().Long(n).Float(alpha).Buffer(x.Buffer).Long(x.Offset).Float(beta).Buffer(y.Buffer).Long(y.Offset));
+    }
+
+    /// <summary>Converts between fp32 and fp16 storage (to fp16: round to nearest even), by the views' storage types.</summary>
+    public static void Cast(ComputeStream stream, DeviceTensor x, DeviceTensor y)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (x.DType == y.DType) throw new ArgumentException($"cast from {x.DType} to itself", nameof(y));
+        long n = x.Count;
+        x.Require(nameof(x), n, x.DType);
+        y.Require(nameof(y), n, y.DType);
+        if (n == 0) return;
+        var k = stream.Device.GetKernel("broadcast.cl", y.DType == TensorStorage.F16 ? "f32_to_f16" : "f16_to_f32");
+        stream.Launch(k, [n], [Group], new KernelArgs().Long(n).Buffer(x.Buffer).Long(x.Offset).Buffer(y.Buffer).Long(y.Offset));
     }
 }

@@ -3,7 +3,7 @@ using GpuSearch.Compute;
 
 namespace GpuSearch.Models.Ops;
 
-/// <summary>Data-movement ops on fp32 tensors (row-major shapes, element offsets).</summary>
+/// <summary>Data-movement ops on contiguous fp32 views.</summary>
 internal static class Layout
 {
     private const int Group = 256;
@@ -31,91 +31,86 @@ internal static class Layout
         stream.Launch(k, [n], [Group], args.Buffer(x).Long(xOffset).Buffer(y).Long(yOffset));
     }
 
-    /// <summary>Transpose: output dim i is input dim perm[i].</summary>
-    public static void Transpose(ComputeStream stream, int[] shape, int[] perm, DeviceBuffer x, long xOffset, DeviceBuffer y, long yOffset)
+    /// <summary>Transpose: output dim i is input dim perm[i]; y holds x's elements in the permuted order.</summary>
+    public static void Transpose(ComputeStream stream, int[] perm, DeviceTensor x, DeviceTensor y)
     {
-        ArgumentNullException.ThrowIfNull(shape);
         ArgumentNullException.ThrowIfNull(perm);
+        var shape = x.Shape;
         if (perm.Length != shape.Length || perm.Order().Where((p, i) => p != i).Any())
             throw new ArgumentException($"perm [{string.Join(",", perm)}] is not a permutation of {shape.Length} axes", nameof(perm));
-        var n = OpCheck.Count(shape);
-        OpCheck.Range(x, xOffset, n, nameof(x));
-        OpCheck.Range(y, yOffset, n, nameof(y));
-        var inStrides = StridedIndex.Contiguous(shape);
+        var n = x.Count;
+        x.Require(nameof(x), n, TensorStorage.F32);
+        y.Require(nameof(y), n, TensorStorage.F32);
         var outShape = perm.Select(p => shape[p]).ToArray();
-        StridedCopy(stream, outShape, perm.Select(p => inStrides[p]).ToArray(), StridedIndex.Contiguous(outShape), x, xOffset, y, yOffset);
+        StridedCopy(stream, outShape, perm.Select(p => x.Strides[p]).ToArray(), StridedIndex.Contiguous(outShape), x.Buffer, x.Offset, y.Buffer, y.Offset);
     }
 
-    /// <summary>Slice with already normalised per-axis (start, step, count): y[i] = x[start + i·step] on every axis.</summary>
-    /// <param name="shape">Input shape.</param>
+    /// <summary>Slice with already normalised per-axis (start, step): y[i] = x[start + i·step] on every axis, y's shape giving the counts.</summary>
+    /// <param name="stream">Stream to run on.</param>
     /// <param name="starts">First index per axis (in range).</param>
     /// <param name="steps">Step per axis (non-zero, may be negative).</param>
-    /// <param name="counts">Elements taken per axis.</param>
     /// <param name="x">Input.</param>
-    /// <param name="xOffset">Element offset of x.</param>
-    /// <param name="y">Output of shape <paramref name="counts"/>.</param>
-    /// <param name="yOffset">Element offset of y.</param>
-    /// <param name="stream">Stream to run on.</param>
-    public static void Slice(ComputeStream stream, int[] shape, int[] starts, int[] steps, int[] counts,
-        DeviceBuffer x, long xOffset, DeviceBuffer y, long yOffset)
+    /// <param name="y">Output; its shape is the number of elements taken per axis.</param>
+    public static void Slice(ComputeStream stream, int[] starts, int[] steps, DeviceTensor x, DeviceTensor y)
     {
-        ArgumentNullException.ThrowIfNull(shape);
+        ArgumentNullException.ThrowIfNull(starts);
+        ArgumentNullException.ThrowIfNull(steps);
+        int[] shape = x.Shape, counts = y.Shape;
         if (starts.Length != shape.Length || steps.Length != shape.Length || counts.Length != shape.Length)
-            throw new ArgumentException("Slice: starts, steps and counts must have one entry per axis");
-        var inStrides = StridedIndex.Contiguous(shape);
-        long off = xOffset;
+            throw new ArgumentException("Slice: starts, steps and the output shape must have one entry per axis of x");
+        x.Require(nameof(x), x.Count, TensorStorage.F32);
+        y.Require(nameof(y), y.Count, TensorStorage.F32);
+        long off = x.Offset;
         for (int i = 0; i < shape.Length; i++)
         {
             if (steps[i] == 0) throw new ArgumentException($"Slice: step of axis {i} is 0", nameof(steps));
-            if (counts[i] < 0) throw new ArgumentOutOfRangeException(nameof(counts), counts[i], $"Slice: negative count on axis {i}");
             if (counts[i] > 0)
             {
                 var last = starts[i] + (long)steps[i] * (counts[i] - 1);
                 if (starts[i] < 0 || starts[i] >= shape[i] || last < 0 || last >= shape[i])
                     throw new ArgumentOutOfRangeException(nameof(starts), $"Slice: axis {i} range {starts[i]}..{last} step {steps[i]} is outside 0..{shape[i] - 1}");
-                off += starts[i] * inStrides[i];
+                off += starts[i] * x.Strides[i];
             }
         }
-        OpCheck.Range(x, xOffset, OpCheck.Count(shape), nameof(x));
-        OpCheck.Range(y, yOffset, OpCheck.Count(counts), nameof(y));
-        StridedCopy(stream, counts, inStrides.Select((s, i) => s * steps[i]).ToArray(), StridedIndex.Contiguous(counts), x, off, y, yOffset);
+        StridedCopy(stream, counts, x.Strides.Select((s, i) => s * steps[i]).ToArray(), y.Strides, x.Buffer, off, y.Buffer, y.Offset);
     }
 
     /// <summary>Concatenates inputs (same rank, equal dims except <paramref name="axis"/>) into y.</summary>
-    public static void Concat(ComputeStream stream, int axis, IReadOnlyList<(int[] Shape, DeviceBuffer Buffer, long Offset)> inputs,
-        DeviceBuffer y, long yOffset)
+    public static void Concat(ComputeStream stream, int axis, IReadOnlyList<DeviceTensor> inputs, DeviceTensor y)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         if (inputs.Count == 0) throw new ArgumentException("Concat needs at least one input", nameof(inputs));
-        var rank = inputs[0].Shape.Length;
+        var first = inputs[0].Shape;
+        var rank = first.Length;
         if (axis < 0 || axis >= rank) throw new ArgumentOutOfRangeException(nameof(axis), axis, $"Concat axis outside rank {rank}");
-        var outShape = (int[])inputs[0].Shape.Clone();
+        var outShape = (int[])first.Clone();
         outShape[axis] = 0;
-        foreach (var (s, _, _) in inputs)
+        foreach (var x in inputs)
         {
+            var s = x.Shape;
             if (s.Length != rank) throw new ArgumentException("Concat inputs must have equal rank", nameof(inputs));
             for (int i = 0; i < rank; i++)
-                if (i != axis && s[i] != inputs[0].Shape[i])
-                    throw new ArgumentException($"Concat inputs differ on axis {i}: {s[i]} vs {inputs[0].Shape[i]}", nameof(inputs));
+                if (i != axis && s[i] != first[i])
+                    throw new ArgumentException($"Concat inputs differ on axis {i}: {s[i]} vs {first[i]}", nameof(inputs));
             outShape[axis] += s[axis];
+            x.Require(nameof(inputs), x.Count, TensorStorage.F32);
         }
-        OpCheck.Range(y, yOffset, OpCheck.Count(outShape), nameof(y));
+        y.Require(nameof(y), OpCheck.Count(outShape), TensorStorage.F32);
         var ys = StridedIndex.Contiguous(outShape);
         long at = 0;
-        foreach (var (s, b, o) in inputs)
+        foreach (var x in inputs)
         {
-            OpCheck.Range(b, o, OpCheck.Count(s), "inputs");
-            StridedCopy(stream, s, StridedIndex.Contiguous(s), ys, b, o, y, yOffset + at * ys[axis]);
-            at += s[axis];
+            StridedCopy(stream, x.Shape, x.Strides, ys, x.Buffer, x.Offset, y.Buffer, y.Offset + at * ys[axis]);
+            at += x.Shape[axis];
         }
     }
 
-    /// <summary>Broadcasts x (shape broadcastable to <paramref name="outShape"/> by numpy rules) into y.</summary>
-    public static void Expand(ComputeStream stream, int[] shape, int[] outShape, DeviceBuffer x, long xOffset, DeviceBuffer y, long yOffset)
+    /// <summary>Broadcasts x (shape broadcastable to y's shape by numpy rules) into y.</summary>
+    public static void Expand(ComputeStream stream, DeviceTensor x, DeviceTensor y)
     {
-        var xs = Broadcast.StridesFor(shape, outShape, nameof(shape));
-        OpCheck.Range(x, xOffset, OpCheck.Count(shape), nameof(x));
-        OpCheck.Range(y, yOffset, OpCheck.Count(outShape), nameof(y));
-        StridedCopy(stream, outShape, xs, StridedIndex.Contiguous(outShape), x, xOffset, y, yOffset);
+        var xs = Broadcast.StridesFor(x.Shape, y.Shape, nameof(x));
+        x.Require(nameof(x), x.Count, TensorStorage.F32);
+        y.Require(nameof(y), y.Count, TensorStorage.F32);
+        StridedCopy(stream, y.Shape, xs, y.Strides, x.Buffer, x.Offset, y.Buffer, y.Offset);
     }
 }

@@ -18,7 +18,7 @@ internal static class MatMul
         OpCheck.Range(y, yOffset, (long)m * n, nameof(y));
         if (c is { } cc && beta != 0f)
         {
-            Layout.Expand(stream, cc.Shape, [m, n], cc.Buffer, cc.Offset, y, yOffset);
+            Layout.Expand(stream, new DeviceTensor(cc.Buffer, cc.Offset, cc.Shape), new DeviceTensor(y, yOffset, [m, n]));
             Compute.Ops.Gemm.Run(stream, m, n, k, a, b, y, alpha, beta, transA, transB, aOffset, bOffset, yOffset, allowTensorCores: true);
         }
         else Compute.Ops.Gemm.Run(stream, m, n, k, a, b, y, alpha, 0f, transA, transB, aOffset, bOffset, yOffset, allowTensorCores: true);

@@ -6,15 +6,16 @@ namespace GpuSearch.Models.Ops;
 /// <summary>Pad modes (values match PAD_MODE in layout.cl).</summary>
 internal enum PadMode { Constant = 0, Edge = 1, Reflect = 2 }
 
-/// <summary>ONNX Pad. Offsets are in elements.</summary>
+/// <summary>ONNX Pad on contiguous fp32 views.</summary>
 internal static class Pad
 {
-    /// <summary>Pads x by <paramref name="begin"/>/<paramref name="end"/> elements per axis (negative values crop).</summary>
-    public static void Run(ComputeStream stream, PadMode mode, int[] shape, int[] begin, int[] end, float value,
-        DeviceBuffer x, long xOffset, DeviceBuffer y, long yOffset)
+    /// <summary>Pads x into y by <paramref name="begin"/>/<paramref name="end"/> elements per axis (negative values crop).</summary>
+    public static void Run(ComputeStream stream, PadMode mode, int[] begin, int[] end, float value, DeviceTensor x, DeviceTensor y)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        ArgumentNullException.ThrowIfNull(shape);
+        ArgumentNullException.ThrowIfNull(begin);
+        ArgumentNullException.ThrowIfNull(end);
+        var shape = x.Shape;
         if (begin.Length != shape.Length || end.Length != shape.Length) throw new ArgumentException("Pad: one begin and end per axis");
         if (shape.Length > StridedIndex.MaxDims) throw new NotSupportedException($"Pad of a {shape.Length}-D tensor (at most {StridedIndex.MaxDims})");
         if (!Enum.IsDefined(mode)) throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown pad mode");
@@ -27,8 +28,8 @@ internal static class Pad
         if (mode == PadMode.Edge && shape.Where((d, i) => d == 0 && outShape[i] > 0).Any())
             throw new ArgumentException("Edge pad of an empty axis");
         long n = OpCheck.Count(outShape);
-        OpCheck.Range(x, xOffset, OpCheck.Count(shape), nameof(x));
-        OpCheck.Range(y, yOffset, n, nameof(y));
+        x.Require(nameof(x), x.Count, TensorStorage.F32);
+        y.Require(nameof(y), n, TensorStorage.F32);
         if (n == 0) return;
         int lead = StridedIndex.MaxDims - shape.Length;
         int[] o = new int[6], s = new int[6], p = new int[6];
@@ -44,6 +45,6 @@ internal static class Pad
         foreach (var v in o) args.Int(v);
         foreach (var v in s) args.Int(v);
         foreach (var v in p) args.Int(v);
-        stream.Launch(k, [n], [256], args.Float(value).Buffer(x).Long(xOffset).Buffer(y).Long(yOffset));
+        stream.Launch(k, [n], [256], args.Float(value).Buffer(x.Buffer).Long(x.Offset).Buffer(y.Buffer).Long(y.Offset));
     }
 }

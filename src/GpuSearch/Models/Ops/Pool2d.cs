@@ -45,46 +45,48 @@ internal sealed record Pool2dShape(int Batch, int Channels, int Height, int Widt
     }
 }
 
-/// <summary>Pooling ops. Offsets are in elements.</summary>
+/// <summary>Pooling ops on contiguous fp32 views.</summary>
 internal static class Pool2d
 {
-    /// <summary>MaxPool; NaN propagates.</summary>
-    public static void Max(ComputeStream stream, Pool2dShape shape, DeviceBuffer x, long xOffset, DeviceBuffer y, long yOffset) =>
-        Run(stream, shape, x, xOffset, y, yOffset, true, false);
+    /// <summary>MaxPool of x (N·C·H·W elements of <paramref name="shape"/>) into y (N·C·OH·OW); NaN propagates.</summary>
+    public static void Max(ComputeStream stream, Pool2dShape shape, DeviceTensor x, DeviceTensor y) =>
+        Run(stream, shape, x, y, true, false);
 
     /// <summary>AveragePool; <paramref name="countIncludePad"/> makes pads count in the divisor.</summary>
-    public static void Average(ComputeStream stream, Pool2dShape shape, DeviceBuffer x, long xOffset, DeviceBuffer y, long yOffset,
-        bool countIncludePad) =>
-        Run(stream, shape, x, xOffset, y, yOffset, false, countIncludePad);
+    public static void Average(ComputeStream stream, Pool2dShape shape, DeviceTensor x, DeviceTensor y, bool countIncludePad) =>
+        Run(stream, shape, x, y, false, countIncludePad);
 
-    private static void Run(ComputeStream stream, Pool2dShape s, DeviceBuffer x, long xOffset, DeviceBuffer y, long yOffset, bool max, bool includePad)
+    private static void Run(ComputeStream stream, Pool2dShape s, DeviceTensor x, DeviceTensor y, bool max, bool includePad)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(s);
         s.Validate();
         if (!max && (s.DilationH != 1 || s.DilationW != 1)) throw new NotSupportedException("AveragePool with dilations");
         long nc = (long)s.Batch * s.Channels;
-        OpCheck.Range(x, xOffset, nc * s.Height * s.Width, nameof(x));
-        OpCheck.Range(y, yOffset, nc * s.OutHeight * s.OutWidth, nameof(y));
+        x.Require(nameof(x), nc * s.Height * s.Width, TensorStorage.F32);
+        y.Require(nameof(y), nc * s.OutHeight * s.OutWidth, TensorStorage.F32);
         if (nc > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(s), "N·C exceeds 2^31");
         var k = stream.Device.GetKernel("pool.cl", "pool2d",
             new KernelDefines().Set("POOL_MAX", max ? 1 : 0).Set("COUNT_INCLUDE_PAD", includePad ? 1 : 0));
         stream.Launch(k, [nc * s.OutHeight * s.OutWidth], [64], new KernelArgs()
             .Int(s.Height).Int(s.Width).Int(s.OutHeight).Int(s.OutWidth).Int(s.KernelH).Int(s.KernelW).Int(s.StrideH).Int(s.StrideW)
             .Int(s.PadTop).Int(s.PadLeft).Int(s.PadBottom).Int(s.PadRight).Int(s.DilationH).Int(s.DilationW).Int((int)nc)
-            .Buffer(x).Long(xOffset).Buffer(y).Long(yOffset));
+            .Buffer(x.Buffer).Long(x.Offset).Buffer(y.Buffer).Long(y.Offset));
     }
 
-    /// <summary>GlobalMaxPool / GlobalAveragePool: one value per (n, c) plane of <paramref name="planeSize"/> elements.</summary>
-    public static void Global(ComputeStream stream, bool max, int planes, long planeSize, DeviceBuffer x, long xOffset, DeviceBuffer y, long yOffset)
+    /// <summary>GlobalMaxPool / GlobalAveragePool: x is [N, C, spatial...]; y gets one value per (n, c) plane.</summary>
+    public static void Global(ComputeStream stream, bool max, DeviceTensor x, DeviceTensor y)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(planes);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(planeSize);
-        OpCheck.Range(x, xOffset, planes * planeSize, nameof(x));
-        OpCheck.Range(y, yOffset, planes, nameof(y));
+        if (x.Shape.Length < 2) throw new ArgumentException($"global pool input must be [N, C, ...], got [{string.Join(",", x.Shape)}]", nameof(x));
+        long planes = (long)x.Shape[0] * x.Shape[1], planeSize = OpCheck.Count(x.Shape.AsSpan(2));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(planes, nameof(x));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(planeSize, nameof(x));
+        if (planes > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(x), "N·C exceeds 2^31");
+        x.Require(nameof(x), planes * planeSize, TensorStorage.F32);
+        y.Require(nameof(y), planes, TensorStorage.F32);
         var k = stream.Device.GetKernel("pool.cl", "global_pool", new KernelDefines().Set("POOL_MAX", max ? 1 : 0));
-        stream.Launch(k, [planes], [Math.Min(64, planes)], new KernelArgs().Int(planes).Long(planeSize)
-            .Buffer(x).Long(xOffset).Buffer(y).Long(yOffset));
+        stream.Launch(k, [planes], [(int)Math.Min(64, planes)], new KernelArgs().Int((int)planes).Long(planeSize)
+            .Buffer(x.Buffer).Long(x.Offset).Buffer(y.Buffer).Long(y.Offset));
     }
 }

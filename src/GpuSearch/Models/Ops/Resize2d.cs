@@ -34,7 +34,7 @@ internal sealed record Resize2dShape(int Batch, int Channels, int Height, int Wi
     }
 }
 
-/// <summary>ONNX Resize for 4-D tensors scaled over H and W. Offsets are in elements.</summary>
+/// <summary>ONNX Resize for 4-D tensors scaled over H and W, on contiguous fp32 views.</summary>
 internal static class Resize2d
 {
     /// <summary>The sampling table <see cref="Run"/> reads (upload it once; it depends only on the shape).</summary>
@@ -48,22 +48,21 @@ internal static class Resize2d
         return t.ToArray();
     }
 
-    /// <summary>Resizes x into y through <paramref name="table"/> (from <see cref="Table"/> for the same shape).</summary>
-    public static void Run(ComputeStream stream, Resize2dShape s, DeviceBuffer x, long xOffset, DeviceBuffer table, long tableOffset,
-        DeviceBuffer y, long yOffset)
+    /// <summary>Resizes x (N·C·H·W) into y (N·C·OH·OW) through <paramref name="table"/> (from <see cref="Table"/> for the same shape).</summary>
+    public static void Run(ComputeStream stream, Resize2dShape s, DeviceTensor x, DeviceTensor table, DeviceTensor y)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(s);
         s.Validate();
         long nc = (long)s.Batch * s.Channels;
         if (nc > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(s), "N·C exceeds 2^31");
-        OpCheck.Range(x, xOffset, nc * s.Height * s.Width, nameof(x));
-        OpCheck.Range(table, tableOffset, s.TableLength, nameof(table));
-        OpCheck.Range(y, yOffset, nc * s.OutHeight * s.OutWidth, nameof(y));
+        x.Require(nameof(x), nc * s.Height * s.Width, TensorStorage.F32);
+        table.Require(nameof(table), s.TableLength, TensorStorage.F32);
+        y.Require(nameof(y), nc * s.OutHeight * s.OutWidth, TensorStorage.F32);
         var k = stream.Device.GetKernel("resize.cl", "resize2d",
             new KernelDefines().Set("RESIZE_LINEAR", s.Interpolation == ResizeInterpolation.Linear ? 1 : 0));
         stream.Launch(k, [nc * s.OutHeight * s.OutWidth], [64], new KernelArgs()
             .Int(s.Height).Int(s.Width).Int(s.OutHeight).Int(s.OutWidth).Int((int)nc)
-            .Buffer(x).Long(xOffset).Buffer(table).Long(tableOffset).Buffer(y).Long(yOffset));
+            .Buffer(x.Buffer).Long(x.Offset).Buffer(table.Buffer).Long(table.Offset).Buffer(y.Buffer).Long(y.Offset));
     }
 }

@@ -3,7 +3,7 @@ using GpuSearch.Compute;
 
 namespace GpuSearch.Models.Ops;
 
-/// <summary>Softmax over one axis. Offsets are in elements.</summary>
+/// <summary>Softmax over one axis of a contiguous fp32 view.</summary>
 internal static class Softmax
 {
     /// <summary>The [outer, axis, inner] view of <paramref name="shape"/> for a softmax over <paramref name="axis"/>.</summary>
@@ -15,18 +15,18 @@ internal static class Softmax
         return ((int)OpCheck.Count(shape.AsSpan(0, axis)), shape[axis], (int)OpCheck.Count(shape.AsSpan(axis + 1)));
     }
 
-    /// <summary>y = softmax(x) (or log-softmax) along the middle of [outer, axis, inner].</summary>
-    public static void Run(ComputeStream stream, int outer, int axis, int inner, DeviceBuffer x, long xOffset, DeviceBuffer y, long yOffset,
-        bool log = false)
+    /// <summary>y = softmax(x) (or log-softmax) along <paramref name="axis"/> of x (y has x's shape).</summary>
+    public static void Run(ComputeStream stream, int axis, DeviceTensor x, DeviceTensor y, bool log = false)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        OpCheck.Positive("softmax dims", outer, axis, inner);
-        long n = (long)outer * axis * inner;
-        OpCheck.Range(x, xOffset, n, nameof(x));
-        OpCheck.Range(y, yOffset, n, nameof(y));
+        var (outer, len, inner) = View(x.Shape, axis);
+        OpCheck.Positive("softmax dims", outer, len, inner);
+        long n = (long)outer * len * inner;
+        x.Require(nameof(x), n, TensorStorage.F32);
+        y.Require(nameof(y), n, TensorStorage.F32);
         var k = stream.Device.GetKernel("softmax.cl", "softmax_axis", new KernelDefines().Set("LOG_SOFTMAX", log ? 1 : 0));
         int lx = Math.Min(64, inner);
-        stream.Launch(k, [inner, outer], [lx, lx == 1 ? Math.Min(64, outer) : 1], new KernelArgs().Int(outer).Int(axis).Int(inner)
-            .Buffer(x).Long(xOffset).Buffer(y).Long(yOffset));
+        stream.Launch(k, [inner, outer], [lx, lx == 1 ? Math.Min(64, outer) : 1], new KernelArgs().Int(outer).Int(len).Int(inner)
+            .Buffer(x.Buffer).Long(x.Offset).Buffer(y.Buffer).Long(y.Offset));
     }
 }

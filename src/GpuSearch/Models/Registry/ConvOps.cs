@@ -87,15 +87,12 @@ internal sealed class ConvOps : IOpFamily
         string x = n.Input(0), y = n.Outputs[0];
         var xs = l.Shape(x);
         if (xs.Length < 2) throw new NotSupportedException("BatchNormalization needs [N, C, ...]");
-        long inner = Lowering.Count(xs) / ((long)xs[0] * xs[1]);
         var eps = n.GetFloat("epsilon", 1e-5f);
         string sc = n.Input(1), bi = n.Input(2), me = n.Input(3), va = n.Input(4);
         l.Emit(n, [x, sc, bi, me, va], [y], (s, v) =>
         {
-            var X = v[x]; var Y = v[y];
-            var (S, B, M, V) = (v[sc], v[bi], v[me], v[va]);
-            Normalization.BatchNorm(s, xs[0], xs[1], Math.Max(1, inner), eps, X.Buffer, X.Offset, (S.Buffer, S.Offset), (B.Buffer, B.Offset),
-                (M.Buffer, M.Offset), (V.Buffer, V.Offset), Y.Buffer, Y.Offset);
+            int[] c = [xs[1]];
+            Normalization.BatchNorm(s, eps, v[x].View(xs), v[sc].View(c), v[bi].View(c), v[me].View(c), v[va].View(c), v[y].View(xs));
         });
     }
 }

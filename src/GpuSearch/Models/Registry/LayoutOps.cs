@@ -124,8 +124,7 @@ internal sealed class LayoutOps : IOpFamily
         var perm = n.GetInts("perm")?.Select(p => (int)p).ToArray() ?? Enumerable.Range(0, shape.Length).Reverse().ToArray();
         l.Emit(n, [x], [y], (s, v) =>
         {
-            var X = v[x]; var Y = v[y];
-            Layout.Transpose(s, shape, perm, X.Buffer, X.Offset, Y.Buffer, Y.Offset);
+            Layout.Transpose(s, perm, v[x].View(shape), v[y].View(perm.Select(p => shape[p]).ToArray()));
         });
     }
 
@@ -134,12 +133,11 @@ internal sealed class LayoutOps : IOpFamily
         var inputs = n.Inputs.Where(i => i.Length > 0 && Lowering.Count(l.Shape(i)) > 0).ToArray();
         string y = n.Outputs[0];
         var shapes = inputs.Select(l.Shape).ToArray();
+        var ys = l.Shape(y);
         int axis = Lowering.Axis(n.GetInt("axis", 0), l.Shape(y).Length, n);
         l.Emit(n, inputs, [y], (s, v) =>
         {
-            var Y = v[y];
-            var list = inputs.Select((name, i) => { var X = v[name]; return (shapes[i], X.Buffer, X.Offset); }).ToList();
-            Layout.Concat(s, axis, list, Y.Buffer, Y.Offset);
+            Layout.Concat(s, axis, inputs.Select((name, i) => v[name].View(shapes[i])).ToList(), v[y].View(ys));
         });
     }
 
@@ -182,8 +180,7 @@ internal sealed class LayoutOps : IOpFamily
         if (Lowering.Count(cnt) == 0) return;
         l.Emit(n, [x], [y], (s, v) =>
         {
-            var X = v[x]; var Y = v[y];
-            Layout.Slice(s, shape, st, sp, cnt, X.Buffer, X.Offset, Y.Buffer, Y.Offset);
+            Layout.Slice(s, st, sp, v[x].View(shape), v[y].View(cnt));
         });
     }
 
@@ -224,8 +221,7 @@ internal sealed class LayoutOps : IOpFamily
         var end = pads.Skip(rank).Select(p => (int)p).ToArray();
         l.Emit(n, [x], [y], (s, v) =>
         {
-            var X = v[x]; var Y = v[y];
-            Pad.Run(s, mode, shape, begin, end, value, X.Buffer, X.Offset, Y.Buffer, Y.Offset);
+            Pad.Run(s, mode, begin, end, value, v[x].View(shape), v[y].View(shape.Select((d, i) => d + begin[i] + end[i]).ToArray()));
         });
     }
 
@@ -235,8 +231,7 @@ internal sealed class LayoutOps : IOpFamily
         int[] sx = l.Shape(x), sy = l.Shape(y);
         l.Emit(n, [x], [y], (s, v) =>
         {
-            var X = v[x]; var Y = v[y];
-            Layout.Expand(s, sx, sy, X.Buffer, X.Offset, Y.Buffer, Y.Offset);
+            Layout.Expand(s, v[x].View(sx), v[y].View(sy));
         });
     }
 }

@@ -45,8 +45,8 @@ internal sealed class NormalizationOps : IOpFamily
         else (outer, axisLen, inner) = Softmax.View(xs, Lowering.Axis(n.GetInt("axis", -1), xs.Length, n));
         l.Emit(n, [x], [y], (s, v) =>
         {
-            var X = v[x]; var Y = v[y];
-            Softmax.Run(s, outer, axisLen, inner, X.Buffer, X.Offset, Y.Buffer, Y.Offset, log);
+            int[] view = [outer, axisLen, inner];
+            Softmax.Run(s, 1, v[x].View(view), v[y].View(view), log);
         });
     }
 
@@ -65,11 +65,10 @@ internal sealed class NormalizationOps : IOpFamily
         bool hasBias = bi.Length > 0;
         l.Emit(n, [x, sc, bi], [y, mo, io], (s, v) =>
         {
-            var X = v[x]; var S = v[sc]; var Y = v[y];
-            DeviceSlice? B = hasBias ? v[bi] : null;
-            (Compute.DeviceBuffer, long, Compute.DeviceBuffer, long)? st = null;
-            if (stats) { var M = v[mo]; var I = v[io]; st = (M.Buffer, M.Offset, I.Buffer, I.Offset); }
-            Normalization.LayerNorm(s, rows, cols, eps, X.Buffer, X.Offset, S.Buffer, S.Offset, B?.Buffer, B?.Offset ?? 0, Y.Buffer, Y.Offset, st);
+            int[] view = [rows, cols];
+            DeviceTensor? B = hasBias ? v[bi].View([cols]) : null;
+            (DeviceTensor, DeviceTensor)? st = stats ? (v[mo].View([rows]), v[io].View([rows])) : null;
+            Normalization.LayerNorm(s, eps, v[x].View(view), v[sc].View([cols]), B, v[y].View(view), st);
         });
     }
 }

@@ -62,11 +62,12 @@ internal sealed class PoolOps : IOpFamily
         if ((long)shape.Batch * shape.Channels * shape.OutHeight * shape.OutWidth != Lowering.Count(l.Shape(y)))
             throw new InvalidOperationException($"pool output disagrees with inferred shape [{string.Join(",", l.Shape(y))}]");
         bool includePad = n.GetInt("count_include_pad", 0) != 0;
+        var ys = l.Shape(y);
         l.Emit(n, [x], [y], (s, v) =>
         {
-            var X = v[x]; var Y = v[y];
-            if (max) Pool2d.Max(s, shape, X.Buffer, X.Offset, Y.Buffer, Y.Offset);
-            else Pool2d.Average(s, shape, X.Buffer, X.Offset, Y.Buffer, Y.Offset, includePad);
+            var X = v[x].View(xs); var Y = v[y].View(ys);
+            if (max) Pool2d.Max(s, shape, X, Y);
+            else Pool2d.Average(s, shape, X, Y, includePad);
         });
     }
 
@@ -74,12 +75,7 @@ internal sealed class PoolOps : IOpFamily
     {
         string x = n.Input(0), y = n.Outputs[0];
         var xs = l.Shape(x);
-        int planes = xs[0] * xs[1];
-        long size = Lowering.Count(xs) / planes;
-        l.Emit(n, [x], [y], (s, v) =>
-        {
-            var X = v[x]; var Y = v[y];
-            Pool2d.Global(s, max, planes, size, X.Buffer, X.Offset, Y.Buffer, Y.Offset);
-        });
+        var ys = l.Shape(y);
+        l.Emit(n, [x], [y], (s, v) => Pool2d.Global(s, max, v[x].View(xs), v[y].View(ys)));
     }
 }

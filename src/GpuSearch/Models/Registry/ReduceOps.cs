@@ -1,4 +1,4 @@
-// Reductions over axes (reduce_axes.cl): ReduceMean/L2/Sum/Max/Min/SumSquare with keepdims and
+// Reductions over axes (reduce.cl reduce_axes): ReduceMean/L2/Sum/Max/Min/SumSquare with keepdims and
 // noop_with_empty_axes; axes are an attribute before opset 18 (ReduceSum: 13) and an input after, which must
 // be known when planning. ReduceL1/ReduceProd have shape rules but no kernel yet.
 using GpuSearch.Models.Execution;
@@ -10,7 +10,7 @@ namespace GpuSearch.Models.Registry;
 
 internal sealed class ReduceOps : IOpFamily
 {
-    /// <summary>Reductions with a kernel, and the reduce_axes.cl op each runs.</summary>
+    /// <summary>Reductions with a kernel, and the reduce.cl op code each runs.</summary>
     internal static readonly IReadOnlyList<(string Op, AxisReduceOp Kernel)> Lowered =
     [
         ("ReduceMean", AxisReduceOp.Mean), ("ReduceL2", AxisReduceOp.L2), ("ReduceSum", AxisReduceOp.Sum),
@@ -57,10 +57,10 @@ internal sealed class ReduceOps : IOpFamily
         if (axes is null && n.HasInput(1)) axes = l.RequireInts(n, 1);
         if ((axes is null || axes.Length == 0) && n.GetInt("noop_with_empty_axes", 0) != 0) { l.Alias(y, x); return; }
         var ax = (axes ?? []).Select(a => Lowering.Axis(a, xs.Length, n)).ToArray();
+        var ys = l.Shape(y);
         l.Emit(n, [x], [y], (s, v) =>
         {
-            var X = v[x]; var Y = v[y];
-            ReduceAxes.Run(s, op, xs, ax, X.Buffer, X.Offset, Y.Buffer, Y.Offset);
+            ReduceAxes.Run(s, op, ax, v[x].View(xs), v[y].View(ys));
         });
     }
 }

@@ -50,8 +50,7 @@ internal sealed class ResizeOps : IOpFamily
         l.PlanConstants[table] = ConstTensor.FromFloats([shape.TableLength], Resize2d.Table(shape));
         l.Emit(n, [x, table], [y], (s, v) =>
         {
-            var X = v[x]; var T = v[table]; var Y = v[y];
-            Resize2d.Run(s, shape, X.Buffer, X.Offset, T.Buffer, T.Offset, Y.Buffer, Y.Offset);
+            Resize2d.Run(s, shape, v[x].View(xs), v[table].View([shape.TableLength]), v[y].View(ys));
         });
     }
 

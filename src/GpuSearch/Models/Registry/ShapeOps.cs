@@ -82,8 +82,7 @@ internal sealed class ShapeOps : IOpFamily
         if (Lowering.Count(count) == 0) return;
         l.Emit(n, [x], [y], (s, v) =>
         {
-            var X = v[x]; var Y = v[y];
-            Layout.Slice(s, shape, start, step, count, X.Buffer, X.Offset, Y.Buffer, Y.Offset);
+            Layout.Slice(s, start, step, v[x].View(shape), v[y].View(count));
         });
     }
 

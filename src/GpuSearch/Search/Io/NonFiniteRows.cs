@@ -9,13 +9,7 @@ internal static class NonFiniteRows
     public static int[] Find(NpyMatrix m)
     {
         ArgumentNullException.ThrowIfNull(m);
-        var rows = new List<int>();
-        for (int r = 0; r < m.Rows; r++)
-        {
-            foreach (var v in m.Data.AsSpan(r * m.Cols, m.Cols))
-                if (!float.IsFinite(v)) { rows.Add(r); break; }
-        }
-        return rows.ToArray();
+        return m.Cols == 0 ? [] : FiniteValues.RowsWithNonFinite(m.Data.AsSpan(0, m.Rows * m.Cols), m.Cols);
     }
 
     /// <summary>Throws <see cref="InvalidDataException"/> naming <paramref name="path"/> and the first bad rows.</summary>
