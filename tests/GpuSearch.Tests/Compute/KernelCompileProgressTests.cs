@@ -8,8 +8,10 @@ using GpuSearch.Tests.Support;
 
 namespace GpuSearch.Tests.Compute;
 
-/// <summary>Tests that read or set GPUSEARCH_KERNEL_CACHE (process-wide) run one at a time.</summary>
-[CollectionDefinition(Name)]
+/// <summary>Tests that read or set GPUSEARCH_KERNEL_CACHE (process-wide) or count the static
+/// <see cref="KernelCache.Compiling"/> events run one at a time and apart from every other collection: another
+/// test's compile would otherwise be counted as theirs.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class KernelCacheEnvironment
 {
     /// <summary>The collection's name.</summary>
