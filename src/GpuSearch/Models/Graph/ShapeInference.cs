@@ -117,9 +117,10 @@ internal static class ShapeInference
         return (int)a;
     }
 
-    /// <summary>Product of dims; symbolic when any factor is symbolic (named after the factors).</summary>
+    /// <summary>Product of dims; symbolic when any factor is symbolic (a <see cref="SymbolicSize"/> when every factor is one).</summary>
     internal static Dim Product(IEnumerable<Dim> dims)
     {
+        if (SymbolicSize.ProductOf(dims) is { } m) return m.ToDim();
         long known = 1; var syms = new List<string>();
         foreach (var d in dims) { if (d.IsKnown) known *= d.Value; else syms.Add(d.Symbol!); }
         if (syms.Count == 0) return Dim.Known(known);

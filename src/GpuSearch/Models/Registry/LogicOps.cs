@@ -14,21 +14,10 @@ internal sealed class LogicOps : IOpFamily
     public IEnumerable<OpDefinition> Ops()
     {
         foreach (var op in new[] { "Equal", "Greater", "Less" })
-            yield return new() { OpType = op, Check = ShapeArithmeticOnly, Shape = InferCompare, Fold = FoldLogic, Lower = HostOnly };
-        yield return new() { OpType = "Not", Check = ShapeArithmeticOnly, Shape = InferNot, Fold = FoldLogic, Lower = HostOnly };
-        yield return new() { OpType = "Where", Check = ShapeArithmeticOnly, Shape = InferWhere, Fold = FoldLogic, Lower = HostOnly };
+            yield return new() { OpType = op, Check = SupportRules.ShapeArithmeticOnly, Shape = InferCompare, Fold = FoldLogic, Lower = SupportRules.HostOnly };
+        yield return new() { OpType = "Not", Check = SupportRules.ShapeArithmeticOnly, Shape = InferNot, Fold = FoldLogic, Lower = SupportRules.HostOnly };
+        yield return new() { OpType = "Where", Check = SupportRules.ShapeArithmeticOnly, Shape = InferWhere, Fold = FoldLogic, Lower = SupportRules.HostOnly };
     }
-
-    private static string? ShapeArithmeticOnly(ModelGraph g, GraphNode n)
-    {
-        for (int i = 0; i < n.Inputs.Count; i++)
-            if (n.Inputs[i].Length > 0 && !SupportRules.IsComputedFrom(g, n.Inputs[i], shapeIsLeaf: true))
-                return $"input {i} ('{n.Inputs[i]}') is a runtime tensor (only constants and shape arithmetic are supported; no device kernel yet)";
-        return null;
-    }
-
-    private static void HostOnly(Lowering l, GraphNode n) =>
-        throw new NotSupportedException($"output '{n.Outputs[0]}' is not known when planning (only constants and shape arithmetic are supported)");
 
     private static TensorShape BroadcastAll(ModelGraph g, GraphNode n)
     {

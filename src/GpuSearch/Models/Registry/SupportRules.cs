@@ -47,6 +47,22 @@ internal static class SupportRules
         !n.HasInput(i) || IsComputedFrom(g, n.Inputs[i], shapeIsLeaf: true) ? null
             : $"input {i} ('{n.Inputs[i]}', {what}) is not a constant or shape arithmetic (it must be known when planning)";
 
+    /// <summary>
+    /// Null when every input is a constant or shape arithmetic, for ops evaluated on the host only (folded at
+    /// load time or evaluated when planning); else the reason naming the first runtime-tensor input.
+    /// </summary>
+    public static string? ShapeArithmeticOnly(ModelGraph g, GraphNode n)
+    {
+        for (int i = 0; i < n.Inputs.Count; i++)
+            if (n.Inputs[i].Length > 0 && !IsComputedFrom(g, n.Inputs[i], shapeIsLeaf: true))
+                return $"input {i} ('{n.Inputs[i]}') is a runtime tensor (only constants and shape arithmetic are supported; no device kernel yet)";
+        return null;
+    }
+
+    /// <summary>The lowering of a host-only op: reached only when its output was not known when planning.</summary>
+    public static void HostOnly(Execution.Lowering l, GraphNode n) =>
+        throw new NotSupportedException($"output '{n.Outputs[0]}' is not known when planning (only constants and shape arithmetic are supported)");
+
     /// <summary>Null when auto_pad is a mode ConvGeometry resolves.</summary>
     public static string? AutoPad(GraphNode n)
     {
