@@ -59,6 +59,7 @@ public sealed class IndexArithmeticOpsTests
     [InlineData(0, 5, 1, new long[] { 0, 1, 2, 3, 4 })]
     [InlineData(5, 5, 1, new long[0])]
     [InlineData(5, 0, 2, new long[0])]
+    [InlineData(long.MaxValue - 1, long.MaxValue, 5, new[] { long.MaxValue - 1 })]
     public void RangeFoldsIntegers(long start, long limit, long delta, long[] want)
     {
         var w = new OnnxTestWriter { Opset = 17 }.Output("y")
@@ -81,6 +82,14 @@ public sealed class IndexArithmeticOpsTests
             .Node("Range", ["s", "l", "d"], ["y"], "range0");
         var e = Assert.Throws<InvalidDataException>(() => Fold(zero));
         Assert.Contains("range0", e.Message);
+
+        // A length over the tensor limit is refused when its shape is inferred, before anything is allocated.
+        var huge = new OnnxTestWriter { Opset = 17 }.Output("y")
+            .Init(TestTensor.Longs("s", [], [long.MinValue])).Init(TestTensor.Longs("l", [], [long.MaxValue])).Init(TestTensor.Longs("d", [], [1]))
+            .Node("Range", ["s", "l", "d"], ["y"], "huge");
+        e = Assert.Throws<InvalidDataException>(() => Fold(huge));
+        Assert.Contains("huge", e.Message);
+        Assert.Contains("over the limit", e.Message);
     }
 
     [Fact] // the ONNX spec's ScatterND examples 1 and 2, and reduction='add'

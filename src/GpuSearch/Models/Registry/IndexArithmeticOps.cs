@@ -86,11 +86,11 @@ internal sealed class IndexArithmeticOps : IOpFamily
     private static long IntRangeLength(long start, long limit, long delta)
     {
         if (delta == 0) throw new ArgumentException($"Range({start}, {limit}, 0) has no finite length");
-        // Exact in integers (a double quotient could round for large operands).
-        long span = limit - start;
-        long c = delta > 0 ? (span <= 0 ? 0 : (span + delta - 1) / delta) : (span >= 0 ? 0 : (span + delta + 1) / delta);
+        // Exact in 128-bit integers: a double quotient could round, and limit - start can overflow a long.
+        Int128 span = (Int128)limit - start, step = delta;
+        Int128 c = delta > 0 ? (span <= 0 ? 0 : (span + step - 1) / step) : (span >= 0 ? 0 : (span + step + 1) / step);
         if (c > ShapeLimits.MaxTensorElements) throw new ArgumentException($"Range({start}, {limit}, {delta}) has {c} elements, over the limit of {ShapeLimits.MaxTensorElements}");
-        return c;
+        return (long)c;
     }
 
     private static void InferRange(ModelGraph g, GraphNode n)
