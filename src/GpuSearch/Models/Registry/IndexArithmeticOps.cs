@@ -5,7 +5,6 @@
 // ConstantFolding evaluates these at load time and no node remains; integer results on a symbolic batch are
 // evaluated when planning (their shape rules record the values). On runtime device tensors there is no kernel:
 // Check refuses them before any work, naming the input.
-using GpuSearch.Models.Execution;
 using GpuSearch.Models.Graph;
 using GpuSearch.Models.Optimizer;
 using static GpuSearch.Models.Graph.ShapeInference;

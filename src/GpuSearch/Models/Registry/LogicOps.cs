@@ -2,7 +2,6 @@
 // `x.expand(n, -1, -1)` becomes Where(Equal(shape, -1), 1, shape) → Expand. They are evaluated on the
 // host (symbolically while the batch is unknown, folded or evaluated when planning); on runtime device
 // tensors there is no kernel yet, so Check refuses them before any work.
-using GpuSearch.Models.Execution;
 using GpuSearch.Models.Graph;
 using GpuSearch.Models.Optimizer;
 using static GpuSearch.Models.Graph.ShapeInference;
