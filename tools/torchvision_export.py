@@ -25,6 +25,15 @@ def build(arch, seed=0, **kwargs):
     if isinstance(model, torchvision.models.VisionTransformer):
         # torchvision zero-initialises the ViT head, so every logit would be 0 and no comparison could fail.
         torch.nn.init.normal_(model.heads.head.weight, std=0.02)
+    if isinstance(model, torchvision.models.SwinTransformer):
+        # Swin starts with zero Linear biases and LayerNorms of weight 1, bias 0: a dropped bias or affine
+        # term would go unnoticed (and the exporter would share one ones/zeros tensor among all LayerNorms).
+        with torch.no_grad():
+            for m in model.modules():
+                if isinstance(m, (torch.nn.Linear, torch.nn.LayerNorm)) and m.bias is not None:
+                    m.bias.normal_(0, 0.02)
+                if isinstance(m, torch.nn.LayerNorm):
+                    m.weight.normal_(1, 0.1)
     return model.eval()
 
 

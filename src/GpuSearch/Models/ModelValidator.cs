@@ -39,6 +39,7 @@ internal static class ModelValidator
             if (v.Shape is { } s && !(ShapeLimits.ElementsPerImage(s) <= ShapeLimits.MaxInputElementsPerImage))
                 problems.Add($"graph input '{name}' has shape {s}, over the limit of {ShapeLimits.MaxInputElementsPerImage} elements per image");
         }
+        using var memo = SupportRules.Memoize(g);
         var producers = g.Producers();
         var defined = new HashSet<string>(g.Inputs.Concat(g.Values.Where(kv => kv.Value.IsConstant).Select(kv => kv.Key)), StringComparer.Ordinal);
         defined.UnionWith(producers.Keys);

@@ -18,7 +18,8 @@ public sealed partial class CnnOpsTests
 
     /// <summary>Ops the executor runs without a kernel of their own: aliases of their input, or host evaluation.</summary>
     private static readonly HashSet<string> KernelFree =
-        ["Identity", "Dropout", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Constant", "Shape", "ConstantOfShape", "Equal", "Greater", "Less", "Not", "Where"];
+        ["Identity", "Dropout", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Constant", "Shape", "ConstantOfShape", "Equal", "Greater", "Less", "Not", "Where",
+         "Mod", "Range", "ScatterND"];
 
     /// <summary>The kernel cases covering <paramref name="op"/>; empty when it launches no kernel; null when unknown here.</summary>
     internal static IEnumerable<string>? CasesFor(string op) => op switch

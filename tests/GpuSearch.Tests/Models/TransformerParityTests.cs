@@ -2,8 +2,10 @@
 // run through our executor on PoCL must match PyTorch: cosine ≥ 0.9999 per row and max|diff| ≤ 1e-4 of the
 // largest logit (issue 10). Two different images per batch. CI runs the reduced 'vit_tiny' (VisionTransformer
 // exactly as vit_b_16 builds it, 2 layers of width 64 on 64x64 images: same ONNX constructs) at opsets 14
-// and 17; the full vit_b_16 (330 MB export, minutes on 2 cores) runs at opset 17 under the trait
-// Category=Slow so a CI filter can leave it out. Fixtures: tools/make_torchvision_parity.py (TorchvisionFixtures).
+// and 17; the full vit_b_16, vit_b_32 and swin_t (shifted windows: Mod/Range/ScatterND mask folded at load)
+// run at opset 17 under the trait Category=Slow so a CI filter can leave them out. swin_s (swin_t's constructs
+// with 18 blocks in stage 3) is opt-in: GPUSEARCH_PARITY_SWIN_S=1. Swin at opset 14 (LayerNorm as
+// ReduceMean/Pow/Sqrt arithmetic) is the same mask graph. Fixtures: tools/make_torchvision_parity.py (TorchvisionFixtures).
 using GpuSearch.Models;
 using GpuSearch.Models.Execution;
 using GpuSearch.Models.Onnx;
@@ -24,6 +26,40 @@ public sealed class TransformerParityTests(ITestOutputHelper output)
     [Trait("Category", "Slow")]
     [InlineData("vit_b_16", 17)]
     public void VitB16MatchesPyTorch(string arch, int opset) => Check(arch, opset);
+
+    [TorchvisionTheory]
+    [Trait("Category", "Slow")]
+    [InlineData("vit_b_32", 17)]
+    [InlineData("swin_t", 17)]
+    public void VitB32AndSwinTMatchPyTorch(string arch, int opset) => Check(arch, opset);
+
+    /// <summary>Opt-in, not in CI: minutes of export and run on 2 cores, and no construct swin_t lacks.</summary>
+    [TorchvisionOptInTheory("GPUSEARCH_PARITY_SWIN_S")]
+    [InlineData("swin_s", 17)]
+    [InlineData("swin_t", 14)]
+    public void SwinSAndOpset14MatchPyTorch(string arch, int opset) => Check(arch, opset);
+
+    [TorchvisionTheory]
+    [Trait("Category", "Slow")]
+    [InlineData(17)]
+    public void ModelInfoCountsSwinWindowsAttentionAndMacs(int opset)
+    {
+        var info = ModelInfo.Load(Path.Combine(TorchvisionFixtures.Get("swin_t", opset, output.WriteLine), "model.onnx"));
+        Assert.Equal(12, info.AttentionBlocks); // one per Swin block: 2 + 2 + 6 + 2, shifted or not
+        // By hand, 224x224 input: patch conv 56²·96·48; a block on T tokens of width C (7x7 windows, L = 49) does
+        // QKV T·C·3C, scores and A·V 2·T·49·C, projection T·C², MLP 2·T·C·4C; patch merging (T/4)·4C·2C after
+        // stages 1–3; head 768·1000. The relative-position bias and shift mask are adds, not MACs.
+        long macs = 56L * 56 * 96 * 48, c = 96, side = 56;
+        int[] depths = [2, 2, 6, 2];
+        for (int s = 0; s < 4; s++)
+        {
+            long t = side * side;
+            macs += depths[s] * (t * c * 3 * c + 2 * t * 49 * c + t * c * c + 2 * t * c * 4 * c);
+            if (s < 3) { macs += t / 4 * 4 * c * 2 * c; c *= 2; side /= 2; }
+        }
+        macs += c * 1000;
+        Assert.Equal(macs, info.MacsPerImage); // 4.49 G, torchvision's published "4.49 GFLOPS" for swin_t
+    }
 
     [TorchvisionTheory]
     [InlineData(14)]

@@ -19,20 +19,24 @@ internal static class ShapeInference
         g.TopologicalSort();
         foreach (var name in g.Inputs)
             if (g.Value(name).Shape is { } declared) ShapeLimits.Require(declared, $"graph input '{name}'");
-        foreach (var n in g.Nodes)
+        foreach (var n in g.Nodes) InferNode(g, n);
+    }
+
+    /// <summary>Infers one node's outputs from its inputs as they are now (the graph's order is the caller's).</summary>
+    /// <exception cref="InvalidDataException">The node's inputs are inconsistent (names the node).</exception>
+    public static void InferNode(ModelGraph g, GraphNode n)
+    {
+        if (OpRegistry.Find(n.OpType) is not { } op) return;
+        try { op.Shape(g, n); }
+        catch (UnknownInputShapeException)
         {
-            if (OpRegistry.Find(n.OpType) is not { } op) continue;
-            try { op.Shape(g, n); }
-            catch (UnknownInputShapeException)
-            {
-                // An input's shape is not known yet (e.g. it comes from a Reshape whose target is folded
-                // later): leave this node's outputs as they are (unknown or declared); the optimizer re-runs
-                // inference after folding.
-            }
-            catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or OverflowException or KeyNotFoundException)
-            {
-                throw new InvalidDataException($"{n.Describe()}: shape inference failed: {e.Message}", e);
-            }
+            // An input's shape is not known yet (e.g. it comes from a Reshape whose target is folded
+            // later): leave this node's outputs as they are (unknown or declared); the optimizer re-runs
+            // inference after folding.
+        }
+        catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or OverflowException or KeyNotFoundException)
+        {
+            throw new InvalidDataException($"{n.Describe()}: shape inference failed: {e.Message}", e);
         }
     }
 
@@ -117,9 +121,10 @@ internal static class ShapeInference
         return (int)a;
     }
 
-    /// <summary>Product of dims; symbolic when any factor is symbolic (named after the factors).</summary>
+    /// <summary>Product of dims; symbolic when any factor is symbolic (a <see cref="SymbolicSize"/> when every factor is one).</summary>
     internal static Dim Product(IEnumerable<Dim> dims)
     {
+        if (SymbolicSize.ProductOf(dims) is { } m) return m.ToDim();
         long known = 1; var syms = new List<string>();
         foreach (var d in dims) { if (d.IsKnown) known *= d.Value; else syms.Add(d.Symbol!); }
         if (syms.Count == 0) return Dim.Known(known);

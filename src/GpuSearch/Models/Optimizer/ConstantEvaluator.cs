@@ -56,6 +56,17 @@ internal static class ConstantEvaluator
     public static ConstTensor? FoldConcat(ModelGraph g, GraphNode n) =>
         KnownOutDims(g, n) is { } od ? EvalConcat(n, n.Inputs.Select(i => g.ConstantOf(i)!).ToArray(), od) : null;
 
+    /// <summary>Expand of a constant (Swin's attention mask broadcasts a fill value over a window grid).</summary>
+    public static ConstTensor? FoldExpand(ModelGraph g, GraphNode n)
+    {
+        if (KnownOutDims(g, n) is not { } od) return null;
+        var a = Input(g, n, 0);
+        var map = BroadcastIndex(a.Dims, od);
+        long count = ConstTensor.ElementCountOf(od);
+        if (a.IsFloating) { var f = new float[count]; for (long i = 0; i < count; i++) f[i] = a.Floats![map(i)]; return ConstTensor.FromFloats(od, f, a.DataType); }
+        var l = new long[count]; for (long i = 0; i < count; i++) l[i] = a.Longs![map(i)]; return ConstTensor.FromLongs(od, l, a.DataType);
+    }
+
     public static ConstTensor? FoldGather(ModelGraph g, GraphNode n) =>
         KnownOutDims(g, n) is { } od ? EvalGather(n, Input(g, n, 0), Input(g, n, 1), od) : null;
 

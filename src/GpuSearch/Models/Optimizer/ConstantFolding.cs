@@ -19,9 +19,12 @@ internal sealed class ConstantFolding : IGraphRule
     public int Apply(ModelGraph g)
     {
         int folded = 0;
-        // Nodes are in topological order, so one sweep folds whole chains.
+        // Nodes are in topological order, so one sweep folds whole chains. Each node is inferred again first:
+        // a value folded earlier in this sweep (Swin's pads, computed from shapes) can make a later shape known,
+        // and with it the shape arithmetic after it, so a deep model needs one sweep, not a pass per block.
         foreach (var n in g.Nodes.ToList())
         {
+            ShapeInference.InferNode(g, n);
             if (n.Outputs.Count == 0 || n.Outputs[0].Length == 0) continue;
             if (n.Outputs.Skip(1).Any(o => o.Length > 0)) continue; // e.g. Dropout with a mask
             // Shape arithmetic whose result shape inference already knows in full (e.g. a channel count

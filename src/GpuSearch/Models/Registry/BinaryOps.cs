@@ -57,7 +57,25 @@ internal sealed class BinaryOps : IOpFamily
                 try { SetOutInts(g, n, Enumerable.Range(0, len).Select(i => Dim.OfNumber(Op(x[x.Length == 1 ? 0 : i].Number!.Value, y[y.Length == 1 ? 0 : i].Number!.Value))).ToArray()); }
                 catch (ArgumentException) { }
             }
+            else if (n.OpType is "Mul" or "Div" && x is not null && y is not null && (x.Length == y.Length || x.Length == 1 || y.Length == 1))
+                SetOutInts(g, n, SymbolicProducts(n.OpType, x, y));
         }
+    }
+
+    /// <summary>
+    /// Mul/Div of shape data with symbols, exactly (Swin's B·num_windows and later x.size(0) // num_windows):
+    /// an entry is "?" unless both sides are sizes and, for Div, the divisor divides the dividend.
+    /// </summary>
+    private static Dim[] SymbolicProducts(string op, Dim[] x, Dim[] y)
+    {
+        var r = new Dim[Math.Max(x.Length, y.Length)];
+        for (int i = 0; i < r.Length; i++)
+        {
+            var a = SymbolicSize.Of(x[x.Length == 1 ? 0 : i]); var b = SymbolicSize.Of(y[y.Length == 1 ? 0 : i]);
+            var v = a is null || b is null ? null : op == "Mul" ? a.Times(b) : a.DividedBy(b);
+            r[i] = v?.ToDim() ?? Dim.Symbolic("?");
+        }
+        return r;
     }
 
     private static void LowerBinary(Lowering l, GraphNode n, BroadcastOp op)

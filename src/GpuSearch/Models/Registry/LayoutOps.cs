@@ -1,5 +1,5 @@
 // Data-movement ops that copy: Transpose, Concat, Slice (inputs from opset 10, any step), Pad (constant,
-// reflect, edge) and Expand, all through layout.cl's strided copy kernels. Transpose/Concat/Slice fold.
+// reflect, edge) and Expand, all through layout.cl's strided copy kernels. Transpose/Concat/Slice/Expand fold.
 using GpuSearch.Models.Execution;
 using GpuSearch.Models.Graph;
 using GpuSearch.Models.Ops;
@@ -16,7 +16,7 @@ internal sealed class LayoutOps : IOpFamily
         new() { OpType = "Concat", Shape = InferConcat, Fold = ConstantEvaluator.FoldConcat, Lower = LowerConcat },
         new() { OpType = "Slice", Check = CheckSlice, Shape = InferSlice, Fold = ConstantEvaluator.FoldSlice, Lower = LowerSlice },
         new() { OpType = "Pad", Check = CheckPad, Shape = InferPad, Lower = LowerPad },
-        new() { OpType = "Expand", Check = (g, n) => SupportRules.KnownWhenPlanning(g, n, 1, "the target shape"), Shape = InferExpand, Lower = LowerExpand },
+        new() { OpType = "Expand", Check = (g, n) => SupportRules.KnownWhenPlanning(g, n, 1, "the target shape"), Shape = InferExpand, Fold = ConstantEvaluator.FoldExpand, Lower = LowerExpand },
     ];
 
     private static string? CheckSlice(ModelGraph g, GraphNode n)

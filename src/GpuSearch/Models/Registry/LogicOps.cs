@@ -2,7 +2,6 @@
 // `x.expand(n, -1, -1)` becomes Where(Equal(shape, -1), 1, shape) → Expand. They are evaluated on the
 // host (symbolically while the batch is unknown, folded or evaluated when planning); on runtime device
 // tensors there is no kernel yet, so Check refuses them before any work.
-using GpuSearch.Models.Execution;
 using GpuSearch.Models.Graph;
 using GpuSearch.Models.Optimizer;
 using static GpuSearch.Models.Graph.ShapeInference;
@@ -14,21 +13,10 @@ internal sealed class LogicOps : IOpFamily
     public IEnumerable<OpDefinition> Ops()
     {
         foreach (var op in new[] { "Equal", "Greater", "Less" })
-            yield return new() { OpType = op, Check = ShapeArithmeticOnly, Shape = InferCompare, Fold = FoldLogic, Lower = HostOnly };
-        yield return new() { OpType = "Not", Check = ShapeArithmeticOnly, Shape = InferNot, Fold = FoldLogic, Lower = HostOnly };
-        yield return new() { OpType = "Where", Check = ShapeArithmeticOnly, Shape = InferWhere, Fold = FoldLogic, Lower = HostOnly };
+            yield return new() { OpType = op, Check = SupportRules.ShapeArithmeticOnly, Shape = InferCompare, Fold = FoldLogic, Lower = SupportRules.HostOnly };
+        yield return new() { OpType = "Not", Check = SupportRules.ShapeArithmeticOnly, Shape = InferNot, Fold = FoldLogic, Lower = SupportRules.HostOnly };
+        yield return new() { OpType = "Where", Check = SupportRules.ShapeArithmeticOnly, Shape = InferWhere, Fold = FoldLogic, Lower = SupportRules.HostOnly };
     }
-
-    private static string? ShapeArithmeticOnly(ModelGraph g, GraphNode n)
-    {
-        for (int i = 0; i < n.Inputs.Count; i++)
-            if (n.Inputs[i].Length > 0 && !SupportRules.IsComputedFrom(g, n.Inputs[i], shapeIsLeaf: true))
-                return $"input {i} ('{n.Inputs[i]}') is a runtime tensor (only constants and shape arithmetic are supported; no device kernel yet)";
-        return null;
-    }
-
-    private static void HostOnly(Lowering l, GraphNode n) =>
-        throw new NotSupportedException($"output '{n.Outputs[0]}' is not known when planning (only constants and shape arithmetic are supported)");
 
     private static TensorShape BroadcastAll(ModelGraph g, GraphNode n)
     {

@@ -83,6 +83,10 @@ internal sealed class ReshapeOps : IOpFamily
                 if (inKnown % outKnown != 0) throw new InvalidDataException($"{n.Describe()}: cannot reshape {x} into [{string.Join(",", target)}]");
                 dims[inferAt] = Dim.Known(inKnown / outKnown);
             }
+            // [N·64, 3, 49, 49] → [-1, 3, 49, 49] is N·64 again: divide the symbolic products.
+            else if (SymbolicSize.ProductOf(x.Dims) is { } whole && SymbolicSize.ProductOf(dims.Where((_, i) => i != inferAt)) is { } rest
+                     && rest.Coefficient != 0 && whole.DividedBy(rest) is { } inferred)
+                dims[inferAt] = inferred.ToDim();
             else dims[inferAt] = Dim.Symbolic("?");
         }
         else if (x.IsFullyKnown && dims.All(v => v.IsKnown) && x.KnownProduct() != new TensorShape(dims).KnownProduct())

@@ -41,3 +41,16 @@ internal sealed class TorchvisionTheoryAttribute : TheoryAttribute
         if (TorchvisionFixtures.SkipReason is { } why) Skip = why;
     }
 }
+
+/// <summary>
+/// A torchvision parity theory too slow for every CI run: skipped unless the environment variable
+/// <paramref name="optIn"/> is "1" (and, like <see cref="TorchvisionTheoryAttribute"/>, unless torch is importable).
+/// </summary>
+internal sealed class TorchvisionOptInTheoryAttribute : TheoryAttribute
+{
+    public TorchvisionOptInTheoryAttribute(string optIn)
+    {
+        if (Environment.GetEnvironmentVariable(optIn) != "1") Skip = $"opt-in: set {optIn}=1 to run it (minutes of export on 2 cores)";
+        else if (TorchvisionFixtures.SkipReason is { } why) Skip = why;
+    }
+}
