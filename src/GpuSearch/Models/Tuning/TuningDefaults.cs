@@ -56,8 +56,10 @@ internal static class TuningDefaults
         var gpuScanDefault = new ScanTiles(1, 32, 256, 8);
         DeviceTuningProfile[] profiles =
         [
-            // 6 × 64 accumulators = 24 of 32 zmm registers; ResNet-50 +4 %, MobileNetV2 +1.5 % against 8 × 64 on an AVX-512 VM.
-            new(DeviceClass.CpuAvx512, CpuTiles(6, 32), cpuSpace, "measured: 2-vCPU AMD EPYC (AVX-512), PoCL 3.1 skylake-avx512",
+            // 6 × 64 accumulators = 24 of 32 zmm registers (kernels/conv.cl writes the product with float16 vectors:
+            // LLVM's auto-vectorised code used ymm and spilled). ResNet-18, `gpusearch-bench ort --tiles`, Zen 5 VM,
+            // 2026-12-02: 0.0315 CPU-s/img against 0.0350 for 6 × 32 and 0.0363 for 12 × 32.
+            new(DeviceClass.CpuAvx512, CpuTiles(6, 64), cpuSpace, "measured: 2-vCPU AMD EPYC (AVX-512), PoCL 3.1 skylake-avx512",
                 cpuScanDefault, cpuScan),
             // 16 ymm registers: 3 × 32 floats = 12 accumulators + 1 broadcast + 2 operand vectors (6 × 64 needs 48 and
             // spills). 16-pixel tiles fit too but cost 2.5–3.6× in packing and group overhead on the AVX-512 VM
