@@ -45,10 +45,15 @@ public static class OrtBench
                 case "--tiles":
                     foreach (var t in Next().Split(',', StringSplitOptions.RemoveEmptyEntries))
                     {
+                        // ROWSxPIXELS, or ROWSxPIXELSxPANEL (deepest K panel gathered at once, a multiple of 64)
                         var rp = t.Split('x', 'X', '×');
-                        if (rp.Length != 2 || !int.TryParse(rp[0], out var rr) || !int.TryParse(rp[1], out var px) || rr < 1 || px < 1)
-                            throw new ArgumentException($"--tiles: '{t}' is not ROWSxPIXELS");
-                        extraTiles.Add(($"engine, tiles {rr}×{px}", TuningDefaults.CpuTiles(rr, px)));
+                        int depth = 0;
+                        if (rp.Length is < 2 or > 3 || !int.TryParse(rp[0], out var rr) || !int.TryParse(rp[1], out var px) || rr < 1 || px < 1
+                            || (rp.Length == 3 && (!int.TryParse(rp[2], out depth) || depth < 64 || depth % 64 != 0)))
+                            throw new ArgumentException($"--tiles: '{t}' is not ROWSxPIXELS[xPANEL]");
+                        var tiles = TuningDefaults.CpuTiles(rr, px);
+                        if (depth > 0) tiles = tiles with { PanelDepth = depth };
+                        extraTiles.Add(($"engine, tiles {t}", tiles));
                     }
                     break;
                 default: throw new ArgumentException($"ort: unknown option {args[i]}");

@@ -28,7 +28,7 @@ internal sealed record ConvTiles(int TileM, int TileN, int TileK, int WorkPerThr
     /// tiles act as packed panels and the pixel loop vectorises. 6 × 64 accumulators are 24 AVX-512 registers,
     /// leaving room for the operands (8 × 64 filled all 32); the AVX-512 class default (TuningDefaults.CpuTiles(6, 64)).
     /// </summary>
-    public static ConvTiles Cpu { get; } = new(24, 64, 64, 6, 64, 16, 16, SubBlocksM: 4, DeepTileM: 516);
+    public static ConvTiles Cpu { get; } = new(24, 64, 64, 6, 64, 16, 16, SubBlocksM: 4, PanelDepth: 256, DeepTileM: 516);
 
     /// <summary>GPU: 256 work-items of 4×4 outputs over 64×64 tiles.</summary>
     public static ConvTiles Gpu { get; } = new(64, 64, 16, 4, 4, 8, 64, DepthwisePerPixel: true);

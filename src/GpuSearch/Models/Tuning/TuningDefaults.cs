@@ -28,10 +28,11 @@ internal static class TuningDefaults
     /// <summary>
     /// CPU tiles with one work-item per group: a register tile of <paramref name="rows"/> output channels ×
     /// <paramref name="pixels"/> output pixels, four sub-blocks per channel tile, deep tiles of up to 512 channels
-    /// (every output channel of ResNet's widest layers shares one gathered input panel).
+    /// (every output channel of ResNet's widest layers shares one gathered input panel), K gathered 256 deep at a time
+    /// (a 6 × 64 panel is then 64 KiB, near L1; 1152 deep: ResNet-18 8–10 % more CPU-s/img on the Zen 5 VM).
     /// </summary>
     public static ConvTiles CpuTiles(int rows, int pixels) =>
-        new(rows * 4, pixels, 64, rows, pixels, 16, 16, SubBlocksM: 4, DeepTileM: (512 + rows - 1) / rows * rows);
+        new(rows * 4, pixels, 64, rows, pixels, 16, 16, SubBlocksM: 4, PanelDepth: 256, DeepTileM: (512 + rows - 1) / rows * rows);
 
     private static Dictionary<DeviceClass, DeviceTuningProfile> Build()
     {
