@@ -78,16 +78,50 @@
 #define B_COL_STEP THREADS
 #endif
 
+// W_DIRECT (one work-item per group, i.e. CPUs): the multiply-accumulate reads each weight straight from its
+// row in global memory (WPT_M sequential streams, broadcast from L1) instead of repacking the weight tile into
+// local memory per sub-block and panel: that scalar repack cost more than the FMAs it fed.
+#if THREADS == 1
+#define W_DIRECT 1
+#define A_AT(i, kk) LDW(wg, wrow[i] + k0 + (kk))
+#else
+#define W_DIRECT 0
+#define A_AT(i, kk) as[kk][ty + (i) * THREADS_M]
+#endif
+
+// VEC_MAC (OpenCL on CPUs, pixel tile a multiple of 16): the multiply-accumulate written with float16 vectors.
+// LLVM's vectorizers emit 256-bit code for skylake-avx512-class targets (prefer-vector-width=256), whose 6×64
+// accumulators spilled; explicit float16 ops are legalised to 512-bit registers instead: 2× the FMA width on
+// cores with full-width AVX-512 (Zen 5), and on AVX2 targets each splits into two 256-bit halves.
+#if W_DIRECT && !defined(CUDA) && WPT_N % 16 == 0
+#define NV (WPT_N / 16)
+#define MAC_TILE(kmax) {                                                                                  \
+        float16 av[WPT_M][NV];                                                                            \
+        _Pragma("unroll") for (int i = 0; i < WPT_M; i++)                                                 \
+            _Pragma("unroll") for (int v = 0; v < NV; v++) av[i][v] = vload16(v, acc[i]);                 \
+        for (int kk = 0; kk < (kmax); kk++) {                                                             \
+            float16 bv[NV];                                                                               \
+            _Pragma("unroll") for (int v = 0; v < NV; v++) bv[v] = vload16(v, &bs[kk][0]);                \
+            _Pragma("unroll") for (int i = 0; i < WPT_M; i++) {                                           \
+                const float16 a = (float16)(A_AT(i, kk));                                                 \
+                _Pragma("unroll") for (int v = 0; v < NV; v++) av[i][v] = fma(a, bv[v], av[i][v]);        \
+            }                                                                                             \
+        }                                                                                                 \
+        _Pragma("unroll") for (int i = 0; i < WPT_M; i++)                                                 \
+            _Pragma("unroll") for (int v = 0; v < NV; v++) vstore16(av[i][v], v, acc[i]);                 \
+    }
+#else
 // Multiply-accumulates kmax rows of the packed tiles into acc. Fully unrolled so the register tile stays in
 // registers (PoCL's LLVM keeps it on the stack otherwise).
 #define MAC_TILE(kmax)                                                                   \
     for (int kk = 0; kk < (kmax); kk++) {                                                \
         float ra[WPT_M], rb[WPT_N];                                                      \
-        _Pragma("unroll") for (int i = 0; i < WPT_M; i++) ra[i] = as[kk][ty + i * THREADS_M]; \
+        _Pragma("unroll") for (int i = 0; i < WPT_M; i++) ra[i] = A_AT(i, kk);          \
         _Pragma("unroll") for (int j = 0; j < WPT_N; j++) rb[j] = bs[kk][tx + j * THREADS_N]; \
         _Pragma("unroll") for (int i = 0; i < WPT_M; i++)                                \
             _Pragma("unroll") for (int j = 0; j < WPT_N; j++) acc[i][j] = FMA(ra[i], rb[j], acc[i][j]); \
     }
+#endif
 
 // Rows [ms, ms + SUB_M) × [k0, k0 + TILE_K) of the group's weights into as (zero outside).
 inline void load_a(LOCAL_PTR float* as, const __global WT* restrict wg, const int ms, const int k0, const int Mg,
@@ -137,11 +171,18 @@ inline void gather_b(LOCAL_PTR float* bs, const int k0, const int Kg, const __gl
             if (col_x[s0] < 0 || ih < 0 || ih >= H) {
                 for (int j = 0; j < len; j++) brow[s0 + j] = 0.0f;
             } else {
-                const __global XT* row = x + col_x[s0] + coff + (idx_t)ih * W;
-                for (int j = 0; j < len; j++) {
-                    const int iw = iw0 + j * SW;
-                    brow[s0 + j] = iw >= 0 && iw < W ? LDX(row, iw) : 0.0f;
-                }
+                // Outputs [j0, j1) of the run read inside the row; those before and after read the pads. The
+                // interior is a plain copy (a vector move for stride 1), not a bounds test per element.
+                const __global XT* row = x + col_x[s0] + coff + (idx_t)ih * W + iw0;
+                const int j0 = iw0 >= 0 ? 0 : min(len, (SW - 1 - iw0) / SW);
+                const int j1 = iw0 > W - 1 ? j0 : max(j0, min(len, (W - 1 - iw0) / SW + 1));
+                LOCAL_PTR float* out = brow + s0;
+                for (int j = 0; j < j0; j++) out[j] = 0.0f;
+                if (SW == 1)
+                    for (int j = j0; j < j1; j++) out[j] = LDX(row, j);
+                else
+                    for (int j = j0; j < j1; j++) out[j] = LDX(row, j * SW);
+                for (int j = j1; j < len; j++) out[j] = 0.0f;
             }
             s0 += len;
         }
@@ -207,7 +248,9 @@ void conv2d(const int N, const int C, const int H, const int W, const int M, con
             const __global XT* restrict res, const idx_t r_off,
             __global XT* restrict y, const idx_t y_off,
             const float act_a, const float act_b) {
+#if !W_DIRECT
     __local float as[TILE_K][SUB_M];
+#endif
     __local float bs[TILE_K][TILE_N];
     __local idx_t col_x[TILE_N];   // offset of x[b][g·C/G][0][0], or -1 past the end
     __local idx_t col_y[TILE_N];   // offset of y[b][0][oh][ow]
@@ -265,6 +308,13 @@ void conv2d(const int N, const int C, const int H, const int W, const int M, con
 #define GATHER_B(k0) gather_b(&bs[0][0], (k0), Kg, x, HW, H, W, KK, KW, SW, DH, DW, OHW, y_off, \
                               col_x, col_y, col_ih, col_iw, col_run, b_row0, c0)
 #define STORE_TILE(ms) store_tile(acc, (ms), tx, ty, Mg, g, OHW, contiguous, col_y, bias, b_off, res, r_off, y, y_off, act_a, act_b)
+    // W_DIRECT: offsets of the sub-block's weight rows (rows past Mg re-read the last one; never stored).
+#if W_DIRECT
+#define ROW_OFFSETS(ms) idx_t wrow[WPT_M]; \
+    _Pragma("unroll") for (int i = 0; i < WPT_M; i++) wrow[i] = (idx_t)min((ms) + i, Mg - 1) * Kg
+#else
+#define ROW_OFFSETS(ms)
+#endif
 #if ACC_LOCAL
     __local float accs[SUBS][WPT_M][WPT_N];
     for (int sb = 0; sb < SUBS; sb++)
@@ -276,7 +326,7 @@ void conv2d(const int N, const int C, const int H, const int W, const int M, con
         for (int sub = 0; sub < SUBS; sub++) {
             const int ms = m0 + sub * SUB_M;
             if (ms >= Mg) break;
-            load_a(&as[0][0], wg, ms, k0, Mg, Kg, tid); // one work-item: no barriers needed on this path
+            ROW_OFFSETS(ms);
             float acc[WPT_M][WPT_N];
 #pragma unroll
             for (int i = 0; i < WPT_M; i++)
@@ -307,8 +357,11 @@ void conv2d(const int N, const int C, const int H, const int W, const int M, con
 #pragma unroll
             for (int j = 0; j < WPT_N; j++) acc[i][j] = 0.0f;
 
+        ROW_OFFSETS(ms);
         for (int k0 = 0; k0 < Kg; k0 += TILE_K) {
+#if !W_DIRECT
             load_a(&as[0][0], wg, ms, k0, Mg, Kg, tid);
+#endif
             // With a single K tile the packed input tile of the previous sub-block is still valid.
             if (sub == 0 || Kg > TILE_K) GATHER_B(k0);
             barrier(CLK_LOCAL_MEM_FENCE);

@@ -2,7 +2,9 @@
 // images/s and CPU-seconds per image (other tenants inflate wall time, not our CPU time) for the engine with the
 // shipped default conv tiles, the engine with this device's tuned tiles (`gpusearch tune`), and ORT; outputs
 // are checked equal by cosine similarity per image. Names the CPU model and vector ISA in every row.
-// `gpusearch-bench ort [--model M] [--batch 8] [--repeat 3] [--device cpu] [--ort-threads 0] [--json]`
+// `--tiles 6x32,3x64` adds one engine contender per CPU register tile (rows × pixels, TuningDefaults.CpuTiles), for
+// choosing a device class's default (e.g. AVX2 code on an AVX-512 host: POCL_LLVM_CPU_NAME=haswell).
+// `gpusearch-bench ort [--model M] [--batch 8] [--repeat 3] [--device cpu] [--ort-threads 0] [--tiles RxP,..] [--json]`
 using System.Diagnostics;
 using System.Text.Json;
 using GpuSearch.Compute;
@@ -28,6 +30,7 @@ public static class OrtBench
         string device = "cpu", model = DefaultModel.ModelPath;
         int batch = 8, repeat = 3, ortThreads = 0;
         bool json = false;
+        var extraTiles = new List<(string Name, ConvTiles Tiles)>();
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -39,6 +42,20 @@ public static class OrtBench
                 case "--repeat": repeat = int.Parse(Next()); break;
                 case "--ort-threads": ortThreads = int.Parse(Next()); break;
                 case "--json": json = true; break;
+                case "--tiles":
+                    foreach (var t in Next().Split(',', StringSplitOptions.RemoveEmptyEntries))
+                    {
+                        // ROWSxPIXELS, or ROWSxPIXELSxPANEL (deepest K panel gathered at once, a multiple of 64)
+                        var rp = t.Split('x', 'X', '×');
+                        int depth = 0;
+                        if (rp.Length is < 2 or > 3 || !int.TryParse(rp[0], out var rr) || !int.TryParse(rp[1], out var px) || rr < 1 || px < 1
+                            || (rp.Length == 3 && (!int.TryParse(rp[2], out depth) || depth < 64 || depth % 64 != 0)))
+                            throw new ArgumentException($"--tiles: '{t}' is not ROWSxPIXELS[xPANEL]");
+                        var tiles = TuningDefaults.CpuTiles(rr, px);
+                        if (depth > 0) tiles = tiles with { PanelDepth = depth };
+                        extraTiles.Add(($"engine, tiles {t}", tiles));
+                    }
+                    break;
                 default: throw new ArgumentException($"ort: unknown option {args[i]}");
             }
         }
@@ -51,6 +68,8 @@ public static class OrtBench
         using var engineDefault = new InferenceSession(model, dev, new SessionOptions { BatchSizes = [batch], ConvTiles = defaultTiles });
         using var engineTuned = tunedEntry is null ? null
             : new InferenceSession(model, dev, new SessionOptions { BatchSizes = [batch], ConvTiles = tunedEntry.Tiles });
+        var extraEngines = extraTiles.Select(t => (t.Name, Session: new InferenceSession(model, dev, new SessionOptions { BatchSizes = [batch], ConvTiles = t.Tiles }))).ToList();
+        using var disposeExtra = new DisposeAll(extraEngines.Select(e => (IDisposable)e.Session));
         string inputName = engineDefault.InputNames[0], outputName = engineDefault.OutputNames[0];
 
         var rng = new Random(7);
@@ -68,6 +87,7 @@ public static class OrtBench
             new("engine, default tiles", () => engineDefault.Run(feed)[outputName].Data),
         };
         if (engineTuned is not null) contenders.Add(new("engine, tuned tiles", () => engineTuned.Run(feed)[outputName].Data));
+        foreach (var (name, session) in extraEngines) contenders.Add(new(name, () => session.Run(feed)[outputName].Data));
         contenders.Add(new("ONNX Runtime 1.31.1 CPU EP", () =>
         {
             using var r = ort.Run([Ort.NamedOnnxValue.CreateFromTensor(inputName, ortInput)], [outputName]);
@@ -118,6 +138,13 @@ public static class OrtBench
         foreach (var r in rows)
             Console.WriteLine($"  {r.contender,-28} {r.images_per_s,10:F2} {r.median_images_per_s,12:F2} {r.cpu_s_per_image,10:F4} {r.wall_s_per_image,10:F4} {r.vs_ort,6:F2}× {r.min_cosine_vs_ort,10:F7}");
         return 0;
+    }
+
+    private sealed class DisposeAll(IEnumerable<IDisposable> items) : IDisposable
+    {
+        private readonly List<IDisposable> _items = [.. items];
+
+        public void Dispose() { foreach (var d in _items) d.Dispose(); }
     }
 
     private static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)

@@ -150,6 +150,17 @@ public sealed class ConvTuningTests : IDisposable
         Assert.Equal("other", DeviceClassifier.IsaFromCpuFlags(new HashSet<string> { "sse4_2", "avx" }));
     }
 
+    [Theory]
+    [InlineData("pthread-haswell-Intel Xeon", "fpu sse4_2 avx avx2 fma", 6, 16)] // AVX2 host: 16 ymm, 12 accumulators
+    [InlineData("pthread-skylake-avx512-AMD EPYC", "fpu sse4_2 avx avx2 fma avx512f avx512vl", 6, 64)] // 24 zmm accumulators
+    public void Cpu_flags_pick_the_measured_register_tile_of_their_class(string name, string flags, int rows, int pixels)
+    {
+        var isa = DeviceClassifier.IsaFromCpuFlags(flags.Split(' ').ToHashSet());
+        var tiles = TuningDefaults.For(DeviceClassifier.ClassifyCpu(name, isa)).ConvDefault;
+        Assert.Equal((rows, pixels), (tiles.WorkPerThreadM, tiles.WorkPerThreadN));
+        Assert.Equal(1, tiles.ThreadsM * tiles.ThreadsN); // one work-item per group: the CPU kernel shape
+    }
+
     [Fact]
     public void Every_class_has_a_valid_default_inside_its_search_space()
     {

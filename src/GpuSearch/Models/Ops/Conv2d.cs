@@ -114,10 +114,16 @@ internal static class Conv2d
             int cap = (int)Math.Min(tiles.PanelDepth, (stream.Device.Info.LocalMemoryBytes - 8192 - accBytes) / perRow / 64 * 64);
             if (kg > tiles.TileK && cap > tiles.TileK) tiles = tiles with { TileK = (int)Math.Min(OpCheck.RoundUp(kg, 64), cap) };
             accLocal = kg > tiles.TileK && tiles.SubBlocksM > 1;
-            // Each gathered panel then serves more channels: the gather, not the FMAs, dominates on a CPU (for
-            // pointwise convs the "gather" is a row copy, and their tuned TileM stays).
-            if ((accLocal || alg != ConvAlgorithm.Pointwise) && tiles.DeepTileM > tiles.TileM)
-                tiles = tiles with { TileM = tiles.DeepTileM, SubBlocksM = tiles.DeepTileM / (tiles.TileM / tiles.SubBlocksM) };
+            // Each gathered panel then serves more channels — up to all of the group's (DeepTileM caps it): the
+            // gather, not the FMAs, dominates on a CPU, and these kernels read weights in place (no repacking per
+            // channel block). Fewer than 4 groups per core would leave cores idle, so then the tile halves.
+            int sub = tiles.TileM / tiles.SubBlocksM;
+            int deep = (int)Math.Min(tiles.DeepTileM, OpCheck.RoundUp(s.OutChannels / s.Group, sub));
+            long pixelGroups = ((long)s.Batch * s.OutHeight * s.OutWidth + tiles.TileN - 1) / tiles.TileN * s.Group;
+            long minGroups = 4L * Math.Max(1, stream.Device.Info.ComputeUnits);
+            while (deep > tiles.TileM && pixelGroups * ((s.OutChannels / s.Group + deep - 1) / deep) < minGroups)
+                deep = Math.Max(tiles.TileM, (int)OpCheck.RoundUp(deep / 2, sub));
+            if (deep > tiles.TileM) tiles = tiles with { TileM = deep, SubBlocksM = deep / sub };
         }
         // GPU tiles: pixel tiles along dim 0, the only grid dimension CUDA lets pass 65,535 groups.
         bool pixelsDim0 = tiles.ThreadsM * tiles.ThreadsN > 1;

@@ -26,10 +26,9 @@ internal sealed record ConvTiles(int TileM, int TileN, int TileK, int WorkPerThr
     /// <summary>
     /// CPU (PoCL): one work-item per work-group whose register tile is the whole tile, so the local
     /// tiles act as packed panels and the pixel loop vectorises. 6 × 64 accumulators are 24 AVX-512 registers,
-    /// leaving room for the operands (8 × 64 filled all 32): ResNet-50 +4 %, MobileNetV2 +1.5 % in a same-run A/B
-    /// on the CI VM; 16 × 32 and 12 × 32 were 20 % slower.
+    /// leaving room for the operands (8 × 64 filled all 32); the AVX-512 class default (TuningDefaults.CpuTiles(6, 64)).
     /// </summary>
-    public static ConvTiles Cpu { get; } = new(24, 64, 64, 6, 64, 16, 16, SubBlocksM: 4, DeepTileM: 120);
+    public static ConvTiles Cpu { get; } = new(24, 64, 64, 6, 64, 16, 16, SubBlocksM: 4, PanelDepth: 256, DeepTileM: 516);
 
     /// <summary>GPU: 256 work-items of 4×4 outputs over 64×64 tiles.</summary>
     public static ConvTiles Gpu { get; } = new(64, 64, 16, 4, 4, 8, 64, DepthwisePerPixel: true);

@@ -27,10 +27,12 @@ internal static class TuningDefaults
 
     /// <summary>
     /// CPU tiles with one work-item per group: a register tile of <paramref name="rows"/> output channels ×
-    /// <paramref name="pixels"/> output pixels, four sub-blocks per channel tile, 120-channel deep tiles.
+    /// <paramref name="pixels"/> output pixels, four sub-blocks per channel tile, deep tiles of up to 512 channels
+    /// (every output channel of ResNet's widest layers shares one gathered input panel), K gathered 256 deep at a time
+    /// (a 6 × 64 panel is then 64 KiB, near L1; 1152 deep: ResNet-18 8–10 % more CPU-s/img on the Zen 5 VM).
     /// </summary>
     public static ConvTiles CpuTiles(int rows, int pixels) =>
-        new(rows * 4, pixels, 64, rows, pixels, 16, 16, SubBlocksM: 4, DeepTileM: 120 / rows * rows);
+        new(rows * 4, pixels, 64, rows, pixels, 16, 16, SubBlocksM: 4, PanelDepth: 256, DeepTileM: (512 + rows - 1) / rows * rows);
 
     private static Dictionary<DeviceClass, DeviceTuningProfile> Build()
     {
@@ -64,14 +66,16 @@ internal static class TuningDefaults
         var gpuScanDefault = new ScanTiles(1, 32, 256, 8);
         DeviceTuningProfile[] profiles =
         [
-            // 6 × 64 accumulators = 24 of 32 zmm registers; ResNet-50 +4 %, MobileNetV2 +1.5 % against 8 × 64 on an AVX-512 VM.
+            // 6 × 64 accumulators = 24 of 32 zmm registers (kernels/conv.cl writes the product with float16 vectors:
+            // LLVM's auto-vectorised code used ymm and spilled). ResNet-18, `gpusearch-bench ort --tiles`, Zen 5 VM,
+            // 2026-12-02: 0.0315 CPU-s/img against 0.0350 for 6 × 32 and 0.0363 for 12 × 32.
             new(DeviceClass.CpuAvx512, CpuTiles(6, 64), cpuSpace, "measured: 2-vCPU AMD EPYC (AVX-512), PoCL 3.1 skylake-avx512",
                 avx512Scan, cpuScan),
-            // 16 ymm registers: 3 × 32 floats = 12 accumulators + 1 broadcast + 2 operand vectors (6 × 64 needs 48 and
-            // spills). 16-pixel tiles fit too but cost 2.5–3.6× in packing and group overhead on the AVX-512 VM
-            // (`gpusearch tune`, 2026-12-02), where 3 × 32 was within 25 % of the AVX-512 default. Replace with a
-            // winner measured on an AVX2 machine.
-            new(DeviceClass.CpuAvx2, CpuTiles(3, 32), cpuSpace, "derived from 16 ymm registers; not yet measured on an AVX2 machine",
+            // 16 ymm registers: 6 × 16 floats = 12 accumulators + 2 operand vectors + 1 broadcast. Measured on AVX2 code
+            // (PoCL told to compile for haswell on the Zen 5 VM: POCL_LLVM_CPU_NAME=haswell, 16 ymm, no EVEX), ResNet-18
+            // batch 8, `gpusearch-bench ort --tiles`, 2026-12-02: 0.053 CPU-s/img against 0.058 for 4 × 16 and 0.091
+            // for the former 3 × 32 default. Not yet confirmed on a real AVX2-only machine.
+            new(DeviceClass.CpuAvx2, CpuTiles(6, 16), cpuSpace, "measured: AVX2 (haswell) code from PoCL 3.1 on a Zen 5 VM",
                 avx2Scan, cpuScan),
             // 16 SSE/NEON registers of 4 floats: 3 × 16 = 12 accumulators.
             new(DeviceClass.CpuOther, CpuTiles(3, 16), cpuSpace, "derived: 16 SSE/NEON registers of 4 floats; unmeasured",
