@@ -217,7 +217,28 @@ public class OptimizerRuleTests
         var n = Assert.Single(after.Nodes);
         Assert.Equal("LayerNormalization", n.OpType);
         Assert.Equal((2L, 1e-5f), (n.GetInt("axis", 0), n.GetFloat("epsilon", 0)));
-        Assert.Equal("[N,3,8]", after.Value("y").Shape!.ToString());
+        Assert.Equal(1, stats["FuseLayerNormPattern"]);
+    }
+
+    [Fact]
+    public void AttentionHeadReshapeKeepsItsShapeSoTheLayerNormAfterItFuses()
+    {
+        // torch's attention: view(N·heads, 3, 4) with N·heads = Mul(Gather(Shape(x), 0), 2), back to [N, 3, 8], then
+        // opset-14 LayerNorm arithmetic. Without the symbolic product the second Reshape's shape is unknown.
+        var w = new OnnxTestWriter().Input("x", "N", 3, 8).Output("y").Init("two", [], [2f]).Init("eps", [], [1e-5f])
+            .Node("Shape", ["x"], ["s"]).Init(TestTensor.Longs("zero", [], [0])).Node("Gather", ["s", "zero"], ["n"], attrs: A(("axis", 0L)))
+            .Init(TestTensor.Longs("heads", [], [2])).Node("Mul", ["n", "heads"], ["nh"]).Init(TestTensor.Longs("ax", [1], [0]))
+            .Node("Unsqueeze", ["nh", "ax"], ["nh1"]).Init(TestTensor.Longs("rest", [2], [3, 4]))
+            .Node("Concat", ["nh1", "rest"], ["shape"], attrs: A(("axis", 0L))).Node("Reshape", ["x", "shape"], ["h"])
+            .Init(TestTensor.Longs("back", [3], [-1, 3, 8])).Node("Reshape", ["h", "back"], ["z"])
+            .Node("ReduceMean", ["z"], ["m"], attrs: A(("axes", new long[] { -1 }))).Node("Sub", ["z", "m"], ["d"])
+            .Node("Pow", ["d", "two"], ["p"]).Node("ReduceMean", ["p"], ["v"], attrs: A(("axes", new long[] { -1 })))
+            .Node("Add", ["v", "eps"], ["ve"]).Node("Sqrt", ["ve"], ["q"]).Node("Div", ["d", "q"], ["y"]);
+        var after = GpuSearch.Models.Onnx.OnnxImporter.LoadBytes(w.ToBytes()); // the reference runner has no shape ops:
+        var stats = new GraphOptimizer().Run(after);                            // ViT parity checks the numbers
+        Assert.Equal(["Reshape", "Reshape", "LayerNormalization"], after.Nodes.Select(n => n.OpType));
+        Assert.Equal([3L, 4L], after.Value("h").Shape!.Dims.Skip(1).Select(d => d.Value));
+        Assert.Equal([-1L, 3L, 4L], after.ConstantOf(after.Nodes[0].Inputs[1])!.Longs!);
         Assert.Equal(1, stats["FuseLayerNormPattern"]);
     }
 

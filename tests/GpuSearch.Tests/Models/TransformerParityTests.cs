@@ -2,8 +2,8 @@
 // run through our executor on PoCL must match PyTorch: cosine ≥ 0.9999 per row and max|diff| ≤ 1e-4 of the
 // largest logit (issue 10). Two different images per batch. CI runs the reduced 'vit_tiny' (VisionTransformer
 // exactly as vit_b_16 builds it, 2 layers of width 64 on 64x64 images: same ONNX constructs) at opsets 14
-// and 17; the full vit_b_16 (330 MB export, minutes on 2 cores) runs at opset 17 under the trait
-// Category=Slow so a CI filter can leave it out. Fixtures: tools/make_torchvision_parity.py (TorchvisionFixtures).
+// and 17; the full vit_b_16 (330 MB export, minutes on 2 cores) runs at opsets 14 and 17 under the trait
+// Category=Slow so a CI filter can leave it out. Each also counts the LayerNormalization nodes after optimization. Fixtures: tools/make_torchvision_parity.py (TorchvisionFixtures).
 using GpuSearch.Models;
 using GpuSearch.Models.Execution;
 using GpuSearch.Models.Onnx;
@@ -22,8 +22,12 @@ public sealed class TransformerParityTests(ITestOutputHelper output)
 
     [TorchvisionTheory]
     [Trait("Category", "Slow")]
+    [InlineData("vit_b_16", 14)]
     [InlineData("vit_b_16", 17)]
     public void VitB16MatchesPyTorch(string arch, int opset) => Check(arch, opset);
+
+    /// <summary>Encoder layers per architecture: each has two LayerNorms, and the encoder one more at its end.</summary>
+    private static readonly Dictionary<string, int> Layers = new() { ["vit_tiny"] = 2, ["vit_b_16"] = 12 };
 
     [TorchvisionTheory]
     [InlineData(14)]
@@ -47,6 +51,11 @@ public sealed class TransformerParityTests(ITestOutputHelper output)
 
         var loaded = ModelLoader.Load(model);
         Assert.Null(loaded.FixedBatchReason); // the batch is dynamic: the graph must keep it symbolic
+        // Opset 14 exports LayerNorm as nine ops; every one of them must become one LayerNormalization, also those
+        // after the first attention, whose N·heads reshape is symbolic at load time.
+        var ops = loaded.Graph.OpCounts();
+        Assert.Equal(2 * Layers[arch] + 1, ops.GetValueOrDefault("LayerNormalization"));
+        Assert.Equal(0, ops.GetValueOrDefault("ReduceMean") + ops.GetValueOrDefault("Sqrt") + ops.GetValueOrDefault("Pow"));
 
         var x = Npy.Read(Path.Combine(dir, "input.npy"));
         var want = Npy.Read(Path.Combine(dir, "expected.npy"));

@@ -57,6 +57,12 @@ internal sealed class BinaryOps : IOpFamily
                 try { SetOutInts(g, n, Enumerable.Range(0, len).Select(i => Dim.OfNumber(Op(x[x.Length == 1 ? 0 : i].Number!.Value, y[y.Length == 1 ? 0 : i].Number!.Value))).ToArray()); }
                 catch (ArgumentException) { }
             }
+            // torch's attention reshapes view(L, N·heads, d) with N·heads = Mul(N, heads): the product of a symbol
+            // and a size stays a (named) symbol, so the Reshape after it keeps a rank and known trailing dims,
+            // and the ops after attention (LayerNorm, residual adds) keep the shapes their fusion rules need.
+            else if (n.OpType == "Mul" && x is { Length: 1 } && y is { Length: 1 } && (x[0].Number is null) != (y[0].Number is null)
+                     && (x[0].Number ?? y[0].Number) is > 0)
+                SetOutInts(g, n, [Product([x[0], y[0]])]);
         }
     }
 
