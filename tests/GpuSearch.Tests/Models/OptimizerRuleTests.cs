@@ -166,6 +166,55 @@ public class OptimizerRuleTests
         Assert.Equal(1, stats["FuseActivationIntoGemm"]);
     }
 
+    /// <summary>A transformer MLP on [N, 5, 6]: Linear, activation, Linear, then the residual add of the block input.</summary>
+    private static OnnxTestWriter Mlp(string act, long opset = 13)
+    {
+        var w = new OnnxTestWriter { Opset = opset }.Input("x", "N", 5, 6).Output("y")
+            .Init("w1", [6, 8], Random(48, 21)).Init("b1", [8], Random(8, 22)).Init("w2", [8, 6], Random(48, 23)).Init("b2", [6], Random(6, 24))
+            .Node("MatMul", ["x", "w1"], ["m1"]).Node("Add", ["b1", "m1"], ["a1"]);
+        if (act == "Gelu") w.Node("Gelu", ["a1"], ["h"]);
+        else w.Node(act, ["a1"], ["h"]);
+        return w.Node("MatMul", ["h", "w2"], ["m2"]).Node("Add", ["m2", "b2"], ["a2"]).Node("Add", ["x", "a2"], ["y"]);
+    }
+
+    [Theory]
+    [InlineData("Gelu", "Gelu")]
+    [InlineData("Relu", "Relu")]
+    public void TransformerMlpBecomesTwoFusedMatMuls(string act, string expected)
+    {
+        var (_, after, stats) = OptimizeAndCompare(Mlp(act, act == "Gelu" ? 20 : 13), [2, 5, 6]);
+        Assert.Equal([FusedOps.FusedMatMul, FusedOps.FusedMatMul], after.Nodes.Select(n => n.OpType));
+        var (fc1, fc2) = (after.Nodes[0], after.Nodes[1]);
+        Assert.Equal((expected, 3), (FusedOps.ActivationOf(fc1), fc1.Inputs.Count)); // bias, no residual
+        Assert.Equal(("None", "x"), (FusedOps.ActivationOf(fc2), fc2.Inputs[FusedOps.ResidualInput]));
+        Assert.Equal("[N,5,6]", after.Value("y").Shape!.ToString());
+        Assert.Equal((2, 1, 1), (stats["MatMulBiasToFusedMatMul"], stats["FuseResidualAddIntoMatMul"], stats["FuseActivationIntoMatMul"]));
+    }
+
+    [Fact]
+    public void ActivationBeforeTheResidualKeepsTheAdd()
+    {
+        // act(x·W + b) + r is not act(x·W + b + r): once the activation is fused the residual must stay an Add.
+        var w = new OnnxTestWriter().Input("x", "N", 5, 6).Output("y").Init("w", [6, 6], Random(36, 31)).Init("b", [6], Random(6, 32))
+            .Node("MatMul", ["x", "w"], ["m"]).Node("Add", ["m", "b"], ["a"]).Node("Relu", ["a"], ["r"]).Node("Add", ["r", "x"], ["y"]);
+        var (_, after, _) = OptimizeAndCompare(w, [2, 5, 6]);
+        Assert.Equal([FusedOps.FusedMatMul, "Add"], after.Nodes.Select(n => n.OpType));
+        Assert.Equal(("Relu", 3), (FusedOps.ActivationOf(after.Nodes[0]), after.Nodes[0].Inputs.Count));
+    }
+
+    [Theory]
+    [InlineData(new long[] { 5, 6 })]    // a per-row constant, not a bias
+    [InlineData(new long[] { 2, 1, 6 })] // would broadcast the output to a larger shape
+    public void MatMulAddOfANonBiasConstantStaysApart(long[] dims)
+    {
+        var w = new OnnxTestWriter().Input("x", 2, 5, 6).Output("y").Init("w", [6, 6], Random(36, 41))
+            .Init("c", dims, Random((int)dims.Aggregate(1L, (a, b) => a * b), 42))
+            .Node("MatMul", ["x", "w"], ["m"]).Node("Add", ["m", "c"], ["y"]);
+        var (_, after, stats) = OptimizeAndCompare(w, [2, 5, 6]);
+        Assert.Equal(["MatMul", "Add"], after.Nodes.Select(n => n.OpType));
+        Assert.Equal(0, stats["MatMulBiasToFusedMatMul"]);
+    }
+
     [Fact]
     public void CanonicalConvHasExplicitAttributes()
     {

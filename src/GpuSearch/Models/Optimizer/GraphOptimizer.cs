@@ -34,6 +34,9 @@ internal sealed class GraphOptimizer
         new FuseActivationIntoConv(),
         new MatMulAddToGemm(),
         new FuseActivationIntoGemm(),
+        new MatMulBiasToFusedMatMul(),
+        new FuseResidualAddIntoMatMul(),
+        new FuseActivationIntoMatMul(),
         new CanonicalizeConv(),
     ];
 
