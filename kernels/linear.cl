@@ -4,8 +4,10 @@
 // Tiles as in conv.cl: each work-group computes TILE_M rows × TILE_N columns, its work-items WPT_M × WPT_N
 // outputs each, through local tiles of depth TILE_K: the X tile transposed (as[k][m]) and the W panel
 // (bs[k][n], a row copy: W is already K×N). Columns (features) are the vector dimension on a CPU.
-// SUBS > 1 (one work-item per group, the CPU form): the group's rows are SUBS sub-blocks of SUB_M rows; each
-// W panel is packed once for all of them and their accumulators wait in local memory between K tiles.
+// SUBS > 1 (one work-item per group, the CPU form): the group's rows are SUBS sub-blocks of SUB_M rows done one
+// after another, reusing the packed W panel; the host deepens TILE_K to the whole K where local memory allows, so
+// the panel is packed once. ACC_LOCAL (K deeper than that): each panel is packed once for all sub-blocks and their
+// accumulators wait in local memory between K tiles (as in conv.cl; a round trip per tile, so only when needed).
 // Work-group dim 0 walks row tiles and dim 1 column tiles, so consecutive groups reuse the same W panel.
 // Launch: global (ceil(M/TILE_M)·THREADS_N, ceil(N/TILE_N)·THREADS_M), local (THREADS_N, THREADS_M).
 #include "common.h"
@@ -39,6 +41,9 @@
 #define THREADS_M (SUB_M / WPT_M)
 #define THREADS_N (TILE_N / WPT_N)
 #define THREADS (THREADS_M * THREADS_N)
+#ifndef ACC_LOCAL
+#define ACC_LOCAL 0
+#endif
 #if SUBS > 1 && THREADS != 1
 #error SUBS > 1 needs one work-item per work-group
 #endif
@@ -61,10 +66,11 @@ inline void load_x(LOCAL_PTR float* as, const __global float* restrict x, const 
 // Rows [k0, k0 + TILE_K) × columns [n0, n0 + TILE_N) of W into bs; zero outside. A full tile copies whole rows.
 inline void load_w(LOCAL_PTR float* bs, const __global float* restrict w, const int k0, const int n0, const int K,
                    const int N, const int tid) {
-    if (k0 + TILE_K <= K && n0 + TILE_N <= N) {
-        for (int i = tid; i < TILE_K * TILE_N; i += THREADS) {
-            const int kk = i / TILE_N, nn = i % TILE_N;
-            bs[i] = w[(idx_t)(k0 + kk) * N + n0 + nn];
+    if (THREADS == 1 && k0 + TILE_K <= K && n0 + TILE_N <= N) {
+        // Row by row: each inner loop is one contiguous copy that vectorises (a flat loop did not, on PoCL).
+        for (int kk = 0; kk < TILE_K; kk++) {
+            const __global float* row = w + (idx_t)(k0 + kk) * N + n0;
+            for (int nn = 0; nn < TILE_N; nn++) bs[kk * TILE_N + nn] = row[nn];
         }
         return;
     }
@@ -139,7 +145,7 @@ void linear_f32(const int M, const int N, const int K,
     const __global float* B = bias + b_off;
     const __global float* R = res + r_off;
     __global float* Y = y + y_off;
-#if SUBS > 1
+#if ACC_LOCAL
     __local float accs[SUBS][WPT_M][WPT_N];
     for (int sb = 0; sb < SUBS; sb++)
         for (int i = 0; i < WPT_M; i++)
@@ -172,18 +178,23 @@ void linear_f32(const int M, const int N, const int K,
         store_rows(acc, ms, n0, tx, ty, M, N, B, R, Y, act_a, act_b);
     }
 #else
-    float acc[WPT_M][WPT_N];
+    for (int sub = 0; sub < SUBS; sub++) {
+        const int ms = m0 + sub * SUB_M;
+        if (ms >= M) break;
+        float acc[WPT_M][WPT_N];
 #pragma unroll
-    for (int i = 0; i < WPT_M; i++)
+        for (int i = 0; i < WPT_M; i++)
 #pragma unroll
-        for (int j = 0; j < WPT_N; j++) acc[i][j] = 0.0f;
-    for (int k0 = 0; k0 < K; k0 += TILE_K) {
-        load_x(&as[0][0], X, m0, k0, M, K, tid);
-        load_w(&bs[0][0], Wt, k0, n0, K, N, tid);
-        barrier(CLK_LOCAL_MEM_FENCE);
-        MAC_TILE(min(TILE_K, K - k0));
-        barrier(CLK_LOCAL_MEM_FENCE);
+            for (int j = 0; j < WPT_N; j++) acc[i][j] = 0.0f;
+        for (int k0 = 0; k0 < K; k0 += TILE_K) {
+            load_x(&as[0][0], X, ms, k0, M, K, tid);
+            // With a single K tile the W panel of the previous sub-block is still packed.
+            if (sub == 0 || K > TILE_K) load_w(&bs[0][0], Wt, k0, n0, K, N, tid);
+            barrier(CLK_LOCAL_MEM_FENCE);
+            MAC_TILE(min(TILE_K, K - k0));
+            barrier(CLK_LOCAL_MEM_FENCE);
+        }
+        store_rows(acc, ms, n0, tx, ty, M, N, B, R, Y, act_a, act_b);
     }
-    store_rows(acc, m0, n0, tx, ty, M, N, B, R, Y, act_a, act_b);
 #endif
 }

@@ -1,6 +1,6 @@
 // Host side of kernels/linear.cl: a Linear layer (constant K×N weights) with its bias, residual and activation
 // in the epilogue. The tiles are the device's conv tiles (tuned by `gpusearch tune` for the 1×1-conv GEMM,
-// which has the same shape of work); on a CPU the K tile is deepened so each W panel is packed fewer times.
+// which has the same shape of work); on a CPU the K tile is deepened so each W panel is packed once per group.
 using GpuSearch.Compute;
 
 namespace GpuSearch.Models.Ops;
@@ -8,9 +8,6 @@ namespace GpuSearch.Models.Ops;
 /// <summary><c>Y[m×n] = act(X[m×k]·W[k×n] + bias[n] + R[m×n])</c>, row-major fp32. Offsets are in elements.</summary>
 internal static class Linear
 {
-    /// <summary>Deepest K tile on a one-work-item (CPU) configuration: 256 × 64 floats of W stay within L2.</summary>
-    internal const int CpuTileK = 256;
-
     /// <summary>Enqueues the product on <paramref name="stream"/>; <paramref name="bias"/> and <paramref name="residual"/> are optional.</summary>
     public static void Run(ComputeStream stream, int m, int n, int k, DeviceTensor x, DeviceTensor w, DeviceTensor? bias,
         DeviceTensor? residual, DeviceTensor y, Activation activation = default, ConvTiles? tiles = null)
@@ -26,15 +23,26 @@ internal static class Linear
         var t = tiles ?? ConvTiles.For(stream.Device.Info);
         t.Validate();
         int subs = t.SubBlocksM, tileK = t.TileK;
-        bool oneItem = t.ThreadsM * t.ThreadsN == 1;
-        if (!oneItem) subs = 1; // sub-blocks keep their accumulators in local memory: one work-item per group only
-        else tileK = Math.Max(tileK, Math.Min(CpuTileK, (int)OpCheck.RoundUp(k, 64)));
-        int tileM = t.TileM / t.SubBlocksM * subs;
+        bool accLocal = false;
+        if (t.ThreadsM * t.ThreadsN == 1)
+        {
+            // One work-item per group (CPU): deepen the K tile to the whole K, up to the panel depth and what local
+            // memory holds, so each W panel is packed once per group; a deeper K keeps the sub-blocks' accumulators
+            // in local memory. Measured on PoCL (AVX-512): K tiles of 64 ran at 40 % of the whole-K form.
+            long perRow = (t.TileM / subs + t.TileN) * 4L, accBytes = (long)Math.Max(t.TileM, t.DeepTileM) * t.TileN * 4;
+            int cap = (int)Math.Min(t.PanelDepth, (stream.Device.Info.LocalMemoryBytes - 8192 - accBytes) / perRow / 64 * 64);
+            if (k > tileK && cap > tileK) tileK = (int)Math.Min(OpCheck.RoundUp(k, 64), cap);
+            accLocal = k > tileK && subs > 1;
+            // Then each packed panel serves more rows (conv.cl's deep tile): the packing, not the FMAs, dominates.
+            if (accLocal && t.DeepTileM > t.TileM) subs = t.DeepTileM / (t.TileM / t.SubBlocksM);
+        }
+        else subs = 1; // many work-items per group (GPUs): one sub-block, the accumulators in registers
+        int tileM = t.TileM / t.SubBlocksM * subs; // sub-block height × sub-blocks
         int threadsM = tileM / subs / t.WorkPerThreadM, threadsN = t.TileN / t.WorkPerThreadN;
         var defines = new KernelDefines().Set("ACT", (int)activation.Kind)
             .Set("HAS_BIAS", bias is null ? 0 : 1).Set("HAS_RES", residual is null ? 0 : 1)
             .Set("TILE_M", tileM).Set("TILE_N", t.TileN).Set("TILE_K", tileK)
-            .Set("WPT_M", t.WorkPerThreadM).Set("WPT_N", t.WorkPerThreadN).Set("SUBS", subs);
+            .Set("WPT_M", t.WorkPerThreadM).Set("WPT_N", t.WorkPerThreadN).Set("SUBS", subs).Set("ACC_LOCAL", accLocal ? 1 : 0);
         var kernel = stream.Device.GetKernel("linear.cl", "linear_f32", defines);
         var args = new KernelArgs().Int(m).Int(n).Int(k)
             .Buffer(x.Buffer).Long(x.Offset).Buffer(w.Buffer).Long(w.Offset)
