@@ -191,6 +191,26 @@ public class OptimizerRuleTests
         Assert.Equal((2, 1, 1), (stats["MatMulBiasToFusedMatMul"], stats["FuseResidualAddIntoMatMul"], stats["FuseActivationIntoMatMul"]));
     }
 
+    [Theory]
+    [InlineData(false)] // torch's nn.GELU(approximate='tanh'): x·(x·x), the 0.5 last
+    [InlineData(true)]  // GPT-style: Pow(x, 3), the 0.5 applied to x first
+    public void TanhGeluExpansionFusesIntoTheMatMulEpilogue(bool powForm)
+    {
+        var w = new OnnxTestWriter().Input("x", "N", 5, 6).Output("y").Init("w", [6, 8], Random(48, 51)).Init("b", [8], Random(8, 52))
+            .Init("c", [], [MathF.Sqrt(2 / MathF.PI)]).Init("kappa", [], [0.044715f]).Init("one", [], [1f]).Init("half", [], [0.5f]).Init("three", [], [3f])
+            .Node("MatMul", ["x", "w"], ["m"]).Node("Add", ["m", "b"], ["h"]);
+        if (powForm) w.Node("Pow", ["h", "three"], ["h3"]);
+        else w.Node("Mul", ["h", "h"], ["h2"]).Node("Mul", ["h", "h2"], ["h3"]);
+        w.Node("Mul", ["kappa", "h3"], ["kh3"]).Node("Add", ["h", "kh3"], ["s"]).Node("Mul", ["c", "s"], ["cs"]).Node("Tanh", ["cs"], ["t"])
+            .Node("Add", ["one", "t"], ["t1"]);
+        if (powForm) w.Node("Mul", ["half", "h"], ["hh"]).Node("Mul", ["hh", "t1"], ["y"]);
+        else w.Node("Mul", ["h", "t1"], ["ht"]).Node("Mul", ["half", "ht"], ["y"]);
+        var (_, after, stats) = OptimizeAndCompare(w, [2, 5, 6]);
+        var n = Assert.Single(after.Nodes);
+        Assert.Equal((FusedOps.FusedMatMul, "GeluTanh"), (n.OpType, FusedOps.ActivationOf(n)));
+        Assert.Equal(1, stats["FuseGeluTanhPattern"]);
+    }
+
     [Fact]
     public void ActivationBeforeTheResidualKeepsTheAdd()
     {

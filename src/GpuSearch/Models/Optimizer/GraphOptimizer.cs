@@ -28,6 +28,7 @@ internal sealed class GraphOptimizer
         new FoldBatchNormIntoConv(),
         new FoldBiasAddIntoConv(),
         new FuseGeluPattern(),
+        new FuseGeluTanhPattern(),
         new FuseLayerNormPattern(),
         new FuseAttention(),
         new FuseResidualAddIntoConv(),
