@@ -142,7 +142,8 @@ public static class OrtBench
             }
             catch (Exception e) when (e is NotSupportedException or InvalidDataException or ArgumentException)
             {
-                refused.Add(new Row(label, Refused: e.Message.ReplaceLineEndings(" ")));
+                var why = e.Message.ReplaceLineEndings(" ");
+                refused.Add(new Row(label, Refused: why.Length > 300 ? why[..300] + " …" : why));
                 break; // the tuned session would refuse alike
             }
         }
