@@ -20,9 +20,11 @@ if (args.Length == 0 || args[0] is "-h" or "--help")
                GPU preprocessing images/s vs the scalar C# reference
           serve --db DB --queries DIR [--cli PATH] [--clients 1,8,64] [--seconds 10] [--k 10] [--device D] [--json]
                HTTP load on a `gpusearch serve` process on loopback: req/s, p50/p95, server CPU-s; micro-batched vs single-request
-          ort [--model M] [--batch 8] [--repeat 3] [--device cpu] [--ort-threads 0] [--tiles 6x64,6x16] [--json]
-               CNN inference (default ResNet-18) vs ONNX Runtime CPU EP, interleaved: img/s, CPU-s/img, cosine; default vs tuned
-               tiles, plus one engine row per --tiles CPU register tile (rows x pixels)
+          ort [--model M] [--name N] [--batch 8[,1,32]] [--repeat 3] [--device cpu] [--ort-threads 0] [--tiles 6x64,6x16]
+              [--torch ARCH [--torch-threads 2]] [--input-range LO,HI] [--json]
+               model inference (default ResNet-18) vs ONNX Runtime CPU EP and, with --torch, PyTorch CPU, interleaved:
+               img/s, CPU-s/img, cosine vs ORT; default vs tuned tiles, plus one engine row per --tiles CPU register tile
+               (rows x pixels); bench/models/run.sh runs ViT-B/16 and Swin-T
           kernels [--device D] [--json]
                compile every embedded kernel (and the scan's launch variants) for the device; report each build
           whiten [--n 2000] [--d 512] [--device D] [--no-jacobi]

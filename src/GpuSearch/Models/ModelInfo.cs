@@ -103,7 +103,7 @@ internal sealed class ModelInfo
                     if (!qa[-1].IsKnown || !vs[-2].IsKnown) break;
                     total += perImage / y[-1].Value * vs[-2].Value * (qa[-1].Value + y[-1].Value);
                     break;
-                case "MatMul":
+                case "MatMul" or FusedOps.FusedMatMul:
                     var ma = g.Value(n.Inputs[0]).Shape;
                     if (ma is null) break;
                     total += perImage * (ma[-1].IsKnown ? ma[-1].Value : 1);

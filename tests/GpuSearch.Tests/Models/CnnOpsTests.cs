@@ -34,7 +34,9 @@ public sealed partial class CnnOpsTests
         "Softmax" or "LogSoftmax" or "LayerNormalization" or "BatchNormalization" => NormCases().Where(c => !c.StartsWith("reduce ", StringComparison.Ordinal)),
         _ when op.StartsWith("Reduce", StringComparison.Ordinal) => NormCases().Where(c => c.StartsWith("reduce ", StringComparison.Ordinal)),
         "Transpose" or "Concat" or "Slice" or "Pad" or "Expand" or "Gather" => LayoutCases(),
-        "Gemm" or FusedOps.FusedGemm or "MatMul" => MatMulCases(),
+        "Gemm" or FusedOps.FusedGemm => MatMulCases().Concat(LinearCases()), // a per-column bias runs on linear.cl
+        "MatMul" => MatMulCases(),
+        FusedOps.FusedMatMul => LinearCases(),
         "Resize" => ResizeCases(),
         FusedOps.FusedAttention => AttentionCases(),
         _ => null,
@@ -50,7 +52,7 @@ public sealed partial class CnnOpsTests
             Assert.True(KernelFree.Contains(op) || cases.Any(), $"op {op} launches a kernel but maps to no case");
         }
         // Every case still belongs to some registered op (none is orphaned by a registry change).
-        var all = ConvCases().Concat(PoolCases()).Concat(EltwiseCases()).Concat(NormCases()).Concat(LayoutCases()).Concat(MatMulCases()).Concat(ResizeCases()).Concat(AttentionCases());
+        var all = ConvCases().Concat(PoolCases()).Concat(EltwiseCases()).Concat(NormCases()).Concat(LayoutCases()).Concat(MatMulCases()).Concat(LinearCases()).Concat(ResizeCases()).Concat(AttentionCases());
         Assert.Empty(all.Except(CaseNames()));
     }
 
@@ -79,6 +81,7 @@ public sealed partial class CnnOpsTests
             case "softmax" or "layernorm" or "batchnorm" or "reduce": RunNorm(d, name); break;
             case "transpose" or "slice" or "concat" or "pad" or "expand": RunLayout(d, name); break;
             case "gemm" or "matmul": RunMatMul(d, name); break;
+            case "linear": RunLinear(d, name); break;
             case "resize": RunResize(d, name); break;
             case "attention": RunAttention(d, name); break;
             default: throw new ArgumentException($"unknown case {name}");

@@ -166,6 +166,75 @@ public class OptimizerRuleTests
         Assert.Equal(1, stats["FuseActivationIntoGemm"]);
     }
 
+    /// <summary>A transformer MLP on [N, 5, 6]: Linear, activation, Linear, then the residual add of the block input.</summary>
+    private static OnnxTestWriter Mlp(string act, long opset = 13)
+    {
+        var w = new OnnxTestWriter { Opset = opset }.Input("x", "N", 5, 6).Output("y")
+            .Init("w1", [6, 8], Random(48, 21)).Init("b1", [8], Random(8, 22)).Init("w2", [8, 6], Random(48, 23)).Init("b2", [6], Random(6, 24))
+            .Node("MatMul", ["x", "w1"], ["m1"]).Node("Add", ["b1", "m1"], ["a1"]);
+        if (act == "Gelu") w.Node("Gelu", ["a1"], ["h"]);
+        else w.Node(act, ["a1"], ["h"]);
+        return w.Node("MatMul", ["h", "w2"], ["m2"]).Node("Add", ["m2", "b2"], ["a2"]).Node("Add", ["x", "a2"], ["y"]);
+    }
+
+    [Theory]
+    [InlineData("Gelu", "Gelu")]
+    [InlineData("Relu", "Relu")]
+    public void TransformerMlpBecomesTwoFusedMatMuls(string act, string expected)
+    {
+        var (_, after, stats) = OptimizeAndCompare(Mlp(act, act == "Gelu" ? 20 : 13), [2, 5, 6]);
+        Assert.Equal([FusedOps.FusedMatMul, FusedOps.FusedMatMul], after.Nodes.Select(n => n.OpType));
+        var (fc1, fc2) = (after.Nodes[0], after.Nodes[1]);
+        Assert.Equal((expected, 3), (FusedOps.ActivationOf(fc1), fc1.Inputs.Count)); // bias, no residual
+        Assert.Equal(("None", "x"), (FusedOps.ActivationOf(fc2), fc2.Inputs[FusedOps.ResidualInput]));
+        Assert.Equal("[N,5,6]", after.Value("y").Shape!.ToString());
+        Assert.Equal((2, 1, 1), (stats["MatMulBiasToFusedMatMul"], stats["FuseResidualAddIntoMatMul"], stats["FuseActivationIntoMatMul"]));
+    }
+
+    [Theory]
+    [InlineData(false)] // torch's nn.GELU(approximate='tanh'): x·(x·x), the 0.5 last
+    [InlineData(true)]  // GPT-style: Pow(x, 3), the 0.5 applied to x first
+    public void TanhGeluExpansionFusesIntoTheMatMulEpilogue(bool powForm)
+    {
+        var w = new OnnxTestWriter().Input("x", "N", 5, 6).Output("y").Init("w", [6, 8], Random(48, 51)).Init("b", [8], Random(8, 52))
+            .Init("c", [], [MathF.Sqrt(2 / MathF.PI)]).Init("kappa", [], [0.044715f]).Init("one", [], [1f]).Init("half", [], [0.5f]).Init("three", [], [3f])
+            .Node("MatMul", ["x", "w"], ["m"]).Node("Add", ["m", "b"], ["h"]);
+        if (powForm) w.Node("Pow", ["h", "three"], ["h3"]);
+        else w.Node("Mul", ["h", "h"], ["h2"]).Node("Mul", ["h", "h2"], ["h3"]);
+        w.Node("Mul", ["kappa", "h3"], ["kh3"]).Node("Add", ["h", "kh3"], ["s"]).Node("Mul", ["c", "s"], ["cs"]).Node("Tanh", ["cs"], ["t"])
+            .Node("Add", ["one", "t"], ["t1"]);
+        if (powForm) w.Node("Mul", ["half", "h"], ["hh"]).Node("Mul", ["hh", "t1"], ["y"]);
+        else w.Node("Mul", ["h", "t1"], ["ht"]).Node("Mul", ["half", "ht"], ["y"]);
+        var (_, after, stats) = OptimizeAndCompare(w, [2, 5, 6]);
+        var n = Assert.Single(after.Nodes);
+        Assert.Equal((FusedOps.FusedMatMul, "GeluTanh"), (n.OpType, FusedOps.ActivationOf(n)));
+        Assert.Equal(1, stats["FuseGeluTanhPattern"]);
+    }
+
+    [Fact]
+    public void ActivationBeforeTheResidualKeepsTheAdd()
+    {
+        // act(x·W + b) + r is not act(x·W + b + r): once the activation is fused the residual must stay an Add.
+        var w = new OnnxTestWriter().Input("x", "N", 5, 6).Output("y").Init("w", [6, 6], Random(36, 31)).Init("b", [6], Random(6, 32))
+            .Node("MatMul", ["x", "w"], ["m"]).Node("Add", ["m", "b"], ["a"]).Node("Relu", ["a"], ["r"]).Node("Add", ["r", "x"], ["y"]);
+        var (_, after, _) = OptimizeAndCompare(w, [2, 5, 6]);
+        Assert.Equal([FusedOps.FusedMatMul, "Add"], after.Nodes.Select(n => n.OpType));
+        Assert.Equal(("Relu", 3), (FusedOps.ActivationOf(after.Nodes[0]), after.Nodes[0].Inputs.Count));
+    }
+
+    [Theory]
+    [InlineData(new long[] { 5, 6 })]    // a per-row constant, not a bias
+    [InlineData(new long[] { 2, 1, 6 })] // would broadcast the output to a larger shape
+    public void MatMulAddOfANonBiasConstantStaysApart(long[] dims)
+    {
+        var w = new OnnxTestWriter().Input("x", 2, 5, 6).Output("y").Init("w", [6, 6], Random(36, 41))
+            .Init("c", dims, Random((int)dims.Aggregate(1L, (a, b) => a * b), 42))
+            .Node("MatMul", ["x", "w"], ["m"]).Node("Add", ["m", "c"], ["y"]);
+        var (_, after, stats) = OptimizeAndCompare(w, [2, 5, 6]);
+        Assert.Equal(["MatMul", "Add"], after.Nodes.Select(n => n.OpType));
+        Assert.Equal(0, stats["MatMulBiasToFusedMatMul"]);
+    }
+
     [Fact]
     public void CanonicalConvHasExplicitAttributes()
     {
@@ -217,7 +286,28 @@ public class OptimizerRuleTests
         var n = Assert.Single(after.Nodes);
         Assert.Equal("LayerNormalization", n.OpType);
         Assert.Equal((2L, 1e-5f), (n.GetInt("axis", 0), n.GetFloat("epsilon", 0)));
-        Assert.Equal("[N,3,8]", after.Value("y").Shape!.ToString());
+        Assert.Equal(1, stats["FuseLayerNormPattern"]);
+    }
+
+    [Fact]
+    public void AttentionHeadReshapeKeepsItsShapeSoTheLayerNormAfterItFuses()
+    {
+        // torch's attention: view(N·heads, 3, 4) with N·heads = Mul(Gather(Shape(x), 0), 2), back to [N, 3, 8], then
+        // opset-14 LayerNorm arithmetic. Without the symbolic product the second Reshape's shape is unknown.
+        var w = new OnnxTestWriter().Input("x", "N", 3, 8).Output("y").Init("two", [], [2f]).Init("eps", [], [1e-5f])
+            .Node("Shape", ["x"], ["s"]).Init(TestTensor.Longs("zero", [], [0])).Node("Gather", ["s", "zero"], ["n"], attrs: A(("axis", 0L)))
+            .Init(TestTensor.Longs("heads", [], [2])).Node("Mul", ["n", "heads"], ["nh"]).Init(TestTensor.Longs("ax", [1], [0]))
+            .Node("Unsqueeze", ["nh", "ax"], ["nh1"]).Init(TestTensor.Longs("rest", [2], [3, 4]))
+            .Node("Concat", ["nh1", "rest"], ["shape"], attrs: A(("axis", 0L))).Node("Reshape", ["x", "shape"], ["h"])
+            .Init(TestTensor.Longs("back", [3], [-1, 3, 8])).Node("Reshape", ["h", "back"], ["z"])
+            .Node("ReduceMean", ["z"], ["m"], attrs: A(("axes", new long[] { -1 }))).Node("Sub", ["z", "m"], ["d"])
+            .Node("Pow", ["d", "two"], ["p"]).Node("ReduceMean", ["p"], ["v"], attrs: A(("axes", new long[] { -1 })))
+            .Node("Add", ["v", "eps"], ["ve"]).Node("Sqrt", ["ve"], ["q"]).Node("Div", ["d", "q"], ["y"]);
+        var after = GpuSearch.Models.Onnx.OnnxImporter.LoadBytes(w.ToBytes()); // the reference runner has no shape ops:
+        var stats = new GraphOptimizer().Run(after);                            // ViT parity checks the numbers
+        Assert.Equal(["Reshape", "Reshape", "LayerNormalization"], after.Nodes.Select(n => n.OpType));
+        Assert.Equal([3L, 4L], after.Value("h").Shape!.Dims.Skip(1).Select(d => d.Value));
+        Assert.Equal([-1L, 3L, 4L], after.ConstantOf(after.Nodes[0].Inputs[1])!.Longs!);
         Assert.Equal(1, stats["FuseLayerNormPattern"]);
     }
 

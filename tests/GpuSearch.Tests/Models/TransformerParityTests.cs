@@ -2,10 +2,10 @@
 // run through our executor on PoCL must match PyTorch: cosine ≥ 0.9999 per row and max|diff| ≤ 1e-4 of the
 // largest logit (issue 10). Two different images per batch. CI runs the reduced 'vit_tiny' (VisionTransformer
 // exactly as vit_b_16 builds it, 2 layers of width 64 on 64x64 images: same ONNX constructs) at opsets 14
-// and 17; the full vit_b_16, vit_b_32 and swin_t (shifted windows: Mod/Range/ScatterND mask folded at load)
-// run at opset 17 under the trait Category=Slow so a CI filter can leave them out. swin_s (swin_t's constructs
-// with 18 blocks in stage 3) is opt-in: GPUSEARCH_PARITY_SWIN_S=1. Swin at opset 14 (LayerNorm as
-// ReduceMean/Pow/Sqrt arithmetic) is the same mask graph. Fixtures: tools/make_torchvision_parity.py (TorchvisionFixtures).
+// and 17; the full vit_b_16 (opsets 14 and 17), vit_b_32 and swin_t (shifted windows: Mod/Range/ScatterND mask
+// folded at load; opset 17) run under the trait Category=Slow so a CI filter can leave them out. Each ViT also counts
+// the LayerNormalization nodes after optimization. swin_s (swin_t's constructs with 18 blocks in stage 3) and swin_t
+// at opset 14 are opt-in: GPUSEARCH_PARITY_SWIN_S=1. Fixtures: tools/make_torchvision_parity.py (TorchvisionFixtures).
 using GpuSearch.Models;
 using GpuSearch.Models.Execution;
 using GpuSearch.Models.Onnx;
@@ -24,8 +24,12 @@ public sealed class TransformerParityTests(ITestOutputHelper output)
 
     [TorchvisionTheory]
     [Trait("Category", "Slow")]
+    [InlineData("vit_b_16", 14)]
     [InlineData("vit_b_16", 17)]
     public void VitB16MatchesPyTorch(string arch, int opset) => Check(arch, opset);
+
+    /// <summary>ViT encoder layers per architecture: each has two LayerNorms, and the encoder one more at its end (other architectures: not counted).</summary>
+    private static readonly Dictionary<string, int> VitLayers = new() { ["vit_tiny"] = 2, ["vit_b_16"] = 12, ["vit_b_32"] = 12 };
 
     [TorchvisionTheory]
     [Trait("Category", "Slow")]
@@ -83,6 +87,14 @@ public sealed class TransformerParityTests(ITestOutputHelper output)
 
         var loaded = ModelLoader.Load(model);
         Assert.Null(loaded.FixedBatchReason); // the batch is dynamic: the graph must keep it symbolic
+        // Opset 14 exports LayerNorm as nine ops; every one of them must become one LayerNormalization, also those
+        // after the first attention, whose N·heads reshape is symbolic at load time.
+        var ops = loaded.Graph.OpCounts();
+        if (VitLayers.TryGetValue(arch, out var layers))
+        {
+            Assert.Equal(2 * layers + 1, ops.GetValueOrDefault("LayerNormalization"));
+            Assert.Equal(0, ops.GetValueOrDefault("ReduceMean") + ops.GetValueOrDefault("Sqrt") + ops.GetValueOrDefault("Pow"));
+        }
 
         var x = Npy.Read(Path.Combine(dir, "input.npy"));
         var want = Npy.Read(Path.Combine(dir, "expected.npy"));

@@ -123,6 +123,7 @@ internal sealed class Lowering
             "HardSwish" => Activation.Of(ActivationKind.HardSwish),
             "SiLU" => Activation.Of(ActivationKind.Silu),
             "Gelu" => Activation.Of(ActivationKind.Gelu),
+            "GeluTanh" => Activation.Of(ActivationKind.GeluTanh),
             "Tanh" => Activation.Of(ActivationKind.Tanh),
             var s => throw new NotSupportedException($"{n.Describe()}: activation '{s}' is not supported"),
         };

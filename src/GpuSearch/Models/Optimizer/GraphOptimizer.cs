@@ -28,12 +28,16 @@ internal sealed class GraphOptimizer
         new FoldBatchNormIntoConv(),
         new FoldBiasAddIntoConv(),
         new FuseGeluPattern(),
+        new FuseGeluTanhPattern(),
         new FuseLayerNormPattern(),
         new FuseAttention(),
         new FuseResidualAddIntoConv(),
         new FuseActivationIntoConv(),
         new MatMulAddToGemm(),
         new FuseActivationIntoGemm(),
+        new MatMulBiasToFusedMatMul(),
+        new FuseResidualAddIntoMatMul(),
+        new FuseActivationIntoMatMul(),
         new CanonicalizeConv(),
     ];
 

@@ -83,6 +83,7 @@ internal static class RuleHelpers
             case "LeakyRelu": return ("LeakyRelu", a.GetFloat("alpha", 0.01f), 0);
             case "HardSigmoid": return ("HardSigmoid", a.GetFloat("alpha", 0.2f), a.GetFloat("beta", 0.5f));
             case "Gelu" when a.GetString("approximate", "none") == "none": return ("Gelu", 0, 0);
+            case "Gelu" when a.GetString("approximate", "none") == "tanh": return ("GeluTanh", 0, 0);
             case "Clip":
                 if (opset < 11 || a.Attributes.ContainsKey("min") || a.Attributes.ContainsKey("max"))
                     return ("Clip", a.GetFloat("min", float.NegativeInfinity), a.GetFloat("max", float.PositiveInfinity));

@@ -31,7 +31,7 @@ internal sealed class ActivationOps : IOpFamily
             OpType = "HardSigmoid", Shape = SameShape,
             Lower = (l, n) => LowerUnary(l, n, Activation.HardSigmoid(n.GetFloat("alpha", 0.2f), n.GetFloat("beta", 0.5f))),
         };
-        yield return new() { OpType = "Gelu", Check = CheckGelu, Shape = SameShape, Lower = (l, n) => LowerUnary(l, n, Activation.Of(ActivationKind.Gelu)) };
+        yield return new() { OpType = "Gelu", Check = CheckGelu, Shape = SameShape, Lower = (l, n) => LowerUnary(l, n, Activation.Of(n.GetString("approximate", "none") == "tanh" ? ActivationKind.GeluTanh : ActivationKind.Gelu)) };
         yield return new() { OpType = "Clip", Check = CheckClip, Shape = SameShape, Lower = LowerClip };
         foreach (var op in new[] { "Elu", "Selu", "Softplus", "PRelu" })
             yield return new() { OpType = op, Shape = SameShape };
@@ -50,7 +50,7 @@ internal sealed class ActivationOps : IOpFamily
     private static string? CheckGelu(ModelGraph g, GraphNode n)
     {
         var approx = n.GetString("approximate", "none");
-        return approx == "none" ? null : $"attribute approximate='{approx}' is not supported (only 'none')";
+        return approx is "none" or "tanh" ? null : $"attribute approximate='{approx}' is not supported (only 'none' and 'tanh')";
     }
 
     private static string? CheckClip(ModelGraph g, GraphNode n)

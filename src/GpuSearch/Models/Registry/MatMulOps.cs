@@ -1,6 +1,8 @@
 // Matrix products: Gemm (2-D, transA/transB, alpha/beta, broadcast C), the optimizer's FusedGemm (Gemm +
-// activation epilogue) and MatMul (numpy batching and broadcasting). A constant B runs on the tuned 1×1
-// conv GEMM path with alpha, transB and beta·C folded in when planning.
+// activation epilogue) and FusedMatMul (a Linear layer with bias, residual and activation epilogue), and MatMul
+// (numpy batching and broadcasting). A constant B runs with alpha and transB folded in when planning: on
+// kernels/linear.cl when C is a per-column bias (the Linear layer), else on the tuned 1×1 conv GEMM path with
+// beta·C as a plan-time residual.
 using GpuSearch.Models.Execution;
 using GpuSearch.Models.Graph;
 using GpuSearch.Models.Ops;
@@ -15,6 +17,7 @@ internal sealed class MatMulOps : IOpFamily
     [
         new() { OpType = "Gemm", Check = CheckGemm, Shape = InferGemm, Lower = (l, n) => LowerGemm(l, n, Activation.None) },
         new() { OpType = FusedOps.FusedGemm, Check = CheckGemm, Shape = InferGemm, Lower = (l, n) => LowerGemm(l, n, Lowering.FusedActivation(n)) },
+        new() { OpType = FusedOps.FusedMatMul, Check = CheckFusedMatMul, Shape = InferMatMul, Lower = LowerFusedMatMul },
         new() { OpType = "MatMul", Shape = InferMatMul, Lower = LowerMatMul },
     ];
 
@@ -69,6 +72,15 @@ internal sealed class MatMulOps : IOpFamily
                     for (int j = 0; j < nn; j++) t[(long)i * nn + j] = alpha * (tb ? src[(long)j * k + i] : src[(long)i * nn + j]);
                 l.PlanConstants[bk] = ConstTensor.FromFloats([k, nn], t);
             }
+            if (c.Length > 0 && beta != 0f && sc!.Length >= 1 && sc[^1] == nn && sc.SkipLast(1).All(d => d == 1))
+            {
+                // A per-column bias (Linear): the epilogue adds it, no [m×n] plan constant.
+                var ck = $"{c}@gemm_bias{beta}";
+                if (!l.PlanConstants.ContainsKey(ck)) l.PlanConstants[ck] = ConstTensor.FromFloats([nn], l.Const(c)!.ToFloats().Select(v => beta * v).ToArray());
+                l.Emit(n, [a, bk, ck], [y], (s, v) => Linear.Run(s, m, nn, k, v[a].View([m, k]), v[bk].View([k, nn]), v[ck].View([nn]), null,
+                    v[y].View([m, nn]), act, l.Tiles));
+                return;
+            }
             string rk = "";
             if (c.Length > 0 && beta != 0f)
             {
@@ -104,6 +116,21 @@ internal sealed class MatMulOps : IOpFamily
         1 => cs[0] == 1 ? 0 : j,
         _ => (cs[^2] == 1 ? 0 : (long)i * cs[^1]) + (cs[^1] == 1 ? 0 : j),
     };
+
+    private static string? CheckFusedMatMul(ModelGraph g, GraphNode n) =>
+        g.ConstantOf(n.Input(1)) is not { Dims.Length: 2 } w ? $"input 1 ('{n.Input(1)}') must be a constant 2-D weight"
+        : g.ConstantOf(n.Input(2)) is not { } b || b.ElementCount != w.Dims[1] ? $"input 2 ('{n.Input(2)}') must be a constant bias of {w.Dims[1]} elements"
+        : null;
+
+    private static void LowerFusedMatMul(Lowering l, GraphNode n)
+    {
+        string a = n.Input(0), w = n.Input(1), b = n.Input(2), r = n.Input(FusedOps.ResidualInput), y = n.Outputs[0];
+        int[] sa = l.Shape(a), sw = l.Shape(w);
+        int k = sa[^1], nn = sw[1], m = checked((int)OpCheck.Count(sa.AsSpan(0, sa.Length - 1)));
+        var act = Lowering.FusedActivation(n);
+        l.Emit(n, [a, w, b, r], [y], (s, v) => Linear.Run(s, m, nn, k, v[a].View([m, k]), v[w].View([k, nn]), v[b].View([nn]),
+            r.Length > 0 ? v[r].View([m, nn]) : null, v[y].View([m, nn]), act, l.Tiles));
+    }
 
     private static void LowerMatMul(Lowering l, GraphNode n)
     {

@@ -1,5 +1,5 @@
 // Test-only naive CPU interpreter for the few ops the optimizer tests need (Conv, FusedConv, BatchNorm,
-// activations, Add/Mul/Div, Erf, Gelu, Gemm, MatMul, Flatten). Plain loops: it is the yardstick that
+// activations, Add/Mul/Div, Erf, Gelu, Gemm, MatMul, FusedMatMul, Flatten). Plain loops: it is the yardstick that
 // folded and fused graphs are compared against, so it must be obviously right rather than fast.
 using GpuSearch.Models.Graph;
 
@@ -56,7 +56,7 @@ internal static class ReferenceRunner
             case "HardSigmoid": return Map(x, v => FusedOps.Apply("HardSigmoid", v, n.GetFloat("alpha", 0.2f), n.GetFloat("beta", 0.5f)));
             case "Identity" or "Dropout": return x;
             case "Erf": return Map(x, FusedOps.Erf);
-            case "Gelu": return Map(x, v => FusedOps.Apply("Gelu", v, 0, 0));
+            case "Gelu": return Map(x, v => FusedOps.Apply(n.GetString("approximate", "none") == "tanh" ? "GeluTanh" : "Gelu", v, 0, 0));
             case "Clip":
                 float lo = has(1) ? input(1).data[0] : n.GetFloat("min", float.NegativeInfinity);
                 float hi = has(2) ? input(2).data[0] : n.GetFloat("max", float.PositiveInfinity);
@@ -101,6 +101,31 @@ internal static class ReferenceRunner
                 return (x.dims, o);
             }
             case "Flatten": return ([x.dims[0], x.data.Length / x.dims[0]], x.data);
+            case "FusedMatMul":
+            {
+                // act(A·W + B + R) with A's leading dims as rows.
+                var w = input(1);
+                long k = x.dims[^1], nn = w.dims[1], m = x.data.Length / k;
+                var (b, r) = (input(2).data, has(3) ? input(3).data : null);
+                var o = new float[m * nn];
+                for (long i = 0; i < m; i++)
+                    for (long j = 0; j < nn; j++)
+                    {
+                        double s = b[j] + (r?[i * nn + j] ?? 0);
+                        for (long t = 0; t < k; t++) s += x.data[i * k + t] * w.data[t * nn + j];
+                        o[i * nn + j] = FusedOps.Apply(FusedOps.ActivationOf(n), (float)s, n.GetFloat(FusedOps.AlphaAttr, 0), n.GetFloat(FusedOps.BetaAttr, 0));
+                    }
+                return ([.. x.dims[..^1], nn], o);
+            }
+            case "MatMul" when x.dims.Length > 2:
+            {
+                var w = input(1);
+                long k = x.dims[^1], nn = w.dims[1], m = x.data.Length / k;
+                var o = new float[m * nn];
+                for (long i = 0; i < m; i++)
+                    for (long j = 0; j < nn; j++) { double s = 0; for (long t = 0; t < k; t++) s += x.data[i * k + t] * w.data[t * nn + j]; o[i * nn + j] = (float)s; }
+                return ([.. x.dims[..^1], nn], o);
+            }
             case "Gemm" or "FusedGemm" or "MatMul":
             {
                 var w = input(1);
