@@ -14,26 +14,12 @@ internal sealed class FuseResidualAddIntoConv : SingleMatchRule
     /// <inheritdoc/>
     protected override bool TryApplyOnce(ModelGraph g)
     {
-        var consumers = g.Consumers();
-        var producers = g.Producers();
-        foreach (var add in g.Nodes)
-        {
-            if (add.OpType != "Add" || add.Inputs.Count != 2 || add.Inputs[0] == add.Inputs[1]) continue;
-            for (int side = 0; side < 2; side++)
-            {
-                string convOut = add.Inputs[side], other = add.Inputs[1 - side];
-                if (!producers.TryGetValue(convOut, out var conv) || !RuleHelpers.IsConv(conv) || !RuleHelpers.HasEmptyEpilogue(conv)) continue;
-                if (RuleHelpers.SoleConsumer(g, convOut, consumers) != add) continue;
-                var cs = g.Value(convOut).Shape; var os = g.Value(other).Shape;
-                // No broadcasting in the epilogue: the residual must be a full tensor of the output's shape.
-                if (cs is null || os is null || !cs.Equals(os) || g.ConstantOf(other) is not null) continue;
-                RuleHelpers.MakeFused(g, conv);
-                while (conv.Inputs.Count < FusedOps.ResidualInput) conv.Inputs.Add("");
-                conv.Inputs.Add(other);
-                RuleHelpers.Absorb(g, conv, 0, add);
-                return true;
-            }
-        }
-        return false;
+        if (RuleHelpers.FindResidualAdd(g, conv => RuleHelpers.IsConv(conv) && RuleHelpers.HasEmptyEpilogue(conv)) is not { } m) return false;
+        var conv = m.Producer;
+        RuleHelpers.MakeFused(g, conv);
+        while (conv.Inputs.Count < FusedOps.ResidualInput) conv.Inputs.Add("");
+        conv.Inputs.Add(m.Residual);
+        RuleHelpers.Absorb(g, conv, 0, m.Add);
+        return true;
     }
 }

@@ -14,24 +14,10 @@ internal sealed class FuseResidualAddIntoMatMul : SingleMatchRule
     /// <inheritdoc/>
     protected override bool TryApplyOnce(ModelGraph g)
     {
-        var consumers = g.Consumers();
-        var producers = g.Producers();
-        foreach (var add in g.Nodes)
-        {
-            if (add.OpType != "Add" || add.Inputs.Count != 2 || add.Inputs[0] == add.Inputs[1]) continue;
-            for (int side = 0; side < 2; side++)
-            {
-                string product = add.Inputs[side], other = add.Inputs[1 - side];
-                if (!producers.TryGetValue(product, out var mm) || mm.OpType != FusedOps.FusedMatMul
-                    || FusedOps.ActivationOf(mm) != "None" || mm.HasInput(FusedOps.ResidualInput)) continue;
-                if (RuleHelpers.SoleConsumer(g, product, consumers) != add) continue;
-                var ps = g.Value(product).Shape; var os = g.Value(other).Shape;
-                if (ps is null || os is null || !ps.Equals(os) || g.ConstantOf(other) is not null) continue;
-                mm.Inputs.Add(other);
-                RuleHelpers.Absorb(g, mm, 0, add);
-                return true;
-            }
-        }
-        return false;
+        if (RuleHelpers.FindResidualAdd(g, mm => mm.OpType == FusedOps.FusedMatMul && FusedOps.ActivationOf(mm) == "None"
+                && !mm.HasInput(FusedOps.ResidualInput)) is not { } m) return false;
+        m.Producer.Inputs.Add(m.Residual);
+        RuleHelpers.Absorb(g, m.Producer, 0, m.Add);
+        return true;
     }
 }

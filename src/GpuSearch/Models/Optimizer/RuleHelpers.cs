@@ -1,4 +1,4 @@
-// Small graph queries and edits shared by several rules: single-consumer checks, scalar constants, turning
+// Small graph queries and edits shared by several rules: single-consumer checks, residual Adds an epilogue can take, scalar constants, turning
 // a Conv into a FusedConv with every attribute made explicit.
 using GpuSearch.Models.Graph;
 
@@ -6,6 +6,30 @@ namespace GpuSearch.Models.Optimizer;
 
 internal static class RuleHelpers
 {
+    /// <summary>
+    /// The first Add(p, r) where p comes from a node <paramref name="accepts"/> takes and feeds only that Add, and r
+    /// is a runtime tensor of exactly p's shape: epilogues add a residual element for element, they do not broadcast.
+    /// </summary>
+    public static (GraphNode Producer, GraphNode Add, string Residual)? FindResidualAdd(ModelGraph g, Func<GraphNode, bool> accepts)
+    {
+        var consumers = g.Consumers();
+        var producers = g.Producers();
+        foreach (var add in g.Nodes)
+        {
+            if (add.OpType != "Add" || add.Inputs.Count != 2 || add.Inputs[0] == add.Inputs[1]) continue;
+            for (int side = 0; side < 2; side++)
+            {
+                string product = add.Inputs[side], other = add.Inputs[1 - side];
+                if (!producers.TryGetValue(product, out var p) || !accepts(p)) continue;
+                if (SoleConsumer(g, product, consumers) != add) continue;
+                var ps = g.Value(product).Shape; var os = g.Value(other).Shape;
+                if (ps is null || os is null || !ps.Equals(os) || g.ConstantOf(other) is not null) continue;
+                return (p, add, other);
+            }
+        }
+        return null;
+    }
+
     /// <summary>The only consumer of <paramref name="value"/>, or null when it has several, none, or is a graph output.</summary>
     public static GraphNode? SoleConsumer(ModelGraph g, string value, Dictionary<string, List<GraphNode>> consumers)
     {
