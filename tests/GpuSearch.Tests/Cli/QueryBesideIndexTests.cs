@@ -36,7 +36,9 @@ public sealed class QueryBesideIndexTests(ITestOutputHelper log) : IDisposable
     public async Task Query_succeeds_while_index_runs_on_the_same_folder()
     {
         var images = Path.Combine(_dir, "images");
-        var files = VariantImages.Write(images, 12); // 96 images: far more than the indexer gets through before it is stopped
+        // 288 images: far more than the indexer gets through before it is stopped, even with a cold kernel cache that makes
+        // the query compile its own kernels first (96 were not enough once the CPU conv got 2-3x faster).
+        var files = VariantImages.Write(images, 36);
         var model = SharedData.Find(EngineSearchDuringAddTests.SlowModel, out _)!;
         var spec = Path.Combine(_dir, "inception.preprocess.json");
         File.WriteAllText(spec, PreprocessSpecJson.Write(EngineSearchDuringAddTests.SlowOptions(model, 1).Preprocess!));
