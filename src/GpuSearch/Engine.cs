@@ -48,8 +48,9 @@ public sealed partial class ImageSearchEngine : IDisposable
     public IReadOnlyList<string> RecoveryLog => _store.RecoveryLog;
 
     private ImageSearchEngine(string folder, EngineOptions options, string modelPath, ComputeDevice device, ImageEmbedder embedder,
-        Func<ImageEmbedder> newEmbedder, IndexStore store, FlatIndex index, ModelFingerprint fingerprint, StoredWhitening? whitening, ILogger logger)
+        Func<ImageEmbedder> newEmbedder, IndexStore store, FlatIndex index, ModelFingerprint fingerprint, StoredWhitening? whitening, WhiteningStamp whiteningStamp, ILogger logger)
     {
+        _whiteningStamp = whiteningStamp;
         _logger = logger;
         Folder = folder; _options = options; ModelPath = modelPath; _device = device; _embedder = embedder; _newEmbedder = newEmbedder;
         _store = store; _index = index; Fingerprint = fingerprint; _whitening = whitening;
@@ -115,11 +116,13 @@ public sealed partial class ImageSearchEngine : IDisposable
                 store = exists ? IndexStore.Open(folder, fingerprint, storeLog) : IndexStore.Create(folder, new IndexMetadata(fingerprint), storeLog);
                 new EngineConfig(modelPath, embedder.PooledValue ?? embedder.OutputName, embedder.Spec, flipTta, embedder.Pooling, spaces).Write(folder);
             }
+            // Stamped before the read, so a whitening written meanwhile is seen as a change by the first refresh.
+            var whiteningStamp = WhiteningStamp.Of(folder);
             var whitening = ReadWhitening(folder, embedder.Dimension, fingerprint);
             index = BuildIndex(device, store, whitening);
             EngineLog.IndexOpened(log, folder, options.ReadOnly ? "opened read-only" : exists ? "opened" : "created", store.Count,
                 System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            return new ImageSearchEngine(folder, options, modelPath, device, embedder, NewEmbedder, store, index, fingerprint, whitening, log);
+            return new ImageSearchEngine(folder, options, modelPath, device, embedder, NewEmbedder, store, index, fingerprint, whitening, whiteningStamp, log);
         }
         catch
         {

@@ -1,8 +1,9 @@
 // The duplicates view's data: ImageSearchEngine.FindDuplicates at a threshold, turned into groups of members
 // (id, path, file links) with the pairs found inside each group. An all-pairs search costs O(N²·D) on the device
-// and holds the index's lock, so each answer is computed once per threshold and kept until the index changes
-// (in --writable mode POST and DELETE /items call Invalidate; a read-only server beside a running indexer keeps
-// the groups it computed, although its searches follow the indexer's commits). The
+// and holds the index's lock, so each answer is computed once per threshold and kept until the index changes:
+// each answer remembers the engine's Revision it was computed at, which moves with this server's own adds and
+// deletes and, for a read-only server beside a running indexer, with the indexer's commits and whitening.
+// (In --writable mode POST and DELETE /items also call Invalidate, which frees the memory at once.) The
 // computation runs apart from the request: a request that times out leaves it running and a later one gets the
 // answer. Bounded three ways: thresholds from 0.5 to 1, an item-count cap (503 above it: use `gpusearch dedup`),
 // and at most MaxEntries computations running at once (503 Busy beyond) and thresholds cached.
@@ -25,7 +26,7 @@ internal sealed class DuplicateGroups(ImageSearchEngine engine, long maxItems, I
     public const int MaxEntries = 8;
 
     private readonly object _lock = new();
-    private readonly Dictionary<float, Task<DuplicatesResponse>> _cache = [];
+    private readonly Dictionary<float, (long Revision, Task<DuplicatesResponse> Answer)> _cache = [];
     private int _running;
 
     /// <summary>Computations started so far (a cached answer starts none).</summary>
@@ -42,9 +43,10 @@ internal sealed class DuplicateGroups(ImageSearchEngine engine, long maxItems, I
     public Task<DuplicatesResponse> GetAsync(float threshold, CancellationToken ct)
     {
         Task<DuplicatesResponse> answer;
+        long revision = engine.Revision; // outside the lock: for a read-only engine it first loads the writer's commits
         lock (_lock)
         {
-            if (!_cache.TryGetValue(threshold, out var entry) || entry.IsFaulted || entry.IsCanceled)
+            if (!_cache.TryGetValue(threshold, out var cached) || cached.Revision != revision || cached.Answer.IsFaulted || cached.Answer.IsCanceled)
             {
                 long count = engine.Count;
                 if (count > maxItems)
@@ -53,18 +55,19 @@ internal sealed class DuplicateGroups(ImageSearchEngine engine, long maxItems, I
                 // Counted apart from the cache: Invalidate drops entries whose computations still run.
                 if (_running >= MaxEntries)
                     throw new ApiException(503, "Busy", $"{MaxEntries} duplicate searches are still running; try again shortly");
-                foreach (var done in _cache.Where(kv => kv.Value.IsCompleted).Select(kv => kv.Key).ToArray())
+                foreach (var done in _cache.Where(kv => kv.Value.Answer.IsCompleted).Select(kv => kv.Key).ToArray())
                     if (_cache.Count >= MaxEntries) _cache.Remove(done);
                 _running++;
-                entry = Task.Run(() =>
+                var entry = Task.Run(() =>
                 {
                     try { return Compute(threshold); }
                     finally { lock (_lock) _running--; }
                 });
-                _cache[threshold] = entry;
+                cached = (revision, entry);
+                _cache[threshold] = cached;
                 Computations++;
             }
-            answer = entry;
+            answer = cached.Answer;
         }
         return answer.WaitAsync(ct);
     }

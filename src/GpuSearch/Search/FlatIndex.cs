@@ -17,16 +17,34 @@ internal sealed class FlatIndex : IVectorIndex
     public FlatIndex(ComputeDevice device, int dimension, VectorStorage storage = VectorStorage.Fp32, VectorSetOptions? options = null) =>
         Set = new VectorSet(device, dimension, storage, options);
 
+    // One sequence for every index in the process, so a rebuilt index never repeats a number its predecessor showed.
+    private static long s_revisions;
+
+    /// <summary>
+    /// Changes whenever the contents change (add, remove) and differs between index objects: a cache of answers computed from
+    /// the index (the server's duplicate groups) compares it to know whether they still hold.
+    /// </summary>
+    public long Revision { get; private set; } = Interlocked.Increment(ref s_revisions);
+
     /// <inheritdoc />
     public int Dimension => Set.Dimension;
     /// <inheritdoc />
     public long Count => Set.Count;
 
     /// <inheritdoc />
-    public void Add(ReadOnlySpan<float> vectors, ReadOnlySpan<long> ids) => Set.Add(vectors, ids);
+    public void Add(ReadOnlySpan<float> vectors, ReadOnlySpan<long> ids)
+    {
+        Set.Add(vectors, ids);
+        Revision = Interlocked.Increment(ref s_revisions);
+    }
 
     /// <inheritdoc />
-    public int Remove(ReadOnlySpan<long> ids) => Set.Remove(ids);
+    public int Remove(ReadOnlySpan<long> ids)
+    {
+        int removed = Set.Remove(ids);
+        if (removed > 0) Revision = Interlocked.Increment(ref s_revisions);
+        return removed;
+    }
 
     /// <summary>Reclaims the space of removed vectors.</summary>
     public void Compact() => Set.Compact();

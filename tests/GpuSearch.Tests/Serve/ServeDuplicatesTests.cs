@@ -1,7 +1,7 @@
 // GET /duplicates on a real Kestrel host: a planted copy (the same photo under another name) comes back as a group
 // holding both with an identical-file pair; answers are computed once per threshold and reused; the threshold is
 // bounded; an index over the item cap is refused with a JSON 503; in --writable mode DELETE and POST /items
-// invalidate the cached groups.
+// invalidate the cached groups; a read-only server beside a writer recomputes them once the writer commits.
 using System.Net;
 using System.Text.Json;
 using GpuSearch.Cli.Serve;
@@ -97,6 +97,31 @@ public sealed class ServeDuplicatesTests(ServeFixture fx) : IDisposable
         var group = GroupOf(await ServeApiTests.Json(await http.GetAsync("/duplicates?threshold=0.95")), second);
         Assert.Equal([second, uploaded], MemberIds(group!.Value));
         Assert.Equal(3, host.Duplicates.Computations);
+    }
+
+    [ServeFact]
+    public async Task AReadOnlyServerRecomputesTheGroupsAfterAWritersCommit()
+    {
+        var photos = fx.Photos;
+        var copies = Directory.CreateDirectory(_db + "-images").FullName;
+        var copy = Path.Combine(copies, "copy-" + Path.GetFileName(photos[0]));
+        File.Copy(photos[0], copy);
+        using var writer = ImageSearchEngine.Open(_db, ServeFixture.Options(readOnly: false));
+        await writer.AddImagesAsync([photos[0], photos[1]]);
+        long original = writer.FindItem(photos[0])!.Id;
+        using var reader = ImageSearchEngine.Open(_db, ServeFixture.Options(readOnly: true));
+        var (host, http) = await fx.StartAsync(engine: reader);
+        await using var _ = host;
+
+        Assert.Null(GroupOf(await ServeApiTests.Json(await http.GetAsync("/duplicates?threshold=0.95")), original));
+        Assert.Null(GroupOf(await ServeApiTests.Json(await http.GetAsync("/duplicates?threshold=0.95")), original));
+        Assert.Equal(1, host.Duplicates.Computations);
+
+        await writer.AddImagesAsync([copy]);
+        long copied = writer.FindItem(copy)!.Id;
+        var group = GroupOf(await ServeApiTests.Json(await http.GetAsync("/duplicates?threshold=0.95")), original);
+        Assert.Equal([original, copied], MemberIds(group!.Value).Order());
+        Assert.Equal(2, host.Duplicates.Computations);
     }
 
     public void Dispose()
