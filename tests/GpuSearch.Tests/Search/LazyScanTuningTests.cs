@@ -79,6 +79,33 @@ public sealed class LazyScanTuningTests : IDisposable
     }
 
     [Fact]
+    public void Switch_is_read_once_per_device_whether_off_or_on()
+    {
+        // Off: every search used to read the environment again; now the first call for a device decides.
+        int reads = 0, runs = 0;
+        var off = new LazyTuningOnce(() => { Interlocked.Increment(ref reads); return Generous with { Enabled = false }; });
+        for (int i = 0; i < 5; i++)
+            Assert.Equal(LazyTuneOutcome.Disabled, off.Ensure(Devices.Cpu.Info, _ => { runs++; return LazyTuneOutcome.Tuned; }));
+        Assert.Equal(1, reads);
+        Assert.Equal(0, runs);
+
+        // On: one run per device, concurrent first calls wait for it, a second device gets its own.
+        reads = 0;
+        var on = new LazyTuningOnce(() => { Interlocked.Increment(ref reads); return Generous; });
+        var other = Devices.Cpu.Info with { DriverVersion = Devices.Cpu.Info.DriverVersion + "-other" };
+        var outcomes = new LazyTuneOutcome[8];
+        Parallel.For(0, outcomes.Length, i => outcomes[i] = on.Ensure(i % 2 == 0 ? Devices.Cpu.Info : other, s =>
+        {
+            Interlocked.Increment(ref runs);
+            Thread.Sleep(50);
+            return s.Enabled ? LazyTuneOutcome.Tuned : LazyTuneOutcome.Failed;
+        }));
+        Assert.All(outcomes, o => Assert.Equal(LazyTuneOutcome.Tuned, o));
+        Assert.Equal(2, runs);
+        Assert.Equal(2, reads);
+    }
+
+    [Fact]
     public void Candidates_nearest_the_default_come_first()
     {
         var def = new ScanTiles(64, 64, 1, 8, QueryBlock: 2);

@@ -37,3 +37,41 @@ internal static class TimedRounds
         return best;
     }
 }
+
+/// <summary>
+/// A lazy tuning run's time budget, shared by the conv and scan tuners: candidates are checked (which compiles them) in
+/// order while the next check, estimated by the slowest so far, ends within <see cref="CheckShare"/> of the budget (the
+/// first — the shipped default — always); timing rounds go on while the next, estimated by the last, ends within it.
+/// Without a budget everything is checked and every round runs. The clock starts when the budget is made.
+/// </summary>
+internal sealed class TuningBudget(TimeSpan? budget)
+{
+    /// <summary>Share of the budget spent checking candidates; the rest times them.</summary>
+    public const double CheckShare = 0.7;
+
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly double _budgetMs = budget?.TotalMilliseconds ?? double.PositiveInfinity;
+
+    /// <summary>Checks <paramref name="offered"/> in order while the budget allows; returns the checked ones, in order,
+    /// and each one's rejection (null when correct).</summary>
+    public (List<T> Checked, Dictionary<T, string?> Rejections) Check<T>(IReadOnlyList<T> offered, Func<T, string?> check) where T : notnull
+    {
+        ArgumentNullException.ThrowIfNull(offered);
+        ArgumentNullException.ThrowIfNull(check);
+        var all = new List<T>();
+        var rejections = new Dictionary<T, string?>();
+        double slowest = 0;
+        foreach (var t in offered)
+        {
+            if (all.Count > 0 && _clock.Elapsed.TotalMilliseconds + slowest > CheckShare * _budgetMs) break;
+            double t0 = _clock.Elapsed.TotalMilliseconds;
+            rejections[t] = check(t);
+            slowest = Math.Max(slowest, _clock.Elapsed.TotalMilliseconds - t0);
+            all.Add(t);
+        }
+        return (all, rejections);
+    }
+
+    /// <summary>For <see cref="TimedRounds.Best"/>: whether a round as long as the last (<paramref name="roundMs"/>) still fits.</summary>
+    public bool AnotherRound(double roundMs) => _clock.Elapsed.TotalMilliseconds + roundMs <= _budgetMs;
+}

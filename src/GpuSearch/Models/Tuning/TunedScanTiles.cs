@@ -22,7 +22,7 @@ internal static class TunedScanTiles
     {
         ArgumentNullException.ThrowIfNull(device);
         if (!TunedConvTiles.UseTuned) return Default(device);
-        return Resolved.GetOrAdd(Key(device), _ => Resolve(device, TuningCache.DefaultDirectory, w => Warning?.Invoke(w)));
+        return Resolved.GetOrAdd(TuningCache.MemoKey(device), _ => Resolve(device, TuningCache.DefaultDirectory, w => Warning?.Invoke(w)));
     }
 
     /// <summary>Tuned tunables from <paramref name="directory"/> if a valid entry exists, else the class default (not memoised).</summary>
@@ -33,7 +33,5 @@ internal static class TunedScanTiles
     public static ScanTiles Default(DeviceInfo device) => TuningDefaults.For(DeviceClassifier.Classify(device)).ScanDefault;
 
     /// <summary>Drops the memoised answer (after a tuning run stored a new winner).</summary>
-    public static void Forget(DeviceInfo device) => Resolved.TryRemove(Key(device), out _);
-
-    private static string Key(DeviceInfo d) => $"{d.Backend}\n{d.Id}\n{d.Name}\n{d.DriverVersion}";
+    public static void Forget(DeviceInfo device) => Resolved.TryRemove(TuningCache.MemoKey(device), out _);
 }

@@ -46,6 +46,9 @@ internal static class TuningCache
     /// <summary>Folder of tuning entries: <c>tuning/</c> under <see cref="KernelCache.Directory"/>, null when caching is off.</summary>
     public static string? DefaultDirectory => KernelCache.Directory is { } d ? Path.Combine(d, "tuning") : null;
 
+    /// <summary>In-process memo key of a device (the per-process lookups of tuned tiles and lazy-tuning runs).</summary>
+    public static string MemoKey(DeviceInfo d) => $"{d.Backend}\n{d.Id}\n{d.Name}\n{d.DriverVersion}";
+
     /// <summary>Hash of the expanded conv kernel (includes resolved) for a backend: a kernel edit invalidates old winners.</summary>
     public static string ConvKernelHash(ComputeBackend backend) =>
         KernelSource.Load("conv.cl", KernelDefines.Empty, backend).CacheKey[..16];
