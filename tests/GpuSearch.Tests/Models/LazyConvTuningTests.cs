@@ -1,6 +1,7 @@
-// Lazy first-use conv tuning on PoCL with a tiny search space: a background run (its own thread and device) finds and
-// caches a correct winner within the budget and the next call reads the cache; a corrupt entry is ignored with a
-// warning and replaced; switched off, nothing runs or is written; GPUs and the test process (switch off) start nothing.
+// Lazy first-use conv tuning on PoCL with a tiny search space: a background run (its own thread and device, after an
+// event of the caller's stream) finds and caches a correct winner within the budget and the next call reads the cache;
+// a corrupt entry is ignored with a warning and replaced; switched off, nothing runs or is written; the test process
+// (switch off) starts nothing after an inference; a winner stored after a memoised lookup is seen by the next lookup.
 using GpuSearch.Compute;
 using GpuSearch.Models.Ops;
 using GpuSearch.Models.Tuning;
@@ -27,7 +28,8 @@ public sealed class LazyConvTuningTests : IDisposable
     public async Task Background_run_finds_and_caches_a_winner_then_the_cache_is_read()
     {
         var info = Devices.Cpu.Info;
-        var outcome = await LazyConvTuning.Start(info, Generous, _dir, TinySpace, TinyShapes).WaitAsync(TimeSpan.FromMinutes(2));
+        var after = Devices.Cpu.Stream.Record(); // as a session's first inference: the run waits for it
+        var outcome = await LazyConvTuning.Start(info, Generous, _dir, TinySpace, TinyShapes, after).WaitAsync(TimeSpan.FromMinutes(2));
         Assert.Equal(LazyTuneOutcome.Tuned, outcome);
         var entry = TuningCache.TryRead(_dir, info, null);
         Assert.NotNull(entry);
@@ -88,9 +90,24 @@ public sealed class LazyConvTuningTests : IDisposable
         Assert.Null(r);
         // The test process runs with GPUSEARCH_LAZY_TUNING=off (LazyTuningOff, unless the developer set it), read on the
         // first resolve: nothing starts.
-        if (Environment.GetEnvironmentVariable("GPUSEARCH_LAZY_TUNING") == "off") Assert.Null(LazyConvTuning.StartIfUntuned(Devices.Cpu.Info));
-        // GPUs are tuned by `gpusearch tune` only.
-        Assert.Null(LazyConvTuning.StartIfUntuned(Devices.Cpu.Info with { Id = "cuda:9", IsCpu = false }));
+        if (Environment.GetEnvironmentVariable("GPUSEARCH_LAZY_TUNING") == "off") Assert.Null(LazyConvTuning.AfterFirstInference(Devices.Cpu.Stream));
+    }
+
+    [Fact]
+    public void Winner_stored_while_a_lookup_reads_the_cache_is_seen_by_the_next_lookup()
+    {
+        var memo = new TunedMemo<int>();
+        var info = Devices.Cpu.Info;
+        Assert.Equal(1, memo.Get(info, () => 1));
+        Assert.Equal(1, memo.Get(info, () => 2)); // memoised
+        memo.Forget(); // a store: the next lookup reads the cache again
+        Assert.Equal(2, memo.Get(info, () => 2));
+        // Another store lands between this lookup's cache read and its memoising (the lookup returns what it read) ...
+        memo.Forget();
+        Assert.Equal(2, memo.Get(info, () => { memo.Forget(); return 2; }));
+        // ... and the next lookup reads again instead of keeping the stale value.
+        Assert.Equal(3, memo.Get(info, () => 3));
+        Assert.Equal(3, memo.Get(info, () => 4));
     }
 
     [Fact]

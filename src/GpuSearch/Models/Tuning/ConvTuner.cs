@@ -84,6 +84,8 @@ internal sealed class ConvTuner(ComputeDevice device, ComputeStream? stream = nu
             Launch(t, cases[i], buffers, i);
             _stream.Synchronize();
         }, timeBudget.AnotherRound);
+        // A budget that ran out in the first timing round leaves the candidates it did not reach out (unmeasured).
+        all = [.. all.Where(t => rejections[t] is not null || best.ContainsKey(t))];
         var results = all.Select(t => rejections[t] is { } why ? new ConvCandidateResult(t, double.NaN, [], why)
             : new ConvCandidateResult(t, best[t].Sum(), best[t], null)).ToList();
         if (progress is not null) foreach (var r in results) progress(r);

@@ -1,10 +1,11 @@
-// Lazy first-use tuning of the conv tiles on CPU devices. The first resolve of a CPU device's conv tiles that finds no
-// valid tuning entry (a model session being planned, a direct conv) returns the shipped default at once and starts a
-// budgeted ConvTuner over the quick search space on a thread of its own, with a device and stream of its own; the
+// Lazy first-use tuning of the conv tiles on CPU devices. When a model session's first inference on a CPU device with
+// no valid tuning entry has been enqueued, a budgeted ConvTuner over the quick search space starts on a thread of its
+// own, with a device and stream of its own, and waits for that inference to finish before it measures anything; the
 // winner goes to the tuning cache, and sessions planned after it is stored (in this process or the next) run with it.
 // Why not before the first inference, as the scan does: a conv tuning run compiles one conv kernel per candidate
-// (seconds each on PoCL), and a model's first inference must not wait for that; the session already planned keeps
-// the tiles it compiled its kernels for. See TUNING.md, "Lazy first-use tuning".
+// (seconds each on PoCL), and a model's first inference must not wait for that. Why not at model load: measured on
+// the 2-core VM, a tuner started at plan time made ResNet-18's first batch-8 inference 2-3x slower (it shares PoCL's
+// worker threads). The session already planned keeps the tiles it compiled its kernels for. See TUNING.md.
 using GpuSearch.Compute;
 using GpuSearch.Models.Ops;
 
@@ -18,34 +19,38 @@ internal static class LazyConvTuning
     private static readonly LazyTuningOnce Once = new(LazyTuningSettings.FromEnvironment);
 
     /// <summary>
-    /// Called when a device's conv tiles resolved to the shipped default because no valid entry is cached: on a CPU
-    /// device with lazy tuning on, starts one background tuning run per process (the environment is read on the first
-    /// call for a device only) and returns at once; the returned task ends with its outcome. Null when nothing starts
-    /// (off, a GPU, or already started for this device).
+    /// Called by a model session after its first inference was enqueued on <paramref name="stream"/>. On a CPU device
+    /// with lazy tuning on and no valid conv entry cached, starts one background tuning run per device and process (the
+    /// environment and the cache are read on the first call for a device only) that begins measuring once that
+    /// inference has finished, and returns its task; null when nothing starts (off, a GPU, cached, already started).
     /// </summary>
-    public static Task<LazyTuneOutcome>? StartIfUntuned(DeviceInfo device)
+    public static Task<LazyTuneOutcome>? AfterFirstInference(ComputeStream stream)
     {
-        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(stream);
+        var device = stream.Device.Info;
         if (!device.IsCpu) return null; // GPUs: `gpusearch tune` (a background tuner there would share the GPU with inference; unchecked on one)
         Task<LazyTuneOutcome>? started = null;
         Once.Ensure(device, settings =>
         {
-            started = Start(device, settings, TuningCache.DefaultDirectory,
-                ConvTuner.QuickCandidates(TuningDefaults.For(DeviceClassifier.Classify(device)).ConvSearchSpace, isCpu: true), ConvTuner.QuickShapes);
-            return LazyTuneOutcome.Tuned; // the memo records that a run was started; its outcome is the task's
+            var directory = TuningCache.DefaultDirectory;
+            if (directory is null) return LazyTuneOutcome.Disabled;
+            if (TuningCache.TryRead(directory, device, Warn) is not null) return LazyTuneOutcome.Cached;
+            var space = ConvTuner.QuickCandidates(TuningDefaults.For(DeviceClassifier.Classify(device)).ConvSearchSpace, isCpu: true);
+            started = Start(device, settings, directory, space, ConvTuner.QuickShapes, stream.Record());
+            return LazyTuneOutcome.Started;
         });
         return started;
     }
 
     /// <summary>
     /// Starts <see cref="Run"/> on a new foreground thread with a device of its own opened from the registry (so the
-    /// caller may dispose its device meanwhile) and returns its outcome as a task. Foreground: a short process (one CLI
-    /// command) waits at exit for the run, at most the budget, instead of killing it half way and starting over in the
-    /// next process; a run that ends stores a winner (the default when the budget ran out), so it runs once per
-    /// device, driver and kernel.
+    /// caller may dispose its device meanwhile), after <paramref name="after"/> (if given) has completed, and returns
+    /// its outcome as a task. Foreground: a short process (one CLI command) waits at exit for the run, at most the
+    /// budget, instead of killing it half way and starting over in the next process; a run that ends stores a winner
+    /// (the default when the budget ran out), so it runs once per device, driver and kernel.
     /// </summary>
     internal static Task<LazyTuneOutcome> Start(DeviceInfo device, LazyTuningSettings settings, string? directory,
-        IReadOnlyList<ConvTiles> space, IReadOnlyList<Conv2dShape> shapes)
+        IReadOnlyList<ConvTiles> space, IReadOnlyList<Conv2dShape> shapes, ComputeEvent? after = null)
     {
         var done = new TaskCompletionSource<LazyTuneOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() =>
@@ -54,6 +59,7 @@ internal static class LazyConvTuning
             // not ask for must never do that (Run already reports the expected ones, compile and launch failures).
             try
             {
+                if (after is not null) using (after) after.Wait();
                 using var own = DeviceRegistry.Default.Open(device);
                 done.SetResult(Run(own, settings, directory, space, shapes, out _));
             }

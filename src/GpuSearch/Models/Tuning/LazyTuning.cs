@@ -19,6 +19,8 @@ internal enum LazyTuneOutcome
     Tuned,
     /// <summary>Tuning failed (reported as a warning); the shipped default stays.</summary>
     Failed,
+    /// <summary>A background run was started (conv tiles); its own task reports how it ended.</summary>
+    Started,
 }
 
 /// <summary>The lazy-tuning switch and budget.</summary>

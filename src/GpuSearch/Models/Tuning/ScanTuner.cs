@@ -87,6 +87,8 @@ internal sealed class ScanTuner(ComputeDevice device, int rows = 65536, int dime
             index.Tuning = new ScanTuning { Tiles = t };
             index.Search(queries.AsSpan(0, cases[i].Queries * dimension), cases[i].K, Metric.Ip);
         }, timeBudget.AnotherRound);
+        // A budget that ran out in the first timing round leaves the candidates it did not reach out (unmeasured).
+        all = [.. all.Where(t => rejections[t] is not null || best.ContainsKey(t))];
         var results = all.Select(t => rejections[t] is { } why ? new ScanCandidateResult(t, double.NaN, [], why)
             : new ScanCandidateResult(t, best[t].Sum(), best[t], null)).ToList();
         if (progress is not null) foreach (var r in results) progress(r);

@@ -11,7 +11,9 @@ internal static class TimedRounds
     /// Runs <paramref name="rounds"/> rounds; each round calls <paramref name="run"/>(candidate, case) once for every
     /// candidate and case (run must return only when the work is done, e.g. after a stream synchronize). Returns, per
     /// candidate, the best wall time of each case in ms. <paramref name="another"/>, when given, is asked before every
-    /// round after the first with the previous round's wall time in ms; false stops early (a time budget).
+    /// round after the first with the previous round's wall time in ms, and in the first round before every candidate
+    /// after the first with 0 (is any budget left?); false stops early (a time budget). Candidates the first round did
+    /// not reach are left out of the answer: they were not measured beside the first (the shipped default).
     /// </summary>
     public static Dictionary<T, double[]> Best<T>(IReadOnlyList<T> candidates, int cases, int rounds, Action<T, int> run,
         Func<double, bool>? another = null) where T : notnull
@@ -25,13 +27,22 @@ internal static class TimedRounds
         {
             if (r > 0 && another is not null && !another(roundMs)) break;
             var round = Stopwatch.StartNew();
-            foreach (var t in candidates)
+            for (int j = 0; j < candidates.Count; j++)
+            {
+                var t = candidates[j];
+                if (r == 0 && j > 0 && another is not null && !another(0))
+                {
+                    foreach (var left in candidates.Skip(j)) best.Remove(left);
+                    break;
+                }
                 for (int i = 0; i < cases; i++)
                 {
                     var sw = Stopwatch.StartNew();
                     run(t, i);
                     best[t][i] = Math.Min(best[t][i], sw.Elapsed.TotalMilliseconds);
                 }
+            }
+            if (best.Count < candidates.Count) break; // the budget ran out in the first round
             roundMs = round.Elapsed.TotalMilliseconds;
         }
         return best;

@@ -1,7 +1,6 @@
 // What the executor uses: a device's tuned conv tiles when a valid cache entry exists, else its class's shipped
 // default. Looked up once per device per process (again after a tuning run stores a winner); GPUSEARCH_TUNING=off skips
-// the cache (A/B runs, bisecting). A CPU device with no valid entry starts lazy tuning in the background (LazyConvTuning).
-using System.Collections.Concurrent;
+// the cache (A/B runs, bisecting).
 using GpuSearch.Compute;
 using GpuSearch.Models.Ops;
 
@@ -10,7 +9,7 @@ namespace GpuSearch.Models.Tuning;
 /// <summary>Resolves the conv tiles a device runs with.</summary>
 internal static class TunedConvTiles
 {
-    private static readonly ConcurrentDictionary<string, ConvTiles> Resolved = new(StringComparer.Ordinal);
+    private static readonly TunedMemo<ConvTiles> Resolved = new();
 
     /// <summary>Raised when a cache entry is ignored (corrupt, for another device); the CLI prints it, the library never does.</summary>
     public static event Action<string>? Warning;
@@ -22,35 +21,22 @@ internal static class TunedConvTiles
     public static bool UseTuned =>
         !string.Equals(Environment.GetEnvironmentVariable("GPUSEARCH_TUNING"), "off", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Tuned tiles for the device if cached and valid, else the shipped default of its class. On a CPU device
-    /// with no valid entry this also starts lazy tuning in the background (<see cref="LazyConvTuning"/>) once per process;
-    /// its winner applies to the resolves after it is stored (the next session planned), never to this one.</summary>
+    /// <summary>Tuned tiles for the device if cached and valid, else the shipped default of its class. A winner stored
+    /// later (lazy tuning, <see cref="LazyConvTuning"/>) applies from the next call: the store drops the memo.</summary>
     public static ConvTiles For(DeviceInfo device)
     {
         ArgumentNullException.ThrowIfNull(device);
         if (!UseTuned) return Default(device);
-        bool untuned = false;
-        var tiles = Resolved.GetOrAdd(TuningCache.MemoKey(device), _ =>
-        {
-            var tuned = ReadTuned(device, TuningCache.DefaultDirectory, w => Warning?.Invoke(w));
-            untuned = tuned is null;
-            return tuned ?? Default(device);
-        });
-        // Started after the default is memoised, so the winner's store (which drops the memo) cannot come first.
-        if (untuned) LazyConvTuning.StartIfUntuned(device);
-        return tiles;
+        return Resolved.Get(device, () => Resolve(device, TuningCache.DefaultDirectory, w => Warning?.Invoke(w)));
     }
 
     /// <summary>Tuned tiles from <paramref name="directory"/> if a valid entry exists, else the class default (not memoised).</summary>
     internal static ConvTiles Resolve(DeviceInfo device, string? directory, Action<string>? warn) =>
-        ReadTuned(device, directory, warn) ?? Default(device);
-
-    private static ConvTiles? ReadTuned(DeviceInfo device, string? directory, Action<string>? warn) =>
-        directory is not null && TuningCache.TryRead(directory, device, warn) is { } e ? e.Tiles : null;
+        directory is not null && TuningCache.TryRead(directory, device, warn) is { } e ? e.Tiles : Default(device);
 
     /// <summary>The shipped default for the device's class.</summary>
     public static ConvTiles Default(DeviceInfo device) => TuningDefaults.For(DeviceClassifier.Classify(device)).ConvDefault;
 
-    /// <summary>Drops the memoised answer (after a tuning run stored a new winner).</summary>
-    public static void Forget(DeviceInfo device) => Resolved.TryRemove(TuningCache.MemoKey(device), out _);
+    /// <summary>Drops the memoised answers (after a tuning run stored a new winner).</summary>
+    public static void Forget() => Resolved.Forget();
 }

@@ -128,7 +128,7 @@ internal static class TuningCache
     public static string Write(string directory, DeviceInfo device, TuningEntry entry)
     {
         var path = Store(PathFor(directory, device), entry);
-        TunedConvTiles.Forget(device);
+        TunedConvTiles.Forget();
         return path;
     }
 
@@ -136,7 +136,7 @@ internal static class TuningCache
     public static string WriteScan(string directory, DeviceInfo device, ScanTuningEntry entry)
     {
         var path = Store(ScanPathFor(directory, device), entry);
-        TunedScanTiles.Forget(device);
+        TunedScanTiles.Forget();
         return path;
     }
 
