@@ -86,7 +86,7 @@ internal sealed class ScanTuner(ComputeDevice device, int rows = 65536, int dime
         {
             index.Tuning = new ScanTuning { Tiles = t };
             index.Search(queries.AsSpan(0, cases[i].Queries * dimension), cases[i].K, Metric.Ip);
-        }, timeBudget.AnotherRound);
+        }, out int rounds, timeBudget.AnotherRound);
         // A budget that ran out in the first timing round leaves the candidates it did not reach out (unmeasured).
         all = [.. all.Where(t => rejections[t] is not null || best.ContainsKey(t))];
         var results = all.Select(t => rejections[t] is { } why ? new ScanCandidateResult(t, double.NaN, [], why)
@@ -94,6 +94,9 @@ internal sealed class ScanTuner(ComputeDevice device, int rows = 65536, int dime
         if (progress is not null) foreach (var r in results) progress(r);
         var winner = results.Where(r => r.Rejection is null).MinBy(r => r.TotalMs)
             ?? throw new InvalidOperationException($"No scan candidate answered correctly on {device.Info.Id}; the default was rejected: {results[0].Rejection}");
+        // A budgeted (lazy) run keeps the default unless a candidate repeats its lead (TuningBudget.MayReplaceDefault).
+        if (winner != results[0] && results[0].Rejection is null && !timeBudget.MayReplaceDefault(winner.TotalMs, results[0].TotalMs, rounds))
+            winner = results[0];
         string? path = null;
         if (cacheDirectory is not null)
         {

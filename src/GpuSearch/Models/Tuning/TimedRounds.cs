@@ -14,15 +14,17 @@ internal static class TimedRounds
     /// round after the first with the previous round's wall time in ms, and in the first round before every candidate
     /// after the first with 0 (is any budget left?); false stops early (a time budget). Candidates the first round did
     /// not reach are left out of the answer: they were not measured beside the first (the shipped default).
+    /// <paramref name="completed"/> is the number of rounds that timed every candidate.
     /// </summary>
     public static Dictionary<T, double[]> Best<T>(IReadOnlyList<T> candidates, int cases, int rounds, Action<T, int> run,
-        Func<double, bool>? another = null) where T : notnull
+        out int completed, Func<double, bool>? another = null) where T : notnull
     {
         ArgumentNullException.ThrowIfNull(candidates);
         ArgumentNullException.ThrowIfNull(run);
         ArgumentOutOfRangeException.ThrowIfLessThan(rounds, 1);
         var best = candidates.ToDictionary(t => t, _ => Enumerable.Repeat(double.MaxValue, cases).ToArray());
         double roundMs = 0;
+        completed = 0;
         for (int r = 0; r < rounds; r++)
         {
             if (r > 0 && another is not null && !another(roundMs)) break;
@@ -43,6 +45,7 @@ internal static class TimedRounds
                 }
             }
             if (best.Count < candidates.Count) break; // the budget ran out in the first round
+            completed++;
             roundMs = round.Elapsed.TotalMilliseconds;
         }
         return best;
@@ -85,4 +88,17 @@ internal sealed class TuningBudget(TimeSpan? budget)
 
     /// <summary>For <see cref="TimedRounds.Best"/>: whether a round as long as the last (<paramref name="roundMs"/>) still fits.</summary>
     public bool AnotherRound(double roundMs) => _clock.Elapsed.TotalMilliseconds + roundMs <= _budgetMs;
+
+    /// <summary>How much faster than the default a candidate must be to replace it in a budgeted run.</summary>
+    public const double Margin = 0.03;
+
+    /// <summary>
+    /// Whether a candidate timed at <paramref name="candidateMs"/> may replace the default timed at
+    /// <paramref name="defaultMs"/> after <paramref name="rounds"/> complete rounds. Always without a budget (a full
+    /// tuning run decides on its own rounds); under a budget only after two rounds or more and by <see cref="Margin"/>:
+    /// a lazy run on a loaded machine gets few rounds, and one round has stored a "winner" that a full run ranks below
+    /// the default (TuneScanCommand), so a lazy winner must at least repeat.
+    /// </summary>
+    public bool MayReplaceDefault(double candidateMs, double defaultMs, int rounds) =>
+        double.IsPositiveInfinity(_budgetMs) || (rounds >= 2 && candidateMs < defaultMs * (1 - Margin));
 }
