@@ -13,9 +13,9 @@ public sealed class LazyConvTuningTests : IDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "gpusearch-lazyconv-" + Guid.NewGuid().ToString("N"));
 
-    // The shape and the non-default candidate ConvTuningTests compile too, so the kernel cache shares their builds.
-    private static readonly Conv2dShape[] TinyShapes = [new(1, 24, 9, 7, 20, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)];
-    private static readonly ConvTiles[] TinySpace = [TuningDefaults.CpuTiles(3, 64)];
+    // The shape and a candidate ConvTuningTests compile too, so the kernel cache shares their builds.
+    private static readonly Conv2dShape[] TinyShapes = ConvTuningTests.TinyShapes;
+    private static readonly ConvTiles[] TinySpace = [ConvTuningTests.TinySpace[0]];
 
     private static readonly LazyTuningSettings Generous = new(true, TimeSpan.FromMinutes(10));
 
@@ -67,14 +67,9 @@ public sealed class LazyConvTuningTests : IDisposable
     public void Corrupt_entry_is_ignored_with_a_warning_and_replaced()
     {
         var info = Devices.Cpu.Info;
-        var path = TuningCache.PathFor(_dir, info);
-        Directory.CreateDirectory(_dir);
-        File.WriteAllText(path, "{\"Format\":1,\"Payload\":\"{}\",\"Sha256\":\"00\"}");
-        var warnings = new List<string>();
-        void Collect(string w) { if (w.Contains(path, StringComparison.Ordinal)) lock (warnings) warnings.Add(w); }
-        TunedConvTiles.Warning += Collect;
-        try { Assert.Equal(LazyTuneOutcome.Tuned, LazyConvTuning.Run(Devices.Cpu, new(true, TimeSpan.FromMilliseconds(1)), _dir, TinySpace, TinyShapes, out _)); }
-        finally { TunedConvTiles.Warning -= Collect; }
+        var warnings = CorruptTuningEntry.WarningsWhile(TuningCache.PathFor(_dir, info), h => TunedConvTiles.Warning += h,
+            h => TunedConvTiles.Warning -= h,
+            () => Assert.Equal(LazyTuneOutcome.Tuned, LazyConvTuning.Run(Devices.Cpu, new(true, TimeSpan.FromMilliseconds(1)), _dir, TinySpace, TinyShapes, out _)));
         Assert.Contains("corrupt", Assert.Single(warnings));
         Assert.NotNull(TuningCache.TryRead(_dir, info, null)); // replaced by a valid entry
     }

@@ -66,14 +66,8 @@ public sealed class LazyScanTuningTests : IDisposable
     public void Corrupt_entry_is_ignored_with_a_warning_and_replaced()
     {
         var info = Devices.Cpu.Info;
-        var path = TuningCache.ScanPathFor(_dir, info);
-        Directory.CreateDirectory(_dir);
-        File.WriteAllText(path, "{\"Format\":1,\"Payload\":\"{}\",\"Sha256\":\"00\"}");
-        var warnings = new List<string>();
-        void Collect(string w) { if (w.Contains(path, StringComparison.Ordinal)) lock (warnings) warnings.Add(w); }
-        TunedScanTiles.Warning += Collect;
-        try { Assert.Equal(LazyTuneOutcome.Tuned, Run(Generous, out _)); }
-        finally { TunedScanTiles.Warning -= Collect; }
+        var warnings = CorruptTuningEntry.WarningsWhile(TuningCache.ScanPathFor(_dir, info), h => TunedScanTiles.Warning += h,
+            h => TunedScanTiles.Warning -= h, () => Assert.Equal(LazyTuneOutcome.Tuned, Run(Generous, out _)));
         Assert.Contains("corrupt", Assert.Single(warnings));
         Assert.NotNull(TuningCache.TryReadScan(_dir, info, null)); // the new winner is valid
     }
