@@ -173,9 +173,35 @@ inline void gemm_tc_block(const int M, const int N, const int K, const __global 
     }
 }
 
-// Row and column of accumulator element (i, j, e) of this lane.
-#define TC_ROW(i, e) ((int)get_group_id(1) * TC_BM + ((LID0 >> 5) >> 1) * 32 + (i) * 16 + ((LID0 & 31) >> 2) + ((e) >> 1) * 8)
-#define TC_COL(j, e) ((int)get_group_id(0) * TC_BN + ((LID0 >> 5) & 1) * 32 + (j) * 8 + 2 * (LID0 & 3) + ((e) & 1))
+// The one store loop of both epilogues: writes this lane's in-range outputs (m, n) of the block, v its product.
+// product 0 (gemm_f32_tc): y[o] = alpha·v, plus beta·y[o] unless beta is 0. product 1 (product_tc): y[o] = act(v + r[o])
+// (r only when HAS_RES; r may be y itself: each element is read before it is written, by the same lane).
+// product is a constant at both call sites, so the inlined loop keeps one epilogue.
+inline void gemm_tc_store(float acc[2][4][4], const int M, const int N, const int product,
+                          __global float* y, const idx_t y_off, const float alpha, const float beta,
+                          const __global float* r, const idx_t r_off, const float act_a, const float act_b) {
+    const int lane = LID0 & 31, warp = LID0 >> 5;
+    // Element e of mma tile (i, j) sits at row g (+8 for e ≥ 2), columns 2·cq and 2·cq + 1 of the 16×8 tile.
+    const int row0 = (int)get_group_id(1) * TC_BM + (warp >> 1) * 32 + (lane >> 2);
+    const int col0 = (int)get_group_id(0) * TC_BN + (warp & 1) * 32 + 2 * (lane & 3);
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 4; j++)
+            for (int e = 0; e < 4; e++) {
+                const int m = row0 + i * 16 + (e >> 1) * 8, n = col0 + j * 8 + (e & 1);
+                if (m >= M || n >= N) continue;
+                const idx_t o = (idx_t)m * N + n;
+                const float v = acc[i][j][e];
+                if (product) {
+#if HAS_RES
+                    y[y_off + o] = apply_act(v + r[r_off + o], act_a, act_b);
+#else
+                    y[y_off + o] = apply_act(v, act_a, act_b);
+#endif
+                } else {
+                    y[y_off + o] = beta == 0.0f ? alpha * v : alpha * v + beta * y[y_off + o];
+                }
+            }
+}
 
 __kernel KERNEL_BOUNDS(128)
 void gemm_f32_tc(const int M, const int N, const int K, const float alpha, const float beta,
@@ -186,14 +212,7 @@ void gemm_f32_tc(const int M, const int N, const int K, const float alpha, const
     __local ushort bs[TC_BN][TC_BK + TC_PAD]; // [n][k]: a B fragment's k pairs are adjacent
     float acc[2][4][4];
     gemm_tc_block(M, N, K, a + a_off, b + b_off, as, bs, acc);
-    for (int i = 0; i < 2; i++)
-        for (int j = 0; j < 4; j++)
-            for (int e = 0; e < 4; e++) {
-                const int m = TC_ROW(i, e), n = TC_COL(j, e);
-                if (m >= M || n >= N) continue;
-                const idx_t o = c_off + (idx_t)m * N + n;
-                c[o] = beta == 0.0f ? alpha * acc[i][j][e] : alpha * acc[i][j][e] + beta * c[o];
-            }
+    gemm_tc_store(acc, M, N, 0, c, c_off, alpha, beta, 0, 0, 0.0f, 0.0f);
 }
 
 // y = act(A·B + R), A [M×K], B [K×N], R and y [M×N], row-major (TRANS_A = TRANS_B = 0). R may be y itself.
@@ -207,17 +226,6 @@ void product_tc(const int M, const int N, const int K,
     __local ushort bs[TC_BN][TC_BK + TC_PAD];
     float acc[2][4][4];
     gemm_tc_block(M, N, K, a + a_off, b + b_off, as, bs, acc);
-    for (int i = 0; i < 2; i++)
-        for (int j = 0; j < 4; j++)
-            for (int e = 0; e < 4; e++) {
-                const int m = TC_ROW(i, e), n = TC_COL(j, e);
-                if (m >= M || n >= N) continue;
-                const idx_t o = (idx_t)m * N + n;
-                float v = acc[i][j][e];
-#if HAS_RES
-                v += r[r_off + o];
-#endif
-                y[y_off + o] = apply_act(v, act_a, act_b);
-            }
+    gemm_tc_store(acc, M, N, 1, y, y_off, 1.0f, 0.0f, r, r_off, act_a, act_b);
 }
 #endif

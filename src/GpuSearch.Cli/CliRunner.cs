@@ -29,7 +29,7 @@ internal static class CliRunner
         using var compiles = KernelCompileReporter.Attach(Console.Error);
         GpuSearch.Models.Tuning.TunedConvTiles.Warning += w => Console.Error.WriteLine($"warning: {w}");
         GpuSearch.Models.Tuning.TunedScanTiles.Warning += w => Console.Error.WriteLine($"warning: {w}");
-        GpuSearch.Models.Tuning.LazyScanTuning.Starting += m => Console.Error.WriteLine(m);
+        GpuSearch.Models.Tuning.LazyTuningOnce.Starting += m => Console.Error.WriteLine(m);
         try
         {
             // System.CommandLine 3 would otherwise catch and print the exception itself (stack trace, exit 1).

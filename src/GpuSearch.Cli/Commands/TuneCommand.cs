@@ -40,9 +40,9 @@ internal static class TuneCommand
     {
         var cls = DeviceClassifier.Classify(dev.Info);
         var space = TuningDefaults.For(cls).ConvSearchSpace;
-        // Quick: the register tiles nearest the shipped default's size, and the two 3×3 shapes.
-        var candidates = quick ? space.Where(t => t.WorkPerThreadN != 16 && t.WorkPerThreadM != 3 || !dev.Info.IsCpu).Take(6).ToList() : space.ToList();
-        var shapes = quick ? ConvTuner.RepresentativeShapes.Take(2).ToList() : ConvTuner.RepresentativeShapes.ToList();
+        // Quick: the register tiles nearest the shipped default's size, and the two 3×3 shapes (what lazy tuning measures).
+        var candidates = quick ? ConvTuner.QuickCandidates(space, dev.Info.IsCpu) : space.ToList();
+        var shapes = quick ? ConvTuner.QuickShapes : ConvTuner.RepresentativeShapes;
         log.WriteLine($"tuning {dev.Info.Id} ({dev.Info.Name}, {dev.Info.DriverVersion}); class {cls}; CPU {DeviceClassifier.HostCpuModel}, ISA {DeviceClassifier.HostCpuIsa}");
         log.WriteLine($"{candidates.Prepend(TuningDefaults.For(cls).ConvDefault).Distinct().Count()} candidates × {shapes.Count} shapes: {string.Join(", ", shapes.Select(ConvTuner.Describe))}");
         var result = new ConvTuner(dev).Run(candidates, shapes, quick ? 1 : 3, dir,

@@ -14,10 +14,10 @@ public sealed class ConvTuningTests : IDisposable
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "gpusearch-tune-" + Guid.NewGuid().ToString("N"));
 
     // Deep enough (K = 24·9 = 216) that the 64-deep panels take the local-accumulator path, not a tile multiple.
-    private static readonly Conv2dShape[] TinyShapes = [new(1, 24, 9, 7, 20, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)];
+    internal static readonly Conv2dShape[] TinyShapes = [new(1, 24, 9, 7, 20, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1)];
 
     // Neither is any class's default, so both are measured beside the default on every host.
-    private static readonly ConvTiles[] TinySpace = [TuningDefaults.CpuTiles(3, 64), TuningDefaults.CpuTiles(4, 32) with { PanelDepth = 64 }];
+    internal static readonly ConvTiles[] TinySpace = [TuningDefaults.CpuTiles(3, 64), TuningDefaults.CpuTiles(4, 32) with { PanelDepth = 64 }];
 
     public void Dispose()
     {

@@ -66,16 +66,37 @@ public sealed class LazyScanTuningTests : IDisposable
     public void Corrupt_entry_is_ignored_with_a_warning_and_replaced()
     {
         var info = Devices.Cpu.Info;
-        var path = TuningCache.ScanPathFor(_dir, info);
-        Directory.CreateDirectory(_dir);
-        File.WriteAllText(path, "{\"Format\":1,\"Payload\":\"{}\",\"Sha256\":\"00\"}");
-        var warnings = new List<string>();
-        void Collect(string w) { if (w.Contains(path, StringComparison.Ordinal)) lock (warnings) warnings.Add(w); }
-        TunedScanTiles.Warning += Collect;
-        try { Assert.Equal(LazyTuneOutcome.Tuned, Run(Generous, out _)); }
-        finally { TunedScanTiles.Warning -= Collect; }
+        var warnings = CorruptTuningEntry.WarningsWhile(TuningCache.ScanPathFor(_dir, info), h => TunedScanTiles.Warning += h,
+            h => TunedScanTiles.Warning -= h, () => Assert.Equal(LazyTuneOutcome.Tuned, Run(Generous, out _)));
         Assert.Contains("corrupt", Assert.Single(warnings));
         Assert.NotNull(TuningCache.TryReadScan(_dir, info, null)); // the new winner is valid
+    }
+
+    [Fact]
+    public void Switch_is_read_once_per_device_whether_off_or_on()
+    {
+        // Off: every search used to read the environment again; now the first call for a device decides.
+        int reads = 0, runs = 0;
+        var off = new LazyTuningOnce(() => { Interlocked.Increment(ref reads); return Generous with { Enabled = false }; });
+        for (int i = 0; i < 5; i++)
+            Assert.Equal(LazyTuneOutcome.Disabled, off.Ensure(Devices.Cpu.Info, _ => { runs++; return LazyTuneOutcome.Tuned; }));
+        Assert.Equal(1, reads);
+        Assert.Equal(0, runs);
+
+        // On: one run per device, concurrent first calls wait for it, a second device gets its own.
+        reads = 0;
+        var on = new LazyTuningOnce(() => { Interlocked.Increment(ref reads); return Generous; });
+        var other = Devices.Cpu.Info with { DriverVersion = Devices.Cpu.Info.DriverVersion + "-other" };
+        var outcomes = new LazyTuneOutcome[8];
+        Parallel.For(0, outcomes.Length, i => outcomes[i] = on.Ensure(i % 2 == 0 ? Devices.Cpu.Info : other, s =>
+        {
+            Interlocked.Increment(ref runs);
+            Thread.Sleep(50);
+            return s.Enabled ? LazyTuneOutcome.Tuned : LazyTuneOutcome.Failed;
+        }));
+        Assert.All(outcomes, o => Assert.Equal(LazyTuneOutcome.Tuned, o));
+        Assert.Equal(2, runs);
+        Assert.Equal(2, reads);
     }
 
     [Fact]

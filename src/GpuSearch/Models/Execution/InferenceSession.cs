@@ -20,6 +20,7 @@ internal sealed class InferenceSession : IDisposable
     private readonly Dictionary<string, TensorShape?> _declaredShapes;
     private DeviceBuffer? _arena;
     private bool _disposed;
+    private bool _tuningOffered;
 
     /// <summary>The stream every run is enqueued on: the device's default stream unless set at construction.</summary>
     internal ComputeStream Stream { get; init; }
@@ -141,6 +142,7 @@ internal sealed class InferenceSession : IDisposable
                 }
                 done += Math.Max(chunk, 0);
             }
+            OfferLazyTuning();
             return result!;
         }
     }
@@ -177,7 +179,18 @@ internal sealed class InferenceSession : IDisposable
                 s.Copy(arena, output, outCount * 4, outSlot.Offset * 4, (outputOffset + outRow * done) * 4);
                 done += chunk;
             }
+            OfferLazyTuning();
         }
+    }
+
+    /// <summary>After the session's first inference (enqueued; the tuner waits for it to finish): lazy conv tuning on a
+    /// CPU device with nothing tuned (Models/Tuning/LazyConvTuning, TUNING.md). Not for sessions given explicit tiles
+    /// (A/B runs, benchmarks). Called under the session lock.</summary>
+    private void OfferLazyTuning()
+    {
+        if (_tuningOffered) return;
+        _tuningOffered = true;
+        if (Options.ConvTiles is null) Tuning.LazyConvTuning.AfterFirstInference(Stream);
     }
 
     /// <summary>

@@ -1,7 +1,6 @@
 // Measures exact-scan tunables on the actual device, like ConvTuner does for conv tiles: each candidate runs a few
 // search cases (one query, a batch, a k beyond the fused kernel's lists), its answers are checked exactly against a
 // host reference (a wrong candidate is never chosen, whatever its speed), and the fastest correct one is stored.
-using System.Diagnostics;
 using GpuSearch.Compute;
 using GpuSearch.Search;
 
@@ -45,9 +44,6 @@ internal sealed class ScanTuner(ComputeDevice device, int rows = 65536, int dime
     /// <summary>Test hook: may alter a candidate's answer before it is checked.</summary>
     internal Action<ScanTiles, SearchResult>? ResultFilter { get; init; }
 
-    /// <summary>Share of a time budget spent checking candidates (which compiles them); the rest times them.</summary>
-    private const double CheckShare = 0.7;
-
     /// <summary>
     /// Checks the default and every candidate on every case, then times the correct ones in <paramref name="reps"/>
     /// interleaved rounds (best per case), picks the fastest correct one and, when <paramref name="cacheDirectory"/>
@@ -66,8 +62,7 @@ internal sealed class ScanTuner(ComputeDevice device, int rows = 65536, int dime
         if (cases.Count == 0) throw new ArgumentException("No cases to tune on", nameof(cases));
         foreach (var c in cases)
             if (c.Queries < 1 || c.K < 1 || c.K > rows) throw new ArgumentOutOfRangeException(nameof(cases), c, $"needs Q ≥ 1 and 1 ≤ k ≤ {rows}");
-        var clock = Stopwatch.StartNew();
-        double budgetMs = budget?.TotalMilliseconds ?? double.PositiveInfinity;
+        var timeBudget = new TuningBudget(budget);
         var cls = DeviceClassifier.Classify(device.Info);
         var def = TuningDefaults.For(cls).ScanDefault;
         var offered = new[] { def }.Concat(candidates).Distinct().ToList();
@@ -86,27 +81,22 @@ internal sealed class ScanTuner(ComputeDevice device, int rows = 65536, int dime
         using var index = new FlatIndex(device, dimension);
         index.Add(db, Enumerable.Range(0, rows).Select(i => (long)i).ToArray());
         // Correctness first: it is also the warm-up that compiles each candidate's kernels.
-        var all = new List<ScanTiles>();
-        var rejections = new Dictionary<ScanTiles, string?>();
-        double slowestCheck = 0;
-        foreach (var t in offered)
-        {
-            if (all.Count > 0 && clock.Elapsed.TotalMilliseconds + slowestCheck > CheckShare * budgetMs) break;
-            double t0 = clock.Elapsed.TotalMilliseconds;
-            rejections[t] = Check(index, t, cases, queries, exact, top);
-            slowestCheck = Math.Max(slowestCheck, clock.Elapsed.TotalMilliseconds - t0);
-            all.Add(t);
-        }
+        var (all, rejections) = timeBudget.Check(offered, t => Check(index, t, cases, queries, exact, top));
         var best = TimedRounds.Best(all.Where(t => rejections[t] is null).ToList(), cases.Count, reps, (t, i) =>
         {
             index.Tuning = new ScanTuning { Tiles = t };
             index.Search(queries.AsSpan(0, cases[i].Queries * dimension), cases[i].K, Metric.Ip);
-        }, roundMs => clock.Elapsed.TotalMilliseconds + roundMs <= budgetMs);
+        }, out int rounds, timeBudget.AnotherRound);
+        // A budget that ran out in the first timing round leaves the candidates it did not reach out (unmeasured).
+        all = [.. all.Where(t => rejections[t] is not null || best.ContainsKey(t))];
         var results = all.Select(t => rejections[t] is { } why ? new ScanCandidateResult(t, double.NaN, [], why)
             : new ScanCandidateResult(t, best[t].Sum(), best[t], null)).ToList();
         if (progress is not null) foreach (var r in results) progress(r);
         var winner = results.Where(r => r.Rejection is null).MinBy(r => r.TotalMs)
             ?? throw new InvalidOperationException($"No scan candidate answered correctly on {device.Info.Id}; the default was rejected: {results[0].Rejection}");
+        // A budgeted (lazy) run keeps the default unless a candidate repeats its lead (TuningBudget.MayReplaceDefault).
+        if (winner != results[0] && results[0].Rejection is null && !timeBudget.MayReplaceDefault(winner.TotalMs, results[0].TotalMs, rounds))
+            winner = results[0];
         string? path = null;
         if (cacheDirectory is not null)
         {

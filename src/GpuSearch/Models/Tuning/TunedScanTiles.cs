@@ -1,7 +1,6 @@
 // What the exact scan uses for every tunable a ScanTuning leaves null: the device's tuned scan tiles when a valid
 // cache entry exists, else its class's shipped default. Looked up once per device per process, like the conv
 // tiles; GPUSEARCH_TUNING=off skips the cache.
-using System.Collections.Concurrent;
 using GpuSearch.Compute;
 
 namespace GpuSearch.Models.Tuning;
@@ -9,7 +8,7 @@ namespace GpuSearch.Models.Tuning;
 /// <summary>Resolves the scan tunables a device runs with.</summary>
 internal static class TunedScanTiles
 {
-    private static readonly ConcurrentDictionary<string, ScanTiles> Resolved = new(StringComparer.Ordinal);
+    private static readonly TunedMemo<ScanTiles> Resolved = new();
 
     /// <summary>Raised when a cache entry is ignored (corrupt, for another device); the CLI prints it, the library never does.</summary>
     public static event Action<string>? Warning;
@@ -22,7 +21,7 @@ internal static class TunedScanTiles
     {
         ArgumentNullException.ThrowIfNull(device);
         if (!TunedConvTiles.UseTuned) return Default(device);
-        return Resolved.GetOrAdd(Key(device), _ => Resolve(device, TuningCache.DefaultDirectory, w => Warning?.Invoke(w)));
+        return Resolved.Get(device, () => Resolve(device, TuningCache.DefaultDirectory, w => Warning?.Invoke(w)));
     }
 
     /// <summary>Tuned tunables from <paramref name="directory"/> if a valid entry exists, else the class default (not memoised).</summary>
@@ -32,8 +31,6 @@ internal static class TunedScanTiles
     /// <summary>The shipped default for the device's class.</summary>
     public static ScanTiles Default(DeviceInfo device) => TuningDefaults.For(DeviceClassifier.Classify(device)).ScanDefault;
 
-    /// <summary>Drops the memoised answer (after a tuning run stored a new winner).</summary>
-    public static void Forget(DeviceInfo device) => Resolved.TryRemove(Key(device), out _);
-
-    private static string Key(DeviceInfo d) => $"{d.Backend}\n{d.Id}\n{d.Name}\n{d.DriverVersion}";
+    /// <summary>Drops the memoised answers (after a tuning run stored a new winner).</summary>
+    public static void Forget() => Resolved.Forget();
 }

@@ -46,6 +46,9 @@ internal static class TuningCache
     /// <summary>Folder of tuning entries: <c>tuning/</c> under <see cref="KernelCache.Directory"/>, null when caching is off.</summary>
     public static string? DefaultDirectory => KernelCache.Directory is { } d ? Path.Combine(d, "tuning") : null;
 
+    /// <summary>In-process memo key of a device (the per-process lookups of tuned tiles and lazy-tuning runs).</summary>
+    public static string MemoKey(DeviceInfo d) => $"{d.Backend}\n{d.Id}\n{d.Name}\n{d.DriverVersion}";
+
     /// <summary>Hash of the expanded conv kernel (includes resolved) for a backend: a kernel edit invalidates old winners.</summary>
     public static string ConvKernelHash(ComputeBackend backend) =>
         KernelSource.Load("conv.cl", KernelDefines.Empty, backend).CacheKey[..16];
@@ -125,7 +128,7 @@ internal static class TuningCache
     public static string Write(string directory, DeviceInfo device, TuningEntry entry)
     {
         var path = Store(PathFor(directory, device), entry);
-        TunedConvTiles.Forget(device);
+        TunedConvTiles.Forget();
         return path;
     }
 
@@ -133,7 +136,7 @@ internal static class TuningCache
     public static string WriteScan(string directory, DeviceInfo device, ScanTuningEntry entry)
     {
         var path = Store(ScanPathFor(directory, device), entry);
-        TunedScanTiles.Forget(device);
+        TunedScanTiles.Forget();
         return path;
     }
 
