@@ -43,16 +43,18 @@
 __kernel void winograd_input(const int N, const int C, const int H, const int W, const int TH, const int TW,
                              const int PT, const int PL, const __global XT* restrict x, const idx_t x_off,
                              __global float* restrict v, const idx_t v_off) {
-    const idx_t T = (idx_t)N * TH * TW;
-    const idx_t t = GID0;
+    const int T = N * TH * TW;
+    const int t = (int)GID0;
     const int c = (int)GID1;
     if (t >= T || c >= C) return;
-    const int tw = (int)(t % TW), th = (int)((t / TW) % TH), n = (int)(t / TW / TH);
+    const int tw = t % TW, th = (t / TW) % TH, n = t / TW / TH;
     const int ih0 = th * 4 - PT, iw0 = tw * 4 - PL;
     const __global XT* xp = x + x_off + ((idx_t)n * C + c) * H * W;
     float d[6][6];
+#pragma unroll
     for (int i = 0; i < 6; i++) {
         const int ih = ih0 + i;
+#pragma unroll
         for (int j = 0; j < 6; j++) {
             const int iw = iw0 + j;
             d[i][j] = ih >= 0 && ih < H && iw >= 0 && iw < W ? LDX(xp, (idx_t)ih * W + iw) : 0.0f;
@@ -60,10 +62,12 @@ __kernel void winograd_input(const int N, const int C, const int H, const int W,
     }
     // Bᵀ d: down each column; then (Bᵀ d) B: along each row.
     float e[6][6];
+#pragma unroll
     for (int j = 0; j < 6; j++)
         WINO_BT(d[0][j], d[1][j], d[2][j], d[3][j], d[4][j], d[5][j], e[0][j], e[1][j], e[2][j], e[3][j], e[4][j], e[5][j]);
     const idx_t plane = (idx_t)C * T;
     __global float* vp = v + v_off + (idx_t)c * T + t;
+#pragma unroll
     for (int i = 0; i < 6; i++) {
         float o0, o1, o2, o3, o4, o5;
         WINO_BT(e[i][0], e[i][1], e[i][2], e[i][3], e[i][4], e[i][5], o0, o1, o2, o3, o4, o5);
@@ -81,17 +85,19 @@ __kernel void winograd_output(const int N, const int M, const int OH, const int 
                               const __global float* restrict bias, const idx_t b_off,
                               const __global XT* restrict res, const idx_t r_off,
                               __global XT* restrict y, const idx_t y_off, const float act_a, const float act_b) {
-    const idx_t T = (idx_t)N * TH * TW;
-    const idx_t t = GID0;
+    const int T = N * TH * TW;
+    const int t = (int)GID0;
     const int m = (int)GID1;
     if (t >= T || m >= M) return;
-    const int tw = (int)(t % TW), th = (int)((t / TW) % TH), n = (int)(t / TW / TH);
+    const int tw = t % TW, th = (t / TW) % TH, n = t / TW / TH;
     const idx_t plane = (idx_t)M * T;
     const __global float* mp = mo + mo_off + (idx_t)m * T + t;
     float s[6][6];
+#pragma unroll
     for (int p = 0; p < 36; p++) s[p / 6][p % 6] = mp[p * plane];
     // Aᵀ s: down each column (6 → 4 rows); then (Aᵀ s) A: along each row.
     float e[4][6];
+#pragma unroll
     for (int j = 0; j < 6; j++) WINO_AT(s[0][j], s[1][j], s[2][j], s[3][j], s[4][j], s[5][j], e[0][j], e[1][j], e[2][j], e[3][j]);
 #if HAS_BIAS
     const float bv = bias[b_off + m];
@@ -99,14 +105,16 @@ __kernel void winograd_output(const int N, const int M, const int OH, const int 
     const float bv = 0.0f;
 #endif
     const idx_t plane_off = ((idx_t)n * M + m) * OH * OW;
+    // Guards, not breaks: the fully unrolled tile keeps its values in registers.
+#pragma unroll
     for (int i = 0; i < 4; i++) {
         const int oh = th * 4 + i;
-        if (oh >= OH) break;
         float o[4];
         WINO_AT(e[i][0], e[i][1], e[i][2], e[i][3], e[i][4], e[i][5], o[0], o[1], o[2], o[3]);
+#pragma unroll
         for (int j = 0; j < 4; j++) {
             const int ow = tw * 4 + j;
-            if (ow >= OW) break;
+            if (oh >= OH || ow >= OW) continue;
             const idx_t at = plane_off + (idx_t)oh * OW + ow;
             float val = o[j] + bv;
 #if HAS_RES

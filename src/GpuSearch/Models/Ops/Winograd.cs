@@ -37,10 +37,19 @@ internal static class Winograd
         (long)Positions * Math.Max(s.InChannels, s.OutChannels) * Tiles(s) <= int.MaxValue;
 
     /// <summary>
-    /// Where it pays on a CPU: enough channels that the GEMMs dominate the transforms (each tile's transforms cost
-    /// about as much as 8 channels of its GEMM), measured on ResNet-18/50 (see Models/TUNING.md).
+    /// Where it pays on a CPU, by measurement on the AVX-512 Xeon (ResNet-18's 3×3 layers, batch 8 and 32, CPU time):
+    /// at 64 channels the transforms (memory-bound: V and Mo are 2.25× the input and output) eat the GEMMs' gain and
+    /// both paths cost the same; from 128 channels Winograd takes 1.4–2.5× less. The position GEMMs pad the tile count
+    /// to the pixel tile (<paramref name="pixelTile"/>), so few tiles (small images at batch 1–4) waste most of each
+    /// tile: Winograd must also need at most ¾ of the direct kernel's padded multiply-accumulates.
     /// </summary>
-    public static bool Pays(Conv2dShape s) => Supports(s) && s.InChannels >= 16 && s.OutChannels >= 16;
+    public static bool Pays(Conv2dShape s, int pixelTile)
+    {
+        if (!Supports(s) || s.InChannels < 128 || s.OutChannels < 128) return false;
+        long wino = Positions * OpCheck.RoundUp(Tiles(s), pixelTile);
+        long direct = 9 * OpCheck.RoundUp((long)s.Batch * s.OutHeight * s.OutWidth, pixelTile);
+        return 4 * wino <= 3 * direct;
+    }
 
     /// <summary>Output tiles of the whole batch: T = N · ⌈OH/4⌉ · ⌈OW/4⌉.</summary>
     public static long Tiles(Conv2dShape s) => (long)s.Batch * TilesH(s) * TilesW(s);
@@ -115,8 +124,10 @@ internal static class Winograd
         int c = shape.InChannels, m = shape.OutChannels;
         var defines = new KernelDefines().Set("ACT", (int)activation.Kind).Set("HAS_BIAS", bias is null ? 0 : 1)
             .Set("HAS_RES", residual is null ? 0 : 1).Set("X_F16", storage == TensorStorage.F16 ? 1 : 0);
-        // Tiles along dim 0: on PoCL a work-group's items become SIMD lanes, so V/Mo rows move as vectors.
-        int local = stream.Device.Info.IsCpu ? 16 : 64;
+        // 64 tiles per work-group along dim 0: on PoCL a work-group's items become SIMD lanes, so V/Mo rows move as
+        // vectors. Measured on the AVX-512 Xeon (ResNet-18 layer 1, batch 8): 32–256 tiles cost the same CPU time,
+        // 16 tiles × 4 channels twice as much (each group then writes 144 short runs of V).
+        const int local = 64;
         long tilesGlobal = OpCheck.RoundUp(t, local);
 
         var input = stream.Device.GetKernel("winograd.cl", "winograd_input", defines);

@@ -75,7 +75,7 @@ internal sealed class ConvOps : IOpFamily
         var opts = new ConvOptions(ConvAlgorithm.Auto, l.Tiles);
         bool hasBias = b.Length > 0, hasRes = r.Length > 0;
         int[] xShape = l.Shape(x), yShape = l.Shape(y);
-        if (!oneD && l.IsCpu && Winograd.Enabled && Winograd.Pays(shape) && l.Const(w) is { IsFloating: true } wc)
+        if (!oneD && l.IsCpu && Winograd.Enabled && Winograd.Pays(shape, l.Tiles.TileN) && l.Const(w) is { IsFloating: true } wc)
         {
             LowerWinograd(l, n, shape, wc, wStorage, act, xShape, yShape);
             return;
