@@ -24,6 +24,11 @@ public sealed partial class CnnOpsTests
         // K = 180 per group: deeper than the "panels" tiles' 64-deep panel, so 3 panels, the last partial.
         ["3x3-deep"] = new(2, 20, 6, 5, 14, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1),
         ["group2-deep"] = new(1, 40, 5, 7, 10, 3, 3, PadTop: 1, PadLeft: 0, PadBottom: 1, PadRight: 2, Group: 2),
+        // Winograd F(4×4, 3×3) shapes: outputs no multiple of 4 (partial edge tiles), no pads, uneven pads, more tiles
+        // than one pixel tile of the position GEMMs (T = 128), channel counts no multiple of any tile.
+        ["3x3-p0"] = new(3, 18, 10, 13, 21, 3, 3),
+        ["3x3-uneven"] = new(1, 16, 7, 6, 17, 3, 3, PadTop: 0, PadLeft: 1, PadBottom: 2, PadRight: 0),
+        ["3x3-wide"] = new(2, 24, 30, 30, 20, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1),
     };
 
     private static readonly Dictionary<string, ConvTiles> TileSets = new()
@@ -57,6 +62,10 @@ public sealed partial class CnnOpsTests
             yield return $"conv 3x3-p1 auto cpu bias-{a}";
             yield return $"conv dw3x3 auto cpu bias-{a}";
         }
+        foreach (var s in new[] { "3x3-p1", "3x3-deep", "3x3-p0", "3x3-uneven", "3x3-wide" })
+            foreach (var t in new[] { "cpu", "gpu", "panels" }) yield return $"conv {s} winograd {t} bias-relu";
+        foreach (var s in new[] { "3x3-p0", "3x3-wide" })
+            foreach (var e in new[] { "res-clip", "nobias-leaky", "fp16-relu", "fp16w-relu", "bias-Silu" }) yield return $"conv {s} winograd cpu {e}";
         foreach (var s in new[] { "3x3-p1", "1x1-straddle", "dw3x3" })
         {
             yield return $"conv {s} auto cpu res-clip";
@@ -80,6 +89,7 @@ public sealed partial class CnnOpsTests
         var p = name.Split(' ');
         var shape = ConvShapes[p[1]];
         var alg = p[2] == "implicit" ? ConvAlgorithm.ImplicitGemm : ConvAlgorithm.Auto;
+        bool winograd = p[2] == "winograd";
         var tiles = TileSets[p[3]];
         var epi = p[4];
         var act = epi switch
@@ -103,22 +113,40 @@ public sealed partial class CnnOpsTests
 
         var storage = halfX ? TensorStorage.F16 : TensorStorage.F32;
         using var xb = halfX ? UploadHalf(d, x) : Upload(d, x);
-        using var wb = halfW ? UploadHalf(d, w) : Upload(d, w);
+        // Winograd takes the transformed weights U = G g Gᵀ in fp32 as the session uploads them (fp16 weights are rounded
+        // before the transform: fp16 U would lose ~1% through the output transform's coefficients).
+        using var wb = winograd ? Upload(d, Winograd.TransformWeights(w, shape.OutChannels, shape.InChannels)) : halfW ? UploadHalf(d, w) : Upload(d, w);
         using var bb = Upload(d, bias);
         using var rb = halfX ? UploadHalf(d, res) : Upload(d, res);
         using var y = new GuardedBuffer(d, shape.OutputCount, elementSize: halfX ? 2 : 4);
         var opts = new ConvOptions(alg, tiles);
         var wStorage = halfW ? TensorStorage.F16 : TensorStorage.F32;
         int[] xShape = [shape.Batch, shape.InChannels, shape.Height, shape.Width], yShape = [shape.Batch, shape.OutChannels, shape.OutHeight, shape.OutWidth];
-        Conv2d.Run(d.Stream, shape, new DeviceTensor(xb, 0, xShape, null, storage),
-            new DeviceTensor(wb, 0, [shape.OutChannels, shape.InChannels / shape.Group, shape.KernelH, shape.KernelW], null, wStorage),
-            hasBias ? new DeviceTensor(bb, 0, [shape.OutChannels]) : null, hasRes ? new DeviceTensor(rb, 0, yShape, null, storage) : null,
-            new DeviceTensor(y.Buffer, y.Offset, yShape, null, storage), act, opts);
+        DeviceTensor? biasT = hasBias ? new DeviceTensor(bb, 0, [shape.OutChannels]) : null, resT = hasRes ? new DeviceTensor(rb, 0, yShape, null, storage) : null;
+        var yT = new DeviceTensor(y.Buffer, y.Offset, yShape, null, storage);
+        if (winograd)
+        {
+            // Scratch in guarded buffers too: the transforms must stay inside V and Mo.
+            using var v = new GuardedBuffer(d, Winograd.InputScratch(shape));
+            using var mo = new GuardedBuffer(d, Winograd.OutputScratch(shape));
+            Winograd.Run(d.Stream, shape, new DeviceTensor(xb, 0, xShape, null, storage),
+                new DeviceTensor(wb, 0, [Winograd.Positions * shape.OutChannels, shape.InChannels]), biasT, resT, yT, act,
+                DeviceTensor.Flat(v.Buffer, v.Offset, Winograd.InputScratch(shape)), DeviceTensor.Flat(mo.Buffer, mo.Offset, Winograd.OutputScratch(shape)), tiles);
+            v.DownloadPayload<float>(d.Stream); // throws if a guard was overwritten
+            mo.DownloadPayload<float>(d.Stream);
+        }
+        else
+            Conv2d.Run(d.Stream, shape, new DeviceTensor(xb, 0, xShape, null, storage),
+                new DeviceTensor(wb, 0, [shape.OutChannels, shape.InChannels / shape.Group, shape.KernelH, shape.KernelW], null, wStorage),
+                biasT, resT, yT, act, opts);
         var got = halfX ? y.DownloadPayload<Half>(d.Stream).Select(h => (float)h).ToArray() : y.DownloadPayload<float>(d.Stream);
         var want = CnnReference.Conv(shape, x, w, hasBias ? bias : null, hasRes ? res : null, act);
         int k = shape.InChannels / shape.Group * shape.KernelH * shape.KernelW;
         // fp32 accumulation over K terms of magnitude ≤ 1, then transcendental activations (a few ulp).
         double atol = halfX ? 2e-3 : 2e-6 * Math.Sqrt(k) + 1e-6, rtol = halfX ? 1.5e-3 : 1e-5;
+        // Winograd: the transforms' coefficients (up to 5 in Bᵀ, 8 in Aᵀ) scale fp32 rounding by ~10²; with fp16
+        // storage the fp16 roundings (input, output, residual) are the direct kernel's and dominate.
+        if (winograd && !halfX) (atol, rtol) = (2e-5 * Math.Sqrt(k), 1e-4);
         AssertClose(want, got, rtol, atol, name);
     }
 

@@ -21,6 +21,8 @@ internal sealed class Lowering
     public Dictionary<string, ConstTensor> PlanConstants { get; } = new(StringComparer.Ordinal);
     /// <summary>Integer tensors known on the host (shape arithmetic), by value name.</summary>
     public Dictionary<string, long[]> HostInts { get; } = new(StringComparer.Ordinal);
+    /// <summary>fp32 scratch tensors of single steps (e.g. Winograd's transformed tiles), by name: element counts.</summary>
+    private Dictionary<string, long> ScratchSizes { get; } = new(StringComparer.Ordinal);
 
     public Lowering(ModelGraph graph, SessionOptions options, DeviceInfo device)
     {
@@ -28,7 +30,11 @@ internal sealed class Lowering
         Options = options;
         Tiles = options.ConvTiles ?? ConvTiles.For(device);
         Backend = device.Backend;
+        IsCpu = device.IsCpu;
     }
+
+    /// <summary>True when the plan runs on a CPU device (PoCL), where some ops take CPU-only algorithms.</summary>
+    public bool IsCpu { get; }
 
     /// <summary>The backend whose kernels the plan launches.</summary>
     public ComputeBackend Backend { get; }
@@ -57,6 +63,7 @@ internal sealed class Lowering
     public int[] Shape(string v)
     {
         if (PlanConstants.TryGetValue(v, out var pc)) return pc.Dims.Select(d => (int)d).ToArray();
+        if (ScratchSizes.TryGetValue(v, out var count)) return [checked((int)count)];
         var s = Graph.Value(v).Shape ?? throw new InvalidOperationException($"value '{v}' has no inferred shape");
         if (!s.IsFullyKnown) throw new InvalidOperationException($"value '{v}' has shape {s} with unknown dimensions");
         return s.ToLongs().Select(d => checked((int)d)).ToArray();
@@ -85,6 +92,18 @@ internal sealed class Lowering
     {
         if (Const(input) is { } c && c.IsFloating) { PlanConstants[output] = c.Reshaped(Shape(output).Select(d => (long)d).ToArray()); return; }
         Aliases[output] = Root(input);
+    }
+
+    /// <summary>
+    /// Declares an fp32 scratch tensor of <paramref name="elements"/> named <paramref name="name"/> and returns the name. A
+    /// step lists it among its writes: the arena places it like any value live during that step alone, so scratch
+    /// is planned once per batch shape, shared with values not live then, and never allocated per run.
+    /// </summary>
+    public string Scratch(string name, long elements)
+    {
+        if (Graph.Values.ContainsKey(name) || PlanConstants.ContainsKey(name) || !ScratchSizes.TryAdd(name, elements))
+            throw new InvalidOperationException($"scratch name '{name}' is already taken");
+        return name;
     }
 
     /// <summary>The value whose memory <paramref name="v"/> uses.</summary>

@@ -75,10 +75,45 @@ internal sealed class ConvOps : IOpFamily
         var opts = new ConvOptions(ConvAlgorithm.Auto, l.Tiles);
         bool hasBias = b.Length > 0, hasRes = r.Length > 0;
         int[] xShape = l.Shape(x), yShape = l.Shape(y);
+        if (!oneD && l.IsCpu && Winograd.Enabled && Winograd.Pays(shape, l.Tiles.TileN) && l.Const(w) is { IsFloating: true } wc)
+        {
+            LowerWinograd(l, n, shape, wc, wStorage, act, xShape, yShape);
+            return;
+        }
         l.Emit(n, [x, w, b, r], [y], (s, v) =>
         {
             DeviceTensor? B = hasBias ? v[b].View([shape.OutChannels]) : null, R = hasRes ? v[r].View(yShape) : null;
             Conv2d.Run(s, shape, v[x].View(xShape), v.Weight(w, wStorage).View(ws, wStorage), B, R, v[y].View(yShape), act, opts);
+        });
+    }
+
+    /// <summary>
+    /// A 3×3 stride-1 conv on a CPU as Winograd F(4×4, 3×3): the weight transform is a plan constant (uploaded once
+    /// per session, shared by every batch size) and the transformed tiles are arena scratch of this step.
+    /// </summary>
+    private static void LowerWinograd(Lowering l, GraphNode n, Conv2dShape shape, ConstTensor wc, TensorStorage wStorage, Activation act,
+        int[] xShape, int[] yShape)
+    {
+        string x = n.Input(0), w = n.Input(1), b = n.Input(2), r = n.OpType == FusedOps.FusedConv ? n.Input(FusedOps.ResidualInput) : "", y = n.Outputs[0];
+        var uk = wStorage == TensorStorage.F16 ? $"{w}@winograd4x4_f16w" : $"{w}@winograd4x4";
+        int[] uShape = [Winograd.Positions * shape.OutChannels, shape.InChannels];
+        if (!l.PlanConstants.ContainsKey(uk))
+        {
+            // fp16 weight storage rounds the 3×3 weights (as the direct kernel sees them) and keeps U in fp32: U rounded
+            // to fp16 would lose ~1% through the output transform's coefficients.
+            var g = (float[])wc.ToFloats().Clone(); // ToFloats is the constant itself: never round it in place
+            if (wStorage == TensorStorage.F16)
+                for (long i = 0; i < g.Length; i++) g[i] = (float)(Half)g[i];
+            l.PlanConstants[uk] = ConstTensor.FromFloats([uShape[0], uShape[1]], Winograd.TransformWeights(g, shape.OutChannels, shape.InChannels));
+        }
+        var vk = l.Scratch($"{y}@winograd_v", Winograd.InputScratch(shape));
+        var mk = l.Scratch($"{y}@winograd_m", Winograd.OutputScratch(shape));
+        bool hasBias = b.Length > 0, hasRes = r.Length > 0;
+        l.Emit(n, [x, uk, b, r], [y, vk, mk], (s, v) =>
+        {
+            DeviceTensor? B = hasBias ? v[b].View([shape.OutChannels]) : null, R = hasRes ? v[r].View(yShape) : null;
+            Winograd.Run(s, shape, v[x].View(xShape), v[uk].View(uShape), B, R, v[y].View(yShape), act,
+                v[vk].View([(int)Winograd.InputScratch(shape)]), v[mk].View([(int)Winograd.OutputScratch(shape)]), l.Tiles);
         });
     }
 

@@ -1,0 +1,68 @@
+// Winograd F(4×4, 3×3) against the direct conv kernel on a ResNet-sized layer, and where the CPU lowering routes it.
+using GpuSearch.Models.Ops;
+using GpuSearch.Tests.Support;
+
+namespace GpuSearch.Tests.Models;
+
+public sealed class WinogradTests
+{
+    [Fact]
+    public void MatchesDirectConvOnResNetLayer()
+    {
+        var d = Devices.Cpu;
+        // A ResNet-sized conv (128 → 136 channels) on 13×13 images, so the last tile row and column are partial, with
+        // bias, residual and ReLU, batch 3.
+        var shape = new Conv2dShape(3, 128, 13, 13, 136, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1);
+        var x = CnnOpsTests.Random(11, shape.InputCount);
+        var w = CnnOpsTests.Random(12, shape.WeightCount, -0.05f, 0.05f);
+        var bias = CnnOpsTests.Random(13, shape.OutChannels);
+        var res = CnnOpsTests.Random(14, shape.OutputCount, -2f, 2f);
+        using var xb = CnnOpsTests.Upload(d, x);
+        using var wb = CnnOpsTests.Upload(d, w);
+        using var ub = CnnOpsTests.Upload(d, Winograd.TransformWeights(w, shape.OutChannels, shape.InChannels));
+        using var bb = CnnOpsTests.Upload(d, bias);
+        using var rb = CnnOpsTests.Upload(d, res);
+        using var direct = new GuardedBuffer(d, shape.OutputCount);
+        using var wino = new GuardedBuffer(d, shape.OutputCount);
+        using var v = d.Allocate(Winograd.InputScratch(shape) * 4);
+        using var mo = d.Allocate(Winograd.OutputScratch(shape) * 4);
+        int[] xs = [3, 128, 13, 13], ys = [3, 136, 13, 13];
+        var bT = new DeviceTensor(bb, 0, [shape.OutChannels]);
+        var rT = new DeviceTensor(rb, 0, ys);
+        Conv2d.Run(d.Stream, shape, new DeviceTensor(xb, 0, xs), new DeviceTensor(wb, 0, [136, 128, 3, 3]), bT, rT, direct.View(ys), Activation.Relu);
+        Winograd.Run(d.Stream, shape, new DeviceTensor(xb, 0, xs), new DeviceTensor(ub, 0, [36 * 136, 128]), bT, rT, wino.View(ys), Activation.Relu,
+            DeviceTensor.Flat(v, 0, Winograd.InputScratch(shape)), DeviceTensor.Flat(mo, 0, Winograd.OutputScratch(shape)));
+        var a = direct.DownloadPayload<float>(d.Stream);
+        var b = wino.DownloadPayload<float>(d.Stream);
+        double peak = a.Max(Math.Abs), worst = 0;
+        for (int i = 0; i < a.Length; i++) worst = Math.Max(worst, Math.Abs(a[i] - b[i]));
+        Assert.True(peak > 1, $"outputs too small to compare ({peak})");
+        // fp32 Winograd F(4, 3) over K = 1152: well inside the 1e-4 parity budget relative to the largest output.
+        Assert.True(worst <= 1e-5 * peak, $"Winograd differs from the direct conv by {worst:G3} (largest output {peak:G3})");
+    }
+
+    [Theory]
+    [InlineData(8, 128, 28, 128, 1, true)]    // ResNet-18 layer 2, batch 8
+    [InlineData(8, 512, 7, 512, 1, true)]     // layer 4, batch 8: 32 tiles still pay
+    [InlineData(8, 64, 56, 64, 1, false)]     // 64 channels: break even by measurement, stays direct
+    [InlineData(1, 512, 7, 512, 1, false)]    // batch 1, 7×7: 4 tiles would waste most of the GEMM's pixel tile
+    [InlineData(8, 256, 28, 256, 2, false)]   // stride 2: not a Winograd shape
+    public void PaysOnlyWhereMeasuredFaster(int n, int c, int hw, int m, int stride, bool pays)
+    {
+        var s = new Conv2dShape(n, c, hw, hw, m, 3, 3, stride, stride, 1, 1, 1, 1);
+        Assert.Equal(pays, Winograd.Pays(s, ConvTiles.Cpu.TileN));
+    }
+
+    [Fact]
+    public void WeightTransformOfAUnitTapIsTheOuterProductOfGColumns()
+    {
+        // g = e_(1,1) (centre tap): U = G[:,1] G[:,1]ᵀ, so U[p = 6i + j] = G[i,1]·G[j,1]; G[:,1] = (0, −1/6, 1/6, 1/12, −1/12, 0).
+        var g = new float[9];
+        g[4] = 1f;
+        var u = Winograd.TransformWeights(g, 1, 1);
+        double[] col = [0, -1.0 / 6, 1.0 / 6, 1.0 / 12, -1.0 / 12, 0];
+        for (int i = 0; i < 6; i++)
+            for (int j = 0; j < 6; j++) Assert.Equal(col[i] * col[j], u[6 * i + j], 1e-7);
+        Assert.Throws<ArgumentException>(() => Winograd.TransformWeights(new float[8], 1, 1));
+    }
+}
