@@ -153,6 +153,30 @@ __kernel void depthwise2d_px(const int N, const int C, const int H, const int W,
     dw_epilogue(acc, (bc * OH + oh) * OW + ow, bv, res, r_off, y, y_off, act_a, act_b);
 }
 
+// Vector form of the plane kernel's multiply-accumulate (OpenCL on CPUs with 16-wide chunks).
+#if !defined(CUDA) && DW_WPT == 16
+#define DW_VEC 1
+#else
+#define DW_VEC 0
+#endif
+
+// The whole-chunk epilogue in float16 too (fp32 storage, activations with a vector form here): scalarised,
+// the epilogue cost more than the taps.
+#if DW_VEC && !X_F16 && (ACT == ACT_NONE || ACT == ACT_RELU || ACT == ACT_CLIP)
+#define DW_VEC_EPI 1
+inline float16 dw_act16(float16 v, const float a, const float b) {
+#if ACT == ACT_RELU
+    return fmax(v, (float16)(0.0f));
+#elif ACT == ACT_CLIP
+    return select(fmin(fmax(v, (float16)(a)), (float16)(b)), v, isnan(v)); // NaN passes, as apply_act
+#else
+    return v;
+#endif
+}
+#else
+#define DW_VEC_EPI 0
+#endif
+
 #ifndef DW_PLANE_MAX
 #ifdef CUDA
 #define DW_PLANE_MAX 8192   // 32 KiB: within CUDA's 48 KiB of static shared memory (GPUs use depthwise2d_px)
@@ -161,10 +185,12 @@ __kernel void depthwise2d_px(const int N, const int C, const int H, const int W,
 #endif
 #endif
 
-// One work-group per (b, co) plane: the input plane is copied once into local memory with its pads
-// made explicit (zeros), so every output is computed without bounds checks, DW_WPT at a time along
-// the row (vectorises on CPUs). PW/PH are the padded width/height the host computed, PW including a
-// DW_WPT·SW margin so a row's last chunk may read past its end. Launch: global (N·M·DW_LOCAL), local (DW_LOCAL).
+// One work-item per (b, co) plane (CPUs): the input plane is copied once into local memory with its pads made
+// explicit (zeros), so every output is computed without bounds checks, DW_WPT at a time along the row (vectorises).
+// The copy splits each padded row into SW phases (column c goes to phase c % SW at c / SW), so the taps of a
+// strided conv read consecutive floats too: output ow's tap kw sits in phase (kw·DW) % SW at ow + (kw·DW) / SW.
+// PH/PW are the padded height/width the host computed, PW including a DW_WPT·SW margin so a row's last chunk may
+// read past its end; the tile holds PH·SW·ceil(PW/SW) floats. Launch: global (N·M), local (1).
 __kernel void depthwise2d_plane(const int N, const int C, const int H, const int W, const int M, const int OH, const int OW,
                                 const int PT, const int PL, const int PH, const int PW,
                                 const __global XT* restrict x, const idx_t x_off,
@@ -175,19 +201,33 @@ __kernel void depthwise2d_plane(const int N, const int C, const int H, const int
                                 const float act_a, const float act_b) {
     __local float tile[DW_PLANE_MAX];
     const idx_t bc = (idx_t)get_group_id(0);
-    const int tid = (int)get_local_id(0), nt = (int)get_local_size(0);
     const int co = (int)(bc % M), b = (int)(bc / M);
     const int ci = co / (M / C);
     const __global XT* xp = x + x_off + ((idx_t)b * C + ci) * H * W;
-    for (int r = tid; r < PH; r += nt) {
+    const int PWS = (PW + SW - 1) / SW;
+    for (int r = 0; r < PH; r++) {
         const int ih = r - PT;
-        const int rowok = ih >= 0 && ih < H;
-        for (int c = 0; c < PW; c++) {
-            const int iw = c - PL;
-            tile[r * PW + c] = rowok && iw >= 0 && iw < W ? LDX(xp, (idx_t)ih * W + iw) : 0.0f;
+        for (int ph = 0; ph < SW; ph++) {
+            LOCAL_PTR float* tr = tile + (r * SW + ph) * PWS;
+            // Phase ph holds columns c = i·SW + ph, input column iw = c − PL: [i0, i1) are inside the input.
+            int i0 = 0, i1 = 0;
+            if (ih >= 0 && ih < H) {
+                i0 = min(PWS, max(0, (PL - ph + SW - 1) / SW));
+                i1 = max(i0, min(PWS, (W + PL - ph + SW - 1) / SW));
+            }
+            const __global XT* xr = xp + (idx_t)ih * W + ph - PL;
+            for (int i = 0; i < i0; i++) tr[i] = 0.0f;
+            int i = i0;
+#if DW_VEC && SW == 2 && !X_F16
+            // Stride 2: 32 consecutive floats split into their even (this phase) lanes, while the read stays in the row.
+            for (; i + 16 <= i1 && 2 * (i + 16) + ph - PL <= W; i += 16)
+                vstore16(shuffle2(vload16(0, xr + 2 * i), vload16(0, xr + 2 * i + 16),
+                                  (uint16)(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)), 0, tr + i);
+#endif
+            for (; i < i1; i++) tr[i] = LDX(xr, i * SW);
+            for (int i = i1; i < PWS; i++) tr[i] = 0.0f;
         }
     }
-    barrier(CLK_LOCAL_MEM_FENCE);
     float wr[KH][KW];
     for (int kh = 0; kh < KH; kh++)
         for (int kw = 0; kw < KW; kw++) wr[kh][kw] = LDW(w, w_off + ((idx_t)co * KH + kh) * KW + kw);
@@ -196,22 +236,58 @@ __kernel void depthwise2d_plane(const int N, const int C, const int H, const int
 #else
     const float bv = 0.0f;
 #endif
-    for (int oh = tid; oh < OH; oh += nt) {
+    for (int oh = 0; oh < OH; oh++) {
         const idx_t o_row = (bc * OH + oh) * OW;
         for (int ow0 = 0; ow0 < OW; ow0 += DW_WPT) {
             float acc[DW_WPT];
+#if DW_VEC
+            // Explicit float16: PoCL's LLVM left the array form scalar (a quarter of this kernel's speed).
+            float16 av = (float16)(0.0f);
+#pragma unroll
+            for (int kh = 0; kh < KH; kh++) {
+                const LOCAL_PTR float* tr = tile + (oh * SH + kh * DH) * SW * PWS + ow0;
+#pragma unroll
+                for (int kw = 0; kw < KW; kw++)
+                    av = fma((float16)(wr[kh][kw]), vload16(0, tr + ((kw * DW) % SW) * PWS + (kw * DW) / SW), av);
+            }
+#if DW_VEC_EPI
+            if (ow0 + DW_WPT <= OW) {
+                av += (float16)(bv);
+#if HAS_RES
+                av += vload16(0, res + r_off + o_row + ow0);
+#endif
+                vstore16(dw_act16(av, act_a, act_b), 0, y + y_off + o_row + ow0);
+                continue;
+            }
+#if !HAS_RES
+            // Row end (or a row narrower than a chunk): the epilogue still in vector form, only the stores one by one.
+            vstore16(dw_act16(av + (float16)(bv), act_a, act_b), 0, acc);
+            for (int j = 0; j < OW - ow0; j++) y[y_off + o_row + ow0 + j] = acc[j];
+            continue;
+#endif
+#endif
+            vstore16(av, 0, acc);
+#else
 #pragma unroll
             for (int j = 0; j < DW_WPT; j++) acc[j] = 0.0f;
 #pragma unroll
             for (int kh = 0; kh < KH; kh++) {
-                const LOCAL_PTR float* tr = tile + (oh * SH + kh * DH) * PW + ow0 * SW;
+                const LOCAL_PTR float* tr = tile + (oh * SH + kh * DH) * SW * PWS + ow0;
 #pragma unroll
-                for (int kw = 0; kw < KW; kw++)
+                for (int kw = 0; kw < KW; kw++) {
+                    const LOCAL_PTR float* tp = tr + ((kw * DW) % SW) * PWS + (kw * DW) / SW;
 #pragma unroll
-                    for (int j = 0; j < DW_WPT; j++) acc[j] = DW_FMA(wr[kh][kw], tr[j * SW + kw * DW], acc[j]);
+                    for (int j = 0; j < DW_WPT; j++) acc[j] = DW_FMA(wr[kh][kw], tp[j], acc[j]);
+                }
             }
-            const int n = min(DW_WPT, OW - ow0);
-            for (int j = 0; j < n; j++) dw_epilogue(acc[j], o_row + ow0 + j, bv, res, r_off, y, y_off, act_a, act_b);
+#endif
+            if (ow0 + DW_WPT <= OW) {
+                // Whole chunk: a fixed-length loop, so the stores vectorise.
+#pragma unroll
+                for (int j = 0; j < DW_WPT; j++) dw_epilogue(acc[j], o_row + ow0 + j, bv, res, r_off, y, y_off, act_a, act_b);
+            } else {
+                for (int j = 0; j < OW - ow0; j++) dw_epilogue(acc[j], o_row + ow0 + j, bv, res, r_off, y, y_off, act_a, act_b);
+            }
         }
     }
 }
