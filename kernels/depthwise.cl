@@ -7,6 +7,7 @@
 #include "common.h"
 #include "activation.h"
 #include "storage.h"
+#include "plane_tile.h"
 
 #ifndef DW_WPT
 #define DW_WPT 16
@@ -187,8 +188,8 @@ inline float16 dw_act16(float16 v, const float a, const float b) {
 
 // One work-item per (b, co) plane (CPUs): the input plane is copied once into local memory with its pads made
 // explicit (zeros), so every output is computed without bounds checks, DW_WPT at a time along the row (vectorises).
-// The copy splits each padded row into SW phases (column c goes to phase c % SW at c / SW), so the taps of a
-// strided conv read consecutive floats too: output ow's tap kw sits in phase (kw·DW) % SW at ow + (kw·DW) / SW.
+// The copy splits each padded row into SW phases (plane_tile.h), so the taps of a strided conv read consecutive
+// floats too: output ow's tap kw sits in phase (kw·DW) % SW at ow + (kw·DW) / SW.
 // PH/PW are the padded height/width the host computed, PW including a DW_WPT·SW margin so a row's last chunk may
 // read past its end; the tile holds PH·SW·ceil(PW/SW) floats. Launch: global (N·M), local (1).
 __kernel void depthwise2d_plane(const int N, const int C, const int H, const int W, const int M, const int OH, const int OW,
@@ -205,29 +206,7 @@ __kernel void depthwise2d_plane(const int N, const int C, const int H, const int
     const int ci = co / (M / C);
     const __global XT* xp = x + x_off + ((idx_t)b * C + ci) * H * W;
     const int PWS = (PW + SW - 1) / SW;
-    for (int r = 0; r < PH; r++) {
-        const int ih = r - PT;
-        for (int ph = 0; ph < SW; ph++) {
-            LOCAL_PTR float* tr = tile + (r * SW + ph) * PWS;
-            // Phase ph holds columns c = i·SW + ph, input column iw = c − PL: [i0, i1) are inside the input.
-            int i0 = 0, i1 = 0;
-            if (ih >= 0 && ih < H) {
-                i0 = min(PWS, max(0, (PL - ph + SW - 1) / SW));
-                i1 = max(i0, min(PWS, (W + PL - ph + SW - 1) / SW));
-            }
-            const __global XT* xr = xp + (idx_t)ih * W + ph - PL;
-            for (int i = 0; i < i0; i++) tr[i] = 0.0f;
-            int i = i0;
-#if DW_VEC && SW == 2 && !X_F16
-            // Stride 2: 32 consecutive floats split into their even (this phase) lanes, while the read stays in the row.
-            for (; i + 16 <= i1 && 2 * (i + 16) + ph - PL <= W; i += 16)
-                vstore16(shuffle2(vload16(0, xr + 2 * i), vload16(0, xr + 2 * i + 16),
-                                  (uint16)(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)), 0, tr + i);
-#endif
-            for (; i < i1; i++) tr[i] = LDX(xr, i * SW);
-            for (int i = i1; i < PWS; i++) tr[i] = 0.0f;
-        }
-    }
+    plane_tile_copy(tile, xp, H, W, PT, PL, PH, PWS, SW, 0.0f);
     float wr[KH][KW];
     for (int kh = 0; kh < KH; kh++)
         for (int kw = 0; kw < KW; kw++) wr[kh][kw] = LDW(w, w_off + ((idx_t)co * KH + kh) * KW + kw);

@@ -3,6 +3,8 @@
 // host computes; a window that starts inside the padded input but runs past it is clipped here.
 // Launch (windowed): global N·C·OH·OW in one dimension, ow fastest (CUDA caps grid z at 65,535); (global): global (N·C).
 #include "common.h"
+#include "storage.h"
+#include "plane_tile.h"
 
 #ifndef POOL_MAX
 #define POOL_MAX 1
@@ -75,9 +77,8 @@ __kernel void global_pool(const int NC, const idx_t HW,
 
 #ifndef CUDA
 // pool2d_plane (CPUs): one work-item per (n, c) plane. The plane is copied once into local memory with its pads
-// made explicit (−∞ for max, 0 for average) and each padded row split into SW phases (column c at phase c % SW,
-// index c / SW), so a window tap of 16 consecutive outputs is 16 consecutive floats: the taps run as float16
-// vector ops without bounds checks (the per-output kernel above did not vectorise on PoCL). Window, strides and
+// made explicit (−∞ for max, 0 for average) and each padded row split into PSW phases (plane_tile.h), so a window
+// tap of 16 consecutive outputs is 16 consecutive floats: the taps run as float16 vector ops without bounds checks (the per-output kernel above did not vectorise on PoCL). Window, strides and
 // dilations are compile-time (PKH, PKW, PSH, PSW, PDH, PDW). PH/PW: padded height/width from the host, PW with a
 // 16·PSW margin for a row's last chunk. Launch: global (N·C), local (1).
 #ifndef PKH
@@ -111,27 +112,7 @@ __kernel void pool2d_plane(const int H, const int W, const int OH, const int OW,
     const __global float* xp = x + x_off + nc * H * W;
     const int PWS = (PW + PSW - 1) / PSW;
     const float padv = POOL_MAX ? -INFINITY : 0.0f;
-    for (int r = 0; r < PH; r++) {
-        const int ih = r - PT;
-        for (int ph = 0; ph < PSW; ph++) {
-            LOCAL_PTR float* tr = tile + (r * PSW + ph) * PWS;
-            int i0 = 0, i1 = 0; // [i0, i1): this phase's columns inside the input
-            if (ih >= 0 && ih < H) {
-                i0 = min(PWS, max(0, (PL - ph + PSW - 1) / PSW));
-                i1 = max(i0, min(PWS, (W + PL - ph + PSW - 1) / PSW));
-            }
-            const __global float* xr = xp + (idx_t)ih * W + ph - PL;
-            for (int i = 0; i < i0; i++) tr[i] = padv;
-            int i = i0;
-#if PSW == 2
-            for (; i + 16 <= i1 && 2 * (i + 16) + ph - PL <= W; i += 16)
-                vstore16(shuffle2(vload16(0, xr + 2 * i), vload16(0, xr + 2 * i + 16),
-                                  (uint16)(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)), 0, tr + i);
-#endif
-            for (; i < i1; i++) tr[i] = xr[i * PSW];
-            for (; i < PWS; i++) tr[i] = padv;
-        }
-    }
+    plane_tile_copy(tile, xp, H, W, PT, PL, PH, PWS, PSW, padv);
     float out[16];
     for (int oh = 0; oh < OH; oh++) {
         const idx_t o_row = (nc * OH + oh) * OW;
