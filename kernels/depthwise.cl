@@ -161,8 +161,8 @@ __kernel void depthwise2d_px(const int N, const int C, const int H, const int W,
 #define DW_VEC 0
 #endif
 
-// The whole-chunk epilogue in float16 too (fp32 storage, activations with a vector form here): scalarised,
-// the epilogue cost more than the taps.
+// The epilogue in float16 too (fp32 storage, activations with a vector form here; a row's last, partial chunk
+// stores one by one): scalarised, the epilogue cost more than the taps.
 #if DW_VEC && !X_F16 && (ACT == ACT_NONE || ACT == ACT_RELU || ACT == ACT_CLIP)
 #define DW_VEC_EPI 1
 inline float16 dw_act16(float16 v, const float a, const float b) {
@@ -182,7 +182,7 @@ inline float16 dw_act16(float16 v, const float a, const float b) {
 #ifdef CUDA
 #define DW_PLANE_MAX 8192   // 32 KiB: within CUDA's 48 KiB of static shared memory (GPUs use depthwise2d_px)
 #else
-#define DW_PLANE_MAX 16384  // 64 KiB: PoCL's local memory is ordinary memory
+#define DW_PLANE_MAX 32768  // 128 KiB (Depthwise.PlaneMax): PoCL's local memory is ordinary memory, this stays in L2
 #endif
 #endif
 
