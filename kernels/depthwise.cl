@@ -7,6 +7,7 @@
 #include "common.h"
 #include "activation.h"
 #include "storage.h"
+#include "plane_tile.h"
 
 #ifndef DW_WPT
 #define DW_WPT 16
@@ -153,18 +154,44 @@ __kernel void depthwise2d_px(const int N, const int C, const int H, const int W,
     dw_epilogue(acc, (bc * OH + oh) * OW + ow, bv, res, r_off, y, y_off, act_a, act_b);
 }
 
+// Vector form of the plane kernel's multiply-accumulate (OpenCL on CPUs with 16-wide chunks).
+#if !defined(CUDA) && DW_WPT == 16
+#define DW_VEC 1
+#else
+#define DW_VEC 0
+#endif
+
+// The epilogue in float16 too (fp32 storage, activations with a vector form here; a row's last, partial chunk
+// stores one by one): scalarised, the epilogue cost more than the taps.
+#if DW_VEC && !X_F16 && (ACT == ACT_NONE || ACT == ACT_RELU || ACT == ACT_CLIP)
+#define DW_VEC_EPI 1
+inline float16 dw_act16(float16 v, const float a, const float b) {
+#if ACT == ACT_RELU
+    return fmax(v, (float16)(0.0f));
+#elif ACT == ACT_CLIP
+    return select(fmin(fmax(v, (float16)(a)), (float16)(b)), v, isnan(v)); // NaN passes, as apply_act
+#else
+    return v;
+#endif
+}
+#else
+#define DW_VEC_EPI 0
+#endif
+
 #ifndef DW_PLANE_MAX
 #ifdef CUDA
 #define DW_PLANE_MAX 8192   // 32 KiB: within CUDA's 48 KiB of static shared memory (GPUs use depthwise2d_px)
 #else
-#define DW_PLANE_MAX 16384  // 64 KiB: PoCL's local memory is ordinary memory
+#define DW_PLANE_MAX 32768  // 128 KiB (Depthwise.PlaneMax): PoCL's local memory is ordinary memory, this stays in L2
 #endif
 #endif
 
-// One work-group per (b, co) plane: the input plane is copied once into local memory with its pads
-// made explicit (zeros), so every output is computed without bounds checks, DW_WPT at a time along
-// the row (vectorises on CPUs). PW/PH are the padded width/height the host computed, PW including a
-// DW_WPT·SW margin so a row's last chunk may read past its end. Launch: global (N·M·DW_LOCAL), local (DW_LOCAL).
+// One work-item per (b, co) plane (CPUs): the input plane is copied once into local memory with its pads made
+// explicit (zeros), so every output is computed without bounds checks, DW_WPT at a time along the row (vectorises).
+// The copy splits each padded row into SW phases (plane_tile.h), so the taps of a strided conv read consecutive
+// floats too: output ow's tap kw sits in phase (kw·DW) % SW at ow + (kw·DW) / SW.
+// PH/PW are the padded height/width the host computed, PW including a DW_WPT·SW margin so a row's last chunk may
+// read past its end; the tile holds PH·SW·ceil(PW/SW) floats. Launch: global (N·M), local (1).
 __kernel void depthwise2d_plane(const int N, const int C, const int H, const int W, const int M, const int OH, const int OW,
                                 const int PT, const int PL, const int PH, const int PW,
                                 const __global XT* restrict x, const idx_t x_off,
@@ -175,19 +202,11 @@ __kernel void depthwise2d_plane(const int N, const int C, const int H, const int
                                 const float act_a, const float act_b) {
     __local float tile[DW_PLANE_MAX];
     const idx_t bc = (idx_t)get_group_id(0);
-    const int tid = (int)get_local_id(0), nt = (int)get_local_size(0);
     const int co = (int)(bc % M), b = (int)(bc / M);
     const int ci = co / (M / C);
     const __global XT* xp = x + x_off + ((idx_t)b * C + ci) * H * W;
-    for (int r = tid; r < PH; r += nt) {
-        const int ih = r - PT;
-        const int rowok = ih >= 0 && ih < H;
-        for (int c = 0; c < PW; c++) {
-            const int iw = c - PL;
-            tile[r * PW + c] = rowok && iw >= 0 && iw < W ? LDX(xp, (idx_t)ih * W + iw) : 0.0f;
-        }
-    }
-    barrier(CLK_LOCAL_MEM_FENCE);
+    const int PWS = (PW + SW - 1) / SW;
+    plane_tile_copy(tile, xp, H, W, PT, PL, PH, PWS, SW, 0.0f);
     float wr[KH][KW];
     for (int kh = 0; kh < KH; kh++)
         for (int kw = 0; kw < KW; kw++) wr[kh][kw] = LDW(w, w_off + ((idx_t)co * KH + kh) * KW + kw);
@@ -196,22 +215,58 @@ __kernel void depthwise2d_plane(const int N, const int C, const int H, const int
 #else
     const float bv = 0.0f;
 #endif
-    for (int oh = tid; oh < OH; oh += nt) {
+    for (int oh = 0; oh < OH; oh++) {
         const idx_t o_row = (bc * OH + oh) * OW;
         for (int ow0 = 0; ow0 < OW; ow0 += DW_WPT) {
             float acc[DW_WPT];
+#if DW_VEC
+            // Explicit float16: PoCL's LLVM left the array form scalar (a quarter of this kernel's speed).
+            float16 av = (float16)(0.0f);
+#pragma unroll
+            for (int kh = 0; kh < KH; kh++) {
+                const LOCAL_PTR float* tr = tile + (oh * SH + kh * DH) * SW * PWS + ow0;
+#pragma unroll
+                for (int kw = 0; kw < KW; kw++)
+                    av = fma((float16)(wr[kh][kw]), vload16(0, tr + ((kw * DW) % SW) * PWS + (kw * DW) / SW), av);
+            }
+#if DW_VEC_EPI
+            if (ow0 + DW_WPT <= OW) {
+                av += (float16)(bv);
+#if HAS_RES
+                av += vload16(0, res + r_off + o_row + ow0);
+#endif
+                vstore16(dw_act16(av, act_a, act_b), 0, y + y_off + o_row + ow0);
+                continue;
+            }
+#if !HAS_RES
+            // Row end (or a row narrower than a chunk): the epilogue still in vector form, only the stores one by one.
+            vstore16(dw_act16(av + (float16)(bv), act_a, act_b), 0, acc);
+            for (int j = 0; j < OW - ow0; j++) y[y_off + o_row + ow0 + j] = acc[j];
+            continue;
+#endif
+#endif
+            vstore16(av, 0, acc);
+#else
 #pragma unroll
             for (int j = 0; j < DW_WPT; j++) acc[j] = 0.0f;
 #pragma unroll
             for (int kh = 0; kh < KH; kh++) {
-                const LOCAL_PTR float* tr = tile + (oh * SH + kh * DH) * PW + ow0 * SW;
+                const LOCAL_PTR float* tr = tile + (oh * SH + kh * DH) * SW * PWS + ow0;
 #pragma unroll
-                for (int kw = 0; kw < KW; kw++)
+                for (int kw = 0; kw < KW; kw++) {
+                    const LOCAL_PTR float* tp = tr + ((kw * DW) % SW) * PWS + (kw * DW) / SW;
 #pragma unroll
-                    for (int j = 0; j < DW_WPT; j++) acc[j] = DW_FMA(wr[kh][kw], tr[j * SW + kw * DW], acc[j]);
+                    for (int j = 0; j < DW_WPT; j++) acc[j] = DW_FMA(wr[kh][kw], tp[j], acc[j]);
+                }
             }
-            const int n = min(DW_WPT, OW - ow0);
-            for (int j = 0; j < n; j++) dw_epilogue(acc[j], o_row + ow0 + j, bv, res, r_off, y, y_off, act_a, act_b);
+#endif
+            if (ow0 + DW_WPT <= OW) {
+                // Whole chunk: a fixed-length loop, so the stores vectorise.
+#pragma unroll
+                for (int j = 0; j < DW_WPT; j++) dw_epilogue(acc[j], o_row + ow0 + j, bv, res, r_off, y, y_off, act_a, act_b);
+            } else {
+                for (int j = 0; j < OW - ow0; j++) dw_epilogue(acc[j], o_row + ow0 + j, bv, res, r_off, y, y_off, act_a, act_b);
+            }
         }
     }
 }

@@ -3,6 +3,8 @@
 // host computes; a window that starts inside the padded input but runs past it is clipped here.
 // Launch (windowed): global N·C·OH·OW in one dimension, ow fastest (CUDA caps grid z at 65,535); (global): global (N·C).
 #include "common.h"
+#include "storage.h"
+#include "plane_tile.h"
 
 #ifndef POOL_MAX
 #define POOL_MAX 1
@@ -72,3 +74,90 @@ __kernel void global_pool(const int NC, const idx_t HW,
     y[y_off + nc] = acc / (float)HW;
 #endif
 }
+
+#ifndef CUDA
+// pool2d_plane (CPUs): one work-item per (n, c) plane. The plane is copied once into local memory with its pads
+// made explicit (−∞ for max, 0 for average) and each padded row split into PSW phases (plane_tile.h), so a window
+// tap of 16 consecutive outputs is 16 consecutive floats: the taps run as float16 vector ops without bounds checks (the per-output kernel above did not vectorise on PoCL). Window, strides and
+// dilations are compile-time (PKH, PKW, PSH, PSW, PDH, PDW). PH/PW: padded height/width from the host, PW with a
+// 16·PSW margin for a row's last chunk. Launch: global (N·C), local (1).
+#ifndef PKH
+#define PKH 3
+#endif
+#ifndef PKW
+#define PKW 3
+#endif
+#ifndef PSH
+#define PSH 1
+#endif
+#ifndef PSW
+#define PSW 1
+#endif
+#ifndef PDH
+#define PDH 1
+#endif
+#ifndef PDW
+#define PDW 1
+#endif
+#ifndef POOL_PLANE_MAX
+#define POOL_PLANE_MAX 32768
+#endif
+
+__kernel void pool2d_plane(const int H, const int W, const int OH, const int OW, const int PT, const int PL,
+                           const int PB, const int PR, const int PH, const int PW,
+                           const __global float* restrict x, const idx_t x_off,
+                           __global float* restrict y, const idx_t y_off) {
+    __local float tile[POOL_PLANE_MAX];
+    const idx_t nc = (idx_t)get_group_id(0);
+    const __global float* xp = x + x_off + nc * H * W;
+    const int PWS = (PW + PSW - 1) / PSW;
+    const float padv = POOL_MAX ? -INFINITY : 0.0f;
+    plane_tile_copy(tile, xp, H, W, PT, PL, PH, PWS, PSW, padv);
+    float out[16];
+    for (int oh = 0; oh < OH; oh++) {
+        const idx_t o_row = (nc * OH + oh) * OW;
+#if !POOL_MAX
+        const int h0 = oh * PSH - PT;
+#if COUNT_INCLUDE_PAD
+        const int rows = min(h0 + PKH, H + PB) - h0;
+#else
+        const int rows = min(h0 + PKH, H) - max(h0, 0);
+#endif
+#endif
+        for (int ow0 = 0; ow0 < OW; ow0 += 16) {
+            float16 acc = (float16)(padv);
+            for (int kh = 0; kh < PKH; kh++) {
+                const LOCAL_PTR float* tr = tile + (oh * PSH + kh * PDH) * PSW * PWS + ow0;
+#pragma unroll
+                for (int kw = 0; kw < PKW; kw++) {
+                    const float16 v = vload16(0, tr + ((kw * PDW) % PSW) * PWS + (kw * PDW) / PSW);
+#if POOL_MAX
+                    // NaN propagates, as in the per-output kernel.
+                    acc = select(acc, v, isgreater(v, acc) | isnan(v));
+#else
+                    acc += v;
+#endif
+                }
+            }
+#if !POOL_MAX
+            float cnt[16];
+            for (int j = 0; j < 16; j++) {
+                const int w0 = (ow0 + j) * PSW - PL;
+#if COUNT_INCLUDE_PAD
+                cnt[j] = (float)(rows * (min(w0 + PKW, W + PR) - w0));
+#else
+                cnt[j] = (float)(rows * (min(w0 + PKW, W) - max(w0, 0)));
+#endif
+            }
+            const float16 c = vload16(0, cnt);
+            acc = select(acc / c, (float16)(0.0f), c <= 0.0f);
+#endif
+            if (ow0 + 16 <= OW) vstore16(acc, 0, y + y_off + o_row + ow0);
+            else {
+                vstore16(acc, 0, out);
+                for (int j = 0; j < OW - ow0; j++) y[y_off + o_row + ow0 + j] = out[j];
+            }
+        }
+    }
+}
+#endif

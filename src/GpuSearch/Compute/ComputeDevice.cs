@@ -8,6 +8,9 @@ namespace GpuSearch.Compute;
 internal abstract class ComputeDevice : IDisposable
 {
     private readonly Dictionary<string, ComputeProgram> _programs = new();
+    // Embedded file + rendered defines → program: ops look their kernel up on every launch, and expanding the
+    // source (embedded read, #include regex per line) and hashing it cost ~0.1 ms a time, more than a small launch.
+    private readonly Dictionary<string, ComputeProgram> _embeddedPrograms = new(StringComparer.Ordinal);
     private readonly object _programLock = new();
     private int _sourceCompiles;
     private ComputeStream? _stream;
@@ -85,7 +88,14 @@ internal abstract class ComputeDevice : IDisposable
     public ComputeProgram GetProgram(string kernelFile, KernelDefines? defines = null)
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
-        return GetProgram(KernelSource.Load(kernelFile, defines ?? KernelDefines.Empty, Info.Backend));
+        ArgumentException.ThrowIfNullOrEmpty(kernelFile);
+        defines ??= KernelDefines.Empty;
+        var key = kernelFile + "\n" + defines.Render();
+        lock (_programLock)
+            if (_embeddedPrograms.TryGetValue(key, out var cached)) return cached;
+        var p = GetProgram(KernelSource.Load(kernelFile, defines, Info.Backend));
+        lock (_programLock) _embeddedPrograms[key] = p;
+        return p;
     }
 
     /// <summary>Compiles an already expanded source (e.g. from <see cref="KernelSource.FromText"/>), with the same caching.</summary>
@@ -141,6 +151,7 @@ internal abstract class ComputeDevice : IDisposable
             _stream?.Dispose();
             foreach (var p in _programs.Values) p.Dispose();
             _programs.Clear();
+            _embeddedPrograms.Clear();
         }
         DisposeCore();
         GC.SuppressFinalize(this);

@@ -168,6 +168,19 @@ public sealed class ComputeLayerTests
     }
 
     [Fact]
+    public void ProgramLookupByFileAndDefinesKeepsDistinctBuildsApart()
+    {
+        // Ops look their kernel up on every launch through a cache keyed by file and rendered defines: equal defines
+        // (fresh instances, any order) must give the same program as the expanded source does, different ones another.
+        KernelDefines Probe(int v) => new KernelDefines().Set("ACT", 15).Set("LOOKUP_PROBE", v);
+        var a = Dev.GetProgram("broadcast.cl", Probe(1));
+        Assert.Same(a, Dev.GetProgram("broadcast.cl", new KernelDefines().Set("LOOKUP_PROBE", 1).Set("ACT", 15)));
+        Assert.Same(a, Dev.GetProgram(KernelSource.Load("broadcast.cl", Probe(1), Dev.Info.Backend)));
+        Assert.NotSame(a, Dev.GetProgram("broadcast.cl", Probe(2)));
+        Assert.NotSame(a, Dev.GetProgram("pool.cl", Probe(1)));
+    }
+
+    [Fact]
     public void KernelDefinesRejectInvalidNames()
     {
         Assert.Throws<ArgumentException>(() => new KernelDefines().Set("1BAD", 1));

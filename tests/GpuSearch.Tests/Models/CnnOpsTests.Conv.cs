@@ -21,6 +21,14 @@ public sealed partial class CnnOpsTests
         ["dw3x3"] = new(2, 8, 10, 37, 8, 3, 3, 1, 1, 1, 1, 1, 1, Group: 8),
         ["dw3x3-s2-mult2"] = new(1, 5, 9, 9, 10, 3, 3, 2, 2, 0, 0, 1, 1, Group: 5),
         ["dw5x5-dil2"] = new(1, 4, 13, 21, 4, 5, 5, 1, 1, 4, 4, 4, 4, 2, 2, Group: 4),
+        // CPU plane kernel: stride 2 wide enough for its vector row split, partial chunks, batch 2.
+        ["dw3x3-s2-wide"] = new(2, 3, 11, 70, 3, 3, 3, 2, 2, 1, 1, 1, 1, Group: 3),
+        // Stride 3 (three phases), 5×3 taps, asymmetric pads, multiplier 2.
+        ["dw5x3-s3-asym"] = new(1, 4, 17, 40, 8, 5, 3, 3, 3, 2, 0, 1, 2, Group: 4),
+        // Stride 2 with dilation 2: every tap in one phase.
+        ["dw3x3-s2-dil2"] = new(1, 2, 14, 45, 2, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, Group: 2),
+        // Padded plane past the plane kernel's local tile: the row kernel on CPUs.
+        ["dw3x3-big"] = new(1, 2, 120, 300, 2, 3, 3, 1, 1, 1, 1, 1, 1, Group: 2),
         // K = 180 per group: deeper than the "panels" tiles' 64-deep panel, so 3 panels, the last partial.
         ["3x3-deep"] = new(2, 20, 6, 5, 14, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1),
         ["group2-deep"] = new(1, 40, 5, 7, 10, 3, 3, PadTop: 1, PadLeft: 0, PadBottom: 1, PadRight: 2, Group: 2),
@@ -66,7 +74,7 @@ public sealed partial class CnnOpsTests
             foreach (var t in new[] { "cpu", "gpu", "panels" }) yield return $"conv {s} winograd {t} bias-relu";
         foreach (var s in new[] { "3x3-p0", "3x3-wide" })
             foreach (var e in new[] { "res-clip", "nobias-leaky", "fp16-relu", "fp16w-relu", "bias-Silu" }) yield return $"conv {s} winograd cpu {e}";
-        foreach (var s in new[] { "3x3-p1", "1x1-straddle", "dw3x3" })
+        foreach (var s in new[] { "3x3-p1", "1x1-straddle", "dw3x3", "dw3x3-s2-wide" })
         {
             yield return $"conv {s} auto cpu res-clip";
             yield return $"conv {s} auto gpu res-clip";

@@ -17,6 +17,13 @@ public sealed partial class CnnOpsTests
         ["k3s1-asym"] = new(1, 3, 7, 6, 3, 2, 1, 1, 0, 1, 2, 0),
         ["k5s3-pad2"] = new(2, 2, 13, 13, 5, 5, 3, 3, 2, 2, 2, 2),
         ["k3s1-dil2"] = new(1, 2, 9, 10, 3, 3, 1, 1, 1, 1, 1, 1, 2, 2),
+        // Wide enough for the CPU plane kernel's vector stride-2 split (32 floats per read) and a partial last chunk.
+        ["k3s2p1-wide"] = new(2, 3, 20, 75, 3, 3, 2, 2, 1, 1, 1, 1),
+        ["k3s2p1-wide-ceil"] = new(1, 2, 21, 74, 3, 3, 2, 2, 1, 1, 1, 1, CeilMode: true),
+        ["k2x3s3-asym-wide"] = new(2, 2, 16, 53, 2, 3, 3, 3, 0, 2, 1, 0, CeilMode: true),
+        ["k2x3s3-dil2-wide"] = new(1, 2, 15, 50, 2, 3, 3, 3, 0, 1, 1, 0, 2, 2),
+        // Padded plane past the plane kernel's local tile: the per-output kernel on every device.
+        ["k3s1p1-big"] = new(1, 1, 200, 200, 3, 3, 1, 1, 1, 1, 1, 1),
     };
 
     private static readonly (int[] A, int[] B)[] BroadcastPairs =
@@ -31,6 +38,12 @@ public sealed partial class CnnOpsTests
         {
             yield return $"pool max {s}";
             if (!s.Contains("dil")) { yield return $"pool avg {s}"; yield return $"pool avg-incl {s}"; }
+        }
+        // The per-output kernel on CPUs too (GPUs always run it).
+        foreach (var s in new[] { "k3s2p1", "k3s2p1-ceil", "k3s1-dil2", "k3s2p1-wide" })
+        {
+            yield return $"pool max {s} px";
+            if (!s.Contains("dil")) yield return $"pool avg-incl {s} px";
         }
         foreach (var hw in new[] { "1x1", "7x7", "13x17" }) { yield return $"pool gmax {hw}"; yield return $"pool gavg {hw}"; }
     }
@@ -70,8 +83,9 @@ public sealed partial class CnnOpsTests
         using var y = new GuardedBuffer(d, (long)s.Batch * s.Channels * s.OutHeight * s.OutWidth);
         var xv = new DeviceTensor(xb, 0, [s.Batch, s.Channels, s.Height, s.Width]);
         var yv = y.View(s.Batch, s.Channels, s.OutHeight, s.OutWidth);
-        if (max) Pool2d.Max(d.Stream, s, xv, yv);
-        else Pool2d.Average(d.Stream, s, xv, yv, incl);
+        bool planeKernel = p.Length < 4;
+        if (max) Pool2d.Max(d.Stream, s, xv, yv, planeKernel);
+        else Pool2d.Average(d.Stream, s, xv, yv, incl, planeKernel);
         AssertClose(CnnReference.Pool(s, x, max, incl), y.DownloadPayload<float>(d.Stream), 1e-6, 1e-6, name);
     }
 

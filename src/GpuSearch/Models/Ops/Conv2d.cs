@@ -28,9 +28,6 @@ internal sealed record ConvOptions(ConvAlgorithm Algorithm = ConvAlgorithm.Auto,
 /// <summary>Conv2D with a fused epilogue: <c>y = act(conv(x, w) + bias + residual)</c>. Offsets are in elements.</summary>
 internal static class Conv2d
 {
-    /// <summary>Largest padded plane (floats) the local-memory depthwise kernel takes (64 KiB).</summary>
-    public const int DepthwisePlaneMax = 16384;
-
     /// <summary>The kernel <see cref="ConvAlgorithm.Auto"/> chooses for a shape.</summary>
     public static ConvAlgorithm Choose(Conv2dShape s) =>
         s.IsDepthwise ? ConvAlgorithm.Depthwise : s.IsPointwise && s.Group == 1 ? ConvAlgorithm.Pointwise : ConvAlgorithm.ImplicitGemm;
@@ -74,28 +71,7 @@ internal static class Conv2d
         var s = shape;
         if (alg == ConvAlgorithm.Depthwise)
         {
-            // Kernel size, strides and dilations are compile-time in the depthwise kernel (unrolled taps).
-            defines.Set("DW_WPT", tiles.DepthwiseWidth).Set("KH", s.KernelH).Set("KW", s.KernelW)
-                .Set("SH", s.StrideH).Set("SW", s.StrideW).Set("DH", s.DilationH).Set("DW", s.DilationW);
-            var dk = stream.Device.GetKernel("depthwise.cl", tiles.DepthwisePerPixel ? "depthwise2d_px" : "depthwise2d", defines);
-            var dargs = new KernelArgs().Int(s.Batch).Int(s.InChannels).Int(s.Height).Int(s.Width).Int(s.OutChannels)
-                .Int(s.OutHeight).Int(s.OutWidth).Int(s.PadTop).Int(s.PadLeft);
-            AddTensors(dargs, x, w, bias, residual, y, activation);
-            // Plane kernel (pads made explicit in local memory) when the padded plane fits; CPUs only.
-            int ph = (s.OutHeight - 1) * s.StrideH + (s.KernelH - 1) * s.DilationH + 1;
-            int pw = (s.OutWidth - 1 + tiles.DepthwiseWidth) * s.StrideW + (s.KernelW - 1) * s.DilationW + 1;
-            if (!tiles.DepthwisePerPixel && (long)ph * pw <= DepthwisePlaneMax)
-            {
-                var pk = stream.Device.GetKernel("depthwise.cl", "depthwise2d_plane", defines.Set("DW_PLANE_MAX", DepthwisePlaneMax));
-                var pargs = new KernelArgs().Int(s.Batch).Int(s.InChannels).Int(s.Height).Int(s.Width).Int(s.OutChannels)
-                    .Int(s.OutHeight).Int(s.OutWidth).Int(s.PadTop).Int(s.PadLeft).Int(ph).Int(pw);
-                AddTensors(pargs, x, w, bias, residual, y, activation);
-                stream.Launch(pk, [(long)s.Batch * s.OutChannels], [1], pargs);
-            }
-            else if (tiles.DepthwisePerPixel)
-                stream.Launch(dk, [(long)s.Batch * s.OutChannels * s.OutHeight * s.OutWidth], [tiles.DepthwiseRows], dargs);
-            else
-                stream.Launch(dk, [(long)s.Batch * s.OutChannels * s.OutHeight], [tiles.DepthwiseRows], dargs);
+            Depthwise.Run(stream, s, x, w, bias, residual, y, activation, tiles, defines);
             return;
         }
         var args = new KernelArgs().Int(s.Batch).Int(s.InChannels).Int(s.Height).Int(s.Width).Int(s.OutChannels)
@@ -140,7 +116,7 @@ internal static class Conv2d
         else stream.Launch(kernel, [groupsM * tiles.ThreadsN, groupsN * tiles.ThreadsM, s.Group], [tiles.ThreadsN, tiles.ThreadsM, 1], args);
     }
 
-    private static void AddTensors(KernelArgs args, DeviceTensor x, DeviceTensor w, DeviceTensor? bias, DeviceTensor? residual, DeviceTensor y,
+    internal static void AddTensors(KernelArgs args, DeviceTensor x, DeviceTensor w, DeviceTensor? bias, DeviceTensor? residual, DeviceTensor y,
         Activation activation) =>
         // Absent bias/residual: the kernel never reads them (HAS_BIAS/HAS_RES = 0), but every argument must be set.
         args.Buffer(x.Buffer).Long(x.Offset).Buffer(w.Buffer).Long(w.Offset).Buffer(bias?.Buffer ?? y.Buffer).Long(bias?.Offset ?? 0)

@@ -49,14 +49,25 @@ internal sealed record Pool2dShape(int Batch, int Channels, int Height, int Widt
 internal static class Pool2d
 {
     /// <summary>MaxPool of x (N·C·H·W elements of <paramref name="shape"/>) into y (N·C·OH·OW); NaN propagates.</summary>
-    public static void Max(ComputeStream stream, Pool2dShape shape, DeviceTensor x, DeviceTensor y) =>
-        Run(stream, shape, x, y, true, false);
+    /// <param name="stream">Stream to run on.</param>
+    /// <param name="shape">Geometry; validated.</param>
+    /// <param name="x">Input.</param>
+    /// <param name="y">Output.</param>
+    /// <param name="planeKernel">Allow the CPU plane kernel (tests pass false to exercise the per-output one on a CPU).</param>
+    public static void Max(ComputeStream stream, Pool2dShape shape, DeviceTensor x, DeviceTensor y, bool planeKernel = true) =>
+        Run(stream, shape, x, y, true, false, planeKernel);
 
     /// <summary>AveragePool; <paramref name="countIncludePad"/> makes pads count in the divisor.</summary>
-    public static void Average(ComputeStream stream, Pool2dShape shape, DeviceTensor x, DeviceTensor y, bool countIncludePad) =>
-        Run(stream, shape, x, y, false, countIncludePad);
+    /// <param name="stream">Stream to run on.</param>
+    /// <param name="shape">Geometry; validated.</param>
+    /// <param name="x">Input.</param>
+    /// <param name="y">Output.</param>
+    /// <param name="countIncludePad">Pads count in the divisor.</param>
+    /// <param name="planeKernel">Allow the CPU plane kernel (tests pass false to exercise the per-output one on a CPU).</param>
+    public static void Average(ComputeStream stream, Pool2dShape shape, DeviceTensor x, DeviceTensor y, bool countIncludePad, bool planeKernel = true) =>
+        Run(stream, shape, x, y, false, countIncludePad, planeKernel);
 
-    private static void Run(ComputeStream stream, Pool2dShape s, DeviceTensor x, DeviceTensor y, bool max, bool includePad)
+    private static void Run(ComputeStream stream, Pool2dShape s, DeviceTensor x, DeviceTensor y, bool max, bool includePad, bool planeKernel)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(s);
@@ -66,13 +77,41 @@ internal static class Pool2d
         x.Require(nameof(x), nc * s.Height * s.Width, TensorStorage.F32);
         y.Require(nameof(y), nc * s.OutHeight * s.OutWidth, TensorStorage.F32);
         if (nc > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(s), "N·C exceeds 2^31");
-        var k = stream.Device.GetKernel("pool.cl", "pool2d",
-            new KernelDefines().Set("POOL_MAX", max ? 1 : 0).Set("COUNT_INCLUDE_PAD", includePad ? 1 : 0));
+        var defines = new KernelDefines().Set("POOL_MAX", max ? 1 : 0).Set("COUNT_INCLUDE_PAD", includePad ? 1 : 0);
+        if (planeKernel && stream.Device.Info.IsCpu && stream.Device.Info.Backend == ComputeBackend.OpenCL && PlaneFloats(s) <= PlaneMax)
+        {
+            // CPUs: one work-item per plane, window taps as vector ops over a padded copy in local memory (kernels/pool.cl).
+            var (ph, pw) = PaddedPlane(s);
+            var pk = stream.Device.GetKernel("pool.cl", "pool2d_plane", defines.Set("PKH", s.KernelH).Set("PKW", s.KernelW)
+                .Set("PSH", s.StrideH).Set("PSW", s.StrideW).Set("PDH", s.DilationH).Set("PDW", s.DilationW).Set("POOL_PLANE_MAX", PlaneMax));
+            stream.Launch(pk, [nc], [1], new KernelArgs().Int(s.Height).Int(s.Width).Int(s.OutHeight).Int(s.OutWidth)
+                .Int(s.PadTop).Int(s.PadLeft).Int(s.PadBottom).Int(s.PadRight).Int(ph).Int(pw)
+                .Buffer(x.Buffer).Long(x.Offset).Buffer(y.Buffer).Long(y.Offset));
+            return;
+        }
+        var k = stream.Device.GetKernel("pool.cl", "pool2d", defines);
         stream.Launch(k, [nc * s.OutHeight * s.OutWidth], [64], new KernelArgs()
             .Int(s.Height).Int(s.Width).Int(s.OutHeight).Int(s.OutWidth).Int(s.KernelH).Int(s.KernelW).Int(s.StrideH).Int(s.StrideW)
             .Int(s.PadTop).Int(s.PadLeft).Int(s.PadBottom).Int(s.PadRight).Int(s.DilationH).Int(s.DilationW).Int((int)nc)
             .Buffer(x.Buffer).Long(x.Offset).Buffer(y.Buffer).Long(y.Offset));
     }
+
+    /// <summary>Largest padded plane (floats) the CPU plane kernel takes: 128 KiB, within L2 and PoCL's 2 MiB of local memory.</summary>
+    public const int PlaneMax = 32768;
+
+    /// <summary>Output chunk of the plane kernel (its float16 vectors).</summary>
+    private const int PlaneChunk = 16;
+
+    /// <summary>Floats of the plane kernel's local tile: padded rows split into StrideW phases (see kernels/pool.cl).</summary>
+    internal static long PlaneFloats(Pool2dShape s)
+    {
+        var (ph, pw) = PaddedPlane(s);
+        return (long)ph * s.StrideW * ((pw + s.StrideW - 1) / s.StrideW);
+    }
+
+    private static (int Height, int Width) PaddedPlane(Pool2dShape s) =>
+        ((s.OutHeight - 1) * s.StrideH + (s.KernelH - 1) * s.DilationH + 1,
+         (s.OutWidth - 1 + PlaneChunk) * s.StrideW + (s.KernelW - 1) * s.DilationW + 1);
 
     /// <summary>GlobalMaxPool / GlobalAveragePool: x is [N, C, spatial...]; y gets one value per (n, c) plane.</summary>
     public static void Global(ComputeStream stream, bool max, DeviceTensor x, DeviceTensor y)
