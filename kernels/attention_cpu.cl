@@ -8,6 +8,8 @@
 // Launch: global (batch, ceil(L / q_rows)), local (1, 1). Defines: MAX_D (≥ D), S_PAD and DV_PAD (≥ S and DV, multiples
 // of 16), ROWS (query rows per register tile).
 #include "common.h"
+// OpenCL only (float16 vectors); the host never runs it on CUDA, where the file compiles to nothing.
+#ifndef CUDA
 #include "vec_mac.h"
 
 #ifndef ROWS
@@ -119,3 +121,4 @@ __kernel void sdpa_cpu(const int L, const int S, const int D, const int DV, cons
         }
     }
 }
+#endif

@@ -13,7 +13,9 @@
 // K tile, a scalar repack that cost more than the FMAs it fed; with WPT_N a multiple of 16 the product is written
 // with float16 vectors (vec_mac.h), as conv.cl's VEC_MAC.
 // Work-group dim 0 walks row tiles and dim 1 column tiles, so consecutive groups reuse the same W panel.
-// Launch: global (ceil(M/TILE_M)·THREADS_N, ceil(N/TILE_N)·THREADS_M), local (THREADS_N, THREADS_M).
+// Dim 2 walks a batch of independent products (MatMul's batched operands): entry t reads X, W and writes Y (and R) at
+// t·x_batch, t·w_batch and t·y_batch elements further on.
+// Launch: global (ceil(M/TILE_M)·THREADS_N, ceil(N/TILE_N)·THREADS_M, batch), local (THREADS_N, THREADS_M, 1).
 #include "common.h"
 #include "activation.h"
 
@@ -167,7 +169,8 @@ void linear_f32(const int M, const int N, const int K,
                 const __global float* restrict bias, const idx_t b_off,
                 const __global float* restrict res, const idx_t r_off,
                 __global float* restrict y, const idx_t y_off,
-                const float act_a, const float act_b) {
+                const float act_a, const float act_b,
+                const idx_t x_batch, const idx_t w_batch, const idx_t y_batch) {
 #if !X_DIRECT
     __local float as[TILE_K][SUB_M];
 #endif
@@ -175,11 +178,12 @@ void linear_f32(const int M, const int N, const int K,
     const int tx = LID0, ty = LID1, tid = ty * THREADS_N + tx;
     const int m0 = (int)get_group_id(0) * TILE_M;
     const int n0 = (int)get_group_id(1) * TILE_N;
-    const __global float* X = x + x_off;
-    const __global float* Wt = w + w_off;
+    const idx_t t = (idx_t)get_group_id(2);
+    const __global float* X = x + x_off + t * x_batch;
+    const __global float* Wt = w + w_off + t * w_batch;
     const __global float* B = bias + b_off;
-    const __global float* R = res + r_off;
-    __global float* Y = y + y_off;
+    const __global float* R = res + r_off + t * y_batch;
+    __global float* Y = y + y_off + t * y_batch;
 #if ACC_LOCAL
     __local float accs[SUBS][WPT_M][WPT_N];
     for (int sb = 0; sb < SUBS; sb++)
