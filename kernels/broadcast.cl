@@ -47,6 +47,33 @@ __kernel void binary_bcast(const idx_t n,
     y[y_off + i] = bin_op(a[ia], b[ib]);
 }
 
+// binary_bcast for CPU devices: one work-item per run of the innermost dim (rows = n / d5), so the index unravel and
+// its 64-bit divisions happen once per run, not once per element (on a CPU they cost more than the op).
+// Launch: global (rows).
+__kernel void binary_bcast_runs(const idx_t rows,
+                                const int d1, const int d2, const int d3, const int d4, const int d5,
+                                const idx_t a0, const idx_t a1, const idx_t a2, const idx_t a3, const idx_t a4, const idx_t a5,
+                                const idx_t b0, const idx_t b1, const idx_t b2, const idx_t b3, const idx_t b4, const idx_t b5,
+                                const __global float* restrict a, const idx_t a_off,
+                                const __global float* restrict b, const idx_t b_off,
+                                __global float* restrict y, const idx_t y_off) {
+    const idx_t r = GID0;
+    if (r >= rows) return;
+    idx_t q = r;
+    const idx_t c4 = q % d4; q /= d4;
+    const idx_t c3 = q % d3; q /= d3;
+    const idx_t c2 = q % d2; q /= d2;
+    const idx_t c1 = q % d1;
+    const idx_t c0 = q / d1;
+    const __global float* ap = a + a_off + c0 * a0 + c1 * a1 + c2 * a2 + c3 * a3 + c4 * a4;
+    const __global float* bp = b + b_off + c0 * b0 + c1 * b1 + c2 * b2 + c3 * b3 + c4 * b4;
+    __global float* yp = y + y_off + r * d5;
+    if (a5 == 1 && b5 == 1)
+        for (int j = 0; j < d5; j++) yp[j] = bin_op(ap[j], bp[j]);
+    else
+        for (int j = 0; j < d5; j++) yp[j] = bin_op(ap[(idx_t)j * a5], bp[(idx_t)j * b5]);
+}
+
 // Same shapes, or b a single scalar (b_step 0): the common cases without index arithmetic.
 __kernel void binary_flat(const idx_t n, const __global float* restrict a, const idx_t a_off,
                           const __global float* restrict b, const idx_t b_off, const int b_step,

@@ -75,3 +75,29 @@ __kernel void copy_rows(const int rows, const int cols,
     const idx_t r = i / cols, c = i % cols;
     y[y_off + r * ys + c] = x[x_off + r * xs + c];
 }
+
+// strided_copy for CPU devices: one work-item per run of the innermost dim (rows = n / d5), so the index unravel and
+// its 64-bit divisions happen once per run instead of once per element (they cost more than the copy on a CPU).
+// Launch: global (rows).
+__kernel void strided_copy_runs(const idx_t rows,
+                                const int d1, const int d2, const int d3, const int d4, const int d5,
+                                const idx_t xs0, const idx_t xs1, const idx_t xs2, const idx_t xs3, const idx_t xs4, const idx_t xs5,
+                                const idx_t ys0, const idx_t ys1, const idx_t ys2, const idx_t ys3, const idx_t ys4, const idx_t ys5,
+                                const __global float* restrict x, const idx_t x_off,
+                                __global float* restrict y, const idx_t y_off) {
+    const idx_t r = GID0;
+    if (r >= rows) return;
+    // The run's coordinates on dims d0..d4 (d0 implied), innermost last.
+    idx_t q = r;
+    const idx_t c4 = q % d4; q /= d4;
+    const idx_t c3 = q % d3; q /= d3;
+    const idx_t c2 = q % d2; q /= d2;
+    const idx_t c1 = q % d1;
+    const idx_t c0 = q / d1;
+    const __global float* xp = x + x_off + c0 * xs0 + c1 * xs1 + c2 * xs2 + c3 * xs3 + c4 * xs4;
+    __global float* yp = y + y_off + c0 * ys0 + c1 * ys1 + c2 * ys2 + c3 * ys3 + c4 * ys4;
+    if (xs5 == 1 && ys5 == 1)
+        for (int j = 0; j < d5; j++) yp[j] = xp[j];
+    else
+        for (int j = 0; j < d5; j++) yp[(idx_t)j * ys5] = xp[(idx_t)j * xs5];
+}

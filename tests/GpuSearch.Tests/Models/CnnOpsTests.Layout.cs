@@ -1,5 +1,6 @@
 // Layout and matrix-product cases of the CNN op suite: Transpose, Slice, Concat, Pad, Expand,
-// ONNX Gemm (broadcast C, alpha, beta, transposes) and numpy-broadcast batched MatMul.
+// ONNX Gemm (broadcast C, alpha, beta, transposes) and numpy-broadcast batched MatMul (on a CPU a full batch on both
+// sides is one linear.cl launch over the batch: 3x2x37x30*3x2x30x70 has rows and columns that are no tile multiple).
 using GpuSearch.Compute;
 using GpuSearch.Models.Ops;
 using GpuSearch.Tests.Support;
@@ -27,7 +28,7 @@ public sealed partial class CnnOpsTests
     {
         foreach (var (ta, tb) in new[] { (false, false), (true, false), (false, true), (true, true) })
             foreach (var c in new[] { "none", "row", "col", "full", "scalar" }) yield return $"gemm {(ta ? 'T' : 'N')}{(tb ? 'T' : 'N')} {c}";
-        foreach (var c in new[] { "2x3x4*4x5", "2x1x3x4*5x4x6", "4*4x3", "3x4*4", "2x3x4*2x4x5" }) yield return $"matmul {c}";
+        foreach (var c in new[] { "2x3x4*4x5", "2x1x3x4*5x4x6", "4*4x3", "3x4*4", "2x3x4*2x4x5", "3x2x37x30*3x2x30x70" }) yield return $"matmul {c}";
     }
 
     private static void RunLayout(ComputeDevice d, string name)

@@ -19,10 +19,13 @@ internal static class Attention
     /// <summary>
     /// A is [batch or 1, L, D], V is [batch or 1, S, DV], Y is [batch, L, DV]; B's element (batch t, d, j) is read at
     /// t·<paramref name="bBatch"/> + d·<paramref name="bRow"/> + j·<paramref name="bCol"/> (bBatch 0: one shared matrix),
-    /// so Kᵀ can be read straight from K in whatever layout its Transpose had.
+    /// so Kᵀ can be read straight from K in whatever layout its Transpose had. <paramref name="cpuForm"/> true runs the
+    /// one-work-item CPU kernel (attention_cpu.cl), false the work-group kernel (sdpa), null picks by device (OpenCL CPU
+    /// devices the former where its local copies fit); tests force each form on whatever device is there.
     /// </summary>
     public static void Run(ComputeStream stream, int batch, int l, int s, int d, int dv, float scale,
-        DeviceTensor a, bool aShared, DeviceTensor b, long bBatch, long bRow, long bCol, DeviceTensor v, bool vShared, DeviceTensor y)
+        DeviceTensor a, bool aShared, DeviceTensor b, long bBatch, long bRow, long bCol, DeviceTensor v, bool vShared, DeviceTensor y,
+        bool? cpuForm = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         OpCheck.Positive("attention dims", batch, l, s, d, dv);
@@ -36,6 +39,15 @@ internal static class Attention
         {
             RunTensorCores(stream, batch, l, s, d, dv, scale, a, aShared, b, bBatch, bRow, bCol, v, vShared, y);
             return;
+        }
+        if (cpuForm ?? (stream.Device.Info.IsCpu && stream.Device.Info.Backend == ComputeBackend.OpenCL))
+        {
+            if (AttentionCpu.Fits(stream.Device.Info, s, d, dv))
+            {
+                AttentionCpu.Run(stream, batch, l, s, d, dv, scale, a, aShared, b, bBatch, bRow, bCol, v, vShared, y);
+                return;
+            }
+            if (cpuForm == true) throw new NotSupportedException($"CPU attention: keys {s} × width {d}/{dv} exceed local memory");
         }
         // Kernel variants by local-memory row size and accumulator count (powers of two keep the variants few).
         int maxD = Tile; while (maxD < d) maxD *= 2;

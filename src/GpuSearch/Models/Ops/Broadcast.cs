@@ -70,13 +70,18 @@ internal static class Broadcast
             return;
         }
         var (d, s) = StridedIndex.Collapse(outShape, StridesFor(aShape, outShape, nameof(aShape)), StridesFor(bShape, outShape, nameof(bShape)));
-        var k = stream.Device.GetKernel("broadcast.cl", "binary_bcast", defines);
-        var args = new KernelArgs().Long(n);
-        foreach (var v in d) args.Int(v);
+        bool runs = stream.Device.Info.IsCpu; // CPUs: a work-item per innermost run, the index arithmetic once per run
+        var k = stream.Device.GetKernel("broadcast.cl", runs ? "binary_bcast_runs" : "binary_bcast", defines);
+        var args = new KernelArgs().Long(runs ? n / d[^1] : n);
+        foreach (var v in runs ? d.Skip(1) : d) args.Int(v);
         foreach (var v in s[0]) args.Long(v);
         foreach (var v in s[1]) args.Long(v);
-        stream.Launch(k, [n], [Group], args.Buffer(a.Buffer).Long(a.Offset).Buffer(b.Buffer).Long(b.Offset).Buffer(y.Buffer).Long(y.Offset));
+        stream.Launch(k, [runs ? n / d[^1] : n], [runs ? CpuGroup : Group],
+            args.Buffer(a.Buffer).Long(a.Offset).Buffer(b.Buffer).Long(b.Offset).Buffer(y.Buffer).Long(y.Offset));
     }
+
+    /// <summary>Runs per work-group of binary_bcast_runs: small, so a few hundred runs still spread over every core.</summary>
+    private const int CpuGroup = 8;
 
     /// <summary><c>y[i] = act(x[i])</c> over every element of x (x and y may be the same range).</summary>
     public static void Unary(ComputeStream stream, Activation act, DeviceTensor x, DeviceTensor y)

@@ -8,6 +8,9 @@ internal static class Layout
 {
     private const int Group = 256;
 
+    /// <summary>Runs per work-group of strided_copy_runs: small, so a few hundred runs still spread over every core.</summary>
+    private const int CpuGroup = 8;
+
     /// <summary>Copies the index space <paramref name="dims"/> from x (strides xs) to y (strides ys). No range checks.</summary>
     internal static void StridedCopy(ComputeStream stream, ReadOnlySpan<int> dims, long[] xs, long[] ys,
         DeviceBuffer x, long xOffset, DeviceBuffer y, long yOffset)
@@ -21,6 +24,18 @@ internal static class Layout
             var rk = stream.Device.GetKernel("layout.cl", "copy_rows");
             stream.Launch(rk, [(long)d[^1] * d[^2]], [Group], new KernelArgs().Int(d[^2]).Int(d[^1])
                 .Buffer(x).Long(xOffset).Long(s[0][^2]).Buffer(y).Long(yOffset).Long(s[1][^2]));
+            return;
+        }
+        if (stream.Device.Info.IsCpu)
+        {
+            // CPUs: a work-item per innermost run, the index arithmetic once per run (layout.cl strided_copy_runs).
+            var ck = stream.Device.GetKernel("layout.cl", "strided_copy_runs");
+            long rows = n / d[^1];
+            var cargs = new KernelArgs().Long(rows);
+            foreach (var v in d.Skip(1)) cargs.Int(v);
+            foreach (var v in s[0]) cargs.Long(v);
+            foreach (var v in s[1]) cargs.Long(v);
+            stream.Launch(ck, [rows], [CpuGroup], cargs.Buffer(x).Long(xOffset).Buffer(y).Long(yOffset));
             return;
         }
         var k = stream.Device.GetKernel("layout.cl", "strided_copy");

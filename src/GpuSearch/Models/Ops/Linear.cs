@@ -8,18 +8,21 @@ namespace GpuSearch.Models.Ops;
 /// <summary><c>Y[m×n] = act(X[m×k]·W[k×n] + bias[n] + R[m×n])</c>, row-major fp32. Offsets are in elements.</summary>
 internal static class Linear
 {
-    /// <summary>Enqueues the product on <paramref name="stream"/>; <paramref name="bias"/> and <paramref name="residual"/> are optional.</summary>
+    /// <summary>
+    /// Enqueues the product on <paramref name="stream"/>; <paramref name="bias"/> and <paramref name="residual"/> are optional.
+    /// <paramref name="batch"/> &gt; 1: x, w, y (and the residual) hold that many contiguous matrices, multiplied pairwise in one launch.
+    /// </summary>
     public static void Run(ComputeStream stream, int m, int n, int k, DeviceTensor x, DeviceTensor w, DeviceTensor? bias,
-        DeviceTensor? residual, DeviceTensor y, Activation activation = default, ConvTiles? tiles = null)
+        DeviceTensor? residual, DeviceTensor y, Activation activation = default, ConvTiles? tiles = null, int batch = 1)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        OpCheck.Positive("linear dims", m, n, k);
+        OpCheck.Positive("linear dims", m, n, k, batch);
         activation.Validate();
-        x.Require(nameof(x), (long)m * k, TensorStorage.F32);
-        w.Require(nameof(w), (long)k * n, TensorStorage.F32);
+        x.Require(nameof(x), (long)batch * m * k, TensorStorage.F32);
+        w.Require(nameof(w), (long)batch * k * n, TensorStorage.F32);
         bias?.Require(nameof(bias), n, TensorStorage.F32);
-        residual?.Require(nameof(residual), (long)m * n, TensorStorage.F32);
-        y.Require(nameof(y), (long)m * n, TensorStorage.F32);
+        residual?.Require(nameof(residual), (long)batch * m * n, TensorStorage.F32);
+        y.Require(nameof(y), (long)batch * m * n, TensorStorage.F32);
         var t = tiles ?? ConvTiles.For(stream.Device.Info);
         t.Validate();
         int subs = t.SubBlocksM, tileK = t.TileK;
@@ -48,8 +51,9 @@ internal static class Linear
             .Buffer(x.Buffer).Long(x.Offset).Buffer(w.Buffer).Long(w.Offset)
             .Buffer(bias?.Buffer ?? y.Buffer).Long(bias?.Offset ?? 0)
             .Buffer(residual?.Buffer ?? y.Buffer).Long(residual?.Offset ?? 0)
-            .Buffer(y.Buffer).Long(y.Offset).Float(activation.Alpha).Float(activation.Beta);
+            .Buffer(y.Buffer).Long(y.Offset).Float(activation.Alpha).Float(activation.Beta)
+            .Long((long)m * k).Long((long)k * n).Long((long)m * n);
         long groupsM = (m + tileM - 1) / tileM, groupsN = (n + t.TileN - 1) / t.TileN;
-        stream.Launch(kernel, [groupsM * threadsN, groupsN * threadsM], [threadsN, threadsM], args);
+        stream.Launch(kernel, [groupsM * threadsN, groupsN * threadsM, batch], [threadsN, threadsM, 1], args);
     }
 }

@@ -106,6 +106,15 @@ internal static class MatMul
         }
         var aStrides = Broadcast.StridesFor(sa[..^2], batch, nameof(aShape));
         var bStrides = Broadcast.StridesFor(sb[..^2], batch, nameof(bShape));
+        if (stream.Device.Info.IsCpu && nb > 1 && aStrides.SequenceEqual(bStrides) && bStrides.SequenceEqual(StridedIndex.Contiguous(batch))
+            && nb * Math.Max((long)m * k, Math.Max((long)k * n, (long)m * n)) <= int.MaxValue)
+        {
+            // CPUs, both operands with the whole batch (attention's unfused products: Swin's windows × heads): one
+            // launch of linear.cl over the batch instead of a launch per matrix, each of which costs more than its FMAs.
+            Linear.Run(stream, m, n, k, DeviceTensor.Flat(a, aOffset, nb * m * k), DeviceTensor.Flat(b, bOffset, nb * k * n), null, null,
+                DeviceTensor.Flat(y, yOffset, nb * m * n), batch: checked((int)nb));
+            return;
+        }
         var idx = new int[batch.Length];
         for (long t = 0; t < nb; t++)
         {
