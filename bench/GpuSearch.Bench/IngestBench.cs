@@ -1,0 +1,201 @@
+// End-to-end indexing of real image files: the engine's public add path (ImageSearchEngine.Open + AddImagesAsync,
+// default model, a fresh index folder per round, deleted after) against the C# pipeline a user would write with
+// ImageSharp 2.1.13 + ONNX Runtime 1.31.1 (IngestBaseline.cs), rounds interleaved (engine, baseline, engine, …) so
+// load from other tenants hits both alike: images/s (best and median), CPU-s per image (process CPU time, PoCL's
+// threads included), the ratio, the cosine agreement of the two sides' vectors per image, and where the engine's
+// time goes stage by stage (IngestStages.cs). The input folder's images are copied until there are --images files.
+// `gpusearch-bench ingest [--dir DIR] [--images 256] [--repeat 3] [--batch 32] [--device cpu] [--ort-threads 0]
+//   [--no-stages] [--json]`
+using System.Diagnostics;
+using System.Text.Json;
+using GpuSearch.Embedding;
+using GpuSearch.Models.Tuning;
+
+namespace GpuSearch.Bench;
+
+/// <summary>Options of <c>gpusearch-bench ingest</c>.</summary>
+internal sealed record IngestOptions(string Dir, int Images, int Repeat, int Batch, string Device, int OrtThreads, bool Stages, bool Json)
+{
+    /// <summary>The demo photos (scripts/fetch-demo-photos.sh) beside the models cache.</summary>
+    public static string DefaultDir => Path.Combine(Path.GetDirectoryName(DefaultModel.ModelsRoot)!, "demo", "photos");
+
+    public static IngestOptions Parse(string[] args)
+    {
+        var o = new IngestOptions(DefaultDir, 256, 3, 32, "cpu", 0, true, false);
+        for (int i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            int Positive(string name) => int.TryParse(Next(), out var v) && v > 0 ? v : throw new ArgumentException($"{name} needs a positive integer");
+            o = args[i] switch
+            {
+                "--dir" => o with { Dir = Next() },
+                "--images" => o with { Images = Positive("--images") },
+                "--repeat" => o with { Repeat = Positive("--repeat") },
+                "--batch" => o with { Batch = Positive("--batch") },
+                "--device" => o with { Device = Next() },
+                "--ort-threads" => o with { OrtThreads = int.TryParse(Next(), out var t) && t >= 0 ? t : throw new ArgumentException("--ort-threads needs 0 (ORT's default) or more") },
+                "--no-stages" => o with { Stages = false },
+                "--json" => o with { Json = true },
+                _ => throw new ArgumentException($"ingest: unknown option {args[i]}"),
+            };
+        }
+        return o;
+    }
+}
+
+/// <summary>The end-to-end indexing benchmark.</summary>
+public static class IngestBench
+{
+    private sealed record Side(string Name)
+    {
+        public List<(double Wall, double Cpu)> Rounds { get; } = [];
+        public double Best => Rounds.Min(r => r.Wall);
+        public double Median => Rounds.Select(r => r.Wall).Order().ElementAt(Rounds.Count / 2);
+        public double CpuPerRound => Rounds.Average(r => r.Cpu);
+    }
+
+    /// <summary>Runs the benchmark; returns the process exit code.</summary>
+    public static int Run(string[] args)
+    {
+        var o = IngestOptions.Parse(args);
+        if (!Directory.Exists(o.Dir)) throw new ArgumentException($"no image folder {o.Dir} (run scripts/fetch-demo-photos.sh or pass --dir)");
+        var sources = Imaging.ImageFiles.Expand([o.Dir]);
+        if (sources.Count == 0) throw new ArgumentException($"no images in {o.Dir}");
+        var scratch = Directory.CreateTempSubdirectory("gpusearch-ingest-").FullName;
+        try
+        {
+            // Distinct paths (the index is keyed by path); copies stay in the page cache like the originals.
+            var imagesDir = Directory.CreateDirectory(Path.Combine(scratch, "images")).FullName;
+            var files = Enumerable.Range(0, o.Images).Select(i =>
+            {
+                var dst = Path.Combine(imagesDir, $"{i:D5}_{Path.GetFileName(sources[i % sources.Count])}");
+                File.Copy(sources[i % sources.Count], dst);
+                return dst;
+            }).ToArray();
+            return Measure(o, files, sources.Count, imagesDir, scratch);
+        }
+        finally { Directory.Delete(scratch, recursive: true); }
+    }
+
+    private static int Measure(IngestOptions o, string[] files, int distinct, string imagesDir, string scratch)
+    {
+        var options = new EngineOptions { Device = o.Device, BatchSize = o.Batch };
+        float[] engineVectors = [], baselineVectors = [];
+        int round = 0;
+        (double Wall, double Cpu) EngineRound(bool keep)
+        {
+            var folder = Path.Combine(scratch, $"index-{round++}");
+            try
+            {
+                using var engine = ImageSearchEngine.Open(folder, options);
+                var ids = new Dictionary<string, long>(StringComparer.Ordinal);
+                var (wall, cpu, report) = Timed(() => engine.AddImagesAsync([imagesDir], onCommitted: b =>
+                {
+                    for (int i = 0; i < b.Ids.Count; i++) ids[b.Paths[i]] = b.Ids[i];
+                }).GetAwaiter().GetResult());
+                if (report.Added != files.Length)
+                    throw new InvalidOperationException($"the engine added {report.Added} of {files.Length} images ({report.Failures.FirstOrDefault()?.Message})");
+                if (keep) engineVectors = files.SelectMany(f => engine.GetVector(ids[f])!).ToArray();
+                return (wall, cpu);
+            }
+            finally { Directory.Delete(folder, recursive: true); }
+        }
+        using var baseline = new IngestBaseline(DefaultModel.RequirePath(), DefaultModel.Preprocess, o.OrtThreads);
+        var baselineParts = new List<IngestBaseline.Timing>();
+        (double Wall, double Cpu) BaselineRound(bool keep)
+        {
+            var npy = Path.Combine(scratch, "baseline.npy");
+            var (v, t) = baseline.Run(files, o.Batch, npy);
+            File.Delete(npy);
+            if (keep) baselineVectors = v;
+            else baselineParts.Add(t);
+            return (t.Wall, t.Cpu);
+        }
+
+        // Warm-up rounds (kernel compiles, plans, ORT's arena) keep the vectors for the agreement check.
+        var openSw = Stopwatch.StartNew();
+        EngineRound(keep: true);
+        double engineFirst = openSw.Elapsed.TotalSeconds;
+        BaselineRound(keep: true);
+        var engine = new Side("engine (ImageSearchEngine.AddImagesAsync)");
+        var ort = new Side("ImageSharp 2.1.13 + ORT 1.31.1 CPU EP");
+        for (int r = 0; r < o.Repeat; r++)
+        {
+            engine.Rounds.Add(EngineRound(keep: false));
+            ort.Rounds.Add(BaselineRound(keep: false));
+        }
+        var cos = Cosines(engineVectors, baselineVectors, baseline.Dimension);
+        var stages = o.Stages ? IngestStages.Measure(files, o.Device, o.Batch, scratch) : [];
+        Report(o, files.Length, distinct, engine, ort, cos, baselineParts, stages, engineFirst);
+        return 0;
+    }
+
+    private static (double Wall, double Cpu, T Result) Timed<T>(Func<T> f)
+    {
+        var proc = Process.GetCurrentProcess();
+        var c0 = proc.TotalProcessorTime;
+        var sw = Stopwatch.StartNew();
+        var r = f();
+        double wall = sw.Elapsed.TotalSeconds;
+        proc.Refresh();
+        return (wall, (proc.TotalProcessorTime - c0).TotalSeconds, r);
+    }
+
+    /// <summary>Per-image cosine of two row-major sets of vectors, sorted ascending.</summary>
+    internal static double[] Cosines(float[] a, float[] b, int dim)
+    {
+        if (a.Length != b.Length || a.Length % dim != 0) throw new ArgumentException($"vector sets differ in size ({a.Length} vs {b.Length})");
+        var c = new double[a.Length / dim];
+        for (int i = 0; i < c.Length; i++)
+        {
+            double ab = 0, aa = 0, bb = 0;
+            for (int j = i * dim; j < (i + 1) * dim; j++) { ab += (double)a[j] * b[j]; aa += (double)a[j] * a[j]; bb += (double)b[j] * b[j]; }
+            c[i] = aa == 0 || bb == 0 ? 0 : ab / Math.Sqrt(aa * bb);
+        }
+        Array.Sort(c);
+        return c;
+    }
+
+    private static void Report(IngestOptions o, int n, int distinct, Side engine, Side ort, double[] cos,
+        List<IngestBaseline.Timing> baselineParts, IReadOnlyList<IngestStages.Stage> stages, double engineFirst)
+    {
+        double ratioBest = ort.Best / engine.Best, ratioMedian = ort.Median / engine.Median;
+        double cosMin = cos[0], cosMedian = cos[cos.Length / 2];
+        var bp = (Decode: baselineParts.Average(t => t.DecodeCpu) / n, Forward: baselineParts.Average(t => t.ForwardCpu) / n,
+            DecodeWall: baselineParts.Average(t => t.DecodeWall) / n, ForwardWall: baselineParts.Average(t => t.ForwardWall) / n);
+        if (o.Json)
+        {
+            object Row(Side s) => new { name = s.Name, best_images_per_s = n / s.Best, median_images_per_s = n / s.Median, cpu_s_per_image = s.CpuPerRound / n };
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                benchmark = "ingest", images = n, distinct_images = distinct, dir = o.Dir, o.Batch, o.Repeat, device = o.Device,
+                cpu_model = DeviceClassifier.HostCpuModel, isa = DeviceClassifier.HostCpuIsa, cores = Environment.ProcessorCount,
+                engine = Row(engine), baseline = Row(ort), ratio_best = ratioBest, ratio_median = ratioMedian,
+                cosine_min = cosMin, cosine_median = cosMedian, engine_first_round_s = engineFirst,
+                baseline_stages = new { decode_preprocess_cpu_s_per_image = bp.Decode, forward_cpu_s_per_image = bp.Forward },
+                engine_stages = stages.Select(s => new { name = s.Name, wall_s_per_image = s.Wall / n, cpu_s_per_image = s.Cpu / n }),
+                utc = DateTime.UtcNow,
+            }, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
+            return;
+        }
+        Console.WriteLine(BenchMachine.Line);
+        Console.WriteLine($"ingest: {n} files ({distinct} distinct from {o.Dir}), batch {o.Batch}, default model (ResNet-18) on {o.Device}, "
+            + $"{o.Repeat} interleaved rounds after one warm-up each, {DateTime.UtcNow:u}");
+        Console.WriteLine($"  {"pipeline",-42} {"img/s best",10} {"img/s median",12} {"CPU-s/img",10} {"CPU/wall",9}");
+        foreach (var s in new[] { engine, ort })
+            Console.WriteLine($"  {s.Name,-42} {n / s.Best,10:F1} {n / s.Median,12:F1} {s.CpuPerRound / n,10:F4} {s.CpuPerRound / s.Rounds.Average(r => r.Wall),9:F2}");
+        Console.WriteLine($"  engine / baseline: {ratioBest:F2}× best, {ratioMedian:F2}× median; CPU-s ratio {ort.CpuPerRound / engine.CpuPerRound:F2}× (baseline ÷ engine)");
+        Console.WriteLine($"  cosine engine vs baseline per image: min {cosMin:F4}, median {cosMedian:F4} (resampling details differ; not asserted)");
+        Console.WriteLine($"  engine first round (cold open, kernels from the cache or compiled): {engineFirst:F1} s");
+        Console.WriteLine($"  baseline phases: ImageSharp decode+preprocess {bp.Decode * 1e3:F2} CPU-ms/img ({bp.DecodeWall * 1e3:F2} wall-ms/img on {Environment.ProcessorCount} cores), "
+            + $"ORT forward {bp.Forward * 1e3:F2} CPU-ms/img ({bp.ForwardWall * 1e3:F2} wall-ms/img)");
+        if (stages.Count == 0) return;
+        double embed = stages.First(s => s.Name == "embed").Cpu, forward = stages.First(s => s.Name == "forward").Cpu;
+        double total = stages.Where(s => s.Name != "forward").Sum(s => s.Cpu);
+        Console.WriteLine($"  engine stages, each alone, one batch at a time ({"CPU-ms/img",10} {"wall-ms/img",11} share of CPU):");
+        foreach (var s in stages)
+            Console.WriteLine($"    {s.Name,-22} {s.Cpu / n * 1e3,10:F2} {s.Wall / n * 1e3,11:F2} {(s.Name == "forward" ? s.Cpu / total : s.Name == "embed" ? double.NaN : s.Cpu / total),8:P0}");
+        Console.WriteLine($"    {"preprocess + upload",-22} {(embed - forward) / n * 1e3,10:F2} {"(embed − forward)",11} {(embed - forward) / total,8:P0}");
+        Console.WriteLine($"    {"sum of stages",-22} {total / n * 1e3,10:F2}   vs end-to-end {engine.CpuPerRound / n * 1e3:F2} CPU-ms/img");
+    }
+}
