@@ -14,14 +14,14 @@ using GpuSearch.Models.Tuning;
 namespace GpuSearch.Bench;
 
 /// <summary>Options of <c>gpusearch-bench ingest</c>.</summary>
-internal sealed record IngestOptions(string Dir, int Images, int Repeat, int Batch, string Device, int OrtThreads, bool Stages, bool Json)
+internal sealed record IngestOptions(string Dir, int Images, int Repeat, int Warmup, int Batch, string Device, int OrtThreads, bool Stages, bool Json)
 {
     /// <summary>The demo photos (scripts/fetch-demo-photos.sh) beside the models cache.</summary>
     public static string DefaultDir => Path.Combine(Path.GetDirectoryName(DefaultModel.ModelsRoot)!, "demo", "photos");
 
     public static IngestOptions Parse(string[] args)
     {
-        var o = new IngestOptions(DefaultDir, 256, 3, 32, "cpu", 0, true, false);
+        var o = new IngestOptions(DefaultDir, 256, 3, 1, 32, "cpu", 0, true, false);
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -31,6 +31,7 @@ internal sealed record IngestOptions(string Dir, int Images, int Repeat, int Bat
                 "--dir" => o with { Dir = Next() },
                 "--images" => o with { Images = Positive("--images") },
                 "--repeat" => o with { Repeat = Positive("--repeat") },
+                "--warmup" => o with { Warmup = Positive("--warmup") },
                 "--batch" => o with { Batch = Positive("--batch") },
                 "--device" => o with { Device = Next() },
                 "--ort-threads" => o with { OrtThreads = int.TryParse(Next(), out var t) && t >= 0 ? t : throw new ArgumentException("--ort-threads needs 0 (ORT's default) or more") },
@@ -52,6 +53,8 @@ public static class IngestBench
         public double Best => Rounds.Min(r => r.Wall);
         public double Median => Rounds.Select(r => r.Wall).Order().ElementAt(Rounds.Count / 2);
         public double CpuPerRound => Rounds.Average(r => r.Cpu);
+        /// <summary>CPU seconds by thread group, summed over the timed rounds.</summary>
+        public Dictionary<string, double> ThreadCpu { get; } = new(StringComparer.Ordinal);
     }
 
     /// <summary>Runs the benchmark; returns the process exit code.</summary>
@@ -82,63 +85,74 @@ public static class IngestBench
         var options = new EngineOptions { Device = o.Device, BatchSize = o.Batch };
         float[] engineVectors = [], baselineVectors = [];
         int round = 0;
-        (double Wall, double Cpu) EngineRound(bool keep)
+        var engine = new Side("engine (ImageSearchEngine.AddImagesAsync)");
+        var ort = new Side("ImageSharp 2.1.13 + ORT 1.31.1 CPU EP");
+        void EngineRound(Side? side)
         {
             var folder = Path.Combine(scratch, $"index-{round++}");
             try
             {
                 using var engine = ImageSearchEngine.Open(folder, options);
                 var ids = new Dictionary<string, long>(StringComparer.Ordinal);
-                var (wall, cpu, report) = Timed(() => engine.AddImagesAsync([imagesDir], onCommitted: b =>
+                var report = Timed(side, () => engine.AddImagesAsync([imagesDir], onCommitted: b =>
                 {
                     for (int i = 0; i < b.Ids.Count; i++) ids[b.Paths[i]] = b.Ids[i];
                 }).GetAwaiter().GetResult());
                 if (report.Added != files.Length)
                     throw new InvalidOperationException($"the engine added {report.Added} of {files.Length} images ({report.Failures.FirstOrDefault()?.Message})");
-                if (keep) engineVectors = files.SelectMany(f => engine.GetVector(ids[f])!).ToArray();
-                return (wall, cpu);
+                if (side is null) engineVectors = files.SelectMany(f => engine.GetVector(ids[f])!).ToArray();
             }
             finally { Directory.Delete(folder, recursive: true); }
         }
         using var baseline = new IngestBaseline(DefaultModel.RequirePath(), DefaultModel.Preprocess, o.OrtThreads);
         var baselineParts = new List<IngestBaseline.Timing>();
-        (double Wall, double Cpu) BaselineRound(bool keep)
+        void BaselineRound(Side? side)
         {
             var npy = Path.Combine(scratch, "baseline.npy");
-            var (v, t) = baseline.Run(files, o.Batch, npy);
+            var (v, t) = Timed(side, () => baseline.Run(files, o.Batch, npy));
             File.Delete(npy);
-            if (keep) baselineVectors = v;
+            if (side is null) baselineVectors = v;
             else baselineParts.Add(t);
-            return (t.Wall, t.Cpu);
         }
 
-        // Warm-up rounds (kernel compiles, plans, ORT's arena) keep the vectors for the agreement check.
+        // Warm-up rounds (kernel compiles, plans, ORT's arena, the JIT's tier-up) keep the vectors for the agreement check.
         var openSw = Stopwatch.StartNew();
-        EngineRound(keep: true);
+        EngineRound(null);
         double engineFirst = openSw.Elapsed.TotalSeconds;
-        BaselineRound(keep: true);
-        var engine = new Side("engine (ImageSearchEngine.AddImagesAsync)");
-        var ort = new Side("ImageSharp 2.1.13 + ORT 1.31.1 CPU EP");
+        BaselineRound(null);
+        for (int r = 1; r < o.Warmup; r++)
+        {
+            EngineRound(null);
+            BaselineRound(null);
+        }
         for (int r = 0; r < o.Repeat; r++)
         {
-            engine.Rounds.Add(EngineRound(keep: false));
-            ort.Rounds.Add(BaselineRound(keep: false));
+            EngineRound(engine);
+            BaselineRound(ort);
         }
         var cos = Cosines(engineVectors, baselineVectors, baseline.Dimension);
-        var stages = o.Stages ? IngestStages.Measure(files, o.Device, o.Batch, scratch) : [];
-        Report(o, files.Length, distinct, engine, ort, cos, baselineParts, stages, engineFirst);
+        var (stages, scaledCos) = o.Stages ? IngestStages.Measure(files, o.Device, o.Batch, scratch) : ([], []);
+        Report(o, files.Length, distinct, engine, ort, cos, baselineParts, stages, scaledCos, engineFirst);
         return 0;
     }
 
-    private static (double Wall, double Cpu, T Result) Timed<T>(Func<T> f)
+    /// <summary>Runs <paramref name="f"/>; when <paramref name="side"/> is given, records its wall and process CPU seconds
+    /// there and samples which threads spent the CPU.</summary>
+    private static T Timed<T>(Side? side, Func<T> f)
     {
+        var sampler = side is null ? null : new ThreadCpuSampler();
         var proc = Process.GetCurrentProcess();
         var c0 = proc.TotalProcessorTime;
+        sampler?.Start();
         var sw = Stopwatch.StartNew();
         var r = f();
         double wall = sw.Elapsed.TotalSeconds;
+        var groups = sampler?.Stop();
         proc.Refresh();
-        return (wall, (proc.TotalProcessorTime - c0).TotalSeconds, r);
+        if (side is null) return r;
+        side.Rounds.Add((wall, (proc.TotalProcessorTime - c0).TotalSeconds));
+        foreach (var (group, _, cpu) in groups!) side.ThreadCpu[group] = side.ThreadCpu.GetValueOrDefault(group) + cpu;
+        return r;
     }
 
     /// <summary>Per-image cosine of two row-major sets of vectors, sorted ascending.</summary>
@@ -157,7 +171,7 @@ public static class IngestBench
     }
 
     private static void Report(IngestOptions o, int n, int distinct, Side engine, Side ort, double[] cos,
-        List<IngestBaseline.Timing> baselineParts, IReadOnlyList<IngestStages.Stage> stages, double engineFirst)
+        List<IngestBaseline.Timing> baselineParts, IReadOnlyList<IngestStages.Stage> stages, double[] scaledCos, double engineFirst)
     {
         double ratioBest = ort.Best / engine.Best, ratioMedian = ort.Median / engine.Median;
         double cosMin = cos[0], cosMedian = cos[cos.Length / 2];
@@ -170,32 +184,49 @@ public static class IngestBench
             {
                 benchmark = "ingest", images = n, distinct_images = distinct, dir = o.Dir, o.Batch, o.Repeat, device = o.Device,
                 cpu_model = DeviceClassifier.HostCpuModel, isa = DeviceClassifier.HostCpuIsa, cores = Environment.ProcessorCount,
-                engine = Row(engine), baseline = Row(ort), ratio_best = ratioBest, ratio_median = ratioMedian,
+                engine = Row(engine), baseline = Row(ort),
+                engine_thread_cpu_s_per_image = engine.ThreadCpu.ToDictionary(g => g.Key, g => g.Value / engine.Rounds.Count / n),
+                baseline_thread_cpu_s_per_image = ort.ThreadCpu.ToDictionary(g => g.Key, g => g.Value / ort.Rounds.Count / n), ratio_best = ratioBest, ratio_median = ratioMedian,
                 cosine_min = cosMin, cosine_median = cosMedian, engine_first_round_s = engineFirst,
                 baseline_stages = new { decode_preprocess_cpu_s_per_image = bp.Decode, forward_cpu_s_per_image = bp.Forward },
                 engine_stages = stages.Select(s => new { name = s.Name, wall_s_per_image = s.Wall / n, cpu_s_per_image = s.Cpu / n }),
+                dct_scaled_cosine_min = scaledCos.Length > 0 ? scaledCos[0] : (double?)null,
+                dct_scaled_cosine_median = scaledCos.Length > 0 ? scaledCos[scaledCos.Length / 2] : (double?)null,
                 utc = DateTime.UtcNow,
             }, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
             return;
         }
         Console.WriteLine(BenchMachine.Line);
         Console.WriteLine($"ingest: {n} files ({distinct} distinct from {o.Dir}), batch {o.Batch}, default model (ResNet-18) on {o.Device}, "
-            + $"{o.Repeat} interleaved rounds after one warm-up each, {DateTime.UtcNow:u}");
+            + $"{o.Repeat} interleaved rounds after {o.Warmup} warm-up round(s) each, {DateTime.UtcNow:u}");
         Console.WriteLine($"  {"pipeline",-42} {"img/s best",10} {"img/s median",12} {"CPU-s/img",10} {"CPU/wall",9}");
         foreach (var s in new[] { engine, ort })
             Console.WriteLine($"  {s.Name,-42} {n / s.Best,10:F1} {n / s.Median,12:F1} {s.CpuPerRound / n,10:F4} {s.CpuPerRound / s.Rounds.Average(r => r.Wall),9:F2}");
         Console.WriteLine($"  engine / baseline: {ratioBest:F2}× best, {ratioMedian:F2}× median; CPU-s ratio {ort.CpuPerRound / engine.CpuPerRound:F2}× (baseline ÷ engine)");
         Console.WriteLine($"  cosine engine vs baseline per image: min {cosMin:F4}, median {cosMedian:F4} (resampling details differ; not asserted)");
+        foreach (var s in new[] { engine, ort })
+            if (s.ThreadCpu.Count > 0)
+                Console.WriteLine($"  {s.Name} CPU-ms/img by thread: "
+                    + string.Join("; ", s.ThreadCpu.OrderByDescending(g => g.Value).Select(g => $"{g.Key} {g.Value / s.Rounds.Count / n * 1e3:F1}")));
         Console.WriteLine($"  engine first round (cold open, kernels from the cache or compiled): {engineFirst:F1} s");
         Console.WriteLine($"  baseline phases: ImageSharp decode+preprocess {bp.Decode * 1e3:F2} CPU-ms/img ({bp.DecodeWall * 1e3:F2} wall-ms/img on {Environment.ProcessorCount} cores), "
             + $"ORT forward {bp.Forward * 1e3:F2} CPU-ms/img ({bp.ForwardWall * 1e3:F2} wall-ms/img)");
         if (stages.Count == 0) return;
-        double embed = stages.First(s => s.Name == "embed").Cpu, forward = stages.First(s => s.Name == "forward").Cpu;
-        double total = stages.Where(s => s.Name != "forward").Sum(s => s.Cpu);
-        Console.WriteLine($"  engine stages, each alone, one batch at a time ({"CPU-ms/img",10} {"wall-ms/img",11} share of CPU):");
-        foreach (var s in stages)
-            Console.WriteLine($"    {s.Name,-22} {s.Cpu / n * 1e3,10:F2} {s.Wall / n * 1e3,11:F2} {(s.Name == "forward" ? s.Cpu / total : s.Name == "embed" ? double.NaN : s.Cpu / total),8:P0}");
-        Console.WriteLine($"    {"preprocess + upload",-22} {(embed - forward) / n * 1e3,10:F2} {"(embed − forward)",11} {(embed - forward) / total,8:P0}");
-        Console.WriteLine($"    {"sum of stages",-22} {total / n * 1e3,10:F2}   vs end-to-end {engine.CpuPerRound / n * 1e3:F2} CPU-ms/img");
+        double Cpu(string name) => stages.First(s => s.Name == name).Cpu;
+        double Wall(string name) => stages.First(s => s.Name == name).Wall;
+        // The engine's own path: embed = preprocess + upload + forward, so the parts are read + hash, decode, embed, store.
+        double total = Cpu("read + hash") + Cpu("decode") + Cpu("embed") + Cpu("store");
+        Console.WriteLine($"  engine stages, each alone, one batch at a time: {"CPU-ms/img",10} {"wall-ms/img",11} {"CPU share",9}");
+        void Line(string name, double cpu, double? wall) =>
+            Console.WriteLine($"    {name,-44} {cpu / n * 1e3,10:F2} {(wall is { } w ? (w / n * 1e3).ToString("F2", System.Globalization.CultureInfo.InvariantCulture) : "–"),11} {cpu / total,9:P0}");
+        Line("read + SHA-256", Cpu("read + hash"), Wall("read + hash"));
+        Line("decode (full size, 1 thread)", Cpu("decode"), Wall("decode"));
+        Line("preprocess + upload (embed − forward)", Cpu("embed") - Cpu("forward"), null); // a difference of walls means nothing on a shared machine
+        Line("forward (model alone, host tensor in)", Cpu("forward"), Wall("forward"));
+        Line("store (segment append, fsync, SQLite)", Cpu("store"), Wall("store"));
+        Console.WriteLine($"    {"sum",-44} {total / n * 1e3,10:F2} {"",11} (end to end: {engine.CpuPerRound / n * 1e3:F2} CPU-ms/img, JIT and pipeline threads included)");
+        Console.WriteLine($"    what-if, not the engine's path: DCT-scaled JPEG decode {Cpu("what-if: DCT-scaled decode") / n * 1e3:F2} CPU-ms/img, "
+            + $"its preprocess + upload {(Cpu("what-if: embed of those") - Cpu("forward")) / n * 1e3:F2}; vectors vs full-size decode: "
+            + $"cosine min {scaledCos[0]:F4}, median {scaledCos[scaledCos.Length / 2]:F4}");
     }
 }

@@ -6,7 +6,9 @@
 //   embed           ImageEmbedder Submit + Complete: staging copy, upload, preprocess, forward, download, normalise
 //   forward         the model alone on a host tensor of the batch (InferenceSession.Run, its input upload included)
 //   store           IndexStore.Add of the batch's vectors and hashes (segment append + fsync + SQLite commit)
-// "preprocess + upload" is embed − forward. The engine overlaps decode with the device work, so its end-to-end wall
+// "preprocess + upload" is embed − forward. Two what-if rows, not the engine's path: JPEGs decoded with DCT-domain
+// scaling to ≥ 224 px (DecodeOptions.MinTargetSize) and the embed of those smaller images, with the cosine of their
+// vectors against the full-size ones (the engine decodes at full size, so its vectors match PIL-style pipelines). The engine overlaps decode with the device work, so its end-to-end wall
 // time is below the sum of these walls; its CPU seconds are not.
 using System.Diagnostics;
 using GpuSearch.Compute;
@@ -23,7 +25,8 @@ internal static class IngestStages
     /// <summary>One stage's totals over all images.</summary>
     public sealed record Stage(string Name, double Wall, double Cpu);
 
-    public static IReadOnlyList<Stage> Measure(IReadOnlyList<string> files, string device, int batch, string scratch)
+    /// <summary>The stages, and per-image cosines (sorted) of the DCT-scaled what-if's vectors against the engine's.</summary>
+    public static (IReadOnlyList<Stage> Stages, double[] ScaledCosines) Measure(IReadOnlyList<string> files, string device, int batch, string scratch)
     {
         string model = DefaultModel.RequirePath();
         var spec = DefaultModel.Preprocess;
@@ -36,7 +39,9 @@ internal static class IngestStages
         var storeDir = Path.Combine(scratch, "stages-store");
         using var store = IndexStore.Create(storeDir, new IndexMetadata(fingerprint));
         var decodeOptions = new DecodeOptions(); // the engine's: full size, its default pixel limit
-        string[] names = ["read + hash", "decode", "embed", "forward", "store"];
+        var scaledOptions = decodeOptions with { MinTargetSize = (w, h) };
+        string[] names = ["read + hash", "decode", "embed", "forward", "store", "what-if: DCT-scaled decode", "what-if: embed of those"];
+        var cosines = new List<double>();
         var wall = new double[names.Length];
         var cpu = new double[names.Length];
         var proc = Process.GetCurrentProcess();
@@ -61,8 +66,13 @@ internal static class IngestStages
             Timed(3, () => session.Run(feed));
             var items = chunk.Select((f, i) => new ItemToAdd(f, read[i].Hash, read[i].Bytes.Length, vectors.AsMemory(i * embedder.Dimension, embedder.Dimension))).ToArray();
             Timed(4, () => store.Add(items));
+            var scaled = Timed(5, () => read.Select((r, i) => ImageDecoder.Decode(r.Bytes, chunk[i], scaledOptions)).ToArray());
+            var scaledVectors = new float[vectors.Length];
+            Timed(6, () => { embedder.EmbedChecked(scaled, scaledVectors); return 0; });
+            cosines.AddRange(IngestBench.Cosines(vectors, scaledVectors, embedder.Dimension));
         }
-        return names.Select((name, i) => new Stage(name, wall[i], cpu[i])).ToList();
+        cosines.Sort();
+        return (names.Select((name, i) => new Stage(name, wall[i], cpu[i])).ToList(), [.. cosines]);
 
         T Timed<T>(int stage, Func<T> f)
         {
