@@ -70,7 +70,11 @@ internal sealed class IngestBaseline : IDisposable
         {
             int n = Math.Min(batch, files.Count - start);
             var (w0, c0) = (sw.Elapsed.TotalSeconds, Cpu());
-            Parallel.For(0, n, i => Preprocess(files[start + i], tensor, i * 3 * plane));
+            Parallel.For(0, n, i =>
+            {
+                using var image = Image.Load<Rgba32>(files[start + i]);
+                Preprocess(image, tensor, i * 3 * plane);
+            });
             var (w1, c1) = (sw.Elapsed.TotalSeconds, Cpu());
             var input = new Ort.Tensors.DenseTensor<float>(tensor.AsMemory(0, n * 3 * plane), [n, 3, _height, _width]);
             using (var result = _session.Run([Ort.NamedOnnxValue.CreateFromTensor(_input, input)], [_output]))
@@ -90,10 +94,9 @@ internal sealed class IngestBaseline : IDisposable
         double Cpu() { proc.Refresh(); return proc.TotalProcessorTime.TotalSeconds; }
     }
 
-    /// <summary>Decodes one file with ImageSharp and writes its preprocessed planes at <paramref name="at"/>.</summary>
-    private void Preprocess(string path, float[] tensor, int at)
+    /// <summary>Resizes a decoded image in place and writes its preprocessed planes at <paramref name="at"/>.</summary>
+    internal void Preprocess(Image<Rgba32> image, float[] tensor, int at)
     {
-        using var image = Image.Load<Rgba32>(path);
         // Resizing premultiplies alpha, so compositing onto white afterwards equals compositing first (the engine's order).
         image.Mutate(x => x.AutoOrient()
             .Resize(new ResizeOptions { Size = new Size(_width, _height), Mode = SixLabors.ImageSharp.Processing.ResizeMode.Stretch, Sampler = KnownResamplers.Triangle })

@@ -131,7 +131,7 @@ public static class IngestBench
             BaselineRound(ort);
         }
         var cos = Cosines(engineVectors, baselineVectors, baseline.Dimension);
-        var (stages, scaledCos) = o.Stages ? IngestStages.Measure(files, o.Device, o.Batch, scratch) : ([], []);
+        var (stages, scaledCos) = o.Stages ? IngestStages.Measure(files, o.Device, o.Batch, scratch, baseline) : ([], []);
         Report(o, files.Length, distinct, engine, ort, cos, baselineParts, stages, scaledCos, engineFirst);
         return 0;
     }
@@ -225,6 +225,8 @@ public static class IngestBench
         Line("forward (model alone, host tensor in)", Cpu("forward"), Wall("forward"));
         Line("store (segment append, fsync, SQLite)", Cpu("store"), Wall("store"));
         Console.WriteLine($"    {"sum",-44} {total / n * 1e3,10:F2} {"",11} (end to end: {engine.CpuPerRound / n * 1e3:F2} CPU-ms/img, JIT and pipeline threads included)");
+        Console.WriteLine($"    for comparison, the baseline's ImageSharp on 1 thread: decode {Cpu("ImageSharp decode") / n * 1e3:F2} CPU-ms/img, "
+            + $"resize + normalise {Cpu("ImageSharp resize + normalise") / n * 1e3:F2}");
         Console.WriteLine($"    what-if, not the engine's path: DCT-scaled JPEG decode {Cpu("what-if: DCT-scaled decode") / n * 1e3:F2} CPU-ms/img, "
             + $"its preprocess + upload {(Cpu("what-if: embed of those") - Cpu("forward")) / n * 1e3:F2}; vectors vs full-size decode: "
             + $"cosine min {scaledCos[0]:F4}, median {scaledCos[scaledCos.Length / 2]:F4}");

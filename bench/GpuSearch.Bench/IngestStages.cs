@@ -6,7 +6,8 @@
 //   embed           ImageEmbedder Submit + Complete: staging copy, upload, preprocess, forward, download, normalise
 //   forward         the model alone on a host tensor of the batch (InferenceSession.Run, its input upload included)
 //   store           IndexStore.Add of the batch's vectors and hashes (segment append + fsync + SQLite commit)
-// "preprocess + upload" is embed − forward. Two what-if rows, not the engine's path: JPEGs decoded with DCT-domain
+// "preprocess + upload" is embed − forward. For comparison, the baseline's ImageSharp decode and its resize +
+// normalise, each on one thread on the same bytes. Two what-if rows, not the engine's path: JPEGs decoded with DCT-domain
 // scaling to ≥ 224 px (DecodeOptions.MinTargetSize) and the embed of those smaller images, with the cosine of their
 // vectors against the full-size ones (the engine decodes at full size, so its vectors match PIL-style pipelines). The engine overlaps decode with the device work, so its end-to-end wall
 // time is below the sum of these walls; its CPU seconds are not.
@@ -26,7 +27,8 @@ internal static class IngestStages
     public sealed record Stage(string Name, double Wall, double Cpu);
 
     /// <summary>The stages, and per-image cosines (sorted) of the DCT-scaled what-if's vectors against the engine's.</summary>
-    public static (IReadOnlyList<Stage> Stages, double[] ScaledCosines) Measure(IReadOnlyList<string> files, string device, int batch, string scratch)
+    public static (IReadOnlyList<Stage> Stages, double[] ScaledCosines) Measure(IReadOnlyList<string> files, string device, int batch, string scratch,
+        IngestBaseline baseline)
     {
         string model = DefaultModel.RequirePath();
         var spec = DefaultModel.Preprocess;
@@ -40,7 +42,8 @@ internal static class IngestStages
         using var store = IndexStore.Create(storeDir, new IndexMetadata(fingerprint));
         var decodeOptions = new DecodeOptions(); // the engine's: full size, its default pixel limit
         var scaledOptions = decodeOptions with { MinTargetSize = (w, h) };
-        string[] names = ["read + hash", "decode", "embed", "forward", "store", "what-if: DCT-scaled decode", "what-if: embed of those"];
+        string[] names = ["read + hash", "decode", "embed", "forward", "store", "what-if: DCT-scaled decode", "what-if: embed of those",
+            "ImageSharp decode", "ImageSharp resize + normalise"];
         var cosines = new List<double>();
         var wall = new double[names.Length];
         var cpu = new double[names.Length];
@@ -70,6 +73,9 @@ internal static class IngestStages
             var scaledVectors = new float[vectors.Length];
             Timed(6, () => { embedder.EmbedChecked(scaled, scaledVectors); return 0; });
             cosines.AddRange(IngestBench.Cosines(vectors, scaledVectors, embedder.Dimension));
+            var loaded = Timed(7, () => read.Select(r => SixLabors.ImageSharp.Image.Load<SixLabors.ImageSharp.PixelFormats.Rgba32>(r.Bytes)).ToArray());
+            Timed(8, () => { for (int i = 0; i < n; i++) baseline.Preprocess(loaded[i], tensor, i * 3 * w * h); return 0; });
+            foreach (var image in loaded) image.Dispose();
         }
         cosines.Sort();
         return (names.Select((name, i) => new Stage(name, wall[i], cpu[i])).ToList(), [.. cosines]);
