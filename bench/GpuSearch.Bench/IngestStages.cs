@@ -26,8 +26,18 @@ internal static class IngestStages
     /// <summary>One stage's totals over all images.</summary>
     public sealed record Stage(string Name, double Wall, double Cpu);
 
-    /// <summary>The stages, and per-image cosines (sorted) of the DCT-scaled what-if's vectors against the engine's.</summary>
-    public static (IReadOnlyList<Stage> Stages, double[] ScaledCosines) Measure(IReadOnlyList<string> files, string device, int batch, string scratch,
+    /// <summary>Decode CPU seconds of one file format (by extension), the engine's decoder and ImageSharp's, on this thread.</summary>
+    public sealed record FormatDecode(string Format, int Images, double EngineCpu, double ImageSharpCpu);
+
+    private sealed class FormatCost
+    {
+        public long Engine, ImageSharp;
+        public int Count;
+    }
+
+    /// <summary>The stages, per-image cosines (sorted) of the DCT-scaled what-if's vectors against the engine's, and
+    /// decode cost by format.</summary>
+    public static (IReadOnlyList<Stage> Stages, double[] ScaledCosines, IReadOnlyList<FormatDecode> Formats) Measure(IReadOnlyList<string> files, string device, int batch, string scratch,
         IngestBaseline baseline)
     {
         string model = DefaultModel.RequirePath();
@@ -45,6 +55,7 @@ internal static class IngestStages
         string[] names = ["read + hash", "decode", "embed", "forward", "store", "what-if: DCT-scaled decode", "what-if: embed of those",
             "ImageSharp decode", "ImageSharp resize + normalise"];
         var cosines = new List<double>();
+        var formats = new Dictionary<string, FormatCost>(StringComparer.Ordinal);
         var wall = new double[names.Length];
         var cpu = new double[names.Length];
         var proc = Process.GetCurrentProcess();
@@ -61,8 +72,10 @@ internal static class IngestStages
         {
             int n = Math.Min(batch, files.Count - start);
             var chunk = files.Skip(start).Take(n).ToArray();
+            foreach (var f in chunk) ByFormat(f).Count++;
             var read = Timed(0, () => chunk.Select(f => { var b = File.ReadAllBytes(f); return (Bytes: b, Hash: ContentHash.Of(b)); }).ToArray());
-            var images = Timed(1, () => read.Select((r, i) => ImageDecoder.Decode(r.Bytes, chunk[i], decodeOptions)).ToArray());
+            var images = Timed(1, () => read.Select((r, i) => ThreadCpuClock.Measure(
+                () => ImageDecoder.Decode(r.Bytes, chunk[i], decodeOptions), ref ByFormat(chunk[i]).Engine)).ToArray());
             var vectors = new float[n * embedder.Dimension];
             Timed(2, () => { embedder.EmbedChecked(images, vectors); return 0; });
             var feed = new Dictionary<string, HostTensor> { [input] = new HostTensor(tensor[..(n * 3 * w * h)], [n, 3, h, w]) };
@@ -73,12 +86,21 @@ internal static class IngestStages
             var scaledVectors = new float[vectors.Length];
             Timed(6, () => { embedder.EmbedChecked(scaled, scaledVectors); return 0; });
             cosines.AddRange(IngestBench.Cosines(vectors, scaledVectors, embedder.Dimension));
-            var loaded = Timed(7, () => read.Select(r => SixLabors.ImageSharp.Image.Load<SixLabors.ImageSharp.PixelFormats.Rgba32>(r.Bytes)).ToArray());
+            var loaded = Timed(7, () => read.Select((r, i) => ThreadCpuClock.Measure(
+                () => SixLabors.ImageSharp.Image.Load<SixLabors.ImageSharp.PixelFormats.Rgba32>(r.Bytes), ref ByFormat(chunk[i]).ImageSharp)).ToArray());
             Timed(8, () => { for (int i = 0; i < n; i++) baseline.Preprocess(loaded[i], tensor, i * 3 * w * h); return 0; });
             foreach (var image in loaded) image.Dispose();
         }
         cosines.Sort();
-        return (names.Select((name, i) => new Stage(name, wall[i], cpu[i])).ToList(), [.. cosines]);
+        return (names.Select((name, i) => new Stage(name, wall[i], cpu[i])).ToList(), [.. cosines],
+            formats.Select(kv => new FormatDecode(kv.Key, kv.Value.Count, kv.Value.Engine / 1e9, kv.Value.ImageSharp / 1e9)).OrderBy(f => f.Format).ToList());
+
+        FormatCost ByFormat(string path)
+        {
+            var ext = Path.GetExtension(path).ToLowerInvariant();
+            if (!formats.TryGetValue(ext, out var c)) formats[ext] = c = new FormatCost();
+            return c;
+        }
 
         T Timed<T>(int stage, Func<T> f)
         {
