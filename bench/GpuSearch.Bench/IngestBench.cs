@@ -5,7 +5,7 @@
 // threads included), the ratio, the cosine agreement of the two sides' vectors per image, and where the engine's
 // time goes stage by stage (IngestStages.cs). The input folder's images are copied until there are --images files.
 // `gpusearch-bench ingest [--dir DIR] [--images 256] [--repeat 3] [--batch 32] [--device cpu] [--ort-threads 0]
-//   [--no-stages] [--json]`
+//   [--decode-workers N (the engine's; default its own, the core count)] [--no-stages] [--json]`
 using System.Diagnostics;
 using System.Text.Json;
 using GpuSearch.Embedding;
@@ -14,7 +14,8 @@ using GpuSearch.Models.Tuning;
 namespace GpuSearch.Bench;
 
 /// <summary>Options of <c>gpusearch-bench ingest</c>.</summary>
-internal sealed record IngestOptions(string Dir, int Images, int Repeat, int Warmup, int Batch, string Device, int OrtThreads, bool Stages, bool Json)
+internal sealed record IngestOptions(string Dir, int Images, int Repeat, int Warmup, int Batch, string Device, int OrtThreads, bool Stages, bool Json,
+    int DecodeWorkers = 0)
 {
     /// <summary>The demo photos (scripts/fetch-demo-photos.sh) beside the models cache.</summary>
     public static string DefaultDir => Path.Combine(Path.GetDirectoryName(DefaultModel.ModelsRoot)!, "demo", "photos");
@@ -31,6 +32,7 @@ internal sealed record IngestOptions(string Dir, int Images, int Repeat, int War
                 "--dir" => o with { Dir = Next() },
                 "--images" => o with { Images = Positive("--images") },
                 "--repeat" => o with { Repeat = Positive("--repeat") },
+                "--decode-workers" => o with { DecodeWorkers = Positive("--decode-workers") },
                 "--warmup" => o with { Warmup = Positive("--warmup") },
                 "--batch" => o with { Batch = Positive("--batch") },
                 "--device" => o with { Device = Next() },
@@ -85,6 +87,7 @@ public static class IngestBench
     private static int Measure(IngestOptions o, string[] files, int distinct, string imagesDir, string scratch)
     {
         var options = new EngineOptions { Device = o.Device, BatchSize = o.Batch };
+        if (o.DecodeWorkers > 0) options = options with { DecodeWorkers = o.DecodeWorkers };
         float[] engineVectors = [], baselineVectors = [];
         int round = 0;
         var engine = new Side("engine (ImageSearchEngine.AddImagesAsync)");
@@ -188,7 +191,7 @@ public static class IngestBench
             object Row(Side s) => new { name = s.Name, best_images_per_s = n / s.Best, median_images_per_s = n / s.Median, cpu_s_per_image = s.CpuPerRound / n };
             Console.WriteLine(JsonSerializer.Serialize(new
             {
-                benchmark = "ingest", images = n, distinct_images = distinct, dir = o.Dir, o.Batch, o.Repeat, device = o.Device,
+                benchmark = "ingest", images = n, decode_workers = o.DecodeWorkers > 0 ? o.DecodeWorkers : Environment.ProcessorCount, distinct_images = distinct, dir = o.Dir, o.Batch, o.Repeat, device = o.Device,
                 cpu_model = DeviceClassifier.HostCpuModel, isa = DeviceClassifier.HostCpuIsa, cores = Environment.ProcessorCount,
                 engine = Row(engine), baseline = Row(ort),
                 engine_thread_cpu_s_per_image = engine.ThreadCpu.ToDictionary(g => g.Key, g => g.Value / engine.Rounds.Count / n),
@@ -206,7 +209,8 @@ public static class IngestBench
         }
         Console.WriteLine(BenchMachine.Line);
         Console.WriteLine($"ingest: {n} files ({distinct} distinct from {o.Dir}), batch {o.Batch}, default model (ResNet-18) on {o.Device}, "
-            + $"{o.Repeat} interleaved rounds after {o.Warmup} warm-up round(s) each, {DateTime.UtcNow:u}");
+            + $"{o.Repeat} interleaved rounds after {o.Warmup} warm-up round(s) each, engine decode workers "
+            + $"{(o.DecodeWorkers > 0 ? o.DecodeWorkers : Environment.ProcessorCount)}, {DateTime.UtcNow:u}");
         Console.WriteLine($"  {"pipeline",-42} {"img/s best",10} {"img/s median",12} {"CPU-s/img",10} {"CPU/wall",9}");
         foreach (var s in new[] { engine, ort })
             Console.WriteLine($"  {s.Name,-42} {n / s.Best,10:F1} {n / s.Median,12:F1} {s.CpuPerRound / n,10:F4} {s.CpuPerRound / s.Rounds.Average(r => r.Wall),9:F2}");

@@ -7,7 +7,7 @@
 //   forward         the model alone on a host tensor of the batch (InferenceSession.Run, its input upload included)
 //   store           IndexStore.Add of the batch's vectors and hashes (segment append + fsync + SQLite commit)
 // "preprocess + upload" is embed − forward. For comparison, the baseline's ImageSharp decode and its resize +
-// normalise, each on one thread on the same bytes. Two what-if rows, not the engine's path: JPEGs decoded with DCT-domain
+// normalise, each on one thread on the same bytes, and both decoders' cost per file format (thread CPU time). Two what-if rows, not the engine's path: JPEGs decoded with DCT-domain
 // scaling to ≥ 224 px (DecodeOptions.MinTargetSize) and the embed of those smaller images, with the cosine of their
 // vectors against the full-size ones (the engine decodes at full size, so its vectors match PIL-style pipelines). The engine overlaps decode with the device work, so its end-to-end wall
 // time is below the sum of these walls; its CPU seconds are not.
