@@ -25,6 +25,11 @@ if (args.Length == 0 || args[0] is "-h" or "--help")
                model inference (default ResNet-18) vs ONNX Runtime CPU EP and, with --torch, PyTorch CPU, interleaved:
                img/s, CPU-s/img, cosine vs ORT; default vs tuned tiles, plus one engine row per --tiles CPU register tile
                (rows x pixels); bench/models/run.sh runs ViT-B/16 and Swin-T
+          ingest [--dir DIR] [--images 256] [--repeat 3] [--warmup 1] [--batch 32] [--device cpu] [--ort-threads 0]
+                 [--decode-workers N] [--no-stages] [--json]
+               indexing real image files end to end: ImageSearchEngine.AddImagesAsync (default model, fresh index per round)
+               vs ImageSharp 2.1.13 decode/resize on all cores + ONNX Runtime 1.31.1 CPU EP, interleaved: img/s, CPU-s/img,
+               cosine agreement, and the engine's stages (read+hash, decode, preprocess+upload, forward, store) timed alone
           kernels [--device D] [--json]
                compile every embedded kernel (and the scan's launch variants) for the device; report each build
           whiten [--n 2000] [--d 512] [--device D] [--no-jacobi]
@@ -45,9 +50,10 @@ try
         "serve" => ServeBench.Run(args[1..]),
         "ort" => OrtBench.Run(args[1..]),
         "imagesharp" => ImageSharpBench.Run(args[1..]),
+        "ingest" => IngestBench.Run(args[1..]),
         "kernels" => KernelsBench.Run(args[1..]),
         "whiten" => WhitenBench.Run(args[1..]),
-        _ => throw new ArgumentException($"Unknown benchmark '{args[0]}' (available: knn, decode, preprocess, embed, serve, ort, kernels, whiten, imagesharp)"),
+        _ => throw new ArgumentException($"Unknown benchmark '{args[0]}' (available: knn, decode, preprocess, embed, serve, ort, ingest, kernels, whiten, imagesharp)"),
     };
 }
 catch (ArgumentException e)
