@@ -94,23 +94,20 @@
 // accumulators spilled; explicit float16 ops are legalised to 512-bit registers instead: 2× the FMA width on
 // cores with full-width AVX-512 (Zen 5), and on AVX2 targets each splits into two 256-bit halves.
 #if W_DIRECT && !defined(CUDA) && WPT_N % 16 == 0
+#include "vec_mac.h"
+#define VEC_TILE 1
 #define NV (WPT_N / 16)
+#define BS_ROW(kk) (&bs[kk][0])
 #define MAC_TILE(kmax) {                                                                                  \
         float16 av[WPT_M][NV];                                                                            \
         _Pragma("unroll") for (int i = 0; i < WPT_M; i++)                                                 \
             _Pragma("unroll") for (int v = 0; v < NV; v++) av[i][v] = vload16(v, acc[i]);                 \
-        for (int kk = 0; kk < (kmax); kk++) {                                                             \
-            float16 bv[NV];                                                                               \
-            _Pragma("unroll") for (int v = 0; v < NV; v++) bv[v] = vload16(v, &bs[kk][0]);                \
-            _Pragma("unroll") for (int i = 0; i < WPT_M; i++) {                                           \
-                const float16 a = (float16)(A_AT(i, kk));                                                 \
-                _Pragma("unroll") for (int v = 0; v < NV; v++) av[i][v] = fma(a, bv[v], av[i][v]);        \
-            }                                                                                             \
-        }                                                                                                 \
+        VEC_MAC(WPT_M, NV, av, (kmax), A_AT, BS_ROW);                                                     \
         _Pragma("unroll") for (int i = 0; i < WPT_M; i++)                                                 \
             _Pragma("unroll") for (int v = 0; v < NV; v++) vstore16(av[i][v], v, acc[i]);                 \
     }
 #else
+#define VEC_TILE 0
 // Multiply-accumulates kmax rows of the packed tiles into acc. Fully unrolled so the register tile stays in
 // registers (PoCL's LLVM keeps it on the stack otherwise).
 #define MAC_TILE(kmax)                                                                   \
@@ -215,6 +212,24 @@ inline void store_tile(float acc[WPT_M][WPT_N], const int ms, const int tx, cons
 #endif
         if (contiguous) {
             const idx_t o0 = col_y[0] + (idx_t)co * OHW;
+#if VEC_TILE
+            // A whole row of the tile in float16 vectors: written lane by lane, this epilogue cost as much as the
+            // FMAs of a K = 64 tile (ResNet's thin 1×1 convs).
+            for (int v = 0; v < NV; v++) {
+                float16 a = vload16(v, acc[i]) + bv;
+#if HAS_RES && X_F16
+                a += vload_half16(0, res + r_off + (o0 - y_off) + 16 * v);
+#elif HAS_RES
+                a += vload16(0, res + r_off + (o0 - y_off) + 16 * v);
+#endif
+                a = apply_act16(a, act_a, act_b);
+#if X_F16
+                vstore_half16(a, 0, y + o0 + 16 * v);
+#else
+                vstore16(a, 0, y + o0 + 16 * v);
+#endif
+            }
+#else
             for (int j = 0; j < WPT_N; j++) {
                 float v = acc[i][j] + bv;
 #if HAS_RES
@@ -222,6 +237,7 @@ inline void store_tile(float acc[WPT_M][WPT_N], const int ms, const int tx, cons
 #endif
                 STX(y, o0 + j, apply_act(v, act_a, act_b));
             }
+#endif
             continue;
         }
         for (int j = 0; j < WPT_N; j++) {
