@@ -98,14 +98,15 @@
 #define VEC_TILE 1
 #define NV (WPT_N / 16)
 #define BS_ROW(kk) (&bs[kk][0])
-#define MAC_TILE(kmax) {                                                                                  \
+#define MAC_TILE_FROM(kmax, B_ROW) {                                                                      \
         float16 av[WPT_M][NV];                                                                            \
         _Pragma("unroll") for (int i = 0; i < WPT_M; i++)                                                 \
             _Pragma("unroll") for (int v = 0; v < NV; v++) av[i][v] = vload16(v, acc[i]);                 \
-        VEC_MAC(WPT_M, NV, av, (kmax), A_AT, BS_ROW);                                                     \
+        VEC_MAC(WPT_M, NV, av, (kmax), A_AT, B_ROW);                                                      \
         _Pragma("unroll") for (int i = 0; i < WPT_M; i++)                                                 \
             _Pragma("unroll") for (int v = 0; v < NV; v++) vstore16(av[i][v], v, acc[i]);                 \
     }
+#define MAC_TILE(kmax) MAC_TILE_FROM(kmax, BS_ROW)
 #else
 #define VEC_TILE 0
 // Multiply-accumulates kmax rows of the packed tiles into acc. Fully unrolled so the register tile stays in
@@ -321,6 +322,16 @@ void conv2d(const int N, const int C, const int H, const int W, const int M, con
     // Output columns of a tile inside one image are contiguous: store them as a run (vectorises).
     const int contiguous = THREADS_N == 1 && col_y[TILE_N - 1] >= 0 && col_y[TILE_N - 1] - col_y[0] == TILE_N - 1;
     const __global WT* wg = w + w_off + (idx_t)g * Mg * Kg;
+#if POINTWISE && VEC_TILE && !X_F16 && !ACC_LOCAL && !defined(CUDA)
+    // X_IN_PLACE: a 1×1 tile whose pixels are one run of one image reads its input rows where they are (row k at
+    // k·H·W past the run's start) instead of copying them into the local panel first.
+#define X_IN_PLACE 1
+    const int direct = contiguous;
+    const __global float* xrun = x + col_x[0] + (col_y[0] - y_off) % OHW;
+#define X_ROW(kk) (xrun + (idx_t)(k0 + (kk)) * HW)
+#else
+#define X_IN_PLACE 0
+#endif
 #define GATHER_B(k0) gather_b(&bs[0][0], (k0), Kg, x, HW, H, W, KK, KW, SW, DH, DW, OHW, y_off, \
                               col_x, col_y, col_ih, col_iw, col_run, b_row0, c0)
 #define STORE_TILE(ms) store_tile(acc, (ms), tx, ty, Mg, g, OHW, contiguous, col_y, bias, b_off, res, r_off, y, y_off, act_a, act_b)
@@ -377,6 +388,12 @@ void conv2d(const int N, const int C, const int H, const int W, const int M, con
         for (int k0 = 0; k0 < Kg; k0 += TILE_K) {
 #if !W_DIRECT
             load_a(&as[0][0], wg, ms, k0, Mg, Kg, tid);
+#endif
+#if X_IN_PLACE
+            if (direct) {
+                MAC_TILE_FROM(min(TILE_K, Kg - k0), X_ROW);
+                continue;
+            }
 #endif
             // With a single K tile the packed input tile of the previous sub-block is still valid.
             if (sub == 0 || Kg > TILE_K) GATHER_B(k0);
