@@ -46,8 +46,9 @@
 #define SUBS 1
 #endif
 #define SUB_M (TILE_M / SUBS)
-// ACC_LOCAL (one work-item per group, K deeper than TILE_K): gather each K tile once for all sub-blocks and
-// keep their accumulators in local memory between tiles, instead of re-gathering the tile per sub-block.
+// ACC_LOCAL (one work-item per group, K deeper than TILE_K): gather each K tile once (or read it in place,
+// X_IN_PLACE) for all sub-blocks and keep their accumulators in local memory between tiles, instead of
+// re-gathering the tile per sub-block.
 // On a CPU the gather (bounds tests, short runs on small deep-layer images) costs several times the FMAs.
 // PIXELS_DIM0 (GPUs): pixel tiles along dim 0, whose grid may be 2^31 − 1 groups on CUDA; dims 1 and 2 stop
 // at 65,535 there, which a batch of 256 299×299 images would pass.
@@ -322,7 +323,7 @@ void conv2d(const int N, const int C, const int H, const int W, const int M, con
     // Output columns of a tile inside one image are contiguous: store them as a run (vectorises).
     const int contiguous = THREADS_N == 1 && col_y[TILE_N - 1] >= 0 && col_y[TILE_N - 1] - col_y[0] == TILE_N - 1;
     const __global WT* wg = w + w_off + (idx_t)g * Mg * Kg;
-#if POINTWISE && VEC_TILE && !X_F16 && !ACC_LOCAL && !defined(CUDA)
+#if POINTWISE && VEC_TILE && !X_F16 && !defined(CUDA)
     // X_IN_PLACE: a 1×1 tile whose pixels are one run of one image reads its input rows where they are (row k at
     // k·H·W past the run's start) instead of copying them into the local panel first.
 #define X_IN_PLACE 1
@@ -348,6 +349,9 @@ void conv2d(const int N, const int C, const int H, const int W, const int M, con
         for (int i = 0; i < WPT_M; i++)
             for (int j = 0; j < WPT_N; j++) accs[sb][i][j] = 0.0f;
     for (int k0 = 0; k0 < Kg; k0 += TILE_K) {
+#if X_IN_PLACE
+        if (!direct)
+#endif
         GATHER_B(k0);
         const int kmax = min(TILE_K, Kg - k0);
         for (int sub = 0; sub < SUBS; sub++) {
@@ -359,6 +363,9 @@ void conv2d(const int N, const int C, const int H, const int W, const int M, con
             for (int i = 0; i < WPT_M; i++)
 #pragma unroll
                 for (int j = 0; j < WPT_N; j++) acc[i][j] = accs[sub][i][j];
+#if X_IN_PLACE
+            if (direct) MAC_TILE_FROM(kmax, X_ROW) else
+#endif
             MAC_TILE(kmax);
 #pragma unroll
             for (int i = 0; i < WPT_M; i++)

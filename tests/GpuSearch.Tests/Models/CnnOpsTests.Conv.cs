@@ -65,6 +65,7 @@ public sealed partial class CnnOpsTests
             yield return $"conv {s} implicit panels fp16-relu";
         }
         yield return "conv 1x1-straddle auto panels bias-relu"; // pointwise gather with local accumulators
+        yield return "conv 1x1-in-place auto panels res-clip"; // in-place input rows with local accumulators
         foreach (var s in new[] { "3x3-deep", "group2-deep" }) yield return $"conv {s} implicit panels-deep bias-relu";
         // RoundToHalf is a Cast, not an epilogue: rounding amplifies accumulation-order differences to an fp16 ulp.
         foreach (var a in Enum.GetValues<ActivationKind>().Where(k => k != ActivationKind.RoundToHalf))
