@@ -39,6 +39,9 @@
 #ifndef HAS_RES
 #define HAS_RES 0
 #endif
+#ifndef NT_STORE
+#define NT_STORE 0
+#endif
 
 // A work-item may cover its channel tile in SUBS sub-blocks of SUB_M rows, one after another, reusing
 // the packed input tile: on a CPU this keeps work-groups large when K is small (thin 1×1 convs).
@@ -228,7 +231,13 @@ inline void store_tile(float acc[WPT_M][WPT_N], const int ms, const int tx, cons
 #if X_F16
                 vstore_half16(a, 0, y + o0 + 16 * v);
 #else
+#if NT_STORE
+                // A 64-byte aligned row goes around the caches (no read-for-ownership of lines about to be overwritten).
+                if ((((ulong)(y + o0)) & 63) == 0) __builtin_nontemporal_store(a, (__global float16*)(y + o0) + v);
+                else vstore16(a, 0, y + o0 + 16 * v);
+#else
                 vstore16(a, 0, y + o0 + 16 * v);
+#endif
 #endif
             }
 #else

@@ -20,6 +20,8 @@ public sealed partial class CnnOpsTests
         ["1x1-s2"] = new(1, 8, 9, 9, 5, 1, 1, 2, 2),
         // 128 pixels per image: every 64-pixel CPU tile is one run of one image, read in place (X_IN_PLACE in conv.cl).
         ["1x1-in-place"] = new(2, 70, 8, 16, 40, 1, 1),
+        // A 4 MiB fp32 output: CPU tiles write it with non-temporal stores (NonTemporalStores.MinBytes).
+        ["1x1-streamed"] = new(1, 8, 128, 128, 64, 1, 1),
         ["dw3x3"] = new(2, 8, 10, 37, 8, 3, 3, 1, 1, 1, 1, 1, 1, Group: 8),
         ["dw3x3-s2-mult2"] = new(1, 5, 9, 9, 10, 3, 3, 2, 2, 0, 0, 1, 1, Group: 5),
         ["dw5x5-dil2"] = new(1, 4, 13, 21, 4, 5, 5, 1, 1, 4, 4, 4, 4, 2, 2, Group: 4),
@@ -66,6 +68,7 @@ public sealed partial class CnnOpsTests
         }
         yield return "conv 1x1-straddle auto panels bias-relu"; // pointwise gather with local accumulators
         yield return "conv 1x1-in-place auto panels res-clip"; // in-place input rows with local accumulators
+        foreach (var e in new[] { "bias-relu", "res-clip" }) yield return $"conv 1x1-streamed auto cpu {e}";
         foreach (var s in new[] { "3x3-deep", "group2-deep" }) yield return $"conv {s} implicit panels-deep bias-relu";
         // RoundToHalf is a Cast, not an epilogue: rounding amplifies accumulation-order differences to an fp16 ulp.
         foreach (var a in Enum.GetValues<ActivationKind>().Where(k => k != ActivationKind.RoundToHalf))
