@@ -76,4 +76,30 @@ inline float apply_act(float x, float a, float b) {
 #endif
 }
 
+#ifndef CUDA
+// The same on 16 lanes, for epilogues written with float16 vectors on CPUs: the piecewise-linear activations in
+// vector form (one or two vector ops where the scalar loop cost more than the FMAs it followed), the others lane
+// by lane through apply_act.
+inline float16 apply_act16(float16 x, float a, float b) {
+#if ACT == ACT_NONE
+    return x;
+#elif ACT == ACT_RELU
+    return fmax(x, (float16)(0.0f));
+#elif ACT == ACT_LEAKYRELU
+    return select(x * a, x, x >= (float16)(0.0f));
+#elif ACT == ACT_CLIP
+    return select(fmin(fmax(x, (float16)(a)), (float16)(b)), x, isnan(x));
+#elif ACT == ACT_HARDSIGMOID
+    return fmax((float16)(0.0f), fmin((float16)(1.0f), x * a + b));
+#elif ACT == ACT_HARDSWISH
+    return x * fmax((float16)(0.0f), fmin((float16)(1.0f), x * (1.0f / 6.0f) + 0.5f));
+#else
+    float t[16];
+    vstore16(x, 0, t);
+    for (int l = 0; l < 16; l++) t[l] = apply_act(t[l], a, b);
+    return vload16(0, t);
+#endif
+}
+#endif
+
 #endif

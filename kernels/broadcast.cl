@@ -59,12 +59,7 @@ __kernel void binary_bcast_runs(const idx_t rows,
                                 __global float* restrict y, const idx_t y_off) {
     const idx_t r = GID0;
     if (r >= rows) return;
-    idx_t q = r;
-    const idx_t c4 = q % d4; q /= d4;
-    const idx_t c3 = q % d3; q /= d3;
-    const idx_t c2 = q % d2; q /= d2;
-    const idx_t c1 = q % d1;
-    const idx_t c0 = q / d1;
+    UNRAVEL_RUN5(r, d1, d2, d3, d4);
     const __global float* ap = a + a_off + c0 * a0 + c1 * a1 + c2 * a2 + c3 * a3 + c4 * a4;
     const __global float* bp = b + b_off + c0 * b0 + c1 * b1 + c2 * b2 + c3 * b3 + c4 * b4;
     __global float* yp = y + y_off + r * d5;

@@ -51,6 +51,19 @@ typedef long idx_t;
         i0 = r_;                                     \
     }
 
+// Declares c0..c4, the coordinates of run r over dims (d0, d1, d2, d3, d4), d4 innermost and d0 implied: the
+// CPU kernels that walk one run of the innermost dim per work-item (strided_copy_runs, binary_bcast_runs).
+#define UNRAVEL_RUN5(r, d1, d2, d3, d4)              \
+    idx_t c0, c1, c2, c3, c4;                        \
+    {                                                \
+        idx_t q_ = (r);                              \
+        c4 = q_ % (d4); q_ /= (d4);                  \
+        c3 = q_ % (d3); q_ /= (d3);                  \
+        c2 = q_ % (d2); q_ /= (d2);                  \
+        c1 = q_ % (d1);                              \
+        c0 = q_ / (d1);                              \
+    }
+
 inline float load_f16(const __global half* p, idx_t i) { return vload_half(i, p); }
 inline void store_f16(__global half* p, idx_t i, float v) { vstore_half(v, i, p); }
 

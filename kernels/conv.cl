@@ -39,6 +39,9 @@
 #ifndef HAS_RES
 #define HAS_RES 0
 #endif
+#ifndef NT_STORE
+#define NT_STORE 0
+#endif
 
 // A work-item may cover its channel tile in SUBS sub-blocks of SUB_M rows, one after another, reusing
 // the packed input tile: on a CPU this keeps work-groups large when K is small (thin 1×1 convs).
@@ -46,8 +49,9 @@
 #define SUBS 1
 #endif
 #define SUB_M (TILE_M / SUBS)
-// ACC_LOCAL (one work-item per group, K deeper than TILE_K): gather each K tile once for all sub-blocks and
-// keep their accumulators in local memory between tiles, instead of re-gathering the tile per sub-block.
+// ACC_LOCAL (one work-item per group, K deeper than TILE_K): gather each K tile once (or read it in place,
+// X_IN_PLACE) for all sub-blocks and keep their accumulators in local memory between tiles, instead of
+// re-gathering the tile per sub-block.
 // On a CPU the gather (bounds tests, short runs on small deep-layer images) costs several times the FMAs.
 // PIXELS_DIM0 (GPUs): pixel tiles along dim 0, whose grid may be 2^31 − 1 groups on CUDA; dims 1 and 2 stop
 // at 65,535 there, which a batch of 256 299×299 images would pass.
@@ -94,23 +98,21 @@
 // accumulators spilled; explicit float16 ops are legalised to 512-bit registers instead: 2× the FMA width on
 // cores with full-width AVX-512 (Zen 5), and on AVX2 targets each splits into two 256-bit halves.
 #if W_DIRECT && !defined(CUDA) && WPT_N % 16 == 0
+#include "vec_mac.h"
+#define VEC_TILE 1
 #define NV (WPT_N / 16)
-#define MAC_TILE(kmax) {                                                                                  \
+#define BS_ROW(kk) (&bs[kk][0])
+#define MAC_TILE_FROM(kmax, B_ROW) {                                                                      \
         float16 av[WPT_M][NV];                                                                            \
         _Pragma("unroll") for (int i = 0; i < WPT_M; i++)                                                 \
             _Pragma("unroll") for (int v = 0; v < NV; v++) av[i][v] = vload16(v, acc[i]);                 \
-        for (int kk = 0; kk < (kmax); kk++) {                                                             \
-            float16 bv[NV];                                                                               \
-            _Pragma("unroll") for (int v = 0; v < NV; v++) bv[v] = vload16(v, &bs[kk][0]);                \
-            _Pragma("unroll") for (int i = 0; i < WPT_M; i++) {                                           \
-                const float16 a = (float16)(A_AT(i, kk));                                                 \
-                _Pragma("unroll") for (int v = 0; v < NV; v++) av[i][v] = fma(a, bv[v], av[i][v]);        \
-            }                                                                                             \
-        }                                                                                                 \
+        VEC_MAC(WPT_M, NV, av, (kmax), A_AT, B_ROW);                                                      \
         _Pragma("unroll") for (int i = 0; i < WPT_M; i++)                                                 \
             _Pragma("unroll") for (int v = 0; v < NV; v++) vstore16(av[i][v], v, acc[i]);                 \
     }
+#define MAC_TILE(kmax) MAC_TILE_FROM(kmax, BS_ROW)
 #else
+#define VEC_TILE 0
 // Multiply-accumulates kmax rows of the packed tiles into acc. Fully unrolled so the register tile stays in
 // registers (PoCL's LLVM keeps it on the stack otherwise).
 #define MAC_TILE(kmax)                                                                   \
@@ -215,6 +217,30 @@ inline void store_tile(float acc[WPT_M][WPT_N], const int ms, const int tx, cons
 #endif
         if (contiguous) {
             const idx_t o0 = col_y[0] + (idx_t)co * OHW;
+#if VEC_TILE
+            // A whole row of the tile in float16 vectors: written lane by lane, this epilogue cost as much as the
+            // FMAs of a K = 64 tile (ResNet's thin 1×1 convs).
+            for (int v = 0; v < NV; v++) {
+                float16 a = vload16(v, acc[i]) + bv;
+#if HAS_RES && X_F16
+                a += vload_half16(0, res + r_off + (o0 - y_off) + 16 * v);
+#elif HAS_RES
+                a += vload16(0, res + r_off + (o0 - y_off) + 16 * v);
+#endif
+                a = apply_act16(a, act_a, act_b);
+#if X_F16
+                vstore_half16(a, 0, y + o0 + 16 * v);
+#else
+#if NT_STORE
+                // A 64-byte aligned row goes around the caches (no read-for-ownership of lines about to be overwritten).
+                if ((((ulong)(y + o0)) & 63) == 0) __builtin_nontemporal_store(a, (__global float16*)(y + o0) + v);
+                else vstore16(a, 0, y + o0 + 16 * v);
+#else
+                vstore16(a, 0, y + o0 + 16 * v);
+#endif
+#endif
+            }
+#else
             for (int j = 0; j < WPT_N; j++) {
                 float v = acc[i][j] + bv;
 #if HAS_RES
@@ -222,6 +248,7 @@ inline void store_tile(float acc[WPT_M][WPT_N], const int ms, const int tx, cons
 #endif
                 STX(y, o0 + j, apply_act(v, act_a, act_b));
             }
+#endif
             continue;
         }
         for (int j = 0; j < WPT_N; j++) {
@@ -305,6 +332,16 @@ void conv2d(const int N, const int C, const int H, const int W, const int M, con
     // Output columns of a tile inside one image are contiguous: store them as a run (vectorises).
     const int contiguous = THREADS_N == 1 && col_y[TILE_N - 1] >= 0 && col_y[TILE_N - 1] - col_y[0] == TILE_N - 1;
     const __global WT* wg = w + w_off + (idx_t)g * Mg * Kg;
+#if POINTWISE && VEC_TILE && !X_F16 && !defined(CUDA)
+    // X_IN_PLACE: a 1×1 tile whose pixels are one run of one image reads its input rows where they are (row k at
+    // k·H·W past the run's start) instead of copying them into the local panel first.
+#define X_IN_PLACE 1
+    const int direct = contiguous;
+    const __global float* xrun = x + col_x[0] + (col_y[0] - y_off) % OHW;
+#define X_ROW(kk) (xrun + (idx_t)(k0 + (kk)) * HW)
+#else
+#define X_IN_PLACE 0
+#endif
 #define GATHER_B(k0) gather_b(&bs[0][0], (k0), Kg, x, HW, H, W, KK, KW, SW, DH, DW, OHW, y_off, \
                               col_x, col_y, col_ih, col_iw, col_run, b_row0, c0)
 #define STORE_TILE(ms) store_tile(acc, (ms), tx, ty, Mg, g, OHW, contiguous, col_y, bias, b_off, res, r_off, y, y_off, act_a, act_b)
@@ -321,6 +358,9 @@ void conv2d(const int N, const int C, const int H, const int W, const int M, con
         for (int i = 0; i < WPT_M; i++)
             for (int j = 0; j < WPT_N; j++) accs[sb][i][j] = 0.0f;
     for (int k0 = 0; k0 < Kg; k0 += TILE_K) {
+#if X_IN_PLACE
+        if (!direct)
+#endif
         GATHER_B(k0);
         const int kmax = min(TILE_K, Kg - k0);
         for (int sub = 0; sub < SUBS; sub++) {
@@ -332,6 +372,9 @@ void conv2d(const int N, const int C, const int H, const int W, const int M, con
             for (int i = 0; i < WPT_M; i++)
 #pragma unroll
                 for (int j = 0; j < WPT_N; j++) acc[i][j] = accs[sub][i][j];
+#if X_IN_PLACE
+            if (direct) MAC_TILE_FROM(kmax, X_ROW) else
+#endif
             MAC_TILE(kmax);
 #pragma unroll
             for (int i = 0; i < WPT_M; i++)
@@ -361,6 +404,12 @@ void conv2d(const int N, const int C, const int H, const int W, const int M, con
         for (int k0 = 0; k0 < Kg; k0 += TILE_K) {
 #if !W_DIRECT
             load_a(&as[0][0], wg, ms, k0, Mg, Kg, tid);
+#endif
+#if X_IN_PLACE
+            if (direct) {
+                MAC_TILE_FROM(min(TILE_K, Kg - k0), X_ROW);
+                continue;
+            }
 #endif
             // With a single K tile the packed input tile of the previous sub-block is still valid.
             if (sub == 0 || Kg > TILE_K) GATHER_B(k0);

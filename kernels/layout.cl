@@ -87,13 +87,7 @@ __kernel void strided_copy_runs(const idx_t rows,
                                 __global float* restrict y, const idx_t y_off) {
     const idx_t r = GID0;
     if (r >= rows) return;
-    // The run's coordinates on dims d0..d4 (d0 implied), innermost last.
-    idx_t q = r;
-    const idx_t c4 = q % d4; q /= d4;
-    const idx_t c3 = q % d3; q /= d3;
-    const idx_t c2 = q % d2; q /= d2;
-    const idx_t c1 = q % d1;
-    const idx_t c0 = q / d1;
+    UNRAVEL_RUN5(r, d1, d2, d3, d4);
     const __global float* xp = x + x_off + c0 * xs0 + c1 * xs1 + c2 * xs2 + c3 * xs3 + c4 * xs4;
     __global float* yp = y + y_off + c0 * ys0 + c1 * ys1 + c2 * ys2 + c3 * ys3 + c4 * ys4;
     if (xs5 == 1 && ys5 == 1)

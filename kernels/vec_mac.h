@@ -1,8 +1,8 @@
-// vec_mac.h — the CPU register tile of the GEMM-shaped kernels (linear.cl, attention_cpu.cl): ROWS × NV float16
+// vec_mac.h — the CPU register tile of the GEMM-shaped kernels (linear.cl, attention_cpu.cl, conv.cl): ROWS × NV float16
 // accumulators, updated for each k by NV float16 rows of a packed B panel and one broadcast A element per row.
 // Written with explicit float16 vectors because LLVM's vectorizers emit 256-bit code for skylake-avx512-class
 // targets (prefer-vector-width=256), where a 6 × 64 tile spilled; float16 ops are legalised to 512-bit registers
-// (and split into two 256-bit halves on AVX2 targets). conv.cl's VEC_MAC path is the same product, hand-inlined.
+// (and split into two 256-bit halves on AVX2 targets). Used by conv.cl's one-work-item tile too.
 // OpenCL only (float16 and vload16): CUDA builds never take the one-work-item CPU paths that include this.
 #ifndef GPUSEARCH_VEC_MAC_H
 #define GPUSEARCH_VEC_MAC_H

@@ -7,7 +7,7 @@
 // `--tiles 6x32,3x64` adds one engine contender per CPU register tile (rows × pixels, TuningDefaults.CpuTiles), for
 // choosing a device class's default (e.g. AVX2 code on an AVX-512 host: POCL_LLVM_CPU_NAME=haswell).
 // `gpusearch-bench ort [--model M] [--name N] [--batch 8[,1,32]] [--repeat 3] [--device cpu] [--ort-threads 0]
-//   [--tiles RxP[xK],..] [--torch ARCH [--torch-threads 2]] [--input-range LO,HI] [--json]`
+//   [--tiles RxP[xK],..] [--torch ARCH [--torch-threads 2]] [--input-range LO,HI] [--ort-profile PREFIX] [--json]`
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -32,7 +32,7 @@ public static class OrtBench
     public static int Run(string[] args)
     {
         string device = "cpu", model = DefaultModel.ModelPath;
-        string? torchArch = null, name = null;
+        string? torchArch = null, name = null, ortProfile = null;
         int[] batches = [8];
         int repeat = 3, ortThreads = 0, torchThreads = 2;
         float lo = -128, hi = 127;
@@ -57,6 +57,7 @@ public static class OrtBench
                     (lo, hi) = (float.Parse(r[0], CultureInfo.InvariantCulture), float.Parse(r[1], CultureInfo.InvariantCulture));
                     break;
                 case "--json": json = true; break;
+                case "--ort-profile": ortProfile = Next(); break;
                 case "--tiles":
                     foreach (var t in Next().Split(',', StringSplitOptions.RemoveEmptyEntries))
                     {
@@ -83,6 +84,8 @@ public static class OrtBench
         var tunedEntry = TuningCache.DefaultDirectory is { } dir ? TuningCache.TryRead(dir, dev.Info, w => Console.Error.WriteLine($"warning: {w}")) : null;
         var bytes = File.ReadAllBytes(model);
         using var ortOptions = new Ort.SessionOptions { IntraOpNumThreads = ortThreads };
+        // ORT's own per-node trace (Chrome trace JSON, kernel_time events), to set beside `gpusearch run-onnx --profile`.
+        if (ortProfile is not null) { ortOptions.EnableProfiling = true; ortOptions.ProfileOutputPathPrefix = ortProfile; }
         var ort = new Ort.InferenceSession(bytes, ortOptions);
         string inputName = ort.InputMetadata.Keys.First(), outputName = ort.OutputMetadata.Keys.First();
         if (ort.InputMetadata[inputName].Dimensions[0] > 0)
@@ -115,6 +118,7 @@ public static class OrtBench
                 Console.WriteLine(r.Refused is { } why ? $"  {r.Contender,-30} refused: {why}"
                     : $"  {r.Contender,-30} {r.ImagesPerS,10:F2} {r.MedianImagesPerS,12:F2} {r.CpuSPerImage,10:F4} {r.WallSPerImage,10:F4} {Ratio(r.VsOrt),7} {Ratio(r.VsTorch),10} {r.MinCosineVsOrt,10:F7}");
         }
+        if (ortProfile is not null) Console.Error.WriteLine($"ORT per-node profile -> {ort.EndProfiling()}");
         if (json)
             Console.WriteLine(JsonSerializer.Serialize(new
             {
@@ -139,11 +143,14 @@ public static class OrtBench
         ConvTiles? tuned, List<(string Name, ConvTiles Tiles)> extraTiles, string inputName, string outputName, Ort.InferenceSession ort, TorchWorker? torch)
     {
         var rng = new Random(7);
-        var input = new float[batch * 3 * 224 * 224];
+        // The model's own image shape where it names one (a single-layer model cut from a network, say), else 3×224×224.
+        var dims = ort.InputMetadata[inputName].Dimensions;
+        int[] shape = dims.Length == 4 && dims[1] > 0 && dims[2] > 0 && dims[3] > 0 ? [batch, dims[1], dims[2], dims[3]] : [batch, 3, 224, 224];
+        var input = new float[shape.Aggregate(1L, (a, d) => a * d)];
         for (int i = 0; i < input.Length; i++) input[i] = lo + (float)rng.NextDouble() * (hi - lo);
-        var host = new HostTensor(input, [batch, 3, 224, 224]);
+        var host = new HostTensor(input, shape);
         var feed = new Dictionary<string, HostTensor> { [inputName] = host };
-        var ortInput = new Ort.Tensors.DenseTensor<float>(input, [batch, 3, 224, 224]);
+        var ortInput = new Ort.Tensors.DenseTensor<float>(input, shape);
 
         var refused = new List<Row>();
         var sessions = new List<InferenceSession>();

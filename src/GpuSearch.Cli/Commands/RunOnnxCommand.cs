@@ -23,14 +23,15 @@ public static class RunOnnxCommand
         var json = new Option<bool>("--json") { Description = "Write machine-readable JSON to stdout" };
         var bench = new Option<string?>("--bench") { Description = "Also time batches of these sizes (e.g. 1,8,64; the input's images repeated) and report images/s" };
         var benchRuns = new Option<int>("--bench-runs") { Description = "Timed runs per batch size at least (after a warm-up); fewer makes huge batches affordable", DefaultValueFactory = _ => 3 }.AtLeast(1);
-        var profile = new Option<bool>("--profile") { Description = "Print device time per op type for the given input" };
+        var profile = new Option<bool>("--profile") { Description = "Print device time per op type for the given input (each step's best of --bench-runs runs); every step goes to <out>/profile.csv" };
         var cmd = new Command("run-onnx", "Run an ONNX model on .npy inputs with the engine's kernels; write every output as .npy")
             { model, inputs, outDir, device, fp16, json, bench, benchRuns, profile };
         cmd.SetAction(r =>
         {
             var rc = Run(r.GetValue(model)!, r.GetValue(inputs)!, r.GetValue(outDir)!, r.GetValue(device)!, r.GetValue(fp16), r.GetValue(json), Console.Out);
             if (rc == ExitCodes.Ok && (r.GetValue(bench) is not null || r.GetValue(profile)))
-                RunOnnxBench.Run(r.GetValue(model)!, r.GetValue(inputs)!, r.GetValue(device)!, r.GetValue(fp16), r.GetValue(bench), r.GetValue(profile), Console.Out, r.GetValue(benchRuns));
+                RunOnnxBench.Run(r.GetValue(model)!, r.GetValue(inputs)!, r.GetValue(device)!, r.GetValue(fp16), r.GetValue(bench), r.GetValue(profile), Console.Out, r.GetValue(benchRuns),
+                    Path.Combine(r.GetValue(outDir)!.FullName, "profile.csv"));
             return rc;
         });
         return cmd;

@@ -18,6 +18,10 @@ public sealed partial class CnnOpsTests
         ["1x1"] = new(3, 17, 5, 7, 13, 1, 1),
         ["1x1-straddle"] = new(2, 70, 9, 9, 40, 1, 1),
         ["1x1-s2"] = new(1, 8, 9, 9, 5, 1, 1, 2, 2),
+        // 128 pixels per image: every 64-pixel CPU tile is one run of one image, read in place (X_IN_PLACE in conv.cl).
+        ["1x1-in-place"] = new(2, 70, 8, 16, 40, 1, 1),
+        // A 4 MiB fp32 output: CPU tiles write it with non-temporal stores (NonTemporalStores.MinBytes).
+        ["1x1-streamed"] = new(1, 8, 128, 128, 64, 1, 1),
         ["dw3x3"] = new(2, 8, 10, 37, 8, 3, 3, 1, 1, 1, 1, 1, 1, Group: 8),
         ["dw3x3-s2-mult2"] = new(1, 5, 9, 9, 10, 3, 3, 2, 2, 0, 0, 1, 1, Group: 5),
         ["dw5x5-dil2"] = new(1, 4, 13, 21, 4, 5, 5, 1, 1, 4, 4, 4, 4, 2, 2, Group: 4),
@@ -63,18 +67,21 @@ public sealed partial class CnnOpsTests
             yield return $"conv {s} implicit panels fp16-relu";
         }
         yield return "conv 1x1-straddle auto panels bias-relu"; // pointwise gather with local accumulators
+        yield return "conv 1x1-in-place auto panels res-clip"; // in-place input rows with local accumulators
+        foreach (var e in new[] { "bias-relu", "res-clip" }) yield return $"conv 1x1-streamed auto cpu {e}";
         foreach (var s in new[] { "3x3-deep", "group2-deep" }) yield return $"conv {s} implicit panels-deep bias-relu";
         // RoundToHalf is a Cast, not an epilogue: rounding amplifies accumulation-order differences to an fp16 ulp.
         foreach (var a in Enum.GetValues<ActivationKind>().Where(k => k != ActivationKind.RoundToHalf))
         {
             yield return $"conv 3x3-p1 auto cpu bias-{a}";
             yield return $"conv dw3x3 auto cpu bias-{a}";
+            yield return $"conv 1x1-in-place auto cpu bias-{a}"; // the float16 epilogue (apply_act16)
         }
         foreach (var s in new[] { "3x3-p1", "3x3-deep", "3x3-p0", "3x3-uneven", "3x3-wide" })
             foreach (var t in new[] { "cpu", "gpu", "panels" }) yield return $"conv {s} winograd {t} bias-relu";
         foreach (var s in new[] { "3x3-p0", "3x3-wide" })
             foreach (var e in new[] { "res-clip", "nobias-leaky", "fp16-relu", "fp16w-relu", "bias-Silu" }) yield return $"conv {s} winograd cpu {e}";
-        foreach (var s in new[] { "3x3-p1", "1x1-straddle", "dw3x3", "dw3x3-s2-wide" })
+        foreach (var s in new[] { "3x3-p1", "1x1-straddle", "1x1-in-place", "dw3x3", "dw3x3-s2-wide" })
         {
             yield return $"conv {s} auto cpu res-clip";
             yield return $"conv {s} auto gpu res-clip";

@@ -67,6 +67,7 @@ internal static class Conv2d
 
         var defines = new KernelDefines().Set("ACT", (int)activation.Kind)
             .Set("HAS_BIAS", bias is null ? 0 : 1).Set("HAS_RES", residual is null ? 0 : 1)
+            .Set("NT_STORE", NonTemporalStores.For(stream.Device.Info, y.Count * (storage == TensorStorage.F16 ? 2L : 4L)))
             .Set("X_F16", storage == TensorStorage.F16 ? 1 : 0).Set("W_F16", w.DType == TensorStorage.F16 ? 1 : 0);
         var s = shape;
         if (alg == ConvAlgorithm.Depthwise)
