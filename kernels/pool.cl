@@ -76,8 +76,8 @@ __kernel void global_pool(const int NC, const idx_t HW,
 }
 
 #ifndef CUDA
-// pool2d_plane (CPUs): one work-item per (n, c) plane. The plane is copied once into local memory with its pads
-// made explicit (−∞ for max, 0 for average) and each padded row split into PSW phases (plane_tile.h), so a window
+// pool2d_plane (CPUs): one work-item per (n, c) plane. The plane is copied (PSTRIP output rows' worth at a time) into
+// local memory with its pads made explicit (−∞ for max, 0 for average) and each padded row split into PSW phases (plane_tile.h), so a window
 // tap of 16 consecutive outputs is 16 consecutive floats: the taps run as float16 vector ops without bounds checks (the per-output kernel above did not vectorise on PoCL). Window, strides and
 // dilations are compile-time (PKH, PKW, PSH, PSW, PDH, PDW). PH/PW: padded height/width from the host, PW with a
 // 16·PSW margin for a row's last chunk. Launch: global (N·C), local (1).
@@ -102,6 +102,9 @@ __kernel void global_pool(const int NC, const idx_t HW,
 #ifndef POOL_PLANE_MAX
 #define POOL_PLANE_MAX 32768
 #endif
+#ifndef PSTRIP
+#define PSTRIP 0
+#endif
 
 __kernel void pool2d_plane(const int H, const int W, const int OH, const int OW, const int PT, const int PL,
                            const int PB, const int PR, const int PH, const int PW,
@@ -112,50 +115,54 @@ __kernel void pool2d_plane(const int H, const int W, const int OH, const int OW,
     const __global float* xp = x + x_off + nc * H * W;
     const int PWS = (PW + PSW - 1) / PSW;
     const float padv = POOL_MAX ? -INFINITY : 0.0f;
-    plane_tile_copy(tile, xp, H, W, PT, PL, PH, PWS, PSW, padv);
     float out[16];
-    for (int oh = 0; oh < OH; oh++) {
-        const idx_t o_row = (nc * OH + oh) * OW;
+    // PSTRIP output rows at a time: their padded input rows (a strip of the plane, its top pad shifted) fit in L1.
+    const int strip = PSTRIP > 0 ? PSTRIP : OH;
+    for (int oh0 = 0; oh0 < OH; oh0 += strip) {
+        plane_tile_copy(tile, xp, H, W, PT - oh0 * PSH, PL, min(PH, (strip - 1) * PSH + (PKH - 1) * PDH + 1), PWS, PSW, padv);
+        for (int oh = oh0; oh < min(OH, oh0 + strip); oh++) {
+            const idx_t o_row = (nc * OH + oh) * OW;
 #if !POOL_MAX
-        const int h0 = oh * PSH - PT;
+            const int h0 = oh * PSH - PT;
 #if COUNT_INCLUDE_PAD
-        const int rows = min(h0 + PKH, H + PB) - h0;
+            const int rows = min(h0 + PKH, H + PB) - h0;
 #else
-        const int rows = min(h0 + PKH, H) - max(h0, 0);
+            const int rows = min(h0 + PKH, H) - max(h0, 0);
 #endif
 #endif
-        for (int ow0 = 0; ow0 < OW; ow0 += 16) {
-            float16 acc = (float16)(padv);
-            for (int kh = 0; kh < PKH; kh++) {
-                const LOCAL_PTR float* tr = tile + (oh * PSH + kh * PDH) * PSW * PWS + ow0;
+            for (int ow0 = 0; ow0 < OW; ow0 += 16) {
+                float16 acc = (float16)(padv);
+                for (int kh = 0; kh < PKH; kh++) {
+                    const LOCAL_PTR float* tr = tile + ((oh - oh0) * PSH + kh * PDH) * PSW * PWS + ow0;
 #pragma unroll
-                for (int kw = 0; kw < PKW; kw++) {
-                    const float16 v = vload16(0, tr + ((kw * PDW) % PSW) * PWS + (kw * PDW) / PSW);
+                    for (int kw = 0; kw < PKW; kw++) {
+                        const float16 v = vload16(0, tr + ((kw * PDW) % PSW) * PWS + (kw * PDW) / PSW);
 #if POOL_MAX
-                    // NaN propagates, as in the per-output kernel.
-                    acc = select(acc, v, isgreater(v, acc) | isnan(v));
+                        // NaN propagates, as in the per-output kernel.
+                        acc = select(acc, v, isgreater(v, acc) | isnan(v));
 #else
-                    acc += v;
+                        acc += v;
+#endif
+                    }
+                }
+#if !POOL_MAX
+                float cnt[16];
+                for (int j = 0; j < 16; j++) {
+                    const int w0 = (ow0 + j) * PSW - PL;
+#if COUNT_INCLUDE_PAD
+                    cnt[j] = (float)(rows * (min(w0 + PKW, W + PR) - w0));
+#else
+                    cnt[j] = (float)(rows * (min(w0 + PKW, W) - max(w0, 0)));
 #endif
                 }
-            }
-#if !POOL_MAX
-            float cnt[16];
-            for (int j = 0; j < 16; j++) {
-                const int w0 = (ow0 + j) * PSW - PL;
-#if COUNT_INCLUDE_PAD
-                cnt[j] = (float)(rows * (min(w0 + PKW, W + PR) - w0));
-#else
-                cnt[j] = (float)(rows * (min(w0 + PKW, W) - max(w0, 0)));
+                const float16 c = vload16(0, cnt);
+                acc = select(acc / c, (float16)(0.0f), c <= 0.0f);
 #endif
-            }
-            const float16 c = vload16(0, cnt);
-            acc = select(acc / c, (float16)(0.0f), c <= 0.0f);
-#endif
-            if (ow0 + 16 <= OW) vstore16(acc, 0, y + y_off + o_row + ow0);
-            else {
-                vstore16(acc, 0, out);
-                for (int j = 0; j < OW - ow0; j++) y[y_off + o_row + ow0 + j] = out[j];
+                if (ow0 + 16 <= OW) vstore16(acc, 0, y + y_off + o_row + ow0);
+                else {
+                    vstore16(acc, 0, out);
+                    for (int j = 0; j < OW - ow0; j++) y[y_off + o_row + ow0 + j] = out[j];
+                }
             }
         }
     }

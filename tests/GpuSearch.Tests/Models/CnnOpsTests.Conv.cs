@@ -41,6 +41,15 @@ public sealed partial class CnnOpsTests
         ["3x3-p0"] = new(3, 18, 10, 13, 21, 3, 3),
         ["3x3-uneven"] = new(1, 16, 7, 6, 17, 3, 3, PadTop: 0, PadLeft: 1, PadBottom: 2, PadRight: 0),
         ["3x3-wide"] = new(2, 24, 30, 30, 20, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1),
+        // Stem kernel (CPU first convs, kernels/conv_stem.cl): ResNet's 7×7/2 with channels no multiple of its 8-row
+        // register tile and a row of one chunk plus a partial vector (2-row blocks: few work-groups at batch 2);
+        // MobileNet's 3×3/2 with 8-row blocks, the last one partial; 4 channels, stride 1, 5×3, asymmetric pads;
+        // one channel with dilation 2 on stride 2; stride 3 (three phases).
+        ["stem7x7-s2"] = new(2, 3, 40, 37, 20, 7, 7, 2, 2, 3, 3, 3, 3),
+        ["stem3x3-s2"] = new(2, 3, 67, 70, 13, 3, 3, 2, 2, 1, 1, 1, 1),
+        ["stem5x3-asym"] = new(1, 4, 9, 50, 9, 5, 3, 1, 1, 2, 0, 1, 2),
+        ["stem-dil2"] = new(1, 1, 30, 60, 5, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2),
+        ["stem-s3"] = new(1, 3, 20, 100, 8, 3, 3, 3, 3, 1, 1, 1, 1),
     };
 
     private static readonly Dictionary<string, ConvTiles> TileSets = new()
@@ -81,7 +90,10 @@ public sealed partial class CnnOpsTests
             foreach (var t in new[] { "cpu", "gpu", "panels" }) yield return $"conv {s} winograd {t} bias-relu";
         foreach (var s in new[] { "3x3-p0", "3x3-wide" })
             foreach (var e in new[] { "res-clip", "nobias-leaky", "fp16-relu", "fp16w-relu", "bias-Silu" }) yield return $"conv {s} winograd cpu {e}";
-        foreach (var s in new[] { "3x3-p1", "1x1-straddle", "1x1-in-place", "dw3x3", "dw3x3-s2-wide" })
+        foreach (var s in ConvShapes.Keys.Where(k => k.StartsWith("stem", StringComparison.Ordinal)))
+            foreach (var e in new[] { "bias-relu", "res-clip", "nobias-leaky", "fp16w-relu", "bias-Silu", "bias-Clip" })
+                yield return $"conv {s} stem cpu {e}";
+        foreach (var s in new[] { "3x3-p1", "1x1-straddle", "1x1-in-place", "dw3x3", "dw3x3-s2-wide", "stem7x7-s2" })
         {
             yield return $"conv {s} auto cpu res-clip";
             yield return $"conv {s} auto gpu res-clip";
@@ -103,7 +115,7 @@ public sealed partial class CnnOpsTests
     {
         var p = name.Split(' ');
         var shape = ConvShapes[p[1]];
-        var alg = p[2] == "implicit" ? ConvAlgorithm.ImplicitGemm : ConvAlgorithm.Auto;
+        var alg = p[2] switch { "implicit" => ConvAlgorithm.ImplicitGemm, "stem" => ConvAlgorithm.Stem, _ => ConvAlgorithm.Auto };
         bool winograd = p[2] == "winograd";
         var tiles = TileSets[p[3]];
         var epi = p[4];
@@ -127,6 +139,8 @@ public sealed partial class CnnOpsTests
         if (halfW) Round(w);
 
         var storage = halfX ? TensorStorage.F16 : TensorStorage.F32;
+        // The stem kernel exists on OpenCL CPUs only; elsewhere its cases check the kernel Auto picks.
+        if (alg == ConvAlgorithm.Stem && !ConvStem.Supports(d.Info, shape, storage)) alg = ConvAlgorithm.Auto;
         using var xb = halfX ? UploadHalf(d, x) : Upload(d, x);
         // Winograd takes the transformed weights U = G g Gᵀ in fp32 as the session uploads them (fp16 weights are rounded
         // before the transform: fp16 U would lose ~1% through the output transform's coefficients).

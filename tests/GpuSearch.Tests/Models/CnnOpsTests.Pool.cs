@@ -22,6 +22,9 @@ public sealed partial class CnnOpsTests
         ["k3s2p1-wide-ceil"] = new(1, 2, 21, 74, 3, 3, 2, 2, 1, 1, 1, 1, CeilMode: true),
         ["k2x3s3-asym-wide"] = new(2, 2, 16, 53, 2, 3, 3, 3, 0, 2, 1, 0, CeilMode: true),
         ["k2x3s3-dil2-wide"] = new(1, 2, 15, 50, 2, 3, 3, 3, 0, 1, 1, 0, 2, 2),
+        // Taller than the plane kernel's 8-row strips: two whole strips and a partial one; dilated taps across strips.
+        ["k3s2p1-tall"] = new(1, 2, 37, 40, 3, 3, 2, 2, 1, 1, 1, 1),
+        ["k3s1-dil2-tall"] = new(1, 2, 30, 40, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2),
         // Padded plane past the plane kernel's local tile: the per-output kernel on every device.
         ["k3s1p1-big"] = new(1, 1, 200, 200, 3, 3, 1, 1, 1, 1, 1, 1),
     };

@@ -14,6 +14,8 @@ internal enum ConvAlgorithm
     Pointwise,
     /// <summary>Dedicated depthwise kernel.</summary>
     Depthwise,
+    /// <summary>Direct kernel for few-channel first layers on CPUs (kernels/conv_stem.cl).</summary>
+    Stem,
 }
 
 /// <summary>Optional parts of a convolution launch (storage types come from the tensors).</summary>
@@ -64,6 +66,13 @@ internal static class Conv2d
             throw new ArgumentException($"Depthwise kernel requested for a non-depthwise shape (group {shape.Group}, C {shape.InChannels}, M {shape.OutChannels})", nameof(options));
         if (alg == ConvAlgorithm.Pointwise && !shape.IsPointwise)
             throw new ArgumentException("Pointwise kernel requested for a conv that is not 1×1, stride 1, unpadded", nameof(options));
+        // A CNN's first conv (RGB input) on a CPU with one-work-item tiles: the direct stem kernel, whose input copy
+        // costs a fraction of the implicit GEMM's im2col gather of strided runs.
+        bool stem = ConvStem.Supports(stream.Device.Info, shape, storage);
+        if (alg == ConvAlgorithm.Stem && !stem)
+            throw new ArgumentException("Stem kernel requested for a shape or device it does not support", nameof(options));
+        if (o.Algorithm == ConvAlgorithm.Auto && alg == ConvAlgorithm.ImplicitGemm && stem && ConvStem.Enabled && tiles.ThreadsM * tiles.ThreadsN == 1)
+            alg = ConvAlgorithm.Stem;
 
         var defines = new KernelDefines().Set("ACT", (int)activation.Kind)
             .Set("HAS_BIAS", bias is null ? 0 : 1).Set("HAS_RES", residual is null ? 0 : 1)
@@ -73,6 +82,11 @@ internal static class Conv2d
         if (alg == ConvAlgorithm.Depthwise)
         {
             Depthwise.Run(stream, s, x, w, bias, residual, y, activation, tiles, defines);
+            return;
+        }
+        if (alg == ConvAlgorithm.Stem)
+        {
+            ConvStem.Run(stream, s, x, w, bias, residual, y, activation, defines);
             return;
         }
         var args = new KernelArgs().Int(s.Batch).Int(s.InChannels).Int(s.Height).Int(s.Width).Int(s.OutChannels)
