@@ -49,13 +49,14 @@ __kernel void winograd_fused(const int N, const int H, const int W, const int M,
     __local float vl[36 * CIN * TB]; // V of the block: [p][c][lane]
     __local float pl[36 * TB];       // one channel's patches [6i + j][lane], later one channel's outputs [4i + j][lane]
     __local float ml[36 * MB * TB];  // the position products of MB output channels: [p][i][lane]
+    __local float st[16 * TB];       // one channel's outputs as 4 rows of 4·TB columns
     const int T = N * TH * TW;
     const int t0 = (int)get_group_id(0) * TB;
     const idx_t HW = (idx_t)H * W;
     const int OHW = OH * OW;
 
     // Per lane, once: the patch origin and the tile's output origin; xo = −1 past the last tile.
-    idx_t xo[TB], yo[TB];
+    idx_t xo[TB];
     int ih0[TB], iw0[TB], inner[TB];
     for (int l = 0; l < TB; l++) {
         const int t = t0 + l;
@@ -64,7 +65,23 @@ __kernel void winograd_fused(const int N, const int H, const int W, const int M,
         iw0[l] = tw * 4 - PL;
         inner[l] = ih0[l] >= 0 && ih0[l] + 6 <= H && iw0[l] >= 0 && iw0[l] + 6 <= W;
         xo[l] = t < T ? x_off + (idx_t)n * CIN * HW : -1;
-        yo[l] = t < T ? y_off + (idx_t)n * M * OHW : -1;
+    }
+    // Runs of lanes on one tile row (a new one at each row start): their outputs are rows of contiguous columns.
+    int nseg = 0;
+    int seg_l0[TB], seg_rows[TB], seg_cols[TB];
+    idx_t seg_y[TB];
+    for (int l = 0; l < TB && t0 + l < T; l++) {
+        const int t = t0 + l;
+        const int tw = t % TW, th = (t / TW) % TH, n = t / TW / TH;
+        if (l > 0 && tw > 0) {
+            seg_cols[nseg - 1] = min(4 * (tw + 1), OW) - 4 * (tw - (l - seg_l0[nseg - 1]));
+            continue;
+        }
+        seg_l0[nseg] = l;
+        seg_rows[nseg] = min(4, OH - 4 * th);
+        seg_cols[nseg] = min(4, OW - 4 * tw);
+        seg_y[nseg] = y_off + (idx_t)n * M * OHW + (idx_t)(4 * th) * OW + 4 * tw;
+        nseg++;
     }
 
     // 1. V = Bᵀ d B per channel, TB tiles at a time.
@@ -155,19 +172,26 @@ __kernel void winograd_fused(const int N, const int H, const int W, const int M,
 #else
             const float bv = 0.0f;
 #endif
-            for (int l = 0; l < TB; l++) {
-                if (yo[l] < 0) continue;
-                const int oh0 = ih0[l] + PT, ow0 = iw0[l] + PL;
-                const idx_t yp = yo[l] + (idx_t)m * OHW;
-                for (int r = 0; r < 4 && oh0 + r < OH; r++)
-                    for (int j = 0; j < 4 && ow0 + j < OW; j++) {
-                        const idx_t at = yp + (idx_t)(oh0 + r) * OW + ow0 + j;
-                        float val = pl[(4 * r + j) * TB + l] + bv;
+            // Lane l's output column j goes to column 4l + j of its row: an interleave the vectorizer turns into
+            // shuffles, so each run of tiles on one tile row then leaves as contiguous output rows.
+#pragma unroll
+            for (int r = 0; r < 4; r++)
+                for (int l = 0; l < TB; l++)
+#pragma unroll
+                    for (int j = 0; j < 4; j++) st[(r * TB + l) * 4 + j] = pl[(4 * r + j) * TB + l];
+            for (int g = 0; g < nseg; g++) {
+                const int rows = seg_rows[g], cols = seg_cols[g];
+                for (int r = 0; r < rows; r++) {
+                    LOCAL_PTR const float* src = st + (r * TB + seg_l0[g]) * 4;
+                    const idx_t at = seg_y[g] + (idx_t)m * OHW + (idx_t)r * OW;
+                    for (int q = 0; q < cols; q++) {
+                        float val = src[q] + bv;
 #if HAS_RES
-                        val += LDX(res, r_off + (at - y_off));
+                        val += LDX(res, r_off + (at - y_off) + q);
 #endif
-                        STX(y, at, apply_act(val, act_a, act_b));
+                        STX(y, at + q, apply_act(val, act_a, act_b));
                     }
+                }
             }
         }
     }
