@@ -23,9 +23,8 @@ internal static class WinogradFused
     /// <summary>False when the environment sets <c>GPUSEARCH_WINOGRAD_FUSED=0</c> (or <c>off</c>): the three-launch form runs.</summary>
     public static bool Enabled => Environment.GetEnvironmentVariable("GPUSEARCH_WINOGRAD_FUSED") is not ("0" or "off" or "OFF");
 
-    /// <summary>Shapes the fused kernel takes: <see cref="Winograd.Supports">Winograd shapes</see> with at most <see cref="MaxInChannels"/> inputs
-    /// and an input addressable with 32-bit offsets (the patch gather's).</summary>
-    public static bool Supports(Conv2dShape s) => Winograd.Supports(s) && s.InChannels <= MaxInChannels && s.InputCount <= int.MaxValue;
+    /// <summary>Shapes the fused kernel takes: <see cref="Winograd.Supports">Winograd shapes</see> with at most <see cref="MaxInChannels"/> inputs.</summary>
+    public static bool Supports(Conv2dShape s) => Winograd.Supports(s) && s.InChannels <= MaxInChannels;
 
     /// <summary>Enqueues <c>y = act(conv3×3(x, w) + bias + residual)</c> as one fused Winograd launch.</summary>
     /// <param name="stream">Stream to run on (a CPU device: the kernel is OpenCL-only).</param>
