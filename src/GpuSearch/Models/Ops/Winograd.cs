@@ -50,7 +50,7 @@ internal static class Winograd
         bool fused = WinogradFused.Enabled && WinogradFused.Supports(s);
         int minChannels = fused ? 64 : 128;
         if (!Supports(s) || s.InChannels < minChannels || s.OutChannels < minChannels) return false;
-        long wino = Positions * OpCheck.RoundUp(Tiles(s), fused ? WinogradFused.TileBlock : pixelTile);
+        long wino = Positions * OpCheck.RoundUp(Tiles(s), fused ? WinogradFused.TileBlock(s) : pixelTile);
         long direct = 9 * OpCheck.RoundUp((long)s.Batch * s.OutHeight * s.OutWidth, pixelTile);
         return 4 * wino <= 3 * direct;
     }

@@ -11,14 +11,16 @@ namespace GpuSearch.Models.Ops;
 /// </summary>
 internal static class WinogradFused
 {
-    /// <summary>float16 vectors of tiles per work-group (the kernel's NV).</summary>
-    private const int Vectors = 2;
-    /// <summary>Tiles per work-group: one per float16 lane.</summary>
-    public const int TileBlock = 16 * Vectors;
     /// <summary>Output channels per register tile (the kernel's MB): MB × NV = 16 float16 accumulators.</summary>
-    private const int RowBlock = 8;
-    /// <summary>Most input channels whose block (36 · C · TB fp32 = 576 KiB at 128) fits PoCL's 1 MiB of local memory.</summary>
-    public const int MaxInChannels = 128;
+    private static int RowBlock(Conv2dShape s) => 16 / Vectors(s);
+    /// <summary>Most input channels whose block (36 · C · TB fp32: 576 KiB at 128 × 32 and 256 × 16) fits PoCL's 1 MiB of local memory.</summary>
+    public const int MaxInChannels = 256;
+
+    /// <summary>float16 vectors of tiles per work-group (the kernel's NV): two up to 128 input channels, one above.</summary>
+    private static int Vectors(Conv2dShape s) => s.InChannels <= 128 ? 2 : 1;
+
+    /// <summary>Tiles per work-group, one per float16 lane: the block the position GEMMs pad the tile count to.</summary>
+    public static int TileBlock(Conv2dShape s) => 16 * Vectors(s);
 
     /// <summary>False when the environment sets <c>GPUSEARCH_WINOGRAD_FUSED=0</c> (or <c>off</c>): the three-launch form runs.</summary>
     public static bool Enabled => Environment.GetEnvironmentVariable("GPUSEARCH_WINOGRAD_FUSED") is not ("0" or "off" or "OFF");
@@ -53,8 +55,8 @@ internal static class WinogradFused
         y.Require(nameof(y), shape.OutputCount, storage);
 
         int th = (shape.OutHeight + Winograd.TileSize - 1) / Winograd.TileSize, tw = (shape.OutWidth + Winograd.TileSize - 1) / Winograd.TileSize;
-        long groups = (checked((int)Winograd.Tiles(shape)) + TileBlock - 1) / TileBlock;
-        var defines = new KernelDefines().Set("CIN", shape.InChannels).Set("NV", Vectors).Set("MB", RowBlock).Set("ACT", (int)activation.Kind)
+        long groups = (checked((int)Winograd.Tiles(shape)) + TileBlock(shape) - 1) / TileBlock(shape);
+        var defines = new KernelDefines().Set("CIN", shape.InChannels).Set("NV", Vectors(shape)).Set("MB", RowBlock(shape)).Set("ACT", (int)activation.Kind)
             .Set("HAS_BIAS", bias is null ? 0 : 1).Set("HAS_RES", residual is null ? 0 : 1).Set("X_F16", storage == TensorStorage.F16 ? 1 : 0);
         var k = stream.Device.GetKernel("winograd_fused.cl", "winograd_fused", defines);
         stream.Launch(k, [groups, 1], [1, 1], new KernelArgs().Int(shape.Batch).Int(shape.Height).Int(shape.Width).Int(shape.OutChannels)
