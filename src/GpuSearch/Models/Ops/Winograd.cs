@@ -40,10 +40,11 @@ internal static class Winograd
     /// Where it pays on a CPU, by measurement (ResNet 3×3 layers, batch 8 and 32, CPU time). The three-launch form
     /// streams V and Mo (2.25× the input and output) through memory: at 64 channels that ate the GEMMs' gain, from
     /// 128 channels it takes 1.4–2.5× less than the direct kernel. The fused kernel (<see cref="WinogradFused"/>, at
-    /// most 128 input channels) keeps them in cache and takes about half the direct kernel's CPU time from 64
-    /// channels. The position GEMMs pad the tile count to their block (the pixel tile, <paramref name="pixelTile"/>,
-    /// or the fused kernel's <see cref="WinogradFused.TileBlock"/>), so few tiles (small images at batch 1–4) waste
-    /// most of each block: Winograd must also need at most ¾ of the direct kernel's padded multiply-accumulates.
+    /// most 256 input channels) keeps them in cache: about half the direct kernel's CPU time at 64 channels, half the
+    /// three launches' at 128, on par with them at 256 × 14² batch 8 and ahead at batch 1–2 and 32. The position
+    /// GEMMs pad the tile count to their block (the pixel tile, <paramref name="pixelTile"/>, or the fused kernel's
+    /// <see cref="WinogradFused.TileBlock"/>), so few tiles (small images at batch 1–4) waste most of each block:
+    /// Winograd must also need at most ¾ of the direct kernel's padded multiply-accumulates.
     /// </summary>
     public static bool Pays(Conv2dShape s, int pixelTile)
     {
