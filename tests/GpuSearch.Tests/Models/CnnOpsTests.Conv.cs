@@ -93,6 +93,10 @@ public sealed partial class CnnOpsTests
         foreach (var s in ConvShapes.Keys.Where(k => k.StartsWith("stem", StringComparison.Ordinal)))
             foreach (var e in new[] { "bias-relu", "res-clip", "nobias-leaky", "fp16w-relu", "bias-Silu", "bias-Clip" })
                 yield return $"conv {s} stem cpu {e}";
+        // The fused Winograd kernel (CPU OpenCL devices only: float16 vectors).
+        foreach (var s in new[] { "3x3-p1", "3x3-deep", "3x3-p0", "3x3-uneven", "3x3-wide" }) yield return $"conv {s} wfused cpu bias-relu";
+        foreach (var s in new[] { "3x3-p0", "3x3-wide" })
+            foreach (var e in new[] { "res-clip", "nobias-leaky", "fp16-relu", "fp16w-relu", "bias-Silu" }) yield return $"conv {s} wfused cpu {e}";
         foreach (var s in new[] { "3x3-p1", "1x1-straddle", "1x1-in-place", "dw3x3", "dw3x3-s2-wide", "stem7x7-s2" })
         {
             yield return $"conv {s} auto cpu res-clip";
@@ -116,7 +120,8 @@ public sealed partial class CnnOpsTests
         var p = name.Split(' ');
         var shape = ConvShapes[p[1]];
         var alg = p[2] switch { "implicit" => ConvAlgorithm.ImplicitGemm, "stem" => ConvAlgorithm.Stem, _ => ConvAlgorithm.Auto };
-        bool winograd = p[2] == "winograd";
+        bool fused = p[2] == "wfused", winograd = fused || p[2] == "winograd";
+        if (fused && !(d.Info.IsCpu && d.Info.Backend == ComputeBackend.OpenCL)) return;
         var tiles = TileSets[p[3]];
         var epi = p[4];
         var act = epi switch
@@ -153,7 +158,10 @@ public sealed partial class CnnOpsTests
         int[] xShape = [shape.Batch, shape.InChannels, shape.Height, shape.Width], yShape = [shape.Batch, shape.OutChannels, shape.OutHeight, shape.OutWidth];
         DeviceTensor? biasT = hasBias ? new DeviceTensor(bb, 0, [shape.OutChannels]) : null, resT = hasRes ? new DeviceTensor(rb, 0, yShape, null, storage) : null;
         var yT = new DeviceTensor(y.Buffer, y.Offset, yShape, null, storage);
-        if (winograd)
+        if (fused)
+            WinogradFused.Run(d.Stream, shape, new DeviceTensor(xb, 0, xShape, null, storage),
+                new DeviceTensor(wb, 0, [Winograd.Positions * shape.OutChannels, shape.InChannels]), biasT, resT, yT, act);
+        else if (winograd)
         {
             // Scratch in guarded buffers too: the transforms must stay inside V and Mo.
             using var v = new GuardedBuffer(d, Winograd.InputScratch(shape));

@@ -42,10 +42,47 @@ public sealed class WinogradTests
     }
 
     [Theory]
+    [InlineData(3, 64, 13, 13, 64, true, true)]    // 48 tiles: a full block of 32 and a partial one; partial edge tiles
+    [InlineData(2, 24, 9, 11, 36, true, false)]    // 36 outputs: a partial block of 8 output channels; non-square
+    [InlineData(1, 128, 2, 2, 16, false, true)]    // one tile smaller than 4×4, inside a block of 32 lanes
+    [InlineData(2, 64, 7, 7, 64, false, false)]    // no bias, no residual
+    [InlineData(2, 256, 6, 6, 24, true, true)]     // above 128 inputs: blocks of 16 tiles, 16 output channels (a partial one)
+    public void FusedMatchesDirectConv(int n, int c, int h, int w, int m, bool hasBias, bool hasRes)
+    {
+        var d = Devices.Cpu;
+        var shape = new Conv2dShape(n, c, h, w, m, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1);
+        Assert.True(WinogradFused.Supports(shape));
+        var x = CnnOpsTests.Random(21, shape.InputCount);
+        var wt = CnnOpsTests.Random(22, shape.WeightCount, -0.1f, 0.1f);
+        using var xb = CnnOpsTests.Upload(d, x);
+        using var wb = CnnOpsTests.Upload(d, wt);
+        using var ub = CnnOpsTests.Upload(d, Winograd.TransformWeights(wt, m, c));
+        using var bb = CnnOpsTests.Upload(d, CnnOpsTests.Random(23, m));
+        using var rb = CnnOpsTests.Upload(d, CnnOpsTests.Random(24, shape.OutputCount, -2f, 2f));
+        using var direct = new GuardedBuffer(d, shape.OutputCount);
+        using var fused = new GuardedBuffer(d, shape.OutputCount);
+        int[] xs = [n, c, h, w], ys = [n, m, shape.OutHeight, shape.OutWidth];
+        DeviceTensor? bT = hasBias ? new DeviceTensor(bb, 0, [m]) : null, rT = hasRes ? new DeviceTensor(rb, 0, ys) : null;
+        Conv2d.Run(d.Stream, shape, new DeviceTensor(xb, 0, xs), new DeviceTensor(wb, 0, [m, c, 3, 3]), bT, rT, direct.View(ys), Activation.Relu);
+        WinogradFused.Run(d.Stream, shape, new DeviceTensor(xb, 0, xs), new DeviceTensor(ub, 0, [36 * m, c]), bT, rT, fused.View(ys), Activation.Relu);
+        var a = direct.DownloadPayload<float>(d.Stream);
+        var b = fused.DownloadPayload<float>(d.Stream);
+        double peak = a.Max(Math.Abs), worst = 0;
+        for (int i = 0; i < a.Length; i++) worst = Math.Max(worst, Math.Abs(a[i] - b[i]));
+        Assert.True(peak > 0.5, $"outputs too small to compare ({peak})");
+        // fp32 rounding of the transforms grows with K = 9·C (~1e-5 of the largest output at K = 2304); a wrong tap, lane
+        // or tile is off by the order of the output itself.
+        Assert.True(worst <= 3e-5 * peak, $"fused Winograd differs from the direct conv by {worst:G3} (largest output {peak:G3})");
+    }
+
+    [Theory]
     [InlineData(8, 128, 28, 128, 1, true)]    // ResNet-18 layer 2, batch 8
     [InlineData(8, 512, 7, 512, 1, true)]     // layer 4, batch 8: 32 tiles still pay
-    [InlineData(8, 64, 56, 64, 1, false)]     // 64 channels: break even by measurement, stays direct
+    [InlineData(8, 64, 56, 64, 1, true)]      // 64 channels: the fused kernel takes half the direct kernel's CPU time
+    [InlineData(8, 32, 56, 32, 1, false)]     // 32 channels: not measured, stays direct
     [InlineData(1, 512, 7, 512, 1, false)]    // batch 1, 7×7: 4 tiles would waste most of the GEMM's pixel tile
+    [InlineData(1, 256, 14, 256, 1, true)]    // batch 1, 14×14: 16 tiles fill the fused kernel's block of 16
+    [InlineData(1, 256, 7, 256, 1, false)]    // batch 1, 7×7: 4 tiles in a block of 16
     [InlineData(8, 256, 28, 256, 2, false)]   // stride 2: not a Winograd shape
     public void PaysOnlyWhereMeasuredFaster(int n, int c, int hw, int m, int stride, bool pays)
     {

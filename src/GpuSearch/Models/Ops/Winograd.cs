@@ -37,16 +37,21 @@ internal static class Winograd
         (long)Positions * Math.Max(s.InChannels, s.OutChannels) * Tiles(s) <= int.MaxValue;
 
     /// <summary>
-    /// Where it pays on a CPU, by measurement on the AVX-512 Xeon (ResNet-18's 3×3 layers, batch 8 and 32, CPU time):
-    /// at 64 channels the transforms (memory-bound: V and Mo are 2.25× the input and output) eat the GEMMs' gain and
-    /// both paths cost the same; from 128 channels Winograd takes 1.4–2.5× less. The position GEMMs pad the tile count
-    /// to the pixel tile (<paramref name="pixelTile"/>), so few tiles (small images at batch 1–4) waste most of each
-    /// tile: Winograd must also need at most ¾ of the direct kernel's padded multiply-accumulates.
+    /// Where it pays on a CPU, by measurement (ResNet 3×3 layers, batch 8 and 32, CPU time). The three-launch form
+    /// streams V and Mo (2.25× the input and output) through memory: at 64 channels that ate the GEMMs' gain, from
+    /// 128 channels it takes 1.4–2.5× less than the direct kernel. The fused kernel (<see cref="WinogradFused"/>, at
+    /// most 256 input channels) keeps them in cache: about half the direct kernel's CPU time at 64 channels, half the
+    /// three launches' at 128, on par with them at 256 × 14² batch 8 and ahead at batch 1–2 and 32. The position
+    /// GEMMs pad the tile count to their block (the pixel tile, <paramref name="pixelTile"/>, or the fused kernel's
+    /// <see cref="WinogradFused.TileBlock"/>), so few tiles (small images at batch 1–4) waste most of each block:
+    /// Winograd must also need at most ¾ of the direct kernel's padded multiply-accumulates.
     /// </summary>
     public static bool Pays(Conv2dShape s, int pixelTile)
     {
-        if (!Supports(s) || s.InChannels < 128 || s.OutChannels < 128) return false;
-        long wino = Positions * OpCheck.RoundUp(Tiles(s), pixelTile);
+        bool fused = WinogradFused.Enabled && WinogradFused.Supports(s);
+        int minChannels = fused ? 64 : 128;
+        if (!Supports(s) || s.InChannels < minChannels || s.OutChannels < minChannels) return false;
+        long wino = Positions * OpCheck.RoundUp(Tiles(s), fused ? WinogradFused.TileBlock(s) : pixelTile);
         long direct = 9 * OpCheck.RoundUp((long)s.Batch * s.OutHeight * s.OutWidth, pixelTile);
         return 4 * wino <= 3 * direct;
     }

@@ -106,9 +106,18 @@ internal sealed class ConvOps : IOpFamily
                 for (long i = 0; i < g.Length; i++) g[i] = (float)(Half)g[i];
             l.PlanConstants[uk] = ConstTensor.FromFloats([uShape[0], uShape[1]], Winograd.TransformWeights(g, shape.OutChannels, shape.InChannels));
         }
+        bool hasBias = b.Length > 0, hasRes = r.Length > 0;
+        if (WinogradFused.Enabled && WinogradFused.Supports(shape))
+        {
+            l.Emit(n, [x, uk, b, r], [y], (s, v) =>
+            {
+                DeviceTensor? B = hasBias ? v[b].View([shape.OutChannels]) : null, R = hasRes ? v[r].View(yShape) : null;
+                WinogradFused.Run(s, shape, v[x].View(xShape), v[uk].View(uShape), B, R, v[y].View(yShape), act);
+            });
+            return;
+        }
         var vk = l.Scratch($"{y}@winograd_v", Winograd.InputScratch(shape));
         var mk = l.Scratch($"{y}@winograd_m", Winograd.OutputScratch(shape));
-        bool hasBias = b.Length > 0, hasRes = r.Length > 0;
         l.Emit(n, [x, uk, b, r], [y, vk, mk], (s, v) =>
         {
             DeviceTensor? B = hasBias ? v[b].View([shape.OutChannels]) : null, R = hasRes ? v[r].View(yShape) : null;
