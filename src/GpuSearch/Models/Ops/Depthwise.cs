@@ -31,6 +31,13 @@ internal static class Depthwise
         // Kernel size, strides and dilations are compile-time in the depthwise kernels (unrolled taps).
         defines.Set("DW_WPT", tiles.DepthwiseWidth).Set("KH", s.KernelH).Set("KW", s.KernelW)
             .Set("SH", s.StrideH).Set("SW", s.StrideW).Set("DH", s.DilationH).Set("DW", s.DilationW);
+        var dev = Environment.GetEnvironmentVariable("GPUSEARCH_DW"); // TEMP A/B switch
+        if (dev != null) foreach (var t in dev.Split('+', StringSplitOptions.RemoveEmptyEntries)) { if (t == "noflat") continue; var kv = t.Split('='); defines.Set(kv[0], kv.Length > 1 ? kv[1] : "1"); }
+        if (stream.Device.Info.IsCpu && !tiles.DepthwisePerPixel && dev?.Contains("noflat") != true && DepthwiseFlat.Fits(s, PlaneMax))
+        {
+            DepthwiseFlat.Run(stream, s, x, w, bias, residual, y, activation, defines);
+            return;
+        }
         var args = new KernelArgs().Int(s.Batch).Int(s.InChannels).Int(s.Height).Int(s.Width).Int(s.OutChannels)
             .Int(s.OutHeight).Int(s.OutWidth).Int(s.PadTop).Int(s.PadLeft);
         // Plane kernel (pads made explicit in local memory) when the padded plane fits; CPUs only.
