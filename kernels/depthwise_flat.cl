@@ -284,28 +284,29 @@ __kernel void depthwise2d_flat(const int N, const int C, const int M, const int 
         int ih_done = 0, ready = 0;
         int16 owv = owv0;
         int i0 = 0;
-        for (; i0 < PLANE; i0 += 16) {
+        for (; i0 + 16 <= PLANE; i0 += 16) {
             if (i0 + 16 > ready) {
                 // Copy the rows this chunk reads, and a few more (rows are copied in order, each once per plane).
-                const int oh_last = (min(i0 + 16, PLANE) - 1) / OW;
-                const int ih_need = min(H, max(ih_done + COPY_ROWS, oh_last * SH + (KH - 1) * DH - PT + 1));
+                const int ih_need = min(H, max(ih_done + COPY_ROWS, (i0 + 15) / OW * SH + (KH - 1) * DH - PT + 1));
                 dwf_copy_rows(tile, xp, ih_done, ih_need);
                 ih_done = ih_need;
                 ready = READY(ih_done);
             }
-            int ic = i0;
-            int16 owc = owv;
-#if !HAS_RES && PLANE >= 16 && PLANE % 16 != 0
-            // The plane's last, partial chunk as its last 16 outputs, overlapping the previous chunk: the same values
-            // stored again, one full-width store (not with a residual, which may be the output itself).
-            if (i0 + 16 > PLANE) {
-                ic = PLANE - 16;
-                owc = ((int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) + (PLANE - 16)) % OW;
-            }
-#endif
-            dwf_chunk(tile, ic, min(16, PLANE - ic), owc, wv, bv, res + r_off, y + y_off, o_plane + ic, act_a, act_b);
+            dwf_chunk(tile, i0, 16, owv, wv, bv, res + r_off, y + y_off, o_plane + i0, act_a, act_b);
             owv += 16 % OW;
             owv = select(owv, owv - OW, owv >= OW);
+        }
+        if (i0 < PLANE) {
+            // The plane's last, partial chunk.
+            dwf_copy_rows(tile, xp, ih_done, H);
+#if !HAS_RES && PLANE >= 16
+            // As the plane's last 16 outputs, overlapping the previous chunk: the same values stored again, one
+            // full-width store (not with a residual, which may be the output itself).
+            const int16 owc = ((int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) + (PLANE - 16)) % OW;
+            dwf_chunk(tile, PLANE - 16, 16, owc, wv, bv, res + r_off, y + y_off, o_plane + PLANE - 16, act_a, act_b);
+#else
+            dwf_chunk(tile, i0, PLANE - i0, owv, wv, bv, res + r_off, y + y_off, o_plane + i0, act_a, act_b);
+#endif
         }
         if (++co == M) { co = 0; b++; }
     }

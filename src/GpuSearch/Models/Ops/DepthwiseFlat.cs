@@ -49,12 +49,8 @@ internal static class DepthwiseFlat
             .Set("MULT", s.OutChannels / s.InChannels);
         long planes = (long)s.Batch * s.OutChannels;
         // Enough planes per group to cover OutputsPerGroup outputs, but at least 8 groups per core for balance.
-        var opgEnv = Environment.GetEnvironmentVariable("GPUSEARCH_DW")?.Split('+').FirstOrDefault(t => t.StartsWith("OPG=", StringComparison.Ordinal));
-        int opg = opgEnv != null ? int.Parse(opgEnv[4..], System.Globalization.CultureInfo.InvariantCulture) : OutputsPerGroup;
-        long perGroup = Math.Max(1, (opg + s.OutHeight * s.OutWidth - 1) / (s.OutHeight * s.OutWidth));
+        long perGroup = Math.Max(1, (OutputsPerGroup + s.OutHeight * s.OutWidth - 1) / (s.OutHeight * s.OutWidth));
         perGroup = Math.Min(perGroup, Math.Max(1, planes / (8L * Math.Max(1, stream.Device.Info.ComputeUnits))));
-        var ppgEnv = Environment.GetEnvironmentVariable("GPUSEARCH_DW_PPG"); // TEMP A/B
-        if (ppgEnv != null) perGroup = int.Parse(ppgEnv, System.Globalization.CultureInfo.InvariantCulture);
         var args = new KernelArgs().Int(s.Batch).Int(s.InChannels).Int(s.OutChannels).Int((int)perGroup);
         Conv2d.AddTensors(args, x, w, bias, residual, y, activation);
         stream.Launch(stream.Device.GetKernel("depthwise_flat.cl", "depthwise2d_flat", defines), [(planes + perGroup - 1) / perGroup], [1], args);
