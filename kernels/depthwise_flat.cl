@@ -6,7 +6,7 @@
 //   at sub-plane (pr, pc), sub-row oh + DR(kh), sub-column ow + DC(kw): flat index i + DR·OW + DC of flat output i.
 // Sub-rows outside the input are zero rows of the tile (vertical pads cost nothing); a tap with DC ≠ 0 wraps into
 // the neighbouring sub-row at the left/right end of an output row, so the taps of each kw sum into their own
-// accumulator and those lanes are dropped by a select (a pad column, Depthwise.FlatFits checks the wrap only ever
+// accumulator and those lanes are dropped by a select (a pad column, DepthwiseFlat.Fits checks the wrap only ever
 // meets pads). One pass over the plane: input rows are copied into the tile just before the first chunk that needs
 // them, so the copy streams from memory while the FMAs of the previous rows run, and small planes (7×7, 14×14:
 // 3 and 13 chunks) have no per-row work at all. Several planes per work-group (PPG) amortise PoCL's per-group cost.
@@ -17,45 +17,22 @@
 
 #ifndef CUDA
 
-// Defaults (Depthwise.cs sets them all): a 3×3, stride-1, same-padded 7×7 plane.
-#ifndef KH
-#define KH 3
-#endif
-#ifndef KW
-#define KW 3
-#endif
-#ifndef SH
-#define SH 1
-#endif
-#ifndef SW
-#define SW 1
-#endif
-#ifndef DH
-#define DH 1
-#endif
-#ifndef DW
-#define DW 1
-#endif
-#ifndef H
-#define H 7
-#endif
-#ifndef W
-#define W 7
-#endif
-#ifndef OH
-#define OH 7
-#endif
+// Defaults for a build without the host's defines (DepthwiseFlat.Run sets all of them): 3×3 taps, stride 1, a
+// same-padded 7×7 plane.
 #ifndef OW
+#define KH 3
+#define KW 3
+#define SH 1
+#define SW 1
+#define DH 1
+#define DW 1
+#define H 7
+#define W 7
+#define OH 7
 #define OW 7
-#endif
-#ifndef PT
 #define PT 1
-#endif
-#ifndef PL
 #define PL 1
-#endif
-#ifndef MULT
-#define MULT 1                              // output channels per input channel
+#define MULT 1
 #endif
 #ifndef HAS_BIAS
 #define HAS_BIAS 0
@@ -101,10 +78,8 @@ typedef float16 __attribute__((aligned(4))) dwf_float16u;
 
 #if X_F16
 #define LDX16(p) vload_half16(0, (p))
-#define STX16(v, p) vstore_half16((v), 0, (p))
 #else
 #define LDX16(p) vload16(0, (p))
-#define STX16(v, p) vstore16((v), 0, (p))
 #endif
 
 // Activations with an exact float16 form; the others go through apply_act lane by lane.
