@@ -31,6 +31,14 @@ public sealed partial class CnnOpsTests
         ["dw5x3-s3-asym"] = new(1, 4, 17, 40, 8, 5, 3, 3, 3, 2, 0, 1, 2, Group: 4),
         // Stride 2 with dilation 2: every tap in one phase.
         ["dw3x3-s2-dil2"] = new(1, 2, 14, 45, 2, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, Group: 2),
+        // CPU flat kernel (depthwise_flat.cl): a 7×7 plane (last chunk overlapping, several planes per work-group), stride 2
+        // from 14×14 (rows too narrow for the vector split), a plane smaller than one chunk, a stride-2 row split whose
+        // last 16 overlap, and no pads (the right-hand taps would wrap onto real columns: the plane kernel instead).
+        ["dw3x3-7x7"] = new(3, 6, 7, 7, 6, 3, 3, 1, 1, 1, 1, 1, 1, Group: 6),
+        ["dw3x3-s2-14"] = new(2, 4, 14, 14, 4, 3, 3, 2, 2, 1, 1, 1, 1, Group: 4),
+        ["dw3x3-s2-tiny"] = new(1, 3, 6, 5, 3, 3, 3, 2, 2, 1, 1, 1, 1, Group: 3),
+        ["dw3x3-s2-w40"] = new(2, 3, 8, 40, 6, 3, 3, 2, 2, 1, 1, 1, 1, Group: 3),
+        ["dw3x3-p0"] = new(1, 4, 9, 20, 4, 3, 3, Group: 4),
         // Padded plane past the plane kernel's local tile: the row kernel on CPUs.
         ["dw3x3-big"] = new(1, 2, 120, 300, 2, 3, 3, 1, 1, 1, 1, 1, 1, Group: 2),
         // K = 180 per group: deeper than the "panels" tiles' 64-deep panel, so 3 panels, the last partial.
@@ -97,7 +105,7 @@ public sealed partial class CnnOpsTests
         foreach (var s in new[] { "3x3-p1", "3x3-deep", "3x3-p0", "3x3-uneven", "3x3-wide" }) yield return $"conv {s} wfused cpu bias-relu";
         foreach (var s in new[] { "3x3-p0", "3x3-wide" })
             foreach (var e in new[] { "res-clip", "nobias-leaky", "fp16-relu", "fp16w-relu", "bias-Silu" }) yield return $"conv {s} wfused cpu {e}";
-        foreach (var s in new[] { "3x3-p1", "1x1-straddle", "1x1-in-place", "dw3x3", "dw3x3-s2-wide", "stem7x7-s2" })
+        foreach (var s in new[] { "3x3-p1", "1x1-straddle", "1x1-in-place", "dw3x3", "dw3x3-s2-wide", "dw3x3-7x7", "dw3x3-s2-14", "stem7x7-s2" })
         {
             yield return $"conv {s} auto cpu res-clip";
             yield return $"conv {s} auto gpu res-clip";

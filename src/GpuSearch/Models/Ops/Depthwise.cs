@@ -1,4 +1,5 @@
-// Host side of kernels/depthwise.cl (the depthwise branch of Conv2d): kernel choice, padded-plane geometry, launch.
+// Host side of kernels/depthwise.cl (the depthwise branch of Conv2d): kernel choice (CPUs mostly take
+// kernels/depthwise_flat.cl through DepthwiseFlat), padded-plane geometry, launch.
 using GpuSearch.Compute;
 
 namespace GpuSearch.Models.Ops;
@@ -29,8 +30,15 @@ internal static class Depthwise
         DeviceTensor y, Activation activation, ConvTiles tiles, KernelDefines defines)
     {
         // Kernel size, strides and dilations are compile-time in the depthwise kernels (unrolled taps).
-        defines.Set("DW_WPT", tiles.DepthwiseWidth).Set("KH", s.KernelH).Set("KW", s.KernelW)
-            .Set("SH", s.StrideH).Set("SW", s.StrideW).Set("DH", s.DilationH).Set("DW", s.DilationW);
+        defines.Set("KH", s.KernelH).Set("KW", s.KernelW).Set("SH", s.StrideH).Set("SW", s.StrideW).Set("DH", s.DilationH).Set("DW", s.DilationW);
+        // CPUs: the flat kernel (whole planes as one row of outputs) wherever its row wrap only meets pads; the plane
+        // and row kernels below for the rest (unpadded right edges, planes past the local tile).
+        if (stream.Device.Info.IsCpu && !tiles.DepthwisePerPixel && DepthwiseFlat.Fits(s, PlaneMax))
+        {
+            DepthwiseFlat.Run(stream, s, x, w, bias, residual, y, activation, defines);
+            return;
+        }
+        defines.Set("DW_WPT", tiles.DepthwiseWidth);
         var args = new KernelArgs().Int(s.Batch).Int(s.InChannels).Int(s.Height).Int(s.Width).Int(s.OutChannels)
             .Int(s.OutHeight).Int(s.OutWidth).Int(s.PadTop).Int(s.PadLeft);
         // Plane kernel (pads made explicit in local memory) when the padded plane fits; CPUs only.
