@@ -7,6 +7,13 @@
 #ifndef ACT
 #define ACT 0
 #endif
+// The fused epilogues' other two switches: + bias[channel], + residual (added before the activation).
+#ifndef HAS_BIAS
+#define HAS_BIAS 0
+#endif
+#ifndef HAS_RES
+#define HAS_RES 0
+#endif
 
 #define ACT_NONE 0
 #define ACT_RELU 1

@@ -30,12 +30,6 @@
 #ifndef DW
 #define DW 1
 #endif
-#ifndef HAS_BIAS
-#define HAS_BIAS 0
-#endif
-#ifndef HAS_RES
-#define HAS_RES 0
-#endif
 
 // fma, not mad: PoCL expands mad to a multiply and an add, while fma becomes one vfmadd on FMA CPUs.
 #ifdef CUDA

@@ -37,12 +37,6 @@
 #ifndef SUBS
 #define SUBS 1
 #endif
-#ifndef HAS_BIAS
-#define HAS_BIAS 0
-#endif
-#ifndef HAS_RES
-#define HAS_RES 0
-#endif
 #define SUB_M (TILE_M / SUBS)
 #define THREADS_M (SUB_M / WPT_M)
 #define THREADS_N (TILE_N / WPT_N)

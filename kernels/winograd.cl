@@ -14,12 +14,6 @@
 #include "storage.h"
 #include "winograd.h"
 
-#ifndef HAS_BIAS
-#define HAS_BIAS 0
-#endif
-#ifndef HAS_RES
-#define HAS_RES 0
-#endif
 
 __kernel void winograd_input(const int N, const int C, const int H, const int W, const int TH, const int TW,
                              const int PT, const int PL, const __global XT* restrict x, const idx_t x_off,

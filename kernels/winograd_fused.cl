@@ -30,12 +30,6 @@
 #ifndef MB
 #define MB 8
 #endif
-#ifndef HAS_BIAS
-#define HAS_BIAS 0
-#endif
-#ifndef HAS_RES
-#define HAS_RES 0
-#endif
 #define TB (16 * NV)
 
 #define U_AT(i, k) up[urow[i] + (k)]
