@@ -33,15 +33,6 @@
 #ifndef POINTWISE
 #define POINTWISE 0
 #endif
-#ifndef HAS_BIAS
-#define HAS_BIAS 0
-#endif
-#ifndef HAS_RES
-#define HAS_RES 0
-#endif
-#ifndef NT_STORE
-#define NT_STORE 0
-#endif
 
 // A work-item may cover its channel tile in SUBS sub-blocks of SUB_M rows, one after another, reusing
 // the packed input tile: on a CPU this keeps work-groups large when K is small (thin 1×1 convs).
@@ -218,8 +209,8 @@ inline void store_tile(float acc[WPT_M][WPT_N], const int ms, const int tx, cons
         if (contiguous) {
             const idx_t o0 = col_y[0] + (idx_t)co * OHW;
 #if VEC_TILE
-            // A whole row of the tile in float16 vectors: written lane by lane, this epilogue cost as much as the
-            // FMAs of a K = 64 tile (ResNet's thin 1×1 convs).
+            // A whole row of the tile in float16 vectors (apply_act16) rather than left to the loop vectorizer,
+            // and streamed past the caches when the output is large (NT_STORE, Ops/NonTemporalStores.cs).
             for (int v = 0; v < NV; v++) {
                 float16 a = vload16(v, acc[i]) + bv;
 #if HAS_RES && X_F16
@@ -231,13 +222,7 @@ inline void store_tile(float acc[WPT_M][WPT_N], const int ms, const int tx, cons
 #if X_F16
                 vstore_half16(a, 0, y + o0 + 16 * v);
 #else
-#if NT_STORE
-                // A 64-byte aligned row goes around the caches (no read-for-ownership of lines about to be overwritten).
-                if ((((ulong)(y + o0)) & 63) == 0) __builtin_nontemporal_store(a, (__global float16*)(y + o0) + v);
-                else vstore16(a, 0, y + o0 + 16 * v);
-#else
-                vstore16(a, 0, y + o0 + 16 * v);
-#endif
+                STREAM16(a, y + o0 + 16 * v, VSTORE16_AT);
 #endif
             }
 #else

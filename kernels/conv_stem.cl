@@ -49,12 +49,6 @@
 #ifndef STEM_TILE
 #define STEM_TILE 16384
 #endif
-#ifndef HAS_BIAS
-#define HAS_BIAS 0
-#endif
-#ifndef HAS_RES
-#define HAS_RES 0
-#endif
 #if X_F16
 #error conv_stem.cl stores fp32 activations only
 #endif
@@ -88,7 +82,7 @@ inline void stem_store16(float16 v, const float bv, const __global float* restri
 #if HAS_RES
         v += vload16(0, rrow + ow);
 #endif
-        vstore16(stem_act16(v, act_a, act_b), 0, yrow + ow);
+        STREAM16(stem_act16(v, act_a, act_b), yrow + ow, VSTORE16_AT);
         return;
     }
     float t[16];

@@ -34,12 +34,6 @@
 #define PL 1
 #define MULT 1
 #endif
-#ifndef HAS_BIAS
-#define HAS_BIAS 0
-#endif
-#ifndef HAS_RES
-#define HAS_RES 0
-#endif
 
 #define FLOOR_DIV(a, b) ((a) >= 0 ? (a) / (b) : -((-(a) + (b) - 1) / (b)))
 #define DR(kh) FLOOR_DIV((kh) * DH - PT, SH)
@@ -213,7 +207,11 @@ inline __attribute__((always_inline)) void dwf_chunk(const LOCAL_PTR float* tile
     for (int j = 0; j < 16; j++) t[j] = apply_act(t[j], act_a, act_b);
     v = vload16(0, t);
 #endif
+#if X_F16
     if (n == 16) STX16_WHOLE(v, y + o);
+#else
+    if (n == 16) STREAM16(v, y + o, STX16_WHOLE);
+#endif
     else {
         float t2[16];
         vstore16(v, 0, t2);

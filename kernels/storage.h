@@ -21,6 +21,23 @@
 #define STX(p, i, v) ((p)[i] = (v))
 #endif
 
+// NT_STORE (CPU kernels, outputs the host found large: Ops/NonTemporalStores.cs): STREAM16(v, p) writes 16 fp32
+// outputs with a non-temporal store when p is 64-byte aligned, so lines about to be overwritten are not read first;
+// FALLBACK(v, p) is the kernel's own store for the other case (and for NT_STORE 0).
+#ifndef NT_STORE
+#define NT_STORE 0
+#endif
+#if NT_STORE && !defined(CUDA)
+#define STREAM16(v, p, FALLBACK)                                                                      \
+    do {                                                                                              \
+        if ((((ulong)(p)) & 63) == 0) __builtin_nontemporal_store((v), (__global float16*)(p));      \
+        else FALLBACK((v), (p));                                                                      \
+    } while (0)
+#else
+#define STREAM16(v, p, FALLBACK) FALLBACK((v), (p))
+#endif
+#define VSTORE16_AT(v, p) vstore16((v), 0, (p))
+
 #if W_F16
 #define WT half
 #define LDW(p, i) vload_half((i), (p))

@@ -22,6 +22,9 @@ public sealed partial class CnnOpsTests
         ["1x1-in-place"] = new(2, 70, 8, 16, 40, 1, 1),
         // A 4 MiB fp32 output: CPU tiles write it with non-temporal stores (NonTemporalStores.MinBytes).
         ["1x1-streamed"] = new(1, 8, 128, 128, 64, 1, 1),
+        // The same for the stem and flat depthwise kernels: 8 MiB and 4 MiB outputs.
+        ["stem-streamed"] = new(1, 3, 256, 256, 32, 3, 3, 1, 1, 1, 1, 1, 1),
+        ["dw3x3-streamed"] = new(1, 64, 128, 128, 64, 3, 3, 1, 1, 1, 1, 1, 1, Group: 64),
         ["dw3x3"] = new(2, 8, 10, 37, 8, 3, 3, 1, 1, 1, 1, 1, 1, Group: 8),
         ["dw3x3-s2-mult2"] = new(1, 5, 9, 9, 10, 3, 3, 2, 2, 0, 0, 1, 1, Group: 5),
         ["dw5x5-dil2"] = new(1, 4, 13, 21, 4, 5, 5, 1, 1, 4, 4, 4, 4, 2, 2, Group: 4),
