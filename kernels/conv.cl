@@ -206,26 +206,46 @@ inline void store_tile(float acc[WPT_M][WPT_N], const int ms, const int tx, cons
 #else
         const float bv = 0.0f;
 #endif
-        if (contiguous) {
-            const idx_t o0 = col_y[0] + (idx_t)co * OHW;
 #if VEC_TILE
-            // A whole row of the tile in float16 vectors (apply_act16) rather than left to the loop vectorizer,
-            // and streamed past the caches when the output is large (NT_STORE, Ops/NonTemporalStores.cs).
-            for (int v = 0; v < NV; v++) {
-                float16 a = vload16(v, acc[i]) + bv;
-#if HAS_RES && X_F16
-                a += vload_half16(0, res + r_off + (o0 - y_off) + 16 * v);
-#elif HAS_RES
-                a += vload16(0, res + r_off + (o0 - y_off) + 16 * v);
+        // A row of the tile in float16 vectors (apply_act16) rather than left to the loop vectorizer, streamed past
+        // the caches when the output is large (NT_STORE, Ops/NonTemporalStores.cs). A tile that crosses images
+        // (small late-layer maps: 14×14, 7×7) stores each vector lying inside one image whole too, and only the
+        // vectors that straddle a boundary or the end lane by lane.
+        for (int v = 0; v < NV; v++) {
+            const idx_t yv = col_y[16 * v], yl = col_y[16 * v + 15];
+            const int whole = contiguous || (yl >= 0 && yl - yv == 15);
+            const idx_t o0 = yv + (idx_t)co * OHW;
+            float16 a = vload16(v, acc[i]) + bv;
+            if (whole) {
+#if HAS_RES
+                a += LDX16_AT(res + r_off + (o0 - y_off));
 #endif
                 a = apply_act16(a, act_a, act_b);
 #if X_F16
-                vstore_half16(a, 0, y + o0 + 16 * v);
+                vstore_half16(a, 0, y + o0);
 #else
-                STREAM16(a, y + o0 + 16 * v, VSTORE16_AT);
+                STREAM16(a, y + o0, VSTORE16_AT);
+#endif
+                continue;
+            }
+            float t[16];
+            vstore16(a, 0, t);
+            for (int l = 0; l < 16; l++) {
+                const idx_t yo = col_y[16 * v + l];
+#if HAS_RES
+                if (yo >= 0) t[l] += LDX(res, r_off + (yo - y_off) + (idx_t)co * OHW);
 #endif
             }
+            a = apply_act16(vload16(0, t), act_a, act_b);
+            vstore16(a, 0, t);
+            for (int l = 0; l < 16; l++) {
+                const idx_t yo = col_y[16 * v + l];
+                if (yo >= 0) STX(y, yo + (idx_t)co * OHW, t[l]);
+            }
+        }
 #else
+        if (contiguous) {
+            const idx_t o0 = col_y[0] + (idx_t)co * OHW;
             for (int j = 0; j < WPT_N; j++) {
                 float v = acc[i][j] + bv;
 #if HAS_RES
@@ -233,7 +253,6 @@ inline void store_tile(float acc[WPT_M][WPT_N], const int ms, const int tx, cons
 #endif
                 STX(y, o0 + j, apply_act(v, act_a, act_b));
             }
-#endif
             continue;
         }
         for (int j = 0; j < WPT_N; j++) {
@@ -247,6 +266,7 @@ inline void store_tile(float acc[WPT_M][WPT_N], const int ms, const int tx, cons
 #endif
             STX(y, o, apply_act(v, act_a, act_b));
         }
+#endif
     }
 }
 
@@ -329,6 +349,22 @@ void conv2d(const int N, const int C, const int H, const int W, const int M, con
 #endif
 #define GATHER_B(k0) gather_b(&bs[0][0], (k0), Kg, x, HW, H, W, KK, KW, SW, DH, DW, OHW, y_off, \
                               col_x, col_y, col_ih, col_iw, col_run, b_row0, c0)
+// PREFETCH_RES (CPU vector tiles with a residual): the residual rows a sub-block's epilogue adds are short runs
+// (WPT_N pixels) at a channel stride, which hardware prefetchers do not follow; without it the epilogue waited on
+// memory about as long as the FMAs took (ResNet-50's 1×1 expand convs). Touching them before the K loop lets
+// the loads overlap the multiply-accumulates.
+#if HAS_RES && VEC_TILE && !X_F16 && !defined(CUDA)
+#define PREFETCH_RES(ms) if (contiguous) {                                                               \
+        for (int i = 0; i < WPT_M; i++) {                                                                \
+            const int m = (ms) + i;                                                                      \
+            if (m >= Mg) break;                                                                          \
+            const __global float* rp = res + r_off + (col_y[0] - y_off) + (idx_t)(g * Mg + m) * OHW;     \
+            for (int v = 0; v < NV; v++) __builtin_prefetch((const __global void*)(rp + 16 * v), 0, 3); \
+        }                                                                                                \
+    }
+#else
+#define PREFETCH_RES(ms)
+#endif
 #define STORE_TILE(ms) store_tile(acc, (ms), tx, ty, Mg, g, OHW, contiguous, col_y, bias, b_off, res, r_off, y, y_off, act_a, act_b)
     // W_DIRECT: offsets of the sub-block's weight rows (rows past Mg re-read the last one; never stored).
 #if W_DIRECT
@@ -352,6 +388,7 @@ void conv2d(const int N, const int C, const int H, const int W, const int M, con
             const int ms = m0 + sub * SUB_M;
             if (ms >= Mg) break;
             ROW_OFFSETS(ms);
+            if (k0 + TILE_K >= Kg) PREFETCH_RES(ms);
             float acc[WPT_M][WPT_N];
 #pragma unroll
             for (int i = 0; i < WPT_M; i++)
@@ -386,6 +423,7 @@ void conv2d(const int N, const int C, const int H, const int W, const int M, con
             for (int j = 0; j < WPT_N; j++) acc[i][j] = 0.0f;
 
         ROW_OFFSETS(ms);
+        PREFETCH_RES(ms);
         for (int k0 = 0; k0 < Kg; k0 += TILE_K) {
 #if !W_DIRECT
             load_a(&as[0][0], wg, ms, k0, Mg, Kg, tid);

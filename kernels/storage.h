@@ -15,10 +15,12 @@
 #define XT half
 #define LDX(p, i) vload_half((i), (p))
 #define STX(p, i, v) vstore_half((v), (i), (p))
+#define LDX16_AT(p) vload_half16(0, (p))
 #else
 #define XT float
 #define LDX(p, i) ((p)[i])
 #define STX(p, i, v) ((p)[i] = (v))
+#define LDX16_AT(p) vload16(0, (p))
 #endif
 
 // NT_STORE (CPU kernels, outputs the host found large: Ops/NonTemporalStores.cs): STREAM16(v, p) writes 16 fp32
