@@ -93,17 +93,38 @@
 #define VEC_TILE 1
 #define NV (WPT_N / 16)
 #define BS_ROW(kk) (&bs[kk][0])
+// The register tile as float16 values from start to store: a float tile moved through vload16/vstore16 went through
+// the stack in split pieces (PoCL's vstore16), and each whole reload then waited for them (no store forwarding).
+#define ACC_DECL(a) float16 a[WPT_M][NV]
+#define ACC_ZERO(a) VEC_ZERO(WPT_M, NV, a)
+#define ACC_FROM_LOCAL(a, la)                                                                             \
+    _Pragma("unroll") for (int i_ = 0; i_ < WPT_M; i_++)                                                  \
+        _Pragma("unroll") for (int v_ = 0; v_ < NV; v_++) a[i_][v_] = *(volatile LOCAL_PTR float16u*)&(la)[i_][16 * v_]
+#define ACC_TO_LOCAL(a, la)                                                                               \
+    _Pragma("unroll") for (int i_ = 0; i_ < WPT_M; i_++)                                                  \
+        _Pragma("unroll") for (int v_ = 0; v_ < NV; v_++) *(volatile LOCAL_PTR float16u*)&(la)[i_][16 * v_] = a[i_][v_]
+// The K loop runs on a copy: acc itself is indexed at run time by the epilogue, which keeps it in memory.
 #define MAC_TILE_FROM(kmax, B_ROW) {                                                                      \
         float16 av[WPT_M][NV];                                                                            \
         _Pragma("unroll") for (int i = 0; i < WPT_M; i++)                                                 \
-            _Pragma("unroll") for (int v = 0; v < NV; v++) av[i][v] = vload16(v, acc[i]);                 \
+            _Pragma("unroll") for (int v = 0; v < NV; v++) av[i][v] = acc[i][v];                          \
         VEC_MAC(WPT_M, NV, av, (kmax), A_AT, B_ROW);                                                      \
         _Pragma("unroll") for (int i = 0; i < WPT_M; i++)                                                 \
-            _Pragma("unroll") for (int v = 0; v < NV; v++) vstore16(av[i][v], v, acc[i]);                 \
+            _Pragma("unroll") for (int v = 0; v < NV; v++) acc[i][v] = av[i][v];                          \
     }
 #define MAC_TILE(kmax) MAC_TILE_FROM(kmax, BS_ROW)
 #else
 #define VEC_TILE 0
+#define ACC_DECL(a) float a[WPT_M][WPT_N]
+#define ACC_ZERO(a)                                                                                       \
+    _Pragma("unroll") for (int i_ = 0; i_ < WPT_M; i_++)                                                  \
+        _Pragma("unroll") for (int j_ = 0; j_ < WPT_N; j_++) a[i_][j_] = 0.0f
+#define ACC_FROM_LOCAL(a, la)                                                                             \
+    _Pragma("unroll") for (int i_ = 0; i_ < WPT_M; i_++)                                                  \
+        _Pragma("unroll") for (int j_ = 0; j_ < WPT_N; j_++) a[i_][j_] = (la)[i_][j_]
+#define ACC_TO_LOCAL(a, la)                                                                               \
+    _Pragma("unroll") for (int i_ = 0; i_ < WPT_M; i_++)                                                  \
+        _Pragma("unroll") for (int j_ = 0; j_ < WPT_N; j_++) (la)[i_][j_] = a[i_][j_]
 // Multiply-accumulates kmax rows of the packed tiles into acc. Fully unrolled so the register tile stays in
 // registers (PoCL's LLVM keeps it on the stack otherwise).
 #define MAC_TILE(kmax)                                                                   \
@@ -191,84 +212,7 @@ inline void gather_b(LOCAL_PTR float* bs, const int k0, const int Kg, const __gl
     }
 }
 
-// Epilogue of one sub-block: + bias, + residual, activation, store. Not unrolled: the activation inlined
-// WPT_M·WPT_N times would make compile times explode.
-inline void store_tile(float acc[WPT_M][WPT_N], const int ms, const int tx, const int ty, const int Mg, const int g,
-                       const int OHW, const int contiguous, LOCAL_PTR const idx_t* col_y,
-                       const __global float* restrict bias, const idx_t b_off, const __global XT* restrict res,
-                       const idx_t r_off, __global XT* restrict y, const idx_t y_off, const float act_a, const float act_b) {
-    for (int i = 0; i < WPT_M; i++) {
-        const int m = ms + ty + i * THREADS_M;
-        if (m >= Mg) continue;
-        const int co = g * Mg + m;
-#if HAS_BIAS
-        const float bv = bias[b_off + co];
-#else
-        const float bv = 0.0f;
-#endif
-#if VEC_TILE
-        // A row of the tile in float16 vectors (apply_act16) rather than left to the loop vectorizer, streamed past
-        // the caches when the output is large (NT_STORE, Ops/NonTemporalStores.cs). A tile that crosses images
-        // (small late-layer maps: 14×14, 7×7) stores each vector lying inside one image whole too, and only the
-        // vectors that straddle a boundary or the end lane by lane.
-        for (int v = 0; v < NV; v++) {
-            const idx_t yv = col_y[16 * v], yl = col_y[16 * v + 15];
-            const int whole = contiguous || (yl >= 0 && yl - yv == 15);
-            const idx_t o0 = yv + (idx_t)co * OHW;
-            float16 a = vload16(v, acc[i]) + bv;
-            if (whole) {
-#if HAS_RES
-                a += LDX16_AT(res + r_off + (o0 - y_off));
-#endif
-                a = apply_act16(a, act_a, act_b);
-#if X_F16
-                vstore_half16(a, 0, y + o0);
-#else
-                STREAM16(a, y + o0, VSTORE16_AT);
-#endif
-                continue;
-            }
-            float t[16];
-            vstore16(a, 0, t);
-            for (int l = 0; l < 16; l++) {
-                const idx_t yo = col_y[16 * v + l];
-#if HAS_RES
-                if (yo >= 0) t[l] += LDX(res, r_off + (yo - y_off) + (idx_t)co * OHW);
-#endif
-            }
-            a = apply_act16(vload16(0, t), act_a, act_b);
-            vstore16(a, 0, t);
-            for (int l = 0; l < 16; l++) {
-                const idx_t yo = col_y[16 * v + l];
-                if (yo >= 0) STX(y, yo + (idx_t)co * OHW, t[l]);
-            }
-        }
-#else
-        if (contiguous) {
-            const idx_t o0 = col_y[0] + (idx_t)co * OHW;
-            for (int j = 0; j < WPT_N; j++) {
-                float v = acc[i][j] + bv;
-#if HAS_RES
-                v += LDX(res, r_off + (o0 - y_off) + j);
-#endif
-                STX(y, o0 + j, apply_act(v, act_a, act_b));
-            }
-            continue;
-        }
-        for (int j = 0; j < WPT_N; j++) {
-            const int nn = tx + j * THREADS_N;
-            const idx_t yo = col_y[nn];
-            if (yo < 0) continue;
-            const idx_t o = yo + (idx_t)co * OHW;
-            float v = acc[i][j] + bv;
-#if HAS_RES
-            v += LDX(res, r_off + (o - y_off));
-#endif
-            STX(y, o, apply_act(v, act_a, act_b));
-        }
-#endif
-    }
-}
+#include "conv_epilogue.h"
 
 __kernel KERNEL_BOUNDS(THREADS)
 void conv2d(const int N, const int C, const int H, const int W, const int M, const int OH, const int OW,
@@ -334,7 +278,7 @@ void conv2d(const int N, const int C, const int H, const int W, const int M, con
     const int b_row0 = 0, c0 = tid;
 #endif
 
-    // Output columns of a tile inside one image are contiguous: store them as a run (vectorises).
+    // Output columns of a tile inside one image are contiguous: one run (in-place reads, whole-row stores).
     const int contiguous = THREADS_N == 1 && col_y[TILE_N - 1] >= 0 && col_y[TILE_N - 1] - col_y[0] == TILE_N - 1;
     const __global WT* wg = w + w_off + (idx_t)g * Mg * Kg;
 #if POINTWISE && VEC_TILE && !X_F16 && !defined(CUDA)
@@ -349,23 +293,15 @@ void conv2d(const int N, const int C, const int H, const int W, const int M, con
 #endif
 #define GATHER_B(k0) gather_b(&bs[0][0], (k0), Kg, x, HW, H, W, KK, KW, SW, DH, DW, OHW, y_off, \
                               col_x, col_y, col_ih, col_iw, col_run, b_row0, c0)
-// PREFETCH_RES (CPU vector tiles with a residual): the residual rows a sub-block's epilogue adds are short runs
-// (WPT_N pixels) at a channel stride, which hardware prefetchers do not follow; without it the epilogue waited on
-// memory about as long as the FMAs took (ResNet-50's 1×1 expand convs). Touching them before the K loop lets
-// the loads overlap the multiply-accumulates.
-#if HAS_RES && VEC_TILE && !X_F16 && !defined(CUDA)
-#define PREFETCH_RES(ms) if (contiguous) {                                                               \
-        for (int i = 0; i < WPT_M; i++) {                                                                \
-            const int m = (ms) + i;                                                                      \
-            if (m >= Mg) break;                                                                          \
-            const __global float* rp = res + r_off + (col_y[0] - y_off) + (idx_t)(g * Mg + m) * OHW;     \
-            for (int v = 0; v < NV; v++) __builtin_prefetch((const __global void*)(rp + 16 * v), 0, 3); \
-        }                                                                                                \
-    }
+#if VEC_TILE
+    __local int vcut[NV];
+    for (int v = 0; v < NV; v++) vcut[v] = vector_cut(col_y + 16 * v);
+#define STORE_TILE(ms) store_tile(acc, (ms), Mg, g, OHW, vcut, col_y, bias, b_off, res, r_off, y, y_off, act_a, act_b)
+#define PREFETCH_EPILOGUE(ms) prefetch_epilogue((ms), Mg, g, OHW, vcut, col_y, res, r_off, y, y_off)
 #else
-#define PREFETCH_RES(ms)
-#endif
+#define PREFETCH_EPILOGUE(ms)
 #define STORE_TILE(ms) store_tile(acc, (ms), tx, ty, Mg, g, OHW, contiguous, col_y, bias, b_off, res, r_off, y, y_off, act_a, act_b)
+#endif
     // W_DIRECT: offsets of the sub-block's weight rows (rows past Mg re-read the last one; never stored).
 #if W_DIRECT
 #define ROW_OFFSETS(ms) idx_t wrow[WPT_M]; \
@@ -388,42 +324,32 @@ void conv2d(const int N, const int C, const int H, const int W, const int M, con
             const int ms = m0 + sub * SUB_M;
             if (ms >= Mg) break;
             ROW_OFFSETS(ms);
-            if (k0 + TILE_K >= Kg) PREFETCH_RES(ms);
-            float acc[WPT_M][WPT_N];
-#pragma unroll
-            for (int i = 0; i < WPT_M; i++)
-#pragma unroll
-                for (int j = 0; j < WPT_N; j++) acc[i][j] = accs[sub][i][j];
+            if (k0 + TILE_K >= Kg) PREFETCH_EPILOGUE(ms);
+            ACC_DECL(acc);
+            ACC_FROM_LOCAL(acc, accs[sub]);
 #if X_IN_PLACE
             if (direct) MAC_TILE_FROM(kmax, X_ROW) else
 #endif
             MAC_TILE(kmax);
-#pragma unroll
-            for (int i = 0; i < WPT_M; i++)
-#pragma unroll
-                for (int j = 0; j < WPT_N; j++) accs[sub][i][j] = acc[i][j];
+            ACC_TO_LOCAL(acc, accs[sub]);
         }
     }
     for (int sub = 0; sub < SUBS; sub++) {
         const int ms = m0 + sub * SUB_M;
         if (ms >= Mg) break;
-        float acc[WPT_M][WPT_N];
-        for (int i = 0; i < WPT_M; i++)
-            for (int j = 0; j < WPT_N; j++) acc[i][j] = accs[sub][i][j];
+        ACC_DECL(acc);
+        ACC_FROM_LOCAL(acc, accs[sub]);
         STORE_TILE(ms);
     }
 #else
     for (int sub = 0; sub < SUBS; sub++) {
         const int ms = m0 + sub * SUB_M;
         if (ms >= Mg) break;
-        float acc[WPT_M][WPT_N];
-#pragma unroll
-        for (int i = 0; i < WPT_M; i++)
-#pragma unroll
-            for (int j = 0; j < WPT_N; j++) acc[i][j] = 0.0f;
+        ACC_DECL(acc);
+        ACC_ZERO(acc);
 
         ROW_OFFSETS(ms);
-        PREFETCH_RES(ms);
+        PREFETCH_EPILOGUE(ms);
         for (int k0 = 0; k0 < Kg; k0 += TILE_K) {
 #if !W_DIRECT
             load_a(&as[0][0], wg, ms, k0, Mg, Kg, tid);

@@ -50,17 +50,15 @@
 #define NVALID(pc) min(OW, (W - (pc) + SW - 1) / SW)  // sub-columns that hold an input column (iw < W)
 #define TOFF(kh, kw) (PBASE(PR(kh), PC(kw)) + (DR(kh) - R0) * OW + DC(kw))
 
-// 16 floats as one full-width access that LLVM may not split: a shuffle of two plain vload16s into even and odd
-// lanes became a dozen 8-byte loads and permutes (load narrowing), and PoCL's vstore16 three stores of 16, 16 and
-// 32 bytes; a volatile access through a 4-byte-aligned float16 stays one vmovups.
-typedef float16 __attribute__((aligned(4))) dwf_float16u;
-#define ST16_L(v, p) (*(volatile LOCAL_PTR dwf_float16u*)(p) = (v))
+// 16 floats as one full-width access that LLVM may not split (float16u, storage.h): a shuffle of two plain vload16s
+// into even and odd lanes became a dozen 8-byte loads and permutes.
+#define ST16_L(v, p) (*(volatile LOCAL_PTR float16u*)(p) = (v))
 #if X_F16
 #define LDX16_WHOLE(p) vload_half16(0, (p))
 #define STX16_WHOLE(v, p) vstore_half16((v), 0, (p))
 #else
-#define LDX16_WHOLE(p) (*(const volatile __global dwf_float16u*)(p))
-#define STX16_WHOLE(v, p) (*(volatile __global dwf_float16u*)(p) = (v))
+#define LDX16_WHOLE(p) (*(const volatile __global float16u*)(p))
+#define STX16_WHOLE(v, p) (*(volatile __global float16u*)(p) = (v))
 #endif
 
 // Software prefetch distance of the row copies, in input elements (8 KiB of fp32): without it the copy waited on

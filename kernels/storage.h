@@ -38,7 +38,18 @@
 #else
 #define STREAM16(v, p, FALLBACK) FALLBACK((v), (p))
 #endif
+#ifndef CUDA
+// 16, 8, 4 or 2 floats as one access at 4-byte alignment: PoCL's vstore16 is three stores (16, 16 and 32 bytes), which
+// also defeats store-to-load forwarding when the vector is read back whole, and LLVM narrows some vector loads into
+// many small ones; a volatile access through these types stays one vmovups.
+typedef float16 __attribute__((aligned(4))) float16u;
+typedef float8 __attribute__((aligned(4))) float8u;
+typedef float4 __attribute__((aligned(4))) float4u;
+typedef float2 __attribute__((aligned(4))) float2u;
+#define VSTORE16_AT(v, p) (*(volatile __global float16u*)(p) = (v))
+#else
 #define VSTORE16_AT(v, p) vstore16((v), 0, (p))
+#endif
 
 #if W_F16
 #define WT half

@@ -18,6 +18,8 @@ public sealed partial class CnnOpsTests
         ["1x1"] = new(3, 17, 5, 7, 13, 1, 1),
         ["1x1-straddle"] = new(2, 70, 9, 9, 40, 1, 1),
         ["1x1-s2"] = new(1, 8, 9, 9, 5, 1, 1, 2, 2),
+        // 9-pixel images: CPU tile vectors of two runs (9 + 7 lanes) and of three (lane by lane; conv_epilogue.h).
+        ["1x1-tiny"] = new(5, 9, 3, 3, 7, 1, 1),
         // 128 pixels per image: every 64-pixel CPU tile is one run of one image, read in place (X_IN_PLACE in conv.cl).
         ["1x1-in-place"] = new(2, 70, 8, 16, 40, 1, 1),
         // A 4 MiB fp32 output: CPU tiles write it with non-temporal stores (NonTemporalStores.MinBytes).
@@ -108,7 +110,7 @@ public sealed partial class CnnOpsTests
         foreach (var s in new[] { "3x3-p1", "3x3-deep", "3x3-p0", "3x3-uneven", "3x3-wide" }) yield return $"conv {s} wfused cpu bias-relu";
         foreach (var s in new[] { "3x3-p0", "3x3-wide" })
             foreach (var e in new[] { "res-clip", "nobias-leaky", "fp16-relu", "fp16w-relu", "bias-Silu" }) yield return $"conv {s} wfused cpu {e}";
-        foreach (var s in new[] { "3x3-p1", "1x1-straddle", "1x1-in-place", "dw3x3", "dw3x3-s2-wide", "dw3x3-7x7", "dw3x3-s2-14", "stem7x7-s2" })
+        foreach (var s in new[] { "3x3-p1", "1x1-straddle", "1x1-tiny", "1x1-in-place", "dw3x3", "dw3x3-s2-wide", "dw3x3-7x7", "dw3x3-s2-14", "stem7x7-s2" })
         {
             yield return $"conv {s} auto cpu res-clip";
             yield return $"conv {s} auto gpu res-clip";
