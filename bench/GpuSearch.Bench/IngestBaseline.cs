@@ -42,7 +42,7 @@ internal sealed class IngestBaseline : IDisposable
             _offset[c] = (float)(-spec.Mean[c] / spec.Std[c]);
         }
         var bytes = File.ReadAllBytes(modelPath);
-        _options = new Ort.SessionOptions { IntraOpNumThreads = ortThreads };
+        _options = OrtOptions.Create(ortThreads);
         var probe = new Ort.InferenceSession(bytes, _options);
         (_input, _output) = (probe.InputMetadata.Keys.First(), probe.OutputMetadata.Keys.First());
         Dimension = (int)probe.OutputMetadata[_output].Dimensions.Skip(1).Aggregate(1L, (a, d) => a * Math.Max(d, 1));

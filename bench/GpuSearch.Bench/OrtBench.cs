@@ -7,7 +7,9 @@
 // `--tiles 6x32,3x64` adds one engine contender per CPU register tile (rows × pixels, TuningDefaults.CpuTiles), for
 // choosing a device class's default (e.g. AVX2 code on an AVX-512 host: POCL_LLVM_CPU_NAME=haswell).
 // `gpusearch-bench ort [--model M] [--name N] [--batch 8[,1,32]] [--repeat 3] [--device cpu] [--ort-threads 0]
-//   [--tiles RxP[xK],..] [--torch ARCH [--torch-threads 2]] [--input-range LO,HI] [--ort-profile PREFIX] [--json]`
+//   [--tiles RxP[xK],..] [--torch ARCH [--torch-threads 2]] [--input-range LO,HI] [--ort-profile PREFIX] [--ort-keep-spinning] [--json]`
+// ORT's workers stop spinning when its Run returns (OrtOptions.Create); --ort-keep-spinning lets them spin on into the
+// next contender's run, as in rows measured before 2026-12-03.
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -36,7 +38,7 @@ public static class OrtBench
         int[] batches = [8];
         int repeat = 3, ortThreads = 0, torchThreads = 2;
         float lo = -128, hi = 127;
-        bool json = false;
+        bool json = false, ortKeepSpinning = false;
         var extraTiles = new List<(string Name, ConvTiles Tiles)>();
         for (int i = 0; i < args.Length; i++)
         {
@@ -58,6 +60,7 @@ public static class OrtBench
                     break;
                 case "--json": json = true; break;
                 case "--ort-profile": ortProfile = Next(); break;
+                case "--ort-keep-spinning": ortKeepSpinning = true; break;
                 case "--tiles":
                     foreach (var t in Next().Split(',', StringSplitOptions.RemoveEmptyEntries))
                     {
@@ -83,7 +86,7 @@ public static class OrtBench
         var defaultTiles = TunedConvTiles.Default(dev.Info);
         var tunedEntry = TuningCache.DefaultDirectory is { } dir ? TuningCache.TryRead(dir, dev.Info, w => Console.Error.WriteLine($"warning: {w}")) : null;
         var bytes = File.ReadAllBytes(model);
-        using var ortOptions = new Ort.SessionOptions { IntraOpNumThreads = ortThreads };
+        using var ortOptions = OrtOptions.Create(ortThreads, ortKeepSpinning);
         // ORT's own per-node trace (Chrome trace JSON, kernel_time events), to set beside `gpusearch run-onnx --profile`.
         if (ortProfile is not null) { ortOptions.EnableProfiling = true; ortOptions.ProfileOutputPathPrefix = ortProfile; }
         var ort = new Ort.InferenceSession(bytes, ortOptions);
@@ -103,7 +106,7 @@ public static class OrtBench
         string TilesName(ConvTiles t) => $"{t.WorkPerThreadM}×{t.WorkPerThreadN} regs, {t.TileM}×{t.TileN}×{t.TileK}";
         if (!json)
         {
-            Console.WriteLine($"ort: {name}, {repeat} interleaved runs per batch, {dev.Info.Id} ({dev.Info.Name}); CPU {cpuModel}, {isa}, {Environment.ProcessorCount} cores; {DateTime.UtcNow:u}");
+            Console.WriteLine($"ort: {name}, {repeat} interleaved runs per batch{(ortKeepSpinning ? " (ORT workers left spinning after Run)" : "")}, {dev.Info.Id} ({dev.Info.Name}); CPU {cpuModel}, {isa}, {Environment.ProcessorCount} cores; {DateTime.UtcNow:u}");
             Console.WriteLine($"  default tiles {TilesName(defaultTiles)}; tuned tiles {(tunedEntry is null ? "none cached (run gpusearch tune)" : TilesName(tunedEntry.Tiles))}; ORT intra-op threads {(ortThreads == 0 ? "default" : ortThreads)}; PyTorch {(torchArch is null ? "not asked (--torch ARCH)" : torch is null ? $"unavailable: {torchWhy}" : $"{torchArch}, {torchThreads} threads")}");
         }
         var all = new List<object>();
@@ -122,7 +125,7 @@ public static class OrtBench
         if (json)
             Console.WriteLine(JsonSerializer.Serialize(new
             {
-                benchmark = "ort", model = name, repeat, device = dev.Info.Id, device_name = dev.Info.Name,
+                benchmark = "ort", model = name, repeat, ort_keep_spinning = ortKeepSpinning, device = dev.Info.Id, device_name = dev.Info.Name,
                 cpu_model = cpuModel, isa, cores = Environment.ProcessorCount, default_tiles = TilesName(defaultTiles),
                 tuned_tiles = tunedEntry is null ? null : TilesName(tunedEntry.Tiles), torch = torchArch, torch_unavailable = torchWhy,
                 batches = all, utc = DateTime.UtcNow,

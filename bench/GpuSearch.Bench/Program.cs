@@ -21,10 +21,11 @@ if (args.Length == 0 || args[0] is "-h" or "--help")
           serve --db DB --queries DIR [--cli PATH] [--clients 1,8,64] [--seconds 10] [--k 10] [--device D] [--json]
                HTTP load on a `gpusearch serve` process on loopback: req/s, p50/p95, server CPU-s; micro-batched vs single-request
           ort [--model M] [--name N] [--batch 8[,1,32]] [--repeat 3] [--device cpu] [--ort-threads 0] [--tiles 6x64,6x16]
-              [--torch ARCH [--torch-threads 2]] [--input-range LO,HI] [--ort-profile PREFIX] [--json]
+              [--torch ARCH [--torch-threads 2]] [--input-range LO,HI] [--ort-profile PREFIX] [--ort-keep-spinning] [--json]
                model inference (default ResNet-18) vs ONNX Runtime CPU EP and, with --torch, PyTorch CPU, interleaved:
                img/s, CPU-s/img, cosine vs ORT; default vs tuned tiles, plus one engine row per --tiles CPU register tile
-               (rows x pixels); --ort-profile writes ORT's per-node trace (PREFIX_<time>.json); the model's own C×H×W
+               (rows x pixels); --ort-profile writes ORT's per-node trace (PREFIX_<time>.json); ORT's workers stop spinning
+               when its Run returns (--ort-keep-spinning: they spin on into the engine's run); the model's own C×H×W
                input where it names one; bench/models/run.sh runs ViT-B/16 and Swin-T
           ingest [--dir DIR] [--images 256] [--repeat 3] [--warmup 1] [--batch 32] [--device cpu] [--ort-threads 0]
                  [--decode-workers N] [--no-stages] [--json]
