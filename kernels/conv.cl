@@ -46,6 +46,13 @@
 // On a CPU the gather (bounds tests, short runs on small deep-layer images) costs several times the FMAs.
 // PIXELS_DIM0 (GPUs): pixel tiles along dim 0, whose grid may be 2^31 − 1 groups on CUDA; dims 1 and 2 stop
 // at 65,535 there, which a batch of 256 299×299 images would pass.
+// PIXEL_STEPS (one work-item per group): a work-group covers this many consecutive pixel tiles, one after another,
+// and while it multiplies the first channel sub-block of one tile it prefetches the next tile's input rows: thin 1×1
+// convs on large maps are memory-bound, and their rows are short runs at a plane's stride that no hardware
+// prefetcher follows.
+#ifndef PIXEL_STEPS
+#define PIXEL_STEPS 1
+#endif
 #ifndef PIXELS_DIM0
 #define PIXELS_DIM0 0
 #endif
@@ -104,14 +111,15 @@
     _Pragma("unroll") for (int i_ = 0; i_ < WPT_M; i_++)                                                  \
         _Pragma("unroll") for (int v_ = 0; v_ < NV; v_++) *(volatile LOCAL_PTR float16u*)&(la)[i_][16 * v_] = a[i_][v_]
 // The K loop runs on a copy: acc itself is indexed at run time by the epilogue, which keeps it in memory.
-#define MAC_TILE_FROM(kmax, B_ROW) {                                                                      \
+#define MAC_TILE_PF(kmax, B_ROW, PF) {                                                                    \
         float16 av[WPT_M][NV];                                                                            \
         _Pragma("unroll") for (int i = 0; i < WPT_M; i++)                                                 \
             _Pragma("unroll") for (int v = 0; v < NV; v++) av[i][v] = acc[i][v];                          \
-        VEC_MAC(WPT_M, NV, av, (kmax), A_AT, B_ROW);                                                      \
+        VEC_MAC_PF(WPT_M, NV, av, (kmax), A_AT, B_ROW, PF);                                               \
         _Pragma("unroll") for (int i = 0; i < WPT_M; i++)                                                 \
             _Pragma("unroll") for (int v = 0; v < NV; v++) acc[i][v] = av[i][v];                          \
     }
+#define MAC_TILE_FROM(kmax, B_ROW) MAC_TILE_PF(kmax, B_ROW, VEC_NO_PREFETCH)
 #define MAC_TILE(kmax) MAC_TILE_FROM(kmax, BS_ROW)
 #else
 #define VEC_TILE 0
@@ -259,6 +267,12 @@ void conv2d(const int N, const int C, const int H, const int W, const int M, con
     __local idx_t col_y[TILE_N];   // offset of y[b][0][oh][ow]
     __local int col_ih[TILE_N], col_iw[TILE_N];
     __local int col_run[TILE_N];   // at the start of a run of columns on one input row: its length
+#if VEC_TILE
+    __local int vcut[NV];          // vector_cut of each 16 columns (conv_epilogue.h)
+#endif
+#if ACC_LOCAL
+    __local float accs[SUBS][WPT_M][WPT_N];
+#endif
 
     const int tx = LID0, ty = LID1, tid = ty * THREADS_N + tx;
     const int g = (int)get_group_id(2);
@@ -267,69 +281,78 @@ void conv2d(const int N, const int C, const int H, const int W, const int M, con
     const idx_t HW = (idx_t)H * W;
     const idx_t Ng = (idx_t)N * OHW;
 #if PIXELS_DIM0
-    const idx_t n0 = (idx_t)get_group_id(0) * TILE_N;
+    const idx_t tile0 = (idx_t)get_group_id(0) * PIXEL_STEPS;
     const int m0 = (int)get_group_id(1) * TILE_M;
 #else
-    const idx_t n0 = (idx_t)get_group_id(1) * TILE_N;
+    const idx_t tile0 = (idx_t)get_group_id(1) * PIXEL_STEPS;
     const int m0 = (int)get_group_id(0) * TILE_M;
 #endif
+    for (int step = 0; step < PIXEL_STEPS; step++) {
+        const idx_t n0 = (tile0 + step) * TILE_N;
+        if (n0 >= Ng) break;
+#if PIXEL_STEPS > 1
+        barrier(CLK_LOCAL_MEM_FENCE); // the previous step's epilogue has read the column tables
+#endif
 
-    // Per-column geometry once per work-group, so the gather below needs no divisions by OH·OW.
-    for (int nn = tid; nn < TILE_N; nn += THREADS) {
-        const idx_t n = n0 + nn;
-        if (n < Ng) {
-            const int b = (int)(n / OHW), r = (int)(n % OHW), oh = r / OW, ow = r % OW;
-            col_x[nn] = x_off + ((idx_t)b * C + (idx_t)g * Cg) * HW;
-            col_y[nn] = y_off + (idx_t)b * M * OHW + r;
-            col_ih[nn] = oh * SH - PT;
-            col_iw[nn] = ow * SW - PL;
-        } else {
-            col_x[nn] = -1; col_y[nn] = -1; col_ih[nn] = 0; col_iw[nn] = 0;
+        // Per-column geometry once per work-group, so the gather below needs no divisions by OH·OW.
+        for (int nn = tid; nn < TILE_N; nn += THREADS) {
+            const idx_t n = n0 + nn;
+            if (n < Ng) {
+                const int b = (int)(n / OHW), r = (int)(n % OHW), oh = r / OW, ow = r % OW;
+                col_x[nn] = x_off + ((idx_t)b * C + (idx_t)g * Cg) * HW;
+                col_y[nn] = y_off + (idx_t)b * M * OHW + r;
+                col_ih[nn] = oh * SH - PT;
+                col_iw[nn] = ow * SW - PL;
+            } else {
+                col_x[nn] = -1; col_y[nn] = -1; col_ih[nn] = 0; col_iw[nn] = 0;
+            }
         }
-    }
-    barrier(CLK_LOCAL_MEM_FENCE);
+        barrier(CLK_LOCAL_MEM_FENCE);
 #if THREADS == 1 && !POINTWISE
-    // Runs of consecutive outputs on one output row read one input row at a fixed stride: the gather
-    // below copies each run in one loop with the bounds test as a select (vectorises on CPUs).
-    for (int s0 = 0; s0 < TILE_N;) {
-        int len = 1;
-        while (s0 + len < TILE_N && col_x[s0 + len] == col_x[s0] && col_ih[s0 + len] == col_ih[s0] &&
-               col_iw[s0 + len] == col_iw[s0] + len * SW) len++;
-        col_run[s0] = len;
-        s0 += len;
-    }
+        // Runs of consecutive outputs on one output row read one input row at a fixed stride: the gather
+        // below copies each run in one loop with the bounds test as a select (vectorises on CPUs).
+        for (int s0 = 0; s0 < TILE_N;) {
+            int len = 1;
+            while (s0 + len < TILE_N && col_x[s0 + len] == col_x[s0] && col_ih[s0 + len] == col_ih[s0] &&
+                   col_iw[s0 + len] == col_iw[s0] + len * SW) len++;
+            col_run[s0] = len;
+            s0 += len;
+        }
 #endif
 #if THREADS >= TILE_N
-    const int b_row0 = tid / TILE_N, c0 = tid % TILE_N;
+        const int b_row0 = tid / TILE_N, c0 = tid % TILE_N;
 #else
-    const int b_row0 = 0, c0 = tid;
+        const int b_row0 = 0, c0 = tid;
 #endif
 
-    // Output columns of a tile inside one image are contiguous: one run (in-place reads, whole-row stores).
-    const int contiguous = THREADS_N == 1 && col_y[TILE_N - 1] >= 0 && col_y[TILE_N - 1] - col_y[0] == TILE_N - 1;
-    const __global WT* wg = w + w_off + (idx_t)g * Mg * Kg;
+        // Output columns of a tile inside one image are contiguous: one run (in-place reads, whole-row stores).
+        const int contiguous = THREADS_N == 1 && col_y[TILE_N - 1] >= 0 && col_y[TILE_N - 1] - col_y[0] == TILE_N - 1;
+        const __global WT* wg = w + w_off + (idx_t)g * Mg * Kg;
 #if POINTWISE && VEC_TILE && !X_F16 && !defined(CUDA)
-    // X_IN_PLACE: a 1×1 tile whose pixels are one run of one image reads its input rows where they are (row k at
-    // k·H·W past the run's start) instead of copying them into the local panel first.
+        // X_IN_PLACE: a 1×1 tile whose pixels are one run of one image reads its input rows where they are (row k at
+        // k·H·W past the run's start) instead of copying them into the local panel first.
 #define X_IN_PLACE 1
-    const int direct = contiguous;
-    const __global float* xrun = x + col_x[0] + (col_y[0] - y_off) % OHW;
+        const int direct = contiguous;
+        const __global float* xrun = x + col_x[0] + (col_y[0] - y_off) % OHW;
 #define X_ROW(kk) (xrun + (idx_t)(k0 + (kk)) * HW)
+    // The next pixel tile's part of the row (PIXEL_STEPS): a prefetch past an image's end touches nothing needed, harmlessly.
+#define X_NEXT_PREFETCH(k, B_ROW)                                                                             \
+    _Pragma("unroll") for (int q_ = 0; q_ <= NV; q_++)                                                        \
+        __builtin_prefetch((const __global void*)(B_ROW(k) + TILE_N + min(16 * q_, WPT_N - 1)), 0, 3)
 #else
 #define X_IN_PLACE 0
 #endif
 #define GATHER_B(k0) gather_b(&bs[0][0], (k0), Kg, x, HW, H, W, KK, KW, SW, DH, DW, OHW, y_off, \
                               col_x, col_y, col_ih, col_iw, col_run, b_row0, c0)
 #if VEC_TILE
-    __local int vcut[NV];
-    for (int v = 0; v < NV; v++) vcut[v] = vector_cut(col_y + 16 * v);
+        for (int v = 0; v < NV; v++) vcut[v] = vector_cut(col_y + 16 * v);
 #define STORE_TILE(ms) store_tile(acc, (ms), Mg, g, OHW, vcut, col_y, bias, b_off, res, r_off, y, y_off, act_a, act_b)
 #define PREFETCH_EPILOGUE(ms) prefetch_epilogue((ms), Mg, g, OHW, vcut, col_y, res, r_off, y, y_off)
 #else
 #define PREFETCH_EPILOGUE(ms)
 #define STORE_TILE(ms) store_tile(acc, (ms), tx, ty, Mg, g, OHW, contiguous, col_y, bias, b_off, res, r_off, y, y_off, act_a, act_b)
 #endif
-    // W_DIRECT: offsets of the sub-block's weight rows (rows past Mg re-read the last one; never stored).
+        // W_DIRECT: offsets of the sub-block's weight rows (rows past Mg re-read the last one; never stored).
 #if W_DIRECT
 #define ROW_OFFSETS(ms) idx_t wrow[WPT_M]; \
     _Pragma("unroll") for (int i = 0; i < WPT_M; i++) wrow[i] = (idx_t)min((ms) + i, Mg - 1) * Kg
@@ -337,64 +360,67 @@ void conv2d(const int N, const int C, const int H, const int W, const int M, con
 #define ROW_OFFSETS(ms)
 #endif
 #if ACC_LOCAL
-    __local float accs[SUBS][WPT_M][WPT_N];
-    for (int sb = 0; sb < SUBS; sb++)
-        for (int i = 0; i < WPT_M; i++)
-            for (int j = 0; j < WPT_N; j++) accs[sb][i][j] = 0.0f;
-    for (int k0 = 0; k0 < Kg; k0 += TILE_K) {
+        for (int sb = 0; sb < SUBS; sb++)
+            for (int i = 0; i < WPT_M; i++)
+                for (int j = 0; j < WPT_N; j++) accs[sb][i][j] = 0.0f;
+        for (int k0 = 0; k0 < Kg; k0 += TILE_K) {
 #if X_IN_PLACE
-        if (!direct)
+            if (!direct)
 #endif
-        GATHER_B(k0);
-        const int kmax = min(TILE_K, Kg - k0);
+            GATHER_B(k0);
+            const int kmax = min(TILE_K, Kg - k0);
+            for (int sub = 0; sub < SUBS; sub++) {
+                const int ms = m0 + sub * SUB_M;
+                if (ms >= Mg) break;
+                ROW_OFFSETS(ms);
+                if (k0 + TILE_K >= Kg) PREFETCH_EPILOGUE(ms);
+                ACC_DECL(acc);
+                ACC_FROM_LOCAL(acc, accs[sub]);
+#if X_IN_PLACE
+                if (direct) MAC_TILE_FROM(kmax, X_ROW) else
+#endif
+                MAC_TILE(kmax);
+                ACC_TO_LOCAL(acc, accs[sub]);
+            }
+        }
         for (int sub = 0; sub < SUBS; sub++) {
             const int ms = m0 + sub * SUB_M;
             if (ms >= Mg) break;
-            ROW_OFFSETS(ms);
-            if (k0 + TILE_K >= Kg) PREFETCH_EPILOGUE(ms);
             ACC_DECL(acc);
             ACC_FROM_LOCAL(acc, accs[sub]);
-#if X_IN_PLACE
-            if (direct) MAC_TILE_FROM(kmax, X_ROW) else
-#endif
-            MAC_TILE(kmax);
-            ACC_TO_LOCAL(acc, accs[sub]);
+            STORE_TILE(ms);
         }
-    }
-    for (int sub = 0; sub < SUBS; sub++) {
-        const int ms = m0 + sub * SUB_M;
-        if (ms >= Mg) break;
-        ACC_DECL(acc);
-        ACC_FROM_LOCAL(acc, accs[sub]);
-        STORE_TILE(ms);
-    }
 #else
-    for (int sub = 0; sub < SUBS; sub++) {
-        const int ms = m0 + sub * SUB_M;
-        if (ms >= Mg) break;
-        ACC_DECL(acc);
-        ACC_ZERO(acc);
+        for (int sub = 0; sub < SUBS; sub++) {
+            const int ms = m0 + sub * SUB_M;
+            if (ms >= Mg) break;
+            ACC_DECL(acc);
+            ACC_ZERO(acc);
 
-        ROW_OFFSETS(ms);
-        PREFETCH_EPILOGUE(ms);
-        for (int k0 = 0; k0 < Kg; k0 += TILE_K) {
+            ROW_OFFSETS(ms);
+            PREFETCH_EPILOGUE(ms);
+            for (int k0 = 0; k0 < Kg; k0 += TILE_K) {
 #if !W_DIRECT
-            load_a(&as[0][0], wg, ms, k0, Mg, Kg, tid);
+                load_a(&as[0][0], wg, ms, k0, Mg, Kg, tid);
 #endif
 #if X_IN_PLACE
-            if (direct) {
-                MAC_TILE_FROM(min(TILE_K, Kg - k0), X_ROW);
-                continue;
+                if (direct) {
+#if PIXEL_STEPS > 1
+                    if (sub == 0) MAC_TILE_PF(min(TILE_K, Kg - k0), X_ROW, X_NEXT_PREFETCH) else
+#endif
+                    MAC_TILE_FROM(min(TILE_K, Kg - k0), X_ROW);
+                    continue;
+                }
+#endif
+                // With a single K tile the packed input tile of the previous sub-block is still valid.
+                if (sub == 0 || Kg > TILE_K) GATHER_B(k0);
+                barrier(CLK_LOCAL_MEM_FENCE);
+                // The last tile may be partial: small K (first layers, thin 1×1s) must not pay for TILE_K.
+                MAC_TILE(min(TILE_K, Kg - k0));
+                barrier(CLK_LOCAL_MEM_FENCE);
             }
-#endif
-            // With a single K tile the packed input tile of the previous sub-block is still valid.
-            if (sub == 0 || Kg > TILE_K) GATHER_B(k0);
-            barrier(CLK_LOCAL_MEM_FENCE);
-            // The last tile may be partial: small K (first layers, thin 1×1s) must not pay for TILE_K.
-            MAC_TILE(min(TILE_K, Kg - k0));
-            barrier(CLK_LOCAL_MEM_FENCE);
+            STORE_TILE(ms);
         }
-        STORE_TILE(ms);
-    }
 #endif
+    }
 }

@@ -10,8 +10,13 @@
 // acc[i][v] += A_AT(i, k) · B_ROW(k)[16v .. 16v + 15] for k in [0, kn). A_AT(i, k) is a float expression and B_ROW(k)
 // a pointer to the k-th panel row (vload16 reads it); ROWS and NV must be compile-time constants so the loops unroll
 // and acc stays in registers (PoCL's LLVM keeps a rolled tile on the stack).
-#define VEC_MAC(ROWS, NV, acc, kn, A_AT, B_ROW)                                                                \
+#define VEC_MAC(ROWS, NV, acc, kn, A_AT, B_ROW) VEC_MAC_PF(ROWS, NV, acc, kn, A_AT, B_ROW, VEC_NO_PREFETCH)
+
+// VEC_MAC with PF(k_, B_ROW) at the top of each step: a software prefetch for rows read where they lie.
+#define VEC_NO_PREFETCH(k, B_ROW)
+#define VEC_MAC_PF(ROWS, NV, acc, kn, A_AT, B_ROW, PF)                                                         \
     for (int k_ = 0; k_ < (kn); k_++) {                                                                        \
+        PF(k_, B_ROW);                                                                                         \
         float16 b_[NV];                                                                                        \
         _Pragma("unroll") for (int v_ = 0; v_ < (NV); v_++) b_[v_] = vload16(v_, B_ROW(k_));                  \
         _Pragma("unroll") for (int i_ = 0; i_ < (ROWS); i_++) {                                                \

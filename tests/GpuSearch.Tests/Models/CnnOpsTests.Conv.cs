@@ -25,6 +25,9 @@ public sealed partial class CnnOpsTests
         ["1x1-tiny"] = new(5, 9, 3, 3, 7, 1, 1),
         // 128 pixels per image: every 64-pixel CPU tile is one run of one image, read in place (X_IN_PLACE in conv.cl).
         ["1x1-in-place"] = new(2, 70, 8, 16, 40, 1, 1),
+        // Maps large enough for several pixel tiles per CPU work-group (Conv2d.PixelSteps; 767 tiles of the "panels" tiles'
+        // 16 pixels, the last group three steps, K = 70 past their 64-deep panel: local accumulators too).
+        ["1x1-steps"] = new(3, 70, 61, 67, 20, 1, 1),
         // A 4 MiB fp32 output: CPU tiles write it with non-temporal stores (NonTemporalStores.MinBytes).
         ["1x1-streamed"] = new(1, 8, 128, 128, 64, 1, 1),
         // The same for the stem and flat depthwise kernels: 8 MiB and 4 MiB outputs.
@@ -94,6 +97,7 @@ public sealed partial class CnnOpsTests
         yield return "conv 1x1-straddle auto panels bias-relu"; // pointwise gather with local accumulators
         yield return "conv 1x1-in-place auto panels res-clip"; // in-place input rows with local accumulators
         foreach (var e in new[] { "bias-relu", "res-clip" }) yield return $"conv 1x1-streamed auto cpu {e}";
+        foreach (var e in new[] { "bias-relu", "res-clip", "fp16-relu" }) yield return $"conv 1x1-steps auto panels {e}";
         foreach (var s in new[] { "3x3-deep", "group2-deep" }) yield return $"conv {s} implicit panels-deep bias-relu";
         // RoundToHalf is a Cast, not an epilogue: rounding amplifies accumulation-order differences to an fp16 ulp.
         foreach (var a in Enum.GetValues<ActivationKind>().Where(k => k != ActivationKind.RoundToHalf))
