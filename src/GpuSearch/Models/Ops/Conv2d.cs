@@ -122,11 +122,11 @@ internal static class Conv2d
         defines.Set("TILE_M", tiles.TileM).Set("TILE_N", tiles.TileN).Set("TILE_K", tiles.TileK)
             .Set("WPT_M", tiles.WorkPerThreadM).Set("WPT_N", tiles.WorkPerThreadN).Set("SUBS", tiles.SubBlocksM)
             .Set("POINTWISE", alg == ConvAlgorithm.Pointwise ? 1 : 0);
-        var kernel = stream.Device.GetKernel("conv.cl", "conv2d", defines);
         long pixels = (long)s.Batch * s.OutHeight * s.OutWidth;
         long pixelTiles = (pixels + tiles.TileN - 1) / tiles.TileN;
         int steps = PixelSteps(stream.Device.Info, s, alg, tiles, pixelTiles, pixelsDim0);
-        if (steps > 1) kernel = stream.Device.GetKernel("conv.cl", "conv2d", defines.Set("PIXEL_STEPS", steps));
+        if (steps > 1) defines.Set("PIXEL_STEPS", steps);
+        var kernel = stream.Device.GetKernel("conv.cl", "conv2d", defines);
         long groupsN = (pixelTiles + steps - 1) / steps;
         long groupsM = (s.OutChannels / s.Group + tiles.TileM - 1) / tiles.TileM;
         // CPU: channel tiles along dim 0 (see conv.cl), so neighbouring groups share an input tile.
