@@ -64,7 +64,9 @@ inline void prefetch_epilogue(const int ms, const int Mg, const int g, const int
             __builtin_prefetch((const __global void*)(res + r_off + (o0 - y_off)), 0, 3);
             __builtin_prefetch((const __global void*)(res + r_off + (o1 - y_off)), 0, 3);
 #endif
-            if (NT_STORE && !X_F16 && cut == VCUT_WHOLE && (((ulong)(y + o0)) & 63) == 0) continue;
+#if NT_STORE && !X_F16
+            if (cut == VCUT_WHOLE && (((ulong)(y + o0)) & 63) == 0) continue;
+#endif
             __builtin_prefetch((const __global void*)(y + o0), 1, 3);
             __builtin_prefetch((const __global void*)(y + o1), 1, 3);
         }
