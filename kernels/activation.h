@@ -14,6 +14,8 @@
 #ifndef HAS_RES
 #define HAS_RES 0
 #endif
+// bias[i], or 0 without a bias (the kernels always take the argument; the load folds away when HAS_BIAS is 0).
+#define BIAS_AT(bias, i) (HAS_BIAS ? (bias)[i] : 0.0f)
 
 #define ACT_NONE 0
 #define ACT_RELU 1

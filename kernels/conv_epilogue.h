@@ -84,11 +84,7 @@ inline void store_tile(ACC_DECL(acc), const int ms, const int Mg, const int g, c
         if (m >= Mg) continue;
         const int co = g * Mg + m;
         const idx_t plane = (idx_t)co * OHW;
-#if HAS_BIAS
-        const float bv = bias[b_off + co];
-#else
-        const float bv = 0.0f;
-#endif
+        const float bv = BIAS_AT(bias, b_off + co);
         for (int v = 0; v < NV; v++) {
             const int cut = vcut[v];
             if (cut == VCUT_NONE) continue;
@@ -150,11 +146,7 @@ inline void store_tile(ACC_DECL(acc), const int ms, const int tx, const int ty, 
         const int m = ms + ty + i * THREADS_M;
         if (m >= Mg) continue;
         const int co = g * Mg + m;
-#if HAS_BIAS
-        const float bv = bias[b_off + co];
-#else
-        const float bv = 0.0f;
-#endif
+        const float bv = BIAS_AT(bias, b_off + co);
         if (contiguous) {
             // Output columns of a tile inside one image are contiguous: a run (vectorises).
             const idx_t o0 = col_y[0] + (idx_t)co * OHW;

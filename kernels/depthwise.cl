@@ -66,11 +66,7 @@ __kernel void depthwise2d(const int N, const int C, const int H, const int W, co
     float wr[KH][KW];
     for (int kh = 0; kh < KH; kh++)
         for (int kw = 0; kw < KW; kw++) wr[kh][kw] = LDW(w, w_off + ((idx_t)co * KH + kh) * KW + kw);
-#if HAS_BIAS
-    const float bv = bias[b_off + co];
-#else
-    const float bv = 0.0f;
-#endif
+    const float bv = BIAS_AT(bias, b_off + co);
     const int ih0 = oh * SH - PT;
     const idx_t o_row = row * OW;
     // First output whose whole window is right of the left pad, and one past the last clear of the right pad.
@@ -140,11 +136,7 @@ __kernel void depthwise2d_px(const int N, const int C, const int H, const int W,
             acc = mad(LDW(wp, kh * KW + kw), v, acc);
         }
     }
-#if HAS_BIAS
-    const float bv = bias[b_off + co];
-#else
-    const float bv = 0.0f;
-#endif
+    const float bv = BIAS_AT(bias, b_off + co);
     dw_epilogue(acc, (bc * OH + oh) * OW + ow, bv, res, r_off, y, y_off, act_a, act_b);
 }
 
@@ -204,11 +196,7 @@ __kernel void depthwise2d_plane(const int N, const int C, const int H, const int
     float wr[KH][KW];
     for (int kh = 0; kh < KH; kh++)
         for (int kw = 0; kw < KW; kw++) wr[kh][kw] = LDW(w, w_off + ((idx_t)co * KH + kh) * KW + kw);
-#if HAS_BIAS
-    const float bv = bias[b_off + co];
-#else
-    const float bv = 0.0f;
-#endif
+    const float bv = BIAS_AT(bias, b_off + co);
     for (int oh = 0; oh < OH; oh++) {
         const idx_t o_row = (bc * OH + oh) * OW;
         for (int ow0 = 0; ow0 < OW; ow0 += DW_WPT) {
