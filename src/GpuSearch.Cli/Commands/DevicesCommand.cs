@@ -27,7 +27,7 @@ internal static class DevicesCommand
                 {
                     id = d.Id, backend = d.Backend.ToString().ToLowerInvariant(), name = d.Name, vendor = d.Vendor,
                     driver = d.DriverVersion, memory_bytes = d.GlobalMemoryBytes, max_alloc_bytes = d.MaxAllocationBytes,
-                    local_memory_bytes = d.LocalMemoryBytes, compute_units = d.ComputeUnits,
+                    local_memory_bytes = d.LocalMemoryBytes, cache_bytes = d.CacheBytes, compute_units = d.ComputeUnits,
                     max_work_group_size = d.MaxWorkGroupSize, fp16 = d.SupportsFp16, fp64 = d.SupportsFp64,
                     type = d.IsCpu ? "cpu" : "gpu",
                 }),

@@ -24,6 +24,7 @@ public enum ComputeBackend
 /// <param name="SupportsFp16">Native half-precision arithmetic.</param>
 /// <param name="SupportsFp64">Double-precision arithmetic.</param>
 /// <param name="IsCpu">True for CPU devices such as PoCL.</param>
+/// <param name="CacheBytes">Size of the device's last-level cache as the driver reports it (a CPU's L3, a GPU's L2); 0 when unknown.</param>
 public sealed record DeviceInfo(
     string Id,
     ComputeBackend Backend,
@@ -37,4 +38,5 @@ public sealed record DeviceInfo(
     int MaxWorkGroupSize,
     bool SupportsFp16,
     bool SupportsFp64,
-    bool IsCpu);
+    bool IsCpu,
+    long CacheBytes = 0);

@@ -28,7 +28,8 @@ public sealed partial class CnnOpsTests
         // Maps large enough for several pixel tiles per CPU work-group (Conv2d.PixelSteps; 767 tiles of the "panels" tiles'
         // 16 pixels, the last group three steps, K = 70 past their 64-deep panel: local accumulators too).
         ["1x1-steps"] = new(3, 70, 61, 67, 20, 1, 1),
-        // A 4 MiB fp32 output: CPU tiles write it with non-temporal stores (NonTemporalStores.MinBytes).
+        // "-streamed": CPU tiles write the output with non-temporal stores (forced: ConvOptions.StreamStores), whose
+        // 64-byte aligned rows these 4 MiB fp32 outputs have.
         ["1x1-streamed"] = new(1, 8, 128, 128, 64, 1, 1),
         // The same for the stem and flat depthwise kernels: 8 MiB and 4 MiB outputs.
         ["stem-streamed"] = new(1, 3, 256, 256, 32, 3, 3, 1, 1, 1, 1, 1, 1),
@@ -173,7 +174,7 @@ public sealed partial class CnnOpsTests
         using var bb = Upload(d, bias);
         using var rb = halfX ? UploadHalf(d, res) : Upload(d, res);
         using var y = new GuardedBuffer(d, shape.OutputCount, elementSize: halfX ? 2 : 4);
-        var opts = new ConvOptions(alg, tiles);
+        var opts = new ConvOptions(alg, tiles, StreamStores: p[1].EndsWith("-streamed", StringComparison.Ordinal) ? true : null);
         var wStorage = halfW ? TensorStorage.F16 : TensorStorage.F32;
         int[] xShape = [shape.Batch, shape.InChannels, shape.Height, shape.Width], yShape = [shape.Batch, shape.OutChannels, shape.OutHeight, shape.OutWidth];
         DeviceTensor? biasT = hasBias ? new DeviceTensor(bb, 0, [shape.OutChannels]) : null, resT = hasRes ? new DeviceTensor(rb, 0, yShape, null, storage) : null;

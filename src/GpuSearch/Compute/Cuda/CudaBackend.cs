@@ -97,7 +97,8 @@ internal sealed unsafe class CudaBackend : IBackendProvider
                     MaxWorkGroupSize: Attr(dev, CuApi.AttrMaxThreadsPerBlock),
                     SupportsFp16: ccMajor > 5 || (ccMajor == 5 && ccMinor >= 3),
                     SupportsFp64: true,
-                    IsCpu: false));
+                    IsCpu: false,
+                    CacheBytes: Attr(dev, CuApi.AttrL2CacheSize)));
                 props.Add(p);
             }
             return (infos, props.ToArray(), null);

@@ -73,7 +73,8 @@ internal sealed unsafe class OpenClBackend : IBackendProvider
                         MaxWorkGroupSize: (int)Math.Min(int.MaxValue, DeviceScalar<nuint>(d, ClApi.DeviceMaxWorkGroupSize)),
                         SupportsFp16: ext.Contains("cl_khr_fp16", StringComparison.Ordinal),
                         SupportsFp64: ext.Contains("cl_khr_fp64", StringComparison.Ordinal),
-                        IsCpu: (type & ClApi.DeviceTypeCpu) != 0));
+                        IsCpu: (type & ClApi.DeviceTypeCpu) != 0,
+                        CacheBytes: (long)DeviceScalar<ulong>(d, ClApi.DeviceGlobalMemCacheSize)));
                     ids.Add(d);
                 }
             }

@@ -21,7 +21,8 @@ internal enum ConvAlgorithm
 /// <summary>Optional parts of a convolution launch (storage types come from the tensors).</summary>
 /// <param name="Algorithm">Kernel choice.</param>
 /// <param name="Tiles">Tile configuration, <see cref="ConvTiles.For"/> the device if null.</param>
-internal sealed record ConvOptions(ConvAlgorithm Algorithm = ConvAlgorithm.Auto, ConvTiles? Tiles = null)
+/// <param name="StreamStores">Streaming stores on CPU devices: by output size (<see cref="NonTemporalStores"/>) if null, else forced on or off.</param>
+internal sealed record ConvOptions(ConvAlgorithm Algorithm = ConvAlgorithm.Auto, ConvTiles? Tiles = null, bool? StreamStores = null)
 {
     /// <summary>fp32 everything, automatic kernel choice.</summary>
     public static ConvOptions Default { get; } = new();
@@ -76,7 +77,7 @@ internal static class Conv2d
 
         var defines = new KernelDefines().Set("ACT", (int)activation.Kind)
             .Set("HAS_BIAS", bias is null ? 0 : 1).Set("HAS_RES", residual is null ? 0 : 1)
-            .Set("NT_STORE", NonTemporalStores.For(stream.Device.Info, y.Count * (storage == TensorStorage.F16 ? 2L : 4L)))
+            .Set("NT_STORE", NonTemporalStores.For(stream.Device.Info, y.Count * (storage == TensorStorage.F16 ? 2L : 4L), o.StreamStores))
             .Set("X_F16", storage == TensorStorage.F16 ? 1 : 0).Set("W_F16", w.DType == TensorStorage.F16 ? 1 : 0);
         var s = shape;
         if (alg == ConvAlgorithm.Depthwise)

@@ -121,6 +121,7 @@ internal static unsafe class CuApi
     public const int AttrMaxSharedMemoryPerBlock = 8;
     public const int AttrWarpSize = 10;
     public const int AttrMultiprocessorCount = 16;
+    public const int AttrL2CacheSize = 38;
     public const int AttrComputeCapabilityMajor = 75, AttrComputeCapabilityMinor = 76;
 
     // CUjit_option values used to capture the PTX JIT's error log in cuModuleLoadDataEx.

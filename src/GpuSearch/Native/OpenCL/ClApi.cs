@@ -96,7 +96,7 @@ internal static unsafe class ClApi
     public const ulong DeviceTypeGpu = 1 << 2;
     public const uint PlatformName = 0x0902, PlatformVendor = 0x0903, PlatformVersion = 0x0901;
     public const uint DeviceType = 0x1000, DeviceMaxComputeUnits = 0x1002, DeviceMaxWorkGroupSize = 0x1004,
-        DeviceMaxMemAllocSize = 0x1010, DeviceGlobalMemSize = 0x101F, DeviceLocalMemSize = 0x1023,
+        DeviceMaxMemAllocSize = 0x1010, DeviceGlobalMemCacheSize = 0x101E, DeviceGlobalMemSize = 0x101F, DeviceLocalMemSize = 0x1023,
         DeviceName = 0x102B, DeviceVendor = 0x102C, DriverVersion = 0x102D, DeviceVersion = 0x102F,
         DeviceExtensions = 0x1030, DeviceDoubleFpConfig = 0x1032, DeviceHalfFpConfig = 0x1033;
     public const ulong QueueProfilingEnable = 1 << 1;
