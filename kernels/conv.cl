@@ -169,7 +169,9 @@ inline void load_a(LOCAL_PTR float* as, const __global WT* restrict wg, const in
 #endif
 
 // Rows [k0, k0 + TILE_K) of the im2col matrix X̂ for the group's TILE_N columns into bs (zero outside).
-inline void gather_b(LOCAL_PTR float* bs, const int k0, const int Kg, const __global XT* restrict x, const idx_t HW,
+// xend: one past the input's last element (the stride-2 copy below may read past a row, never past the tensor).
+inline void gather_b(LOCAL_PTR float* bs, const int k0, const int Kg, const __global XT* restrict x,
+                     const __global XT* restrict xend, const idx_t HW,
                      const int H, const int W, const int KK, const int KW, const int SW, const int DH, const int DW,
                      const int OHW, const idx_t y_off, LOCAL_PTR const idx_t* col_x, LOCAL_PTR const idx_t* col_y,
                      LOCAL_PTR const int* col_ih, LOCAL_PTR const int* col_iw, LOCAL_PTR const int* col_run,
@@ -220,10 +222,13 @@ inline void gather_b(LOCAL_PTR float* bs, const int k0, const int Kg, const __gl
                 else {
                     int j = j0;
 #if THREADS == 1 && !defined(CUDA) && !X_F16
-                    // Stride 2 (downsample 1×1s, stride-2 3×3s): the even lanes of two whole loads that stay inside
-                    // the row, instead of one scalar load and store per output.
+                    // Stride 2 (downsample 1×1s, stride-2 3×3s): the even lanes of two whole loads, 16 outputs at a
+                    // time, instead of one scalar load and store per output. The last 16 may reach past the run's end,
+                    // and their loads past the row: those lanes are the next run's (or the next row's, or bs's spare
+                    // row's), which are written after this one. On 14×14 and 7×7 maps every run was shorter than 16
+                    // and went scalar: a quarter of ResNet-50's downsample time.
                     if (SW == 2)
-                        for (; j + 16 <= j1 && 2 * j + 32 <= W - iw0; j += 16) {
+                        for (; j < j1 && row + 2 * j + 32 <= xend; j += 16) {
                             const float16 a = *(const volatile __global float16u*)(row + 2 * j);
                             const float16 b = *(const volatile __global float16u*)(row + 2 * j + 16);
                             *(volatile LOCAL_PTR float16u*)(out + j) = (float16)(a.even, b.even);
@@ -262,7 +267,7 @@ void conv2d(const int N, const int C, const int H, const int W, const int M, con
 #if !W_DIRECT
     __local float as[TILE_K][SUB_M];
 #endif
-    __local float bs[TILE_K][TILE_N];
+    __local float bs[TILE_K + 1][TILE_N]; // a spare row: the stride-2 gather may write 15 lanes past a row's end
     __local idx_t col_x[TILE_N];   // offset of x[b][g·C/G][0][0], or -1 past the end
     __local idx_t col_y[TILE_N];   // offset of y[b][0][oh][ow]
     __local int col_ih[TILE_N], col_iw[TILE_N];
@@ -280,6 +285,7 @@ void conv2d(const int N, const int C, const int H, const int W, const int M, con
     const int OHW = OH * OW;
     const idx_t HW = (idx_t)H * W;
     const idx_t Ng = (idx_t)N * OHW;
+    const __global XT* const xend = x + x_off + (idx_t)N * C * HW;
 #if PIXELS_DIM0
     const idx_t tile0 = (idx_t)get_group_id(0) * PIXEL_STEPS;
     const int m0 = (int)get_group_id(1) * TILE_M;
@@ -342,7 +348,7 @@ void conv2d(const int N, const int C, const int H, const int W, const int M, con
 #else
 #define X_IN_PLACE 0
 #endif
-#define GATHER_B(k0) gather_b(&bs[0][0], (k0), Kg, x, HW, H, W, KK, KW, SW, DH, DW, OHW, y_off, \
+#define GATHER_B(k0) gather_b(&bs[0][0], (k0), Kg, x, xend, HW, H, W, KK, KW, SW, DH, DW, OHW, y_off, \
                               col_x, col_y, col_ih, col_iw, col_run, b_row0, c0)
 #if VEC_TILE
         for (int v = 0; v < NV; v++) vcut[v] = vector_cut(col_y + 16 * v);
