@@ -21,6 +21,9 @@ public sealed partial class CnnOpsTests
         // Stride 2 on rows wide enough for the CPU gather's even-lane vector copies (conv.cl), with and without pads.
         ["1x1-s2-wide"] = new(2, 6, 5, 70, 7, 1, 1, 2, 2),
         ["3x3-s2-wide"] = new(1, 4, 6, 71, 5, 3, 3, 2, 2, 1, 1, 1, 1),
+        // Stride-2 runs of 5 outputs, K = 64 (one whole CPU panel, its last row real): the gather's 16-lane copies write
+        // past each run, past the tile's last column (into bs's spare row) and read past the tensor's last row's end.
+        ["1x1-s2-short"] = new(3, 64, 10, 10, 8, 1, 1, 2, 2),
         // 9-pixel images: CPU tile vectors of two runs (9 + 7 lanes) and of three (lane by lane; conv_epilogue.h).
         ["1x1-tiny"] = new(5, 9, 3, 3, 7, 1, 1),
         // 128 pixels per image: every 64-pixel CPU tile is one run of one image, read in place (X_IN_PLACE in conv.cl).
