@@ -64,6 +64,9 @@ public sealed partial class CnnOpsTests
         ["3x3-p0"] = new(3, 18, 10, 13, 21, 3, 3),
         ["3x3-uneven"] = new(1, 16, 7, 6, 17, 3, 3, PadTop: 0, PadLeft: 1, PadBottom: 2, PadRight: 0),
         ["3x3-wide"] = new(2, 24, 30, 30, 20, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1),
+        // Past 128 input channels the fused Winograd kernel takes 16 tiles and 16 output channels per block: one whole
+        // block (weights read at compile-time row offsets) and a partial one.
+        ["3x3-c136"] = new(1, 136, 6, 7, 20, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1),
         // Stem kernel (CPU first convs, kernels/conv_stem.cl): ResNet's 7×7/2 with channels no multiple of its 8-row
         // register tile and a row of one chunk plus a partial vector (2-row blocks: few work-groups at batch 2);
         // MobileNet's 3×3/2 with 8-row blocks, the last one partial; 4 channels, stride 1, 5×3, asymmetric pads;
@@ -118,7 +121,7 @@ public sealed partial class CnnOpsTests
             foreach (var e in new[] { "bias-relu", "res-clip", "nobias-leaky", "fp16w-relu", "bias-Silu", "bias-Clip" })
                 yield return $"conv {s} stem cpu {e}";
         // The fused Winograd kernel (CPU OpenCL devices only: float16 vectors).
-        foreach (var s in new[] { "3x3-p1", "3x3-deep", "3x3-p0", "3x3-uneven", "3x3-wide" }) yield return $"conv {s} wfused cpu bias-relu";
+        foreach (var s in new[] { "3x3-p1", "3x3-deep", "3x3-p0", "3x3-uneven", "3x3-wide", "3x3-c136" }) yield return $"conv {s} wfused cpu bias-relu";
         foreach (var s in new[] { "3x3-p0", "3x3-wide" })
             foreach (var e in new[] { "res-clip", "nobias-leaky", "fp16-relu", "fp16w-relu", "bias-Silu" }) yield return $"conv {s} wfused cpu {e}";
         foreach (var s in new[] { "3x3-p1", "1x1-straddle", "1x1-tiny", "1x1-in-place", "dw3x3", "dw3x3-s2-wide", "dw3x3-7x7", "dw3x3-s2-14", "stem7x7-s2" })
