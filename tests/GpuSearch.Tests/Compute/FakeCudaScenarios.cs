@@ -57,6 +57,8 @@ public static unsafe class FakeCudaScenarios
         Assert.Equal(1L << 30, d.MaxAllocationBytes);
         Assert.Equal((49152L, 132, 1024), (d.LocalMemoryBytes, d.ComputeUnits, d.MaxWorkGroupSize));
         Assert.True(d.SupportsFp16 && d.SupportsFp64 && !d.IsCpu);
+        // The fake driver refuses the L2-size attribute: an optional attribute must not fail enumeration.
+        Assert.Equal(0, d.CacheBytes);
         var registry = DeviceRegistry.Default;
         Assert.Equal("cuda:0", registry.Resolve("auto")[0].Id);
         Assert.Equal("cuda:0", registry.Resolve("cuda:0")[0].Id);

@@ -98,7 +98,7 @@ internal sealed unsafe class CudaBackend : IBackendProvider
                     SupportsFp16: ccMajor > 5 || (ccMajor == 5 && ccMinor >= 3),
                     SupportsFp64: true,
                     IsCpu: false,
-                    CacheBytes: Attr(dev, CuApi.AttrL2CacheSize)));
+                    CacheBytes: OptionalAttr(dev, CuApi.AttrL2CacheSize)));
                 props.Add(p);
             }
             return (infos, props.ToArray(), null);
@@ -114,6 +114,13 @@ internal sealed unsafe class CudaBackend : IBackendProvider
         int v = 0;
         CuStatus.ThrowIfFailed(CuApi.F.DeviceGetAttribute(&v, attribute, device), "cuDeviceGetAttribute");
         return v;
+    }
+
+    // An attribute the engine can do without (informational, or with a default): 0 where the driver refuses it.
+    private static int OptionalAttr(int device, int attribute)
+    {
+        int v = 0;
+        return CuApi.F.DeviceGetAttribute(&v, attribute, device) == CuStatus.Success ? v : 0;
     }
 
     /// <summary>12040 → "12.4" (cuDriverGetVersion encodes 1000 × major + 10 × minor).</summary>
