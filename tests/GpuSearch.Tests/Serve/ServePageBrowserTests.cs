@@ -93,6 +93,37 @@ public sealed class ServePageBrowserTests(ServeFixture fx)
     }
 
     [BrowserFact]
+    public async Task ALateAnswerForAnOlderThresholdDoesNotReplaceTheNewerOne()
+    {
+        // Opening the tab asks with the default threshold; its answer is held back until the user's second question
+        // (0.95) has been answered and drawn, as when the first scan compiles its kernels. The late answer must be dropped.
+        var (host, _) = await fx.StartAsync(engine: fx.DuplicatesEngine);
+        await using var running = host;
+        var (pw, browser) = await LaunchAsync();
+        using var playwright = pw;
+        await using var br = browser;
+        var page = await browser.NewPageAsync();
+        var release = new TaskCompletionSource();
+        var staleFinished = new TaskCompletionSource();
+        static bool Stale(string url) => url.EndsWith("threshold=0.9", StringComparison.Ordinal);
+        await page.RouteAsync("**/duplicates?*", async route =>
+        {
+            if (Stale(route.Request.Url)) await release.Task;
+            await route.ContinueAsync();
+        });
+        page.RequestFinished += (_, r) => { if (Stale(r.Url)) staleFinished.TrySetResult(); };
+        await page.GotoAsync(host.Addresses[0]);
+        await page.Locator("#tab-duplicates").ClickAsync();
+        await page.Locator("#dup-threshold").FillAsync("0.95");
+        await page.Locator("#dup-threshold").PressAsync("Enter");
+        await Assertions.Expect(page.Locator("#dup-status")).ToContainTextAsync("cosine above 0.95", new() { Timeout = 60_000 });
+        release.SetResult();
+        await staleFinished.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        await page.EvaluateAsync("() => new Promise(r => setTimeout(r, 200))"); // the page's handler of the late answer has run
+        Assert.Contains("cosine above 0.95", await page.Locator("#dup-status").TextContentAsync());
+    }
+
+    [BrowserFact]
     public async Task TheDuplicatesTabShowsThePlantedCopyBesideItsOriginal()
     {
         var engine = fx.DuplicatesEngine;

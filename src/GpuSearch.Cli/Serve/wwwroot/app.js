@@ -4,6 +4,10 @@
 "use strict";
 const $ = (id) => document.getElementById(id);
 let lastQuery = null; // { kind: "image", file } or { kind: "id", id, path }
+// Answers can arrive out of order (a slow first duplicates scan compiling its kernels, a quick second one): each
+// request takes a turn, and only the newest turn may draw its answer.
+function turns() { let newest = 0; return () => { const mine = ++newest; return () => mine === newest; }; }
+const searchTurn = turns(), duplicatesTurn = turns();
 const blobUrls = [];
 
 function apiKey() { return $("api-key").value.trim(); }
@@ -87,12 +91,13 @@ function showResults(answer, label) {
 }
 
 async function run(label, fetchAnswer) {
+  const current = searchTurn();
   setStatus("Searching…");
   try {
     const answer = await (await fetchAnswer()).json();
-    showResults(answer, label);
+    if (current()) showResults(answer, label);
   } catch (e) {
-    setStatus("Search failed: " + e.message, true);
+    if (current()) setStatus("Search failed: " + e.message, true);
   }
 }
 
@@ -164,11 +169,13 @@ function groupItem(group, index) {
 }
 
 async function loadDuplicates() {
+  const current = duplicatesTurn();
   const threshold = parseFloat($("dup-threshold").value);
   $("dup-status").textContent = "Finding duplicates…";
   $("dup-status").classList.remove("error");
   try {
     const answer = await (await api("/duplicates?" + new URLSearchParams({ threshold: String(Number.isNaN(threshold) ? 0.9 : threshold) }))).json();
+    if (!current()) return;
     dupBlobUrls.splice(0).forEach((u) => URL.revokeObjectURL(u));
     $("groups").replaceChildren(...answer.groups.map(groupItem));
     duplicatesLoaded = true;
@@ -176,6 +183,7 @@ async function loadDuplicates() {
     $("dup-status").textContent = n + " group" + (n === 1 ? "" : "s") + " of near-duplicates among " + answer.items
       + " images (cosine above " + answer.threshold + ")" + (answer.truncated_items ? "; " + answer.truncated_items + " images had more neighbours than listed" : "");
   } catch (e) {
+    if (!current()) return;
     $("dup-status").textContent = "Finding duplicates failed: " + e.message;
     $("dup-status").classList.add("error");
   }
