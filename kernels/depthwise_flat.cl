@@ -246,11 +246,7 @@ __kernel void depthwise2d_flat(const int N, const int C, const int M, const int 
         for (int kh = 0; kh < KH; kh++)
 #pragma unroll
             for (int kw = 0; kw < KW; kw++) wv[kh][kw] = (float16)(LDW(w, w_off + ((idx_t)co * KH + kh) * KW + kw));
-#if HAS_BIAS
-        const float16 bv = (float16)(bias[b_off + co]);
-#else
-        const float16 bv = (float16)(0.0f);
-#endif
+        const float16 bv = (float16)(BIAS_AT(bias, b_off + co));
         const idx_t o_plane = bc * PLANE;
         int ih_done = 0, ready = 0;
         int16 owv = owv0;

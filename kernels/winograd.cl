@@ -74,11 +74,7 @@ __kernel void winograd_output(const int N, const int M, const int OH, const int 
     float e[4][6];
 #pragma unroll
     for (int j = 0; j < 6; j++) WINO_AT(s[0][j], s[1][j], s[2][j], s[3][j], s[4][j], s[5][j], e[0][j], e[1][j], e[2][j], e[3][j]);
-#if HAS_BIAS
-    const float bv = bias[b_off + m];
-#else
-    const float bv = 0.0f;
-#endif
+    const float bv = BIAS_AT(bias, b_off + m);
     const idx_t plane_off = ((idx_t)n * M + m) * OH * OW;
     // Guards, not breaks: the fully unrolled tile keeps its values in registers.
 #pragma unroll

@@ -172,11 +172,7 @@ __kernel void winograd_fused(const int N, const int H, const int W, const int M,
                     vstore16(o0, 0, q); vstore16(o1, 0, q + TB); vstore16(o2, 0, q + 2 * TB); vstore16(o3, 0, q + 3 * TB);
                 }
             }
-#if HAS_BIAS
-            const float bv = bias[b_off + m];
-#else
-            const float bv = 0.0f;
-#endif
+            const float bv = BIAS_AT(bias, b_off + m);
             // Lane l's output column j goes to column 4l + j of its row: an interleave the vectorizer turns into
             // shuffles, so each run of tiles on one tile row then leaves as contiguous output rows.
 #pragma unroll
