@@ -188,7 +188,8 @@ public static class IngestBench
             DecodeWall: baselineParts.Average(t => t.DecodeWall) / n, ForwardWall: baselineParts.Average(t => t.ForwardWall) / n);
         if (o.Json)
         {
-            object Row(Side s) => new { name = s.Name, best_images_per_s = n / s.Best, median_images_per_s = n / s.Median, cpu_s_per_image = s.CpuPerRound / n };
+            object Row(Side s) => new { name = s.Name, best_images_per_s = n / s.Best, median_images_per_s = n / s.Median, cpu_s_per_image = s.CpuPerRound / n,
+                rounds = s.Rounds.Select(r => new { wall_s = r.Wall, cpu_s = r.Cpu }) };
             Console.WriteLine(JsonSerializer.Serialize(new
             {
                 benchmark = "ingest", images = n, decode_workers = o.DecodeWorkers > 0 ? o.DecodeWorkers : Environment.ProcessorCount, distinct_images = distinct, dir = o.Dir, o.Batch, o.Repeat, device = o.Device,

@@ -228,7 +228,8 @@ internal sealed class ImageEmbedder : IDisposable
         if (!_freeSlots.TryPop(out var slot)) _slots.Add(slot = new BatchSlot());
         try
         {
-            slot.EnsureStaging(Device, Math.Min(total, Math.Max(StagingBytes, largest)));
+            long limit = Math.Max(StagingBytes, largest);
+            slot.EnsureStaging(Device, Math.Min(total, limit), limit);
             slot.EnsureResult(Device, (long)images.Count * Dimension * 4);
             EnqueueGroups(images, slot);
             int n = images.Count;

@@ -100,6 +100,27 @@ public sealed class PipelinedEmbedderTests : IDisposable
     }
 
     [Fact]
+    public void SlotMemoryGrowsByDoublingUpToTheLimitSoVariedBatchesStopReallocating()
+    {
+        using var slot = new BatchSlot();
+        slot.EnsureStaging(Devices.Cpu, 1000, 10_000);
+        Assert.Equal(1000, slot.Staging!.Length);
+        var first = slot.Staging;
+        slot.EnsureStaging(Devices.Cpu, 900, 10_000);
+        Assert.Same(first, slot.Staging); // fits: kept
+        slot.EnsureStaging(Devices.Cpu, 1100, 10_000);
+        Assert.Equal(2000, slot.Staging!.Length); // a little more than before: twice the old size, not 1100
+        Assert.Equal(2000, slot.DevicePixels!.Length);
+        var second = slot.Staging;
+        slot.EnsureStaging(Devices.Cpu, 1900, 10_000);
+        Assert.Same(second, slot.Staging);
+        slot.EnsureStaging(Devices.Cpu, 3000, 3500);
+        Assert.Equal(3500, slot.Staging!.Length); // doubling stops at the limit
+        slot.EnsureStaging(Devices.Cpu, 3500, 3500);
+        Assert.Equal(3500, slot.Staging!.Length);
+    }
+
+    [Fact]
     public void SeveralBatchesInFlightCompleteInAnyOrder()
     {
         var images = Images(9);

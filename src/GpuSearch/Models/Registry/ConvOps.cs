@@ -101,9 +101,14 @@ internal sealed class ConvOps : IOpFamily
         {
             // fp16 weight storage rounds the 3×3 weights (as the direct kernel sees them) and keeps U in fp32: U rounded
             // to fp16 would lose ~1% through the output transform's coefficients.
-            var g = (float[])wc.ToFloats().Clone(); // ToFloats is the constant itself: never round it in place
+            // ToFloats is the constant itself: round a copy, never the constant in place. fp32 needs no copy; each
+            // fresh array is pages first touched during the first batch (slow on VMs that hand freed memory back).
+            var g = wc.ToFloats();
             if (wStorage == TensorStorage.F16)
+            {
+                g = (float[])g.Clone();
                 for (long i = 0; i < g.Length; i++) g[i] = (float)(Half)g[i];
+            }
             l.PlanConstants[uk] = ConstTensor.FromFloats([uShape[0], uShape[1]], Winograd.TransformWeights(g, shape.OutChannels, shape.InChannels));
         }
         bool hasBias = b.Length > 0, hasRes = r.Length > 0;
