@@ -49,7 +49,8 @@ internal static unsafe class TurboJpegDecoder
         // ask for CMYK and convert below.
         var cmyk = cs is TurboJpegApi.ColorspaceCmyk or TurboJpegApi.ColorspaceYcck;
         int bpp = cmyk ? 4 : 3;
-        var buf = GC.AllocateUninitializedArray<byte>(checked(sw * sh * bpp));
+        // CMYK is converted into a new buffer below; only the RGB output is pooled.
+        var buf = cmyk ? GC.AllocateUninitializedArray<byte>(checked(sw * sh * bpp)) : PixelPool.Rent(checked(sw * sh * bpp));
         int rc;
         fixed (byte* src = data)
         fixed (byte* dst = buf)
@@ -57,8 +58,7 @@ internal static unsafe class TurboJpegDecoder
                 cmyk ? TurboJpegApi.PixelFormatCmyk : TurboJpegApi.PixelFormatRgb, TurboJpegApi.FlagAccurateDct);
         if (rc != 0 && !WarningAccepted(h, options.JpegWarnings))
             throw Failure(h, name, data, "tjDecompress2", headerStage: false);
-        if (cmyk) buf = CmykToRgb(buf);
-        return new PixelBuffer(sw, sh, 3, buf);
+        return cmyk ? new PixelBuffer(sw, sh, 3, CmykToRgb(buf)) : new PixelBuffer(sw, sh, 3, buf, Pooled: true);
     }
 
     /// <summary>Eighths: the smallest-output scaling factor ≤ 1 that keeps both sides ≥ the target (TurboJPEG offers
