@@ -91,6 +91,38 @@ public sealed class WinogradTests
     }
 
     [Fact]
+    public void TransformedWeightsAreMadeOncePerSessionAndSharedByEveryBatchSize()
+    {
+        // 64 → 64 channels at 16×16: the CPU lowering takes Winograd at batch 1 and 3 alike.
+        const int c = 64, side = 16;
+        Assert.True(Winograd.Pays(new Conv2dShape(1, c, side, side, c, 3, 3, 1, 1, 1, 1, 1, 1), ConvTiles.Cpu.TileN));
+        var rng = new Random(9);
+        var w = Enumerable.Range(0, c * c * 9).Select(_ => (float)(rng.NextDouble() - 0.5) * 0.1f).ToArray();
+        var dir = Directory.CreateTempSubdirectory("gpusearch-wino-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "conv.onnx");
+            new GpuSearch.Tests.Models.Support.OnnxTestWriter()
+                .Input("x", "N", c, side, side).Init("w", [c, c, 3, 3], w)
+                .Node("Conv", ["x", "w"], ["y"], attrs: new() { ["pads"] = new long[] { 1, 1, 1, 1 } })
+                .Output("y").Save(path);
+            using var session = new GpuSearch.Models.Execution.InferenceSession(path, Devices.Cpu,
+                new GpuSearch.Models.Execution.SessionOptions { BatchSizes = [3] });
+            var x = Enumerable.Range(0, 3 * c * side * side).Select(_ => (float)rng.NextDouble()).ToArray();
+            var one = session.Run(new Dictionary<string, GpuSearch.Models.Execution.HostTensor>
+                { ["x"] = new(x[..(c * side * side)], [1, c, side, side]) })["y"];
+            long afterFirst = session.WeightBytes;
+            Assert.True(afterFirst >= Winograd.Positions * c * c * 4L, $"U not on the device ({afterFirst} bytes)");
+            var three = session.Run(new Dictionary<string, GpuSearch.Models.Execution.HostTensor> { ["x"] = new(x, [3, c, side, side]) })["y"];
+            Assert.Equal(afterFirst, session.WeightBytes); // the batch-3 plan uploaded nothing new
+            Assert.Equal(one.Data, three.Data[..one.Data.Length]);
+            foreach (int n in new[] { 1, 3 }) // no plan keeps a host copy of U (4× the weights)
+                Assert.Null(session.GetPlan(new Dictionary<string, int[]> { ["x"] = [n, c, side, side] }).ConstantOf("w@winograd4x4"));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void WeightTransformOfAUnitTapIsTheOuterProductOfGColumns()
     {
         // g = e_(1,1) (centre tap): U = G[:,1] G[:,1]ᵀ, so U[p = 6i + j] = G[i,1]·G[j,1]; G[:,1] = (0, −1/6, 1/6, 1/12, −1/12, 0).

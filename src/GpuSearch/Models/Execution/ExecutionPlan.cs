@@ -117,5 +117,7 @@ internal sealed class ExecutionPlan
                 ?? throw new InvalidOperationException($"value '{name}' has neither an arena slot nor constant data");
             return weights.Get(root, c.ToFloats(), storage);
         }
+
+        public DeviceSlice Derived(string name, Func<float[]> make) => weights.GetDerived(name, make);
     }
 }

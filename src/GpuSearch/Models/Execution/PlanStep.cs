@@ -22,6 +22,12 @@ internal interface IPlanBindings
 
     /// <summary>A constant in the given storage (fp16 copies are made on first use); fp32 for non-constants.</summary>
     DeviceSlice Weight(string name, GpuSearch.Models.Ops.TensorStorage storage);
+
+    /// <summary>
+    /// An fp32 constant derived from the model's, made by <paramref name="make"/> on the session's first use of
+    /// <paramref name="name"/> and shared by every plan (see <see cref="WeightStore.GetDerived"/>).
+    /// </summary>
+    DeviceSlice Derived(string name, Func<float[]> make);
 }
 
 /// <summary>An enqueued operation of a plan.</summary>

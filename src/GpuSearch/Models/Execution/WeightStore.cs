@@ -17,24 +17,31 @@ internal sealed class WeightStore(ComputeDevice device) : IDisposable
     public int Count => _buffers.Count;
 
     /// <summary>The device copy of <paramref name="data"/> under <paramref name="name"/>, uploading it the first time.</summary>
-    public DeviceSlice Get(string name, float[] data, TensorStorage storage = TensorStorage.F32)
+    public DeviceSlice Get(string name, float[] data, TensorStorage storage = TensorStorage.F32) =>
+        new(_buffers.GetOrAdd((name, storage), _ => Upload(data, storage)), 0);
+
+    /// <summary>
+    /// The device copy of a constant derived from the model's (e.g. Winograd-transformed weights), made by
+    /// <paramref name="make"/> and uploaded the first time any plan of the session asks for it. The host array is
+    /// dropped after the upload: plans of other batch sizes share the device copy, and no plan keeps the host one.
+    /// </summary>
+    public DeviceSlice GetDerived(string name, Func<float[]> make) =>
+        new(_buffers.GetOrAdd((name, TensorStorage.F32), _ => Upload(make(), TensorStorage.F32)), 0);
+
+    private DeviceBuffer Upload(float[] data, TensorStorage storage)
     {
-        var b = _buffers.GetOrAdd((name, storage), _ =>
+        var s = device.Stream;
+        if (storage == TensorStorage.F16)
         {
-            var s = device.Stream;
-            if (storage == TensorStorage.F16)
-            {
-                var h = new Half[data.Length];
-                for (long i = 0; i < h.Length; i++) h[i] = (Half)data[i];
-                var hb = device.Allocate(Math.Max(4, (h.Length * 2L + 3) / 4 * 4));
-                s.Upload<Half>(hb, h);
-                return hb;
-            }
-            var fb = device.Allocate(Math.Max(4, data.Length * 4L));
-            s.Upload<float>(fb, data);
-            return fb;
-        });
-        return new DeviceSlice(b, 0);
+            var h = new Half[data.Length];
+            for (long i = 0; i < h.Length; i++) h[i] = (Half)data[i];
+            var hb = device.Allocate(Math.Max(4, (h.Length * 2L + 3) / 4 * 4));
+            s.Upload<Half>(hb, h);
+            return hb;
+        }
+        var fb = device.Allocate(Math.Max(4, data.Length * 4L));
+        s.Upload<float>(fb, data);
+        return fb;
     }
 
     /// <inheritdoc />

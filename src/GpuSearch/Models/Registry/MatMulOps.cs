@@ -61,23 +61,24 @@ internal sealed class MatMulOps : IOpFamily
         var sc = c.Length > 0 ? l.Shape(c) : null;
         if (!ta && l.Const(b) is { IsFloating: true } bc && (c.Length == 0 || l.Const(c) is { IsFloating: true }))
         {
-            // Constant B (a Linear layer): fold transB and alpha into a plan-time [k×n] copy, and beta·C into a
-            // plan-time [m×n] residual, so the product runs on the CPU-tuned 1×1 GEMM path with the activation fused.
-            var bk = $"{b}@gemm_b";
-            if (!l.PlanConstants.ContainsKey(bk))
+            // Constant B (a Linear layer): fold transB and alpha into a [k×n] copy made once per session on the device
+            // (WeightStore.GetDerived, shared by every plan, no host copy kept), and beta·C into a plan-time [m×n]
+            // residual, so the product runs on the CPU-tuned 1×1 GEMM path with the activation fused.
+            var bk = $"{b}@gemm_b{(tb ? "t" : "")}{alpha}";
+            float[] MakeB()
             {
                 var src = bc.ToFloats();
                 var t = new float[(long)k * nn];
                 for (int i = 0; i < k; i++)
                     for (int j = 0; j < nn; j++) t[(long)i * nn + j] = alpha * (tb ? src[(long)j * k + i] : src[(long)i * nn + j]);
-                l.PlanConstants[bk] = ConstTensor.FromFloats([k, nn], t);
+                return t;
             }
             if (c.Length > 0 && beta != 0f && sc!.Length >= 1 && sc[^1] == nn && sc.SkipLast(1).All(d => d == 1))
             {
                 // A per-column bias (Linear): the epilogue adds it, no [m×n] plan constant.
                 var ck = $"{c}@gemm_bias{beta}";
                 if (!l.PlanConstants.ContainsKey(ck)) l.PlanConstants[ck] = ConstTensor.FromFloats([nn], l.Const(c)!.ToFloats().Select(v => beta * v).ToArray());
-                l.Emit(n, [a, bk, ck], [y], (s, v) => Linear.Run(s, m, nn, k, v[a].View([m, k]), v[bk].View([k, nn]), v[ck].View([nn]), null,
+                l.Emit(n, [a, ck], [y], (s, v) => Linear.Run(s, m, nn, k, v[a].View([m, k]), v.Derived(bk, MakeB).View([k, nn]), v[ck].View([nn]), null,
                     v[y].View([m, nn]), act, l.Tiles));
                 return;
             }
@@ -91,9 +92,9 @@ internal sealed class MatMulOps : IOpFamily
                     for (int j = 0; j < nn; j++) r[(long)i * nn + j] = beta * cv[GemmCIndex(sc!, i, j)];
                 l.PlanConstants[rk] = ConstTensor.FromFloats([m, nn], r);
             }
-            l.Emit(n, [a, bk, rk], [y], (s, v) =>
+            l.Emit(n, [a, rk], [y], (s, v) =>
             {
-                var A = v[a]; var B = v[bk]; var Y = v[y];
+                var A = v[a]; var B = v.Derived(bk, MakeB); var Y = v[y];
                 DeviceSlice? R = rk.Length > 0 ? v[rk] : null;
                 MatMul.Product(s, m, nn, k, A.Buffer, A.Offset, B.Buffer, B.Offset, R?.Buffer, R?.Offset ?? 0, Y.Buffer, Y.Offset, act, l.Tiles);
             });
