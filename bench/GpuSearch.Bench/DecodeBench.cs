@@ -123,7 +123,7 @@ public static partial class DecodeBench
             foreach (var b in new DecodePipeline(options).RunAsync(files).ToBlockingEnumerable())
             {
                 int slot = 0;
-                foreach (var item in b.Succeeded) pre.Run(item.Image!.Pixels.Span, item.Image.Width, item.Image.Height, tensor, slot++);
+                foreach (var item in b.Succeeded) pre.Run(item.Image!.PixelArray, item.Image.Width, item.Image.Height, tensor, slot++);
                 dev.Stream.Synchronize();
                 n += slot;
             }

@@ -49,7 +49,7 @@ public static partial class ImageSharpBench
     private static int Thumbs(string dir, int repeat)
     {
         var thumbs = Directory.GetFiles(dir).Where(f => f.EndsWith(".jpg") || f.EndsWith(".png")).Order()
-            .Select(f => { var d = ImageDecoder.DecodeFile(f, new DecodeOptions { MinTargetSize = (128, 128) }); return Thumbnail.Fit(d.Pixels.Span, d.Width, d.Height, 128); })
+            .Select(f => { var d = ImageDecoder.DecodeFile(f, new DecodeOptions { MinTargetSize = (128, 128) }); return Thumbnail.Fit(d.PixelArray, d.Width, d.Height, 128); })
             .ToArray();
         var encoders = new (string Name, Func<RgbImage, byte[]> Encode)[]
         {
@@ -118,7 +118,7 @@ public static partial class ImageSharpBench
             using var img = Image.Load<Rgb24>(b);
             var theirs = new byte[img.Width * img.Height * 3];
             img.CopyPixelDataTo(theirs);
-            if (!ours.HadAlpha && ours.Pixels.Span.SequenceEqual(theirs)) equal++;
+            if (!ours.HadAlpha && ours.PixelArray.AsSpan().SequenceEqual(theirs)) equal++;
         }
         Console.WriteLine($"  pixels equal (opaque files): {equal} of {blobs.Length}");
         return 0;
@@ -127,7 +127,7 @@ public static partial class ImageSharpBench
     private static byte[] ToPng(string jpeg)
     {
         var d = ImageDecoder.DecodeFile(jpeg);
-        using var img = Image.LoadPixelData<Rgb24>(d.Pixels.Span, d.Width, d.Height);
+        using var img = Image.LoadPixelData<Rgb24>(d.PixelArray, d.Width, d.Height);
         using var ms = new MemoryStream();
         img.SaveAsPng(ms);
         return ms.ToArray();

@@ -227,9 +227,9 @@ public static class IngestBench
         Console.WriteLine($"ingest: {n} files ({distinct} distinct from {o.Dir}), batch {o.Batch}, default model (ResNet-18) on {o.Device}, "
             + $"{o.Repeat} interleaved rounds after {o.Warmup} warm-up round(s) each, engine decode workers "
             + $"{(o.DecodeWorkers > 0 ? o.DecodeWorkers : Environment.ProcessorCount)}, {DateTime.UtcNow:u}");
-        Console.WriteLine($"  {"pipeline",-42} {"img/s best",10} {"img/s median",12} {"CPU-s/img",10} {"CPU/wall",9}");
+        Console.WriteLine($"  {"pipeline",-42} {"img/s best",10} {"img/s median",12} {"CPU-s/img",10} {"CPU/wall",9} {"new pages/img",14}");
         foreach (var s in new[] { engine, ort })
-            Console.WriteLine($"  {s.Name,-42} {n / s.Best,10:F1} {n / s.Median,12:F1} {s.CpuPerRound / n,10:F4} {s.CpuPerRound / s.Rounds.Average(r => r.Wall),9:F2}");
+            Console.WriteLine($"  {s.Name,-42} {n / s.Best,10:F1} {n / s.Median,12:F1} {s.CpuPerRound / n,10:F4} {s.CpuPerRound / s.Rounds.Average(r => r.Wall),9:F2} {s.Rounds.Average(r => r.MinorFaults) / n,14:F0}");
         Console.WriteLine($"  engine / baseline: {ratioBest:F2}× best, {ratioMedian:F2}× median; CPU-s ratio {ort.CpuPerRound / engine.CpuPerRound:F2}× (baseline ÷ engine)");
         Console.WriteLine($"  cosine engine vs baseline per image: min {cosMin:F4}, median {cosMedian:F4} (resampling details differ; not asserted)");
         foreach (var s in new[] { engine, ort })

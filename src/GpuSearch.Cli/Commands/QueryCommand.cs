@@ -89,7 +89,7 @@ internal static class QueryCommand
             try
             {
                 var img = ImageDecoder.DecodeFile(path, new DecodeOptions { MinTargetSize = (128, 128) });
-                t = Thumbnail.Fit(img.Pixels.Span, img.Width, img.Height, 128);
+                t = Thumbnail.Fit(img.PixelArray, img.Width, img.Height, 128);
             }
             catch (Exception e) when (e is ImageDecodeException or IOException or UnauthorizedAccessException) { t = null; }
             return cache[path] = t;

@@ -29,7 +29,7 @@ internal sealed class ThumbnailCache(long maxBytes, int side)
             }
         }
         var img = ImageDecoder.DecodeFile(path, new DecodeOptions { MinTargetSize = (side, side) });
-        var t = Thumbnail.Fit(img.Pixels.Span, img.Width, img.Height, side);
+        var t = Thumbnail.Fit(img.PixelArray, img.Width, img.Height, side);
         var jpeg = ThumbnailEncoder.Jpeg(t);
         lock (_lock)
         {

@@ -91,11 +91,6 @@ internal static class EmbeddingPipeline
             foreach (var p in parts) p.Dispose();
             throw;
         }
-        finally
-        {
-            // The submits copied the pixels into the slot's staging (or failed); nothing reads these images again.
-            foreach (var item in batch.Items) item.Image?.ReturnPixels();
-        }
         return new InFlight(batch, good, failures, parts);
     }
 

@@ -208,8 +208,8 @@ internal sealed class ImageEmbedder : IDisposable
         long largest = 0, total = 0;
         foreach (var img in images)
         {
-            largest = Math.Max(largest, img.PixelCount);
-            total += img.PixelCount;
+            largest = Math.Max(largest, img.PixelArray.LongLength);
+            total += img.PixelArray.LongLength;
         }
         lock (_sync)
         {
@@ -274,12 +274,12 @@ internal sealed class ImageEmbedder : IDisposable
         {
             int first = i;
             long used = 0;
-            while (i < images.Count && used + images[i].PixelCount <= staging.Length)
+            while (i < images.Count && used + images[i].PixelArray.LongLength <= staging.Length)
             {
-                var px = images[i].Pixels.Span;
+                var px = images[i].PixelArray;
                 px.CopyTo(staging.Span.Slice((int)used, px.Length));
                 offsets[i] = used;
-                used += px.Length;
+                used += px.LongLength;
                 // New weight tables go up on the transfer stream (with trimming the size is known only after the box search).
                 foreach (var m in _members)
                     if (m.Pre.Spec.Trim is null) m.Pre.Prepare(images[i].Width, images[i].Height);
@@ -383,7 +383,7 @@ internal sealed class ImageEmbedder : IDisposable
     {
         ArgumentNullException.ThrowIfNull(image);
         int w = image.Width;
-        var src = image.Pixels.Span;
+        var src = image.PixelArray;
         var dst = new byte[src.Length];
         for (int y = 0; y < image.Height; y++)
         {

@@ -131,7 +131,7 @@ internal sealed class DecodePipeline
             long kept = 0;
             var scope = run.Budget.Enter(token, () => seq <= run.NextToAssemble);
             try { image = _decode(bytes, req); }
-            finally { kept = scope.Close(image?.PixelCount ?? 0); }
+            finally { kept = scope.Close(image?.PixelArray.Length ?? 0); }
             return run.Completed(new ImageBatchItem(req, seq, image, null) { BudgetBytes = kept });
         }
         catch (ImageDecodeException e)

@@ -8,15 +8,11 @@ public sealed class DecodedImage
     public int Width { get; }
     /// <summary>Height in pixels of <see cref="Pixels"/>.</summary>
     public int Height { get; }
-    // May be longer than the pixels (a pooled buffer); null once returned to the pool.
-    private byte[]? _pixels;
-    private readonly bool _pooled;
+    private readonly byte[] _pixels;
     /// <summary>RGB bytes, <c>Width * Height * 3</c> long (read-only: the image owns its buffer).</summary>
-    /// <exception cref="InvalidOperationException">The pixels were handed back to the pool (images of the indexing pipeline, after upload).</exception>
-    public ReadOnlyMemory<byte> Pixels => (_pixels ?? throw new InvalidOperationException(
-        $"the pixels of this {Width}x{Height} image were returned to the pool after upload")).AsMemory(0, checked(Width * Height * 3));
-    /// <summary>Bytes of the pixels: <c>Width * Height * 3</c>.</summary>
-    internal long PixelCount => (long)Width * Height * 3;
+    public ReadOnlyMemory<byte> Pixels => _pixels;
+    /// <summary>The buffer itself, for the decoders and the preprocessor that fill and upload it.</summary>
+    internal byte[] PixelArray => _pixels;
     /// <summary>Full-resolution width (after orientation) before any DCT-domain downscaling.</summary>
     public int OriginalWidth { get; }
     /// <summary>Full-resolution height (after orientation) before any DCT-domain downscaling.</summary>
@@ -48,33 +44,18 @@ public sealed class DecodedImage
         return rgb.ToArray();
     }
 
-    /// <summary>
-    /// Wraps a decoder's buffer without copying; <paramref name="pixels"/> must be exactly width × height × 3 bytes, or,
-    /// when <paramref name="pooled"/> (rented from <see cref="PixelPool"/>), at least that many.
-    /// </summary>
+    /// <summary>Wraps a decoder's buffer without copying; <paramref name="pixels"/> must be exactly width × height × 3 bytes.</summary>
     internal DecodedImage(int width, int height, byte[] pixels, int originalWidth, int originalHeight,
-        ImageFormat format, int orientation = 1, bool hadAlpha = false, bool pooled = false)
+        ImageFormat format, int orientation = 1, bool hadAlpha = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
         ArgumentNullException.ThrowIfNull(pixels);
-        long need = (long)width * height * 3;
-        if (pooled ? pixels.LongLength < need : pixels.LongLength != need)
-            throw new ArgumentException($"expected {need} bytes for {width}x{height} RGB, got {pixels.LongLength}", nameof(pixels));
-        Width = width; Height = height; _pixels = pixels; _pooled = pooled;
+        if (pixels.LongLength != (long)width * height * 3)
+            throw new ArgumentException($"expected {(long)width * height * 3} bytes for {width}x{height} RGB, got {pixels.LongLength}", nameof(pixels));
+        Width = width; Height = height; _pixels = pixels;
         OriginalWidth = originalWidth; OriginalHeight = originalHeight;
         Format = format; Orientation = orientation; HadAlpha = hadAlpha;
-    }
-
-    /// <summary>
-    /// Hands a pooled buffer back to <see cref="PixelPool"/> once nothing will read the pixels again (the indexing
-    /// pipeline, after the upload has copied them); later reads of <see cref="Pixels"/> throw. No-op otherwise.
-    /// </summary>
-    internal void ReturnPixels()
-    {
-        if (!_pooled || _pixels is not { } p) return;
-        _pixels = null;
-        PixelPool.Return(p);
     }
 
     /// <summary>
@@ -87,8 +68,7 @@ public sealed class DecodedImage
     internal Rgb8 GetPixel(int x, int y)
     {
         if ((uint)x >= (uint)Width || (uint)y >= (uint)Height) throw new ArgumentOutOfRangeException(nameof(x), $"({x},{y}) outside {Width}x{Height}");
-        var px = Pixels.Span;
-        var i = (y * Width + x) * 3;
-        return new Rgb8(px[i], px[i + 1], px[i + 2]);
+        var i = ((long)y * Width + x) * 3;
+        return new Rgb8(_pixels[i], _pixels[i + 1], _pixels[i + 2]);
     }
 }

@@ -56,9 +56,6 @@ internal static class ExifOrientation
     /// <summary>True for orientations 5–8, which swap width and height.</summary>
     public static bool SwapsAxes(int orientation) => orientation is >= 5 and <= 8;
 
-    /// <summary>Orientations 2–8 move pixels; 1 and anything out of range leave the image as stored.</summary>
-    public static bool Transforms(int orientation) => orientation is >= 2 and <= 8;
-
     private static int U16(ReadOnlySpan<byte> t, int o, bool le) =>
         le ? BinaryPrimitives.ReadUInt16LittleEndian(t[o..]) : BinaryPrimitives.ReadUInt16BigEndian(t[o..]);
 

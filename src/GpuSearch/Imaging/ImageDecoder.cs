@@ -64,21 +64,11 @@ internal static class ImageDecoder
     private static DecodedImage Finish(PixelBuffer px, ImageFormat format, DecodeOptions options, int orientation, (int W, int H)? full)
     {
         if (!options.ApplyExifOrientation) orientation = 1;
-        var rgb = px.Data;
-        int w = px.Width, h = px.Height, pixels = checked(w * h);
-        // Alpha is flattened in place (the RGB lands in the first 3/4 of the buffer), so the buffer may be longer
-        // than the image from here on: DecodedImage takes it as a pooled one (PixelPool ignores arrays it never lent).
-        bool pooled = px.Pooled || px.HasAlpha;
-        if (px.HasAlpha) PixelOps.FlattenAlphaInPlace(rgb, pixels, options.Background);
-        if (ExifOrientation.Transforms(orientation))
-        {
-            var upright = PixelOps.Orient(rgb.AsSpan(0, pixels * 3), w, h, orientation, out w, out h);
-            if (pooled) PixelPool.Return(rgb);
-            (rgb, pooled) = (upright, true);
-        }
+        var rgb = px.HasAlpha ? PixelOps.FlattenAlpha(px.Data, options.Background) : px.Data;
+        rgb = PixelOps.Orient(rgb, px.Width, px.Height, orientation, out int w, out int h);
         var (fw, fh) = full ?? (px.Width, px.Height);
         if (ExifOrientation.SwapsAxes(orientation)) (fw, fh) = (fh, fw);
-        return new DecodedImage(w, h, rgb, fw, fh, format, orientation, px.HasAlpha, pooled);
+        return new DecodedImage(w, h, rgb, fw, fh, format, orientation, px.HasAlpha);
     }
 
     private static bool LooksLikeText(ReadOnlySpan<byte> d)

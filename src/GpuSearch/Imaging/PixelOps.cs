@@ -6,19 +6,18 @@ internal static class PixelOps
 {
     /// <summary>Composites straight-alpha RGBA onto an opaque background with PIL's paste-with-mask arithmetic:
     /// out = DIV255(bg·(255−a) + fg·a), DIV255(x) = ((x+128) + ((x+128)>>8)) >> 8.</summary>
-    /// <remarks>In place: the first <paramref name="pixels"/> × 3 bytes of <paramref name="buffer"/> (RGBA on entry) become
-    /// the RGB. Pixel i's four bytes are read before its three are written at 3i &lt; 4i + 4, so nothing unread is
-    /// overwritten.</remarks>
-    public static void FlattenAlphaInPlace(byte[] buffer, int pixels, Rgb8 bg)
+    public static byte[] FlattenAlpha(ReadOnlySpan<byte> rgba, Rgb8 bg)
     {
-        var px = buffer.AsSpan(0, checked(pixels * 4));
-        for (int i = 0; i < pixels; i++)
+        var n = rgba.Length / 4;
+        var rgb = GC.AllocateUninitializedArray<byte>(n * 3);
+        for (int i = 0; i < n; i++)
         {
-            int r = px[4 * i], g = px[4 * i + 1], b = px[4 * i + 2], a = px[4 * i + 3], ia = 255 - a;
-            px[3 * i] = Blend(bg.R, r, a, ia);
-            px[3 * i + 1] = Blend(bg.G, g, a, ia);
-            px[3 * i + 2] = Blend(bg.B, b, a, ia);
+            int a = rgba[4 * i + 3], ia = 255 - a;
+            rgb[3 * i] = Blend(bg.R, rgba[4 * i], a, ia);
+            rgb[3 * i + 1] = Blend(bg.G, rgba[4 * i + 1], a, ia);
+            rgb[3 * i + 2] = Blend(bg.B, rgba[4 * i + 2], a, ia);
         }
+        return rgb;
 
         static byte Blend(int b, int f, int a, int ia)
         {
@@ -30,19 +29,13 @@ internal static class PixelOps
     /// <summary>Applies EXIF orientation 1–8 to packed RGB (3 bytes per pixel). Orientation n means the stored
     /// image must be transformed as PIL's <c>ImageOps.exif_transpose</c> does: 2 mirror, 3 rotate 180, 4 flip,
     /// 5 transpose, 6 rotate 90° clockwise, 7 transverse, 8 rotate 90° counter-clockwise.</summary>
-    /// <returns>A buffer from <see cref="PixelPool"/> (at least w × h × 3 bytes) holding the upright pixels; for an
-    /// orientation that does not transform (<see cref="ExifOrientation.Transforms"/>), a copy.</returns>
-    public static byte[] Orient(ReadOnlySpan<byte> src, int w, int h, int orientation, out int outW, out int outH)
+    public static byte[] Orient(byte[] src, int w, int h, int orientation, out int outW, out int outH)
     {
         bool swap = ExifOrientation.SwapsAxes(orientation);
         outW = swap ? h : w;
         outH = swap ? w : h;
-        var dst = PixelPool.Rent(src.Length);
-        if (!ExifOrientation.Transforms(orientation))
-        {
-            src.CopyTo(dst);
-            return dst;
-        }
+        if (orientation is < 2 or > 8) return src;
+        var dst = GC.AllocateUninitializedArray<byte>(src.Length);
         int ow = outW, oh = outH;
         for (int y = 0; y < oh; y++)
         {

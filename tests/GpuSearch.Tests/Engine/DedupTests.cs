@@ -113,12 +113,12 @@ public sealed class DedupTests(ITestOutputHelper output) : IDisposable
             File.Copy(src, original);
             family[original] = name;
             // A PNG at 60 % of the size, a JPEG q50 at full size, a JPEG q75 at 40 %.
-            var small = Thumbnail.Fit(img.Pixels.Span, img.Width, img.Height, Math.Max(img.Width, img.Height) * 3 / 5);
+            var small = Thumbnail.Fit(img.PixelArray, img.Width, img.Height, Math.Max(img.Width, img.Height) * 3 / 5);
             var png = Path.Combine(folder, name + "-png60.png");
             File.WriteAllBytes(png, TestPng.EncodeRgb(small.Rgb, small.Width, small.Height));
             family[png] = name;
-            family[Jpeg(img.Pixels.ToArray(), img.Width, img.Height, 50, Path.Combine(folder, name + "-q50.jpg"))] = name;
-            var tiny = Thumbnail.Fit(img.Pixels.Span, img.Width, img.Height, Math.Max(img.Width, img.Height) * 2 / 5);
+            family[Jpeg(img.PixelArray, img.Width, img.Height, 50, Path.Combine(folder, name + "-q50.jpg"))] = name;
+            var tiny = Thumbnail.Fit(img.PixelArray, img.Width, img.Height, Math.Max(img.Width, img.Height) * 2 / 5);
             family[Jpeg(tiny.Rgb, tiny.Width, tiny.Height, 75, Path.Combine(folder, name + "-q75-40.jpg"))] = name;
         }
         var identical = Path.Combine(folder, "copy-of-" + Path.GetFileName(family.Keys.First()));

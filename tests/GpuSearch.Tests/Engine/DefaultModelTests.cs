@@ -116,7 +116,7 @@ public sealed class DefaultModelTests(ITestOutputHelper output)
         int plane = 224 * 224;
         var spec = new float[images.Length * 3 * plane];
         for (int i = 0; i < images.Length; i++)
-            PreprocessReference.Run(DefaultModel.Preprocess, images[i].Pixels.Span, images[i].Width, images[i].Height).CopyTo(spec, i * 3 * plane);
+            PreprocessReference.Run(DefaultModel.Preprocess, images[i].PixelArray, images[i].Width, images[i].Height).CopyTo(spec, i * 3 * plane);
         var exact = new float[spec.Length];
         double maxInputDiff = 0;
         for (int i = 0; i < spec.Length; i++)
@@ -156,8 +156,8 @@ public sealed class DefaultModelTests(ITestOutputHelper output)
             return new DecodedImage(w, h, px, w, h, ImageFormat.Png);
         }).ToArray();
         var mirror = ImageEmbedder.Mirror(images[1]);
-        Assert.Equal(images[1].Pixels.ToArray(), ImageEmbedder.Mirror(mirror).Pixels.ToArray());
-        Assert.Equal(images[1].Pixels.Span.Slice(0, 3).ToArray(), mirror.Pixels.Span.Slice((images[1].Width - 1) * 3, 3).ToArray());
+        Assert.Equal(images[1].PixelArray, ImageEmbedder.Mirror(mirror).PixelArray);
+        Assert.Equal(images[1].PixelArray.AsSpan(0, 3).ToArray(), mirror.PixelArray.AsSpan((images[1].Width - 1) * 3, 3).ToArray());
 
         using var plain = new ImageEmbedder(Devices.Cpu, DefaultModel.RequirePath(), DefaultModel.Preprocess, null, 6);
         using var tta = new ImageEmbedder(Devices.Cpu, DefaultModel.RequirePath(), DefaultModel.Preprocess, null, 3, flipTta: true);

@@ -97,7 +97,7 @@ public sealed class EnsembleTests : IDisposable
         var folder = Directory.CreateDirectory(Path.Combine(_dir.Path, "images")).FullName;
         var images = Enumerable.Range(0, 4).Select(Image).ToArray();
         for (int k = 0; k < images.Length; k++)
-            File.WriteAllBytes(Path.Combine(folder, $"g{k}.png"), GpuSearch.Tests.Support.TestPng.EncodeRgb(images[k].Pixels.ToArray(), images[k].Width, images[k].Height));
+            File.WriteAllBytes(Path.Combine(folder, $"g{k}.png"), GpuSearch.Tests.Support.TestPng.EncodeRgb(images[k].PixelArray, images[k].Width, images[k].Height));
         var db = Path.Combine(_dir.Path, "db");
         var options = new EngineOptions { Device = "cpu", Spaces = [a, b], BatchSize = 2, DecodeWorkers = 1 };
         using (var engine = ImageSearchEngine.Open(db, options))
@@ -214,7 +214,7 @@ public sealed class EnsembleTests : IDisposable
         for (int k = 0; k < 2; k++)
         {
             var img = Image(k);
-            File.WriteAllBytes(Path.Combine(folder, $"c{k}.png"), GpuSearch.Tests.Support.TestPng.EncodeRgb(img.Pixels.ToArray(), img.Width, img.Height));
+            File.WriteAllBytes(Path.Combine(folder, $"c{k}.png"), GpuSearch.Tests.Support.TestPng.EncodeRgb(img.PixelArray, img.Width, img.Height));
         }
         string Spec(EmbeddingSpace s)
         {

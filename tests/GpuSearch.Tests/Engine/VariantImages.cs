@@ -23,7 +23,7 @@ internal static class VariantImages
                 int ox = (img.Width - cw) * v / Math.Max(1, perPhoto - 1), oy = (img.Height - ch) * (perPhoto - 1 - v) / Math.Max(1, perPhoto - 1);
                 var rgb = new byte[cw * ch * 3];
                 for (int y = 0; y < ch; y++)
-                    img.Pixels.Span.Slice(((oy + y) * img.Width + ox) * 3, cw * 3).CopyTo(rgb.AsSpan(y * cw * 3));
+                    Array.Copy(img.PixelArray, ((oy + y) * img.Width + ox) * 3, rgb, y * cw * 3, cw * 3);
                 var path = Path.Combine(folder, $"{Path.GetFileNameWithoutExtension(rel)}-v{v}.png");
                 File.WriteAllBytes(path, TestPng.EncodeRgb(rgb, cw, ch));
                 paths.Add(path);

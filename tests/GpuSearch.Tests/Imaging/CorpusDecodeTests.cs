@@ -21,7 +21,7 @@ public sealed class CorpusDecodeTests(ITestOutputHelper log)
             {
                 var img = ImageDecoder.DecodeFile(f);
                 if (corrupt) problems.Add($"{name}: decoded but is a corrupt test file");
-                else if (img.Width <= 0 || img.Pixels.Length != img.Width * img.Height * 3) problems.Add($"{name}: bad buffer");
+                else if (img.Width <= 0 || img.PixelArray.Length != img.Width * img.Height * 3) problems.Add($"{name}: bad buffer");
                 else ok++;
             }
             catch (ImageDecodeException e)

@@ -43,7 +43,7 @@ public sealed class DecodePipelineTests
                 Assert.Null(s.Image);
                 Assert.Equal((r.Path, DecodeFailureReason.Corrupt), (s.Failure!.Path, s.Failure.Reason));
             }
-            else Assert.Equal((byte)r.Id, s.Image!.Pixels.Span[0]);
+            else Assert.Equal((byte)r.Id, s.Image!.PixelArray[0]);
         }
     }
 

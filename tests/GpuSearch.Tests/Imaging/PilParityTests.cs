@@ -44,7 +44,7 @@ public sealed class PilParityTests(ITestOutputHelper log)
                 problems.Add($"{label}: size {img.Width}x{img.Height}, PIL {e.GetProperty("w")}x{e.GetProperty("h")}");
                 continue;
             }
-            var sha = Convert.ToHexStringLower(SHA256.HashData(img.Pixels.Span))[..32];
+            var sha = Convert.ToHexStringLower(SHA256.HashData(img.PixelArray))[..32];
             if (sha == e.GetProperty("sha").GetString()) { s[0]++; continue; }
             int maxSample = MaxSampleDiff(img, e);
             double maxMean = MaxMeanDiff(img, e);
@@ -71,8 +71,7 @@ public sealed class PilParityTests(ITestOutputHelper log)
     private static double MaxMeanDiff(DecodedImage img, JsonElement e)
     {
         var sums = new double[3];
-        var px = img.Pixels.Span;
-        for (int i = 0; i < px.Length; i++) sums[i % 3] += px[i];
+        for (int i = 0; i < img.PixelArray.Length; i++) sums[i % 3] += img.PixelArray[i];
         var mean = e.GetProperty("mean");
         double n = img.Width * (double)img.Height;
         return Enumerable.Range(0, 3).Max(c => Math.Abs(sums[c] / n - mean[c].GetDouble()));

@@ -49,8 +49,7 @@ internal static unsafe class TurboJpegDecoder
         // ask for CMYK and convert below.
         var cmyk = cs is TurboJpegApi.ColorspaceCmyk or TurboJpegApi.ColorspaceYcck;
         int bpp = cmyk ? 4 : 3;
-        // CMYK is converted into a new buffer below; only the RGB output is pooled.
-        var buf = cmyk ? GC.AllocateUninitializedArray<byte>(checked(sw * sh * bpp)) : PixelPool.Rent(checked(sw * sh * bpp));
+        var buf = GC.AllocateUninitializedArray<byte>(checked(sw * sh * bpp));
         int rc;
         fixed (byte* src = data)
         fixed (byte* dst = buf)
@@ -58,7 +57,8 @@ internal static unsafe class TurboJpegDecoder
                 cmyk ? TurboJpegApi.PixelFormatCmyk : TurboJpegApi.PixelFormatRgb, TurboJpegApi.FlagAccurateDct);
         if (rc != 0 && !WarningAccepted(h, options.JpegWarnings))
             throw Failure(h, name, data, "tjDecompress2", headerStage: false);
-        return cmyk ? new PixelBuffer(sw, sh, 3, CmykToRgb(buf)) : new PixelBuffer(sw, sh, 3, buf, Pooled: true);
+        if (cmyk) buf = CmykToRgb(buf);
+        return new PixelBuffer(sw, sh, 3, buf);
     }
 
     /// <summary>Eighths: the smallest-output scaling factor ≤ 1 that keeps both sides ≥ the target (TurboJPEG offers

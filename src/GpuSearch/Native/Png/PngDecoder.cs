@@ -33,11 +33,11 @@ internal static unsafe class PngDecoder
 
                 img.Format = alpha ? PngApi.FormatRgba : PngApi.FormatRgb;
                 int ch = alpha ? 4 : 3;
-                var buf = PixelPool.Rent(checked(w * h * ch));
+                var buf = GC.AllocateUninitializedArray<byte>(checked(w * h * ch));
                 fixed (byte* dst = buf)
                     if (PngApi.F.FinishRead(&img, null, dst, checked(w * ch), null) == 0)
                         throw Failure(name, &img, src, "png_image_finish_read");
-                return new PixelBuffer(w, h, ch, buf, Pooled: true);
+                return new PixelBuffer(w, h, ch, buf);
             }
         }
         finally
