@@ -46,8 +46,8 @@ internal sealed class BatchSlot : IDisposable
     /// <summary>
     /// Makes the staging and its device copy hold at least <paramref name="bytes"/>, growing to at least twice their
     /// old size up to <paramref name="limit"/>: batches of varied images would otherwise reallocate every few batches,
-    /// and on a CPU device every new allocation is fresh pages the kernel zeroes on first touch (measured on PoCL:
-    /// about a quarter of the device threads' time when indexing photos of mixed sizes).
+    /// and on a CPU device every new allocation is fresh pages, zeroed on first touch (and, on VMs that hand freed
+    /// memory back to the host, faulted on the host too).
     /// </summary>
     public void EnsureStaging(ComputeDevice device, long bytes, long limit)
     {
