@@ -170,12 +170,12 @@ public static class IngestBench
     /// </summary>
     private static long MinorFaults()
     {
-        try
-        {
-            var stat = File.ReadAllText("/proc/self/stat");
-            return long.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[7], System.Globalization.CultureInfo.InvariantCulture);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException) { return 0; }
+        string stat;
+        try { stat = File.ReadAllText("/proc/self/stat"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return 0; }
+        // minflt is field 10 of the line, 8 after the name (field 3 is fields[0]).
+        return ThreadCpuSampler.FieldsAfterName(stat) is { Length: >= 8 } fields
+            && long.TryParse(fields[7], System.Globalization.CultureInfo.InvariantCulture, out var faults) ? faults : 0;
     }
 
     /// <summary>Per-image cosine of two row-major sets of vectors, sorted ascending.</summary>

@@ -64,15 +64,21 @@ internal sealed class ThreadCpuSampler
             string stat;
             try { stat = File.ReadAllText(Path.Combine(dir, "stat")); }
             catch (IOException) { continue; } // the thread exited meanwhile
-            // "tid (name) state ppid …": the name may hold spaces and parentheses, so fields count from the last ')'.
-            int open = stat.IndexOf('('), close = stat.LastIndexOf(')');
-            if (open < 0 || close < open) continue;
-            var fields = stat[(close + 2)..].Split(' ');
             // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name (field 3 is fields[0]).
-            if (fields.Length < 13 || !long.TryParse(fields[11], CultureInfo.InvariantCulture, out var ut)
+            if (FieldsAfterName(stat) is not { Length: >= 13 } fields || !long.TryParse(fields[11], CultureInfo.InvariantCulture, out var ut)
                 || !long.TryParse(fields[12], CultureInfo.InvariantCulture, out var st)) continue;
-            yield return (int.Parse(Path.GetFileName(dir), CultureInfo.InvariantCulture), (stat[(open + 1)..close], ut + st));
+            yield return (int.Parse(Path.GetFileName(dir), CultureInfo.InvariantCulture), (stat[(stat.IndexOf('(') + 1)..stat.LastIndexOf(')')], ut + st));
         }
+    }
+
+    /// <summary>
+    /// The fields of a /proc stat line after "pid (name)", field 3 (state) first; null when the line has no name.
+    /// The name may hold spaces and parentheses, so the fields count from the last ')'.
+    /// </summary>
+    internal static string[]? FieldsAfterName(string stat)
+    {
+        int open = stat.IndexOf('('), close = stat.LastIndexOf(')');
+        return open < 0 || close < open || close + 2 > stat.Length ? null : stat[(close + 2)..].Split(' ');
     }
 }
 
