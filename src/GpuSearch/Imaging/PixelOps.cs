@@ -6,17 +6,23 @@ internal static class PixelOps
 {
     /// <summary>Composites straight-alpha RGBA onto an opaque background with PIL's paste-with-mask arithmetic:
     /// out = DIV255(bg·(255−a) + fg·a), DIV255(x) = ((x+128) + ((x+128)>>8)) >> 8.</summary>
-    public static byte[] FlattenAlpha(ReadOnlySpan<byte> rgba, Rgb8 bg)
+    public static unsafe byte[] FlattenAlpha(ReadOnlySpan<byte> rgba, Rgb8 bg)
     {
         var n = rgba.Length / 4;
         var rgb = GC.AllocateUninitializedArray<byte>(n * 3);
-        for (int i = 0; i < n; i++)
-        {
-            int a = rgba[4 * i + 3], ia = 255 - a;
-            rgb[3 * i] = Blend(bg.R, rgba[4 * i], a, ia);
-            rgb[3 * i + 1] = Blend(bg.G, rgba[4 * i + 1], a, ia);
-            rgb[3 * i + 2] = Blend(bg.B, rgba[4 * i + 2], a, ia);
-        }
+        fixed (byte* s = rgba, d = rgb)
+            for (int i = 0; i < n; i++)
+            {
+                byte* p = s + 4 * i, o = d + 3 * i;
+                int a = p[3];
+                // Opaque and clear pixels, most of a drawing's, give exactly the colour and the background.
+                if (a == 255) { o[0] = p[0]; o[1] = p[1]; o[2] = p[2]; continue; }
+                if (a == 0) { o[0] = bg.R; o[1] = bg.G; o[2] = bg.B; continue; }
+                int ia = 255 - a;
+                o[0] = Blend(bg.R, p[0], a, ia);
+                o[1] = Blend(bg.G, p[1], a, ia);
+                o[2] = Blend(bg.B, p[2], a, ia);
+            }
         return rgb;
 
         static byte Blend(int b, int f, int a, int ia)
