@@ -2,7 +2,7 @@
 // round so load from other processes hits both sides alike; best round, wall and process CPU seconds.
 //   thumbs: encoding 128 px contact-sheet thumbnails: PNG, JPEG q80 and WebP lossy q75 (all ImageSharp; the
 //           hand-written PNG encoder this replaced was measured too, see RESULTS.md); bytes and ms per thumbnail.
-//   png:    decoding PNGs: our libpng path vs ImageSharp's PngDecoder; also the inflate step alone (system zlib's
+//   png:    decoding PNGs: our path (managed fast path, else libpng), libpng alone, and ImageSharp's PngDecoder; also the inflate step alone (system zlib's
 //           uncompress vs .NET's ZLibStream) on the same IDAT data, and whether the pixels are equal.
 // usage: gpusearch-bench imagesharp thumbs|png [--dir DIR] [--repeat 5] [--png-from-jpeg]
 using System.Buffers.Binary;
@@ -85,7 +85,8 @@ public static partial class ImageSharpBench
         var idat = blobs.Select(Idat).ToArray();
         var sides = new (string Name, Action<byte[], int> Run)[]
         {
-            ("ours: libpng simplified API", (b, i) => ImageDecoder.Decode(b, "bench.png")),
+            ("ours (managed fast path, else libpng)", (b, i) => ImageDecoder.Decode(b, "bench.png")),
+            ("ours: libpng simplified API alone", (b, i) => GpuSearch.Native.Png.PngDecoder.DecodeWithLibpng(b, "bench.png", new DecodeOptions(), out _)),
             ("ImageSharp PngDecoder", (b, i) => { using var img = Image.Load<Rgb24>(b); }),
             ("inflate only: system zlib", (b, i) => SystemZlib.Inflate(idat[i].Data, idat[i].RawSize)),
             ("inflate only: .NET ZLibStream", (b, i) => DotnetInflate(idat[i].Data, idat[i].RawSize)),
@@ -110,7 +111,7 @@ public static partial class ImageSharpBench
                 cpu[s] = Math.Min(cpu[s], (proc.TotalProcessorTime - c0).TotalSeconds);
             }
         for (int s = 0; s < sides.Length; s++)
-            Console.WriteLine($"  {sides[s].Name,-32} wall {wall[s] * 1e3,8:F1} ms  CPU {cpu[s] * 1e3,8:F1} ms  {pixels / wall[s] / 1e6,7:F1} Mpixel/s");
+            Console.WriteLine($"  {sides[s].Name,-38} wall {wall[s] * 1e3,8:F1} ms  CPU {cpu[s] * 1e3,8:F1} ms  {pixels / wall[s] / 1e6,7:F1} Mpixel/s");
         int equal = 0;
         foreach (var b in blobs)
         {

@@ -1,7 +1,9 @@
-// Decodes a PNG through libpng's simplified API into packed RGB or RGBA (straight alpha).
+// Decodes a PNG into packed RGB or RGBA (straight alpha): the common clean files through the managed fast path
+// (Imaging/Png), the rest — and every broken file, so errors keep libpng's words — through libpng's simplified API.
 // Sample values follow PIL: no gamma correction (see PngChunks), low bit depths scaled to 8 bits,
 // and 16-bit samples reduced by taking the high byte.
 using GpuSearch.Imaging;
+using GpuSearch.Imaging.Png;
 
 namespace GpuSearch.Native.Png;
 
@@ -10,7 +12,11 @@ internal static unsafe class PngDecoder
     /// <summary>Why PNG decoding is unavailable, or null when libpng loaded.</summary>
     public static string? UnavailableReason => PngApi.UnavailableReason;
 
-    public static PixelBuffer Decode(ReadOnlySpan<byte> data, string name, DecodeOptions options, out byte[]? exif)
+    public static PixelBuffer Decode(ReadOnlySpan<byte> data, string name, DecodeOptions options, out byte[]? exif) =>
+        ManagedPngDecoder.TryDecode(data, name, options, out var pixels, out exif) ? pixels : DecodeWithLibpng(data, name, options, out exif);
+
+    /// <summary>libpng's decode alone (what the managed path must equal, and what it leaves to libpng).</summary>
+    internal static PixelBuffer DecodeWithLibpng(ReadOnlySpan<byte> data, string name, DecodeOptions options, out byte[]? exif)
     {
         if (UnavailableReason is { } why) throw ImageLimits.Unavailable(name, ImageFormat.Png, why);
         var stripped = PngChunks.StripColourChunks(data, name, out exif);
