@@ -121,6 +121,71 @@ public sealed class ManagedPngTests(ITestOutputHelper log)
     }
 
     [Fact]
+    public void Mutants_with_mended_CRCs_are_declined_or_decode_as_libpng_does()
+    {
+        // Byte changes inside chunks with their CRCs recomputed, so they get past the chunk walk into the header
+        // checks, the inflate, the filters and the palette lookups: the fast path must decline, or throw only the
+        // decode exception, or return exactly what libpng returns.
+        var rng = new Random(2026);
+        var seeds = Layouts.Select(l =>
+        {
+            int type = (int)l[0], depth = (int)l[1], width = (int)l[2];
+            int channels = type switch { 2 => 3, 4 => 2, 6 => 4, _ => 1 };
+            return type == 3 && depth == 8 // 200 of 256 entries, 100 with alpha: room for indices past the end
+                ? PngWriter.Write(width, 10, 3, 8, RandomSamples(rng, 10, width, 200), y => y % 5, RandomBytes(rng, 600), RandomBytes(rng, 100))
+                : PngWriter.Write(width, 10, type, depth, RandomSamples(rng, 10, width * channels, 1 << depth), y => y % 5,
+                    type == 3 ? RandomBytes(rng, 3 << depth) : null);
+        }).ToArray();
+        int decoded = 0, declined = 0;
+        for (int m = 0; m < 3000; m++)
+        {
+            var png = (byte[])seeds[m % seeds.Length].Clone();
+            var chunks = ChunkStarts(png);
+            var (start, length) = chunks[rng.Next(chunks.Count)];
+            for (int k = rng.Next(1, 4); k > 0 && length > 0; k--) png[start + 8 + rng.Next(length)] = (byte)rng.Next(256);
+            BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(start + 8 + length), ~TestPng.Crc32(0xFFFFFFFFu, png.AsSpan(start + 4, 4 + length)));
+            bool fast;
+            PixelBuffer mine;
+            try { fast = ManagedPngDecoder.TryDecode(png, "m.png", Options, out mine, out _); }
+            catch (ImageDecodeException) { continue; }
+            if (!fast) { declined++; continue; }
+            var reference = PngDecoder.DecodeWithLibpng(png, "m.png", Options, out _); // throws if libpng refuses what we decoded
+            Assert.Equal(reference.Channels, mine.Channels);
+            Assert.True(reference.Data.AsSpan().SequenceEqual(mine.Data), $"mutant {m}: pixels differ from libpng's");
+            decoded++;
+        }
+        log.WriteLine($"3000 mutants: {decoded} decoded equal to libpng, {declined} declined");
+        Assert.True(decoded > 100 && declined > 100, $"{decoded} decoded, {declined} declined: the mutants do not reach both outcomes");
+    }
+
+    private static int[,] RandomSamples(Random rng, int h, int w, int max)
+    {
+        var a = new int[h, w];
+        for (int y = 0; y < h; y++) for (int x = 0; x < w; x++) a[y, x] = rng.Next(max);
+        return a;
+    }
+
+    private static byte[] RandomBytes(Random rng, int n)
+    {
+        var b = new byte[n];
+        rng.NextBytes(b);
+        return b;
+    }
+
+    // (offset of the length field, data length) of every chunk.
+    private static List<(int Start, int Length)> ChunkStarts(byte[] png)
+    {
+        var list = new List<(int, int)>();
+        for (int pos = 8; pos + 12 <= png.Length;)
+        {
+            int len = BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(pos));
+            list.Add((pos, len));
+            pos += 12 + len;
+        }
+        return list;
+    }
+
+    [Fact]
     public void Dimensions_over_the_limit_throw_before_any_pixel_memory()
     {
         var png = PngWriter.Write(300, 2, 2, 8, new int[2, 900], _ => 0, null);
