@@ -54,7 +54,7 @@ public class OnnxReaderTests
         Assert.Equal([4L, 5L], n.Attributes["t"].T!.Longs!);
     }
 
-    public static TheoryData<string> Dtypes => ["fp32raw", "fp32typed", "fp16raw", "fp16typed", "int64raw", "int64typed", "int32typed", "uint8raw", "int8typed", "boolraw", "doubletyped"];
+    public static TheoryData<string> Dtypes => ["fp32raw", "fp32typed", "fp32unpacked", "fp32tworuns", "fp16raw", "fp16typed", "int64raw", "int64typed", "int32typed", "uint8raw", "int8typed", "boolraw", "doubletyped"];
 
     [Theory]
     [MemberData(nameof(Dtypes))]
@@ -64,6 +64,8 @@ public class OnnxReaderTests
         {
             "fp32raw" => TestTensor.Floats("w", [3], [1, -2, 0.5f]),
             "fp32typed" => new TestTensor { Name = "w", Dims = [3], FloatData = [1, -2, 0.5f] },
+            "fp32unpacked" => new TestTensor { Name = "w", Dims = [3], FloatData = [1, -2, 0.5f], FloatDataUnpacked = true },
+            "fp32tworuns" => new TestTensor { Name = "w", Dims = [3], FloatData = [1], FloatDataSecondRun = [-2, 0.5f] },
             "fp16raw" => new TestTensor { Name = "w", Dims = [3], Type = TensorDataType.Float16, Raw = new[] { (Half)1, (Half)(-2), (Half)0.5f }.SelectMany(h => BitConverter.GetBytes(h)).ToArray() },
             "fp16typed" => new TestTensor { Name = "w", Dims = [3], Type = TensorDataType.Float16, Int32Data = new[] { (Half)1, (Half)(-2), (Half)0.5f }.Select(h => (int)BitConverter.HalfToUInt16Bits(h)).ToArray() },
             "int64raw" => new TestTensor { Name = "w", Dims = [3], Type = TensorDataType.Int64, Raw = new long[] { 1, -2, 0 }.SelectMany(BitConverter.GetBytes).ToArray() },

@@ -29,7 +29,7 @@ internal static class OnnxModelReader
         OnnxModelProto model;
         try
         {
-            model = OnnxModelProto.Read(new CodedInputStream(bytes));
+            model = OnnxModelProto.Read(OnnxWire.Over(bytes));
         }
         catch (InvalidProtocolBufferException e)
         {

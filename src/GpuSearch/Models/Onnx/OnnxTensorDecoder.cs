@@ -83,7 +83,7 @@ internal static class OnnxTensorDecoder
         // Which typed field carries each data type is fixed by onnx.proto.
         long have = dt switch
         {
-            TensorDataType.Float => t.FloatData.Count,
+            TensorDataType.Float => t.PackedFloats?.Length ?? t.FloatData.Count,
             TensorDataType.Double => t.DoubleData.Count,
             TensorDataType.Int64 => t.Int64Data.Count,
             TensorDataType.UInt32 or TensorDataType.UInt64 => t.UInt64Data.Count,
@@ -93,7 +93,7 @@ internal static class OnnxTensorDecoder
             throw new InvalidDataException($"{label}: typed data holds {have} elements but dims [{string.Join(",", dims)}] need {count}");
         switch (dt)
         {
-            case TensorDataType.Float: return ConstTensor.FromFloats(dims, t.FloatData.ToArray());
+            case TensorDataType.Float: return ConstTensor.FromFloats(dims, t.PackedFloats ?? t.FloatData.ToArray());
             case TensorDataType.Double: return ConstTensor.FromFloats(dims, t.DoubleData.Select(d => (float)d).ToArray(), dt);
             case TensorDataType.Float16:
                 return ConstTensor.FromFloats(dims, t.Int32Data.Select(b => (float)BitConverter.UInt16BitsToHalf((ushort)b)).ToArray(), dt);

@@ -14,9 +14,11 @@ internal sealed class OnnxTensorProto
     public TensorDataType DataType { get; set; }
     /// <summary>Field 8.</summary>
     public string Name { get; set; } = "";
-    /// <summary>Field 9, null when absent.</summary>
-    public ByteString? RawData { get; set; }
-    /// <summary>Field 4.</summary>
+    /// <summary>Field 9, null when absent: a view into the model file's bytes.</summary>
+    public ReadOnlyMemory<byte>? RawData { get; set; }
+    /// <summary>Field 4, as it is almost always written: one packed run, read straight into the array the tensor keeps.</summary>
+    public float[]? PackedFloats { get; private set; }
+    /// <summary>Field 4 in any other form (unpacked, or more than one run), with <see cref="PackedFloats"/> moved in first.</summary>
     public List<float> FloatData { get; } = [];
     /// <summary>Field 5 (also carries fp16/bf16 bits, int8/uint8/int16/uint16 and bool).</summary>
     public List<int> Int32Data { get; } = [];
@@ -43,12 +45,19 @@ internal sealed class OnnxTensorProto
             {
                 case 1: OnnxWire.ReadInt64s(input, tag, t.Dims); break;
                 case 2: t.DataType = (TensorDataType)input.ReadInt32(); break;
-                case 4: OnnxWire.ReadFloats(input, tag, t.FloatData); break;
+                case 4:
+                    if (OnnxWire.IsPacked(tag) && t.PackedFloats is null && t.FloatData.Count == 0) t.PackedFloats = OnnxWire.ReadPackedFloats(input);
+                    else
+                    {
+                        if (t.PackedFloats is { } first) { t.FloatData.AddRange(first); t.PackedFloats = null; }
+                        OnnxWire.ReadFloats(input, tag, t.FloatData);
+                    }
+                    break;
                 case 5: OnnxWire.ReadInt32s(input, tag, t.Int32Data); break;
                 case 6: input.SkipLastField(); t.StringDataCount++; break;
                 case 7: OnnxWire.ReadInt64s(input, tag, t.Int64Data); break;
                 case 8: t.Name = input.ReadString(); break;
-                case 9: t.RawData = input.ReadBytes(); break;
+                case 9: t.RawData = OnnxWire.ReadBytesView(input); break;
                 case 10: OnnxWire.ReadDoubles(input, tag, t.DoubleData); break;
                 case 11: OnnxWire.ReadUInt64s(input, tag, t.UInt64Data); break;
                 case 13:

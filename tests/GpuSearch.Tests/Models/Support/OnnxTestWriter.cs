@@ -14,6 +14,10 @@ internal sealed class TestTensor
     public TensorDataType Type = TensorDataType.Float;
     public byte[]? Raw;
     public float[]? FloatData;
+    /// <summary>Write <see cref="FloatData"/> one fixed32 field per value instead of packed.</summary>
+    public bool FloatDataUnpacked;
+    /// <summary>A second packed float_data run after the first (legal protobuf: repeated fields concatenate).</summary>
+    public float[]? FloatDataSecondRun;
     public int[]? Int32Data;
     public long[]? Int64Data;
     public double[]? DoubleData;
@@ -31,7 +35,10 @@ internal sealed class TestTensor
         {
             foreach (var d in Dims) { o.WriteTag(1, WireFormat.WireType.Varint); o.WriteInt64(d); }
             o.WriteTag(2, WireFormat.WireType.Varint); o.WriteInt32((int)Type);
-            if (FloatData is not null) OnnxTestWriter.Packed(o, 4, FloatData.SelectMany(BitConverter.GetBytes).ToArray());
+            if (FloatData is not null && FloatDataUnpacked)
+                foreach (var f in FloatData) { o.WriteTag(4, WireFormat.WireType.Fixed32); o.WriteFloat(f); }
+            else if (FloatData is not null) OnnxTestWriter.Packed(o, 4, FloatData.SelectMany(BitConverter.GetBytes).ToArray());
+            if (FloatDataSecondRun is not null) OnnxTestWriter.Packed(o, 4, FloatDataSecondRun.SelectMany(BitConverter.GetBytes).ToArray());
             if (Int32Data is not null) OnnxTestWriter.PackedVarints(o, 5, Int32Data.Select(v => (long)v));
             if (Int64Data is not null) OnnxTestWriter.PackedVarints(o, 7, Int64Data);
             o.WriteTag(8, WireFormat.WireType.LengthDelimited); o.WriteString(Name);
