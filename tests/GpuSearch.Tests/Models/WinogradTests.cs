@@ -134,4 +134,29 @@ public sealed class WinogradTests
             for (int j = 0; j < 6; j++) Assert.Equal(col[i] * col[j], u[6 * i + j], 1e-7);
         Assert.Throws<ArgumentException>(() => Winograd.TransformWeights(new float[8], 1, 1));
     }
+
+    [Fact]
+    public void WeightTransformInPiecesCoversEveryElementOnceAndMatchesEachFilterAlone()
+    {
+        // 512 input channels leave room for 56 output channels a piece: 130 take three pieces, the last one short.
+        const int m = 130, c = 512;
+        var rng = new Random(5);
+        var w = Enumerable.Range(0, m * c * 9).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        var u = new float[Winograd.Positions * m * c];
+        var writes = new byte[u.Length];
+        int pieces = 0;
+        Winograd.TransformWeights(w, m, c, (piece, offset) =>
+        {
+            pieces++;
+            piece.CopyTo(u.AsSpan((int)offset));
+            for (int i = 0; i < piece.Length; i++) writes[offset + i]++;
+        });
+        Assert.All(writes, n => Assert.Equal(1, n));
+        Assert.Equal(3 * Winograd.Positions, pieces);
+        foreach (var (om, ic) in new[] { (0, 0), (55, 511), (56, 0), (111, 300), (112, 7), (129, 511) })
+        {
+            var alone = Winograd.TransformWeights(w.AsSpan((om * c + ic) * 9, 9), 1, 1);
+            for (int p = 0; p < Winograd.Positions; p++) Assert.Equal(alone[p], u[((long)p * m + om) * c + ic]);
+        }
+    }
 }

@@ -119,5 +119,7 @@ internal sealed class ExecutionPlan
         }
 
         public DeviceSlice Derived(string name, Func<float[]> make) => weights.GetDerived(name, make);
+
+        public DeviceSlice Derived(string name, long elements, Action<ConstantSink> make) => weights.GetDerived(name, elements, make);
     }
 }

@@ -25,9 +25,12 @@ internal interface IPlanBindings
 
     /// <summary>
     /// An fp32 constant derived from the model's, made by <paramref name="make"/> on the session's first use of
-    /// <paramref name="name"/> and shared by every plan (see <see cref="WeightStore.GetDerived"/>).
+    /// <paramref name="name"/> and shared by every plan (see <see cref="WeightStore.GetDerived(string, Func{float[]})"/>).
     /// </summary>
     DeviceSlice Derived(string name, Func<float[]> make);
+
+    /// <summary><see cref="Derived(string, Func{float[]})"/> for a constant of <paramref name="elements"/> floats made in pieces.</summary>
+    DeviceSlice Derived(string name, long elements, Action<GpuSearch.Models.Ops.ConstantSink> make);
 }
 
 /// <summary>An enqueued operation of a plan.</summary>

@@ -28,6 +28,26 @@ internal sealed class WeightStore(ComputeDevice device) : IDisposable
     public DeviceSlice GetDerived(string name, Func<float[]> make) =>
         new(_buffers.GetOrAdd((name, TensorStorage.F32), _ => Upload(make(), TensorStorage.F32)), 0);
 
+    /// <summary>
+    /// <see cref="GetDerived(string, Func{float[]})"/> for a constant of <paramref name="elements"/> floats that
+    /// <paramref name="make"/> writes in pieces, each uploaded as it comes: the whole is never on the host.
+    /// </summary>
+    public DeviceSlice GetDerived(string name, long elements, Action<ConstantSink> make) =>
+        new(_buffers.GetOrAdd((name, TensorStorage.F32), _ =>
+        {
+            var buffer = device.Allocate(Math.Max(4, elements * 4));
+            try
+            {
+                make((piece, offset) => device.Stream.Upload(buffer, piece, offset * 4));
+                return buffer;
+            }
+            catch
+            {
+                buffer.Dispose();
+                throw;
+            }
+        }), 0);
+
     private DeviceBuffer Upload(float[] data, TensorStorage storage)
     {
         var s = device.Stream;

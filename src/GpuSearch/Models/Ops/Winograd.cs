@@ -74,30 +74,47 @@ internal static class Winograd
     /// </summary>
     public static float[] TransformWeights(ReadOnlySpan<float> w, int outChannels, int inChannels)
     {
+        var u = new float[(long)Positions * outChannels * inChannels];
+        TransformWeights(w, outChannels, inChannels, (piece, offset) => piece.CopyTo(u.AsSpan((int)offset)));
+        return u;
+    }
+
+    /// <summary>
+    /// <see cref="TransformWeights(ReadOnlySpan{float}, int, int)"/> handed to <paramref name="sink"/> in pieces of at
+    /// most ~4 MB: a block of output channels at a time, one contiguous piece per position.
+    /// </summary>
+    public static void TransformWeights(ReadOnlySpan<float> w, int outChannels, int inChannels, ConstantSink sink)
+    {
         OpCheck.Positive("Winograd weight dims", outChannels, inChannels);
         if (w.Length != (long)outChannels * inChannels * 9)
             throw new ArgumentException($"Winograd weights have {w.Length} elements, expected {outChannels}×{inChannels}×3×3", nameof(w));
-        var u = new float[(long)Positions * outChannels * inChannels];
+        int rows = Math.Clamp((1 << 20) / (Positions * inChannels), 1, outChannels);
+        var block = new float[(long)Positions * rows * inChannels];
         var gg = new double[6, 3];
-        for (int m = 0; m < outChannels; m++)
-            for (int c = 0; c < inChannels; c++)
-            {
-                var g = w.Slice((m * inChannels + c) * 9, 9);
-                for (int i = 0; i < 6; i++)
-                    for (int k = 0; k < 3; k++)
-                        gg[i, k] = G[i, 0] * g[k] + G[i, 1] * g[3 + k] + G[i, 2] * g[6 + k];
-                for (int i = 0; i < 6; i++)
-                    for (int j = 0; j < 6; j++)
-                        u[((long)(6 * i + j) * outChannels + m) * inChannels + c] = (float)(gg[i, 0] * G[j, 0] + gg[i, 1] * G[j, 1] + gg[i, 2] * G[j, 2]);
-            }
-        return u;
+        for (int m0 = 0; m0 < outChannels; m0 += rows)
+        {
+            int mr = Math.Min(rows, outChannels - m0);
+            for (int dm = 0; dm < mr; dm++)
+                for (int c = 0; c < inChannels; c++)
+                {
+                    var g = w.Slice(((m0 + dm) * inChannels + c) * 9, 9);
+                    for (int i = 0; i < 6; i++)
+                        for (int k = 0; k < 3; k++)
+                            gg[i, k] = G[i, 0] * g[k] + G[i, 1] * g[3 + k] + G[i, 2] * g[6 + k];
+                    for (int i = 0; i < 6; i++)
+                        for (int j = 0; j < 6; j++)
+                            block[((long)(6 * i + j) * mr + dm) * inChannels + c] = (float)(gg[i, 0] * G[j, 0] + gg[i, 1] * G[j, 1] + gg[i, 2] * G[j, 2]);
+                }
+            for (int p = 0; p < Positions; p++)
+                sink(block.AsSpan(p * mr * inChannels, mr * inChannels), ((long)p * outChannels + m0) * inChannels);
+        }
     }
 
     /// <summary>Enqueues <c>y = act(conv3×3(x, w) + bias + residual)</c> as Winograd F(4×4, 3×3).</summary>
     /// <param name="stream">Stream to run on.</param>
     /// <param name="shape">Geometry; must be <see cref="Supports">supported</see>.</param>
     /// <param name="x">Input [N, C, H, W]; its storage is also y's and the residual's.</param>
-    /// <param name="u">Transformed weights [36·M, C] from <see cref="TransformWeights"/>, fp32 or fp16.</param>
+    /// <param name="u">Transformed weights [36·M, C] from <see cref="TransformWeights(ReadOnlySpan{float}, int, int)"/>, fp32 or fp16.</param>
     /// <param name="bias">Bias [M] (fp32), or null.</param>
     /// <param name="residual">Tensor of the output's shape added before the activation, or null.</param>
     /// <param name="y">Output [N, M, OH, OW].</param>

@@ -5,7 +5,7 @@ using GpuSearch.Compute;
 namespace GpuSearch.Models.Ops;
 
 /// <summary>
-/// The single-launch form of <see cref="Winograd"/>: same weights (<see cref="Winograd.TransformWeights"/>), same
+/// The single-launch form of <see cref="Winograd"/>: same weights (<see cref="Winograd.TransformWeights(ReadOnlySpan{float}, int, int)"/>), same
 /// result, no scratch tensors. Each work-group keeps the transformed input of <see cref="TileBlock"/> tiles × all input
 /// channels in local memory, so V and the position products never leave the cache.
 /// </summary>
@@ -32,7 +32,7 @@ internal static class WinogradFused
     /// <param name="stream">Stream to run on (a CPU device: the kernel is OpenCL-only).</param>
     /// <param name="shape">Geometry; must be <see cref="Supports">supported</see>.</param>
     /// <param name="x">Input [N, C, H, W]; its storage is also y's and the residual's.</param>
-    /// <param name="u">Transformed weights [36·M, C] from <see cref="Winograd.TransformWeights"/>, fp32.</param>
+    /// <param name="u">Transformed weights [36·M, C] from <see cref="Winograd.TransformWeights(ReadOnlySpan{float}, int, int)"/>, fp32.</param>
     /// <param name="bias">Bias [M] (fp32), or null.</param>
     /// <param name="residual">Tensor of the output's shape added before the activation, or null.</param>
     /// <param name="y">Output [N, M, OH, OW].</param>

@@ -97,10 +97,11 @@ internal sealed class ConvOps : IOpFamily
         string x = n.Input(0), w = n.Input(1), b = n.Input(2), r = n.OpType == FusedOps.FusedConv ? n.Input(FusedOps.ResidualInput) : "", y = n.Outputs[0];
         var uk = wStorage == TensorStorage.F16 ? $"{w}@winograd4x4_f16w" : $"{w}@winograd4x4";
         int[] uShape = [Winograd.Positions * shape.OutChannels, shape.InChannels];
-        // U = 4× the weights: made on the session's first use and uploaded once, shared by every plan (batch size)
-        // and not kept on the host (ResNet-18's are 168 MB). fp16 weight storage rounds the 3×3 weights (as the direct
-        // kernel sees them) and keeps U in fp32: U rounded to fp16 would lose ~1% through the output transform.
-        float[] MakeU()
+        // U = 4× the weights: made on the session's first use and uploaded piece by piece, shared by every plan (batch
+        // size) and never whole on the host (ResNet-18's are 168 MB). fp16 weight storage rounds the 3×3 weights (as the
+        // direct kernel sees them) and keeps U in fp32: U rounded to fp16 would lose ~1% through the output transform.
+        long uElements = (long)Winograd.Positions * shape.OutChannels * shape.InChannels;
+        void MakeU(ConstantSink sink)
         {
             var g = wc.ToFloats(); // the constant itself: round a copy, never the constant in place
             if (wStorage == TensorStorage.F16)
@@ -108,7 +109,7 @@ internal sealed class ConvOps : IOpFamily
                 g = (float[])g.Clone();
                 for (long i = 0; i < g.Length; i++) g[i] = (float)(Half)g[i];
             }
-            return Winograd.TransformWeights(g, shape.OutChannels, shape.InChannels);
+            Winograd.TransformWeights(g, shape.OutChannels, shape.InChannels, sink);
         }
         bool hasBias = b.Length > 0, hasRes = r.Length > 0;
         if (WinogradFused.Enabled && WinogradFused.Supports(shape))
@@ -116,7 +117,7 @@ internal sealed class ConvOps : IOpFamily
             l.Emit(n, [x, b, r], [y], (s, v) =>
             {
                 DeviceTensor? B = hasBias ? v[b].View([shape.OutChannels]) : null, R = hasRes ? v[r].View(yShape) : null;
-                WinogradFused.Run(s, shape, v[x].View(xShape), v.Derived(uk, MakeU).View(uShape), B, R, v[y].View(yShape), act);
+                WinogradFused.Run(s, shape, v[x].View(xShape), v.Derived(uk, uElements, MakeU).View(uShape), B, R, v[y].View(yShape), act);
             });
             return;
         }
@@ -125,7 +126,7 @@ internal sealed class ConvOps : IOpFamily
         l.Emit(n, [x, b, r], [y, vk, mk], (s, v) =>
         {
             DeviceTensor? B = hasBias ? v[b].View([shape.OutChannels]) : null, R = hasRes ? v[r].View(yShape) : null;
-            Winograd.Run(s, shape, v[x].View(xShape), v.Derived(uk, MakeU).View(uShape), B, R, v[y].View(yShape), act,
+            Winograd.Run(s, shape, v[x].View(xShape), v.Derived(uk, uElements, MakeU).View(uShape), B, R, v[y].View(yShape), act,
                 v[vk].View([(int)Winograd.InputScratch(shape)]), v[mk].View([(int)Winograd.OutputScratch(shape)]), l.Tiles);
         });
     }
