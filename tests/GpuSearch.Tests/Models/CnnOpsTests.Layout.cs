@@ -17,6 +17,7 @@ public sealed partial class CnnOpsTests
         yield return "transpose 6d 0";
         yield return "slice steps 0";
         yield return "slice negative 0";
+        yield return "slice rows 0"; // 24 contiguous runs along the last axis: CPUs copy them run by run
         yield return "concat axis 0";
         yield return "concat axis 1";
         yield return "concat axis 3";
@@ -62,9 +63,9 @@ public sealed partial class CnnOpsTests
             }
             case "slice":
             {
-                int[] starts = p[1] == "steps" ? [0, 1, 0, 1] : [1, 2, 3, 4];
-                int[] steps = p[1] == "steps" ? [1, 1, 2, 3] : [-1, -2, -1, -2];
-                int[] counts = p[1] == "steps" ? [2, 2, 2, 2] : [2, 2, 3, 3];
+                int[] starts = p[1] switch { "steps" => [0, 1, 0, 1], "rows" => [0, 0, 0, 1], _ => [1, 2, 3, 4] };
+                int[] steps = p[1] switch { "steps" => [1, 1, 2, 3], "rows" => [1, 1, 1, 1], _ => [-1, -2, -1, -2] };
+                int[] counts = p[1] switch { "steps" => [2, 2, 2, 2], "rows" => [2, 3, 4, 3], _ => [2, 2, 3, 3] };
                 using var y = new GuardedBuffer(d, Elements(counts));
                 Layout.Slice(d.Stream, starts, steps, new DeviceTensor(xb, 0, shape), y.View(counts));
                 var want = new double[Elements(counts)];
