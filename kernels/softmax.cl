@@ -19,12 +19,18 @@ __kernel void softmax_axis(const int outer, const int axis, const int inner,
     float m = -INFINITY;
     for (int a = 0; a < axis; a++) m = fmax(m, xp[(idx_t)a * inner]);
     float s = 0.0f;
-    for (int a = 0; a < axis; a++) s += exp(xp[(idx_t)a * inner] - m);
 #if LOG_SOFTMAX
+    for (int a = 0; a < axis; a++) s += exp(xp[(idx_t)a * inner] - m);
     const float ls = log(s);
     for (int a = 0; a < axis; a++) yp[(idx_t)a * inner] = xp[(idx_t)a * inner] - m - ls;
 #else
+    // Each exp once: kept in y, then scaled (the same values as computing it again, bit for bit).
+    for (int a = 0; a < axis; a++) {
+        const float e = exp(xp[(idx_t)a * inner] - m);
+        yp[(idx_t)a * inner] = e;
+        s += e;
+    }
     const float r = 1.0f / s;
-    for (int a = 0; a < axis; a++) yp[(idx_t)a * inner] = exp(xp[(idx_t)a * inner] - m) * r;
+    for (int a = 0; a < axis; a++) yp[(idx_t)a * inner] *= r;
 #endif
 }
