@@ -18,6 +18,7 @@ internal static class Layout
         var n = OpCheck.Count(dims);
         if (n == 0) return;
         var (d, s) = StridedIndex.Collapse(dims, xs, ys);
+        if (stream.Device.Info.IsCpu && TryCopyRuns(stream, d, s, x, xOffset, y, yOffset)) return;
         // At most two dims left with unit inner strides: whole rows, no per-element index arithmetic. Not on CPUs once
         // there are rows enough to share out: copy_rows still divides per element (a ViT's q/k/v Slices of a
         // [1576, 2304] QKV ran at ~1.3 GB/s that way), where strided_copy_runs divides once per row.
@@ -47,6 +48,21 @@ internal static class Layout
         foreach (var v in s[0]) args.Long(v);
         foreach (var v in s[1]) args.Long(v);
         stream.Launch(k, [n], [Group], args.Buffer(x).Long(xOffset).Buffer(y).Long(yOffset));
+    }
+
+    // On a CPU, one contiguous run (a Gather of a leading index, a zero Pad, a flatten) or a few long ones are device
+    // copies, a memcpy each: the kernels would divide per element or leave all but one core idle.
+    private static bool TryCopyRuns(ComputeStream stream, int[] d, long[][] s, DeviceBuffer x, long xOffset, DeviceBuffer y, long yOffset)
+    {
+        if (!d.Take(StridedIndex.MaxDims - 2).All(v => v == 1) || s[0][^1] != 1 || s[1][^1] != 1) return false;
+        int rows = d[^2], cols = d[^1];
+        if (rows != 1 && (rows > 16 || cols < 4096)) return false;
+        long xs = s[0][^2], ys = s[1][^2];
+        // Copies within one buffer must not overlap (clEnqueueCopyBuffer refuses that); leave such a case to the kernels.
+        if (ReferenceEquals(x, y) && xOffset + (rows - 1) * xs + cols > yOffset && yOffset + (rows - 1) * ys + cols > xOffset) return false;
+        for (long r = 0; r < rows; r++)
+            stream.Copy(x, y, cols * 4L, (xOffset + r * xs) * 4, (yOffset + r * ys) * 4);
+        return true;
     }
 
     /// <summary>Transpose: output dim i is input dim perm[i]; y holds x's elements in the permuted order.</summary>
