@@ -18,10 +18,12 @@ public sealed partial class CnnOpsTests
         yield return "slice steps 0";
         yield return "slice negative 0";
         yield return "slice rows 0"; // 24 contiguous runs along the last axis: CPUs copy them run by run
+        yield return "slice leading 0"; // one contiguous run (as Gather of a leading index): on CPUs the device's memcpy
         yield return "concat axis 0";
         yield return "concat axis 1";
         yield return "concat axis 3";
         foreach (var m in Enum.GetValues<PadMode>()) { yield return $"pad {m} grow"; yield return $"pad {m} crop"; }
+        yield return "pad Constant none"; // nothing to pad: a copy (on CPUs the device's memcpy)
         yield return "expand 3x1x5 0";
     }
 
@@ -63,9 +65,9 @@ public sealed partial class CnnOpsTests
             }
             case "slice":
             {
-                int[] starts = p[1] switch { "steps" => [0, 1, 0, 1], "rows" => [0, 0, 0, 1], _ => [1, 2, 3, 4] };
-                int[] steps = p[1] switch { "steps" => [1, 1, 2, 3], "rows" => [1, 1, 1, 1], _ => [-1, -2, -1, -2] };
-                int[] counts = p[1] switch { "steps" => [2, 2, 2, 2], "rows" => [2, 3, 4, 3], _ => [2, 2, 3, 3] };
+                int[] starts = p[1] switch { "steps" => [0, 1, 0, 1], "rows" => [0, 0, 0, 1], "leading" => [1, 0, 0, 0], _ => [1, 2, 3, 4] };
+                int[] steps = p[1] switch { "steps" => [1, 1, 2, 3], "rows" or "leading" => [1, 1, 1, 1], _ => [-1, -2, -1, -2] };
+                int[] counts = p[1] switch { "steps" => [2, 2, 2, 2], "rows" => [2, 3, 4, 3], "leading" => [1, 3, 4, 5], _ => [2, 2, 3, 3] };
                 using var y = new GuardedBuffer(d, Elements(counts));
                 Layout.Slice(d.Stream, starts, steps, new DeviceTensor(xb, 0, shape), y.View(counts));
                 var want = new double[Elements(counts)];
@@ -101,8 +103,8 @@ public sealed partial class CnnOpsTests
             case "pad":
             {
                 var mode = Enum.Parse<PadMode>(p[1]);
-                int[] begin = p[2] == "grow" ? [0, 1, 2, 3] : [0, -1, 1, 2];
-                int[] end = p[2] == "grow" ? [1, 0, 3, 2] : [0, 1, -2, 4];
+                int[] begin = p[2] switch { "grow" => [0, 1, 2, 3], "none" => [0, 0, 0, 0], _ => [0, -1, 1, 2] };
+                int[] end = p[2] switch { "grow" => [1, 0, 3, 2], "none" => [0, 0, 0, 0], _ => [0, 1, -2, 4] };
                 var outShape = shape.Select((v, i) => v + begin[i] + end[i]).ToArray();
                 using var y = new GuardedBuffer(d, Elements(outShape));
                 Pad.Run(d.Stream, mode, begin, end, 2.5f, new DeviceTensor(xb, 0, shape), y.View(outShape));
