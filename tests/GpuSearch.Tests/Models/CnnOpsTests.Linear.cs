@@ -13,14 +13,16 @@ public sealed partial class CnnOpsTests
     private static IEnumerable<string> LinearCases() =>
     [
         "linear bias res None", "linear bias - Gelu", "linear bias - GeluTanh", "linear - res Relu", "linear - - None",
-        "linear bias res Gelu gpu-tiles", "linear bias res None deep-k",
+        "linear bias res Gelu gpu-tiles", "linear bias res None deep-k", "linear bias res Gelu tall",
     ];
 
     private static void RunLinear(ComputeDevice d, string name)
     {
         var p = name.Split(' ');
-        // K = 300 fits one CPU K tile; 1300 is deeper than the panel (accumulators in local memory between tiles).
-        int seed = Seed(name), m = 37, n = 70, k = name.EndsWith("deep-k", StringComparison.Ordinal) ? 1300 : 300;
+        // K = 300 fits one CPU K tile; 1300 is deeper than the panel (accumulators in local memory between tiles); "tall":
+        // a shallow K over many rows, which CPUs cover with up to 192-row groups per packed panel (three and a part here).
+        bool tall = name.EndsWith("tall", StringComparison.Ordinal);
+        int seed = Seed(name), m = tall ? 403 : 37, n = 70, k = name.EndsWith("deep-k", StringComparison.Ordinal) ? 1300 : tall ? 96 : 300;
         bool hasBias = p[1] == "bias", hasRes = p[2] == "res";
         string act = p[3];
         var x = Random(seed, m * k);
