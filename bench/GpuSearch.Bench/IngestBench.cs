@@ -58,7 +58,7 @@ public static class IngestBench
         /// <summary>The first warm-up round, on a just-opened engine or a just-created ORT session.</summary>
         public (double Wall, double Cpu, long MinorFaults) FirstRound { get; set; }
         /// <summary>Seconds to set up before the rounds (the engine's Open, ORT's session).</summary>
-        public List<double> Setup { get; } = [];
+        public double Setup { get; set; }
         /// <summary>CPU seconds by thread group, summed over the timed rounds.</summary>
         public Dictionary<string, double> ThreadCpu { get; } = new(StringComparer.Ordinal);
     }
@@ -103,7 +103,7 @@ public static class IngestBench
         // session. The first round on it (plans, transformed weights, arena, slots made on first use) is reported apart.
         var opened = Stopwatch.StartNew();
         using var index = ImageSearchEngine.Open(Path.Combine(scratch, "index"), options);
-        engine.Setup.Add(opened.Elapsed.TotalSeconds);
+        engine.Setup = opened.Elapsed.TotalSeconds;
         void EngineRound(int r, Side? side)
         {
             var ids = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -121,7 +121,7 @@ public static class IngestBench
         }
         var created = Stopwatch.StartNew();
         using var baseline = new IngestBaseline(DefaultModel.RequirePath(), DefaultModel.Preprocess, o.OrtThreads);
-        ort.Setup.Add(created.Elapsed.TotalSeconds);
+        ort.Setup = created.Elapsed.TotalSeconds;
         var baselineParts = new List<IngestBaseline.Timing>();
         void BaselineRound(int r, Side? side)
         {
@@ -223,7 +223,7 @@ public static class IngestBench
                 engine_thread_cpu_s_per_image = engine.ThreadCpu.ToDictionary(g => g.Key, g => g.Value / engine.Rounds.Count / n),
                 baseline_thread_cpu_s_per_image = ort.ThreadCpu.ToDictionary(g => g.Key, g => g.Value / ort.Rounds.Count / n), ratio_best = ratioBest, ratio_median = ratioMedian,
                 cosine_min = cosMin, cosine_median = cosMedian,
-                engine_open_s = engine.Setup[0], baseline_session_s = ort.Setup[0],
+                engine_open_s = engine.Setup, baseline_session_s = ort.Setup,
                 first_round = new
                 {
                     engine = new { wall_s = engine.FirstRound.Wall, cpu_s = engine.FirstRound.Cpu, minor_faults = engine.FirstRound.MinorFaults },
@@ -251,7 +251,7 @@ public static class IngestBench
             if (s.ThreadCpu.Count > 0)
                 Console.WriteLine($"  {s.Name} CPU-ms/img by thread: "
                     + string.Join("; ", s.ThreadCpu.OrderByDescending(g => g.Value).Select(g => $"{g.Key} {g.Value / s.Rounds.Count / n * 1e3:F1}")));
-        Console.WriteLine($"  set-up, not in the rounds: engine Open {engine.Setup[0]:F1} s, ORT session {ort.Setup[0]:F1} s; "
+        Console.WriteLine($"  set-up, not in the rounds: engine Open {engine.Setup:F1} s, ORT session {ort.Setup:F1} s; "
             + $"first round after it (warm-up, not in the rounds): engine {engine.FirstRound.Wall:F1} s wall, {engine.FirstRound.Cpu:F1} CPU-s, "
             + $"{engine.FirstRound.MinorFaults / n} new pages/img; baseline {ort.FirstRound.Wall:F1} s, {ort.FirstRound.Cpu:F1} CPU-s, {ort.FirstRound.MinorFaults / n} new pages/img");
         Console.WriteLine($"  baseline phases: ImageSharp decode+preprocess {bp.Decode * 1e3:F2} CPU-ms/img ({bp.DecodeWall * 1e3:F2} wall-ms/img on {Environment.ProcessorCount} cores), "

@@ -128,5 +128,6 @@ internal sealed class PngLayout
         return true;
     }
 
-    private static uint Tag(string s) => (uint)(s[0] << 24 | s[1] << 16 | s[2] << 8 | s[3]);
+    /// <summary>A chunk type as the big-endian number it is in the file.</summary>
+    internal static uint Tag(string s) => (uint)(s[0] << 24 | s[1] << 16 | s[2] << 8 | s[3]);
 }

@@ -35,11 +35,10 @@ internal static class RowConverter
                 for (int x = 0; x < width; x++) o[3 * x] = o[3 * x + 1] = o[3 * x + 2] = s[x];
                 return true;
             }
-            int scale = 255 / ((1 << depth) - 1), perByte = 8 / depth, mask = (1 << depth) - 1;
+            int scale = 255 / ((1 << depth) - 1);
             for (int x = 0; x < width; x++)
             {
-                int shift = 8 - depth * (x % perByte + 1);
-                byte v = (byte)((s[x / perByte] >> shift & mask) * scale);
+                byte v = (byte)(Sample(s, x, depth) * scale);
                 o[3 * x] = o[3 * x + 1] = o[3 * x + 2] = v;
             }
         }
@@ -63,13 +62,13 @@ internal static class RowConverter
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe bool Palette(ReadOnlySpan<byte> row, Span<byte> output, int width, int depth, byte[] rgba, int channels)
     {
-        int entries = rgba.Length / 4, perByte = 8 / depth, mask = (1 << depth) - 1;
+        int entries = rgba.Length / 4;
         if (output.Length < channels * width || row.Length < ((long)width * depth + 7) / 8) throw new ArgumentException("row buffers too short");
         fixed (byte* s = row, o = output, p = rgba)
         {
             for (int x = 0; x < width; x++)
             {
-                int index = depth == 8 ? s[x] : s[x / perByte] >> (8 - depth * (x % perByte + 1)) & mask;
+                int index = depth == 8 ? s[x] : Sample(s, x, depth);
                 if (index >= entries) return false;
                 byte* e = p + 4 * index, d = o + channels * x;
                 d[0] = e[0];
@@ -79,5 +78,13 @@ internal static class RowConverter
             }
         }
         return true;
+    }
+
+    // Sample x of a row packed at 1, 2 or 4 bits, the leftmost in the high bits.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe int Sample(byte* row, int x, int depth)
+    {
+        int perByte = 8 / depth;
+        return row[x / perByte] >> (8 - depth * (x % perByte + 1)) & ((1 << depth) - 1);
     }
 }

@@ -103,10 +103,7 @@ internal static class OnnxWire
     public static void ReadFloats(CodedInputStream input, uint tag, List<float> into)
     {
         if (!IsPacked(tag)) { into.Add(input.ReadFloat()); return; }
-        var span = ReadBytesView(input).Span;
-        if (span.Length % 4 != 0) throw new InvalidDataException($"packed float field has {span.Length} bytes, not a multiple of 4");
-        into.Capacity = Math.Max(into.Capacity, into.Count + span.Length / 4);
-        for (int i = 0; i < span.Length; i += 4) into.Add(BinaryPrimitives.ReadSingleLittleEndian(span[i..]));
+        into.AddRange(ReadPackedFloats(input));
     }
 
     /// <summary>A packed float field as a new array.</summary>

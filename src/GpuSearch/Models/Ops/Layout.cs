@@ -18,19 +18,20 @@ internal static class Layout
         var n = OpCheck.Count(dims);
         if (n == 0) return;
         var (d, s) = StridedIndex.Collapse(dims, xs, ys);
-        if (stream.Device.Info.IsCpu && TryCopyRuns(stream, d, s, x, xOffset, y, yOffset)) return;
-        // At most two dims left with unit inner strides: whole rows, no per-element index arithmetic. Not on CPUs once
-        // there are rows enough to share out: copy_rows still divides per element (a ViT's q/k/v Slices of a
-        // [1576, 2304] QKV ran at ~1.3 GB/s that way), where strided_copy_runs divides once per row.
-        bool cpuRuns = stream.Device.Info.IsCpu && d[^2] >= 16;
-        if (!cpuRuns && d.Take(StridedIndex.MaxDims - 2).All(v => v == 1) && s[0][^1] == 1 && s[1][^1] == 1)
+        bool cpu = stream.Device.Info.IsCpu;
+        // At most two dims left with unit inner strides: whole rows, no per-element index arithmetic.
+        bool rowForm = d.Take(StridedIndex.MaxDims - 2).All(v => v == 1) && s[0][^1] == 1 && s[1][^1] == 1;
+        if (rowForm && cpu && TryCopyRows(stream, d[^2], d[^1], s[0][^2], s[1][^2], x, xOffset, y, yOffset)) return;
+        // Not copy_rows on CPUs once there are rows enough to share out: it still divides per element (a ViT's q/k/v
+        // Slices of a [1576, 2304] QKV ran at ~1.3 GB/s that way), where strided_copy_runs divides once per row.
+        if (rowForm && !(cpu && d[^2] >= 16))
         {
             var rk = stream.Device.GetKernel("layout.cl", "copy_rows");
             stream.Launch(rk, [(long)d[^1] * d[^2]], [Group], new KernelArgs().Int(d[^2]).Int(d[^1])
                 .Buffer(x).Long(xOffset).Long(s[0][^2]).Buffer(y).Long(yOffset).Long(s[1][^2]));
             return;
         }
-        if (stream.Device.Info.IsCpu)
+        if (cpu)
         {
             // CPUs: a work-item per innermost run, the index arithmetic once per run (layout.cl strided_copy_runs).
             var ck = stream.Device.GetKernel("layout.cl", "strided_copy_runs");
@@ -52,12 +53,9 @@ internal static class Layout
 
     // On a CPU, one contiguous run (a Gather of a leading index, a zero Pad, a flatten) or a few long ones are device
     // copies, a memcpy each: the kernels would divide per element or leave all but one core idle.
-    private static bool TryCopyRuns(ComputeStream stream, int[] d, long[][] s, DeviceBuffer x, long xOffset, DeviceBuffer y, long yOffset)
+    private static bool TryCopyRows(ComputeStream stream, int rows, int cols, long xs, long ys, DeviceBuffer x, long xOffset, DeviceBuffer y, long yOffset)
     {
-        if (!d.Take(StridedIndex.MaxDims - 2).All(v => v == 1) || s[0][^1] != 1 || s[1][^1] != 1) return false;
-        int rows = d[^2], cols = d[^1];
         if (rows != 1 && (rows > 16 || cols < 4096)) return false;
-        long xs = s[0][^2], ys = s[1][^2];
         // Copies within one buffer must not overlap (clEnqueueCopyBuffer refuses that); leave such a case to the kernels.
         if (ReferenceEquals(x, y) && xOffset + (rows - 1) * xs + cols > yOffset && yOffset + (rows - 1) * ys + cols > xOffset) return false;
         for (long r = 0; r < rows; r++)

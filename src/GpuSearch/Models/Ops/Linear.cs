@@ -28,7 +28,7 @@ internal static class Linear
         y.Require(nameof(y), (long)batch * m * n, TensorStorage.F32);
         var t = tiles ?? ConvTiles.For(stream.Device.Info);
         t.Validate();
-        int subs = t.SubBlocksM, tileK = t.TileK;
+        int subs = t.SubBlocksM, tileK = t.TileK, subHeight = t.TileM / t.SubBlocksM;
         bool accLocal = false;
         if (t.ThreadsM * t.ThreadsN == 1)
         {
@@ -40,14 +40,14 @@ internal static class Linear
             if (k > tileK && cap > tileK) tileK = (int)Math.Min(OpCheck.RoundUp(k, 64), cap);
             accLocal = k > tileK && subs > 1;
             // Then each packed panel serves more rows (conv.cl's deep tile): the packing, not the FMAs, dominates.
-            if (accLocal && t.DeepTileM > t.TileM) subs = t.DeepTileM / (t.TileM / t.SubBlocksM);
+            if (accLocal && t.DeepTileM > t.TileM) subs = t.DeepTileM / subHeight;
             // A shallow K (the whole of it in one packed panel) gives each panel little work: let it serve up to
             // ShallowRows rows. Swin-T's MLPs and QKV (K = 96, 192) at batch 8: 409 -> 293 ms on PoCL (AVX-512);
             // 384 rows were slower again (324 ms).
-            if (!accLocal) subs = Math.Clamp((m + t.TileM / t.SubBlocksM - 1) / (t.TileM / t.SubBlocksM), subs, Math.Max(subs, ShallowRows / (t.TileM / t.SubBlocksM)));
+            if (!accLocal) subs = Math.Clamp((m + subHeight - 1) / subHeight, subs, Math.Max(subs, ShallowRows / subHeight));
         }
         else subs = 1; // many work-items per group (GPUs): one sub-block, the accumulators in registers
-        int tileM = t.TileM / t.SubBlocksM * subs; // sub-block height × sub-blocks
+        int tileM = subHeight * subs;
         int threadsM = tileM / subs / t.WorkPerThreadM, threadsN = t.TileN / t.WorkPerThreadN;
         var defines = new KernelDefines().Set("ACT", (int)activation.Kind)
             .Set("HAS_BIAS", bias is null ? 0 : 1).Set("HAS_RES", residual is null ? 0 : 1)

@@ -4,6 +4,7 @@
 // were trained on — ignores them. Dropping them makes libpng pass sample values through untouched.
 using System.Buffers.Binary;
 using GpuSearch.Imaging;
+using static GpuSearch.Imaging.Png.PngLayout;
 
 namespace GpuSearch.Native.Png;
 
@@ -50,6 +51,4 @@ internal static class PngChunks
         foreach (var (s, l) in keep) { data.Slice(s, l).CopyTo(outBuf.AsSpan(o)); o += l; }
         return outBuf;
     }
-
-    private static uint Tag(string s) => (uint)(s[0] << 24 | s[1] << 16 | s[2] << 8 | s[3]);
 }
